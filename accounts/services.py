@@ -1,0 +1,16 @@
+from typing import Any
+
+from django.db import models
+
+from accounts.models import AuditEvent, User
+
+
+def audit_record(*, actor: User | None, action: str, target: models.Model, data: dict[str, Any] | None = None) -> AuditEvent:
+    """Append one event to the audit log. Called by services, never by views."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        action=action,
+        target_type=target._meta.label_lower,
+        target_id=str(target.pk),
+        data=data or {},
+    )
