@@ -145,3 +145,13 @@ class OrganizationAdmin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} admin of {self.organization}"
+
+
+class DirectoryState(models.Model):
+    """One row whose `version` goes up whenever listings change, so that per-process caches
+    (the map index, place roll-ups) know cheaply when to reload."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"directory version {self.version}"
