@@ -1,0 +1,254 @@
+"""Read the lists groups already publish (CSV/TSV, GeoJSON, JSON, JSON lines) into rows.
+
+No Django here: a reader turns a file into `Row`s (line number, raw record, fields mapped to our
+names) and `RowError`s, so that a bad row is reported with its line and the good rows go on.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FORMATS = ("csv", "geojson", "json", "jsonl")
+
+# Our field → header spellings seen in the wild, compared after `_header_key` normalization.
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {
+    "name": ("name", "title", "organization", "organisation", "org", "group", "groupname",
+             "resource", "networkname", "organizationname", "chapter", "initiative"),
+    "address": ("address", "location", "street", "addrstreet", "streetaddress", "fulladdress"),
+    "neighborhood": ("neighborhood", "neighbourhood", "neighborhoodregion"),
+    "city": ("city", "town", "locality", "municipality", "addrcity"),
+    "state": ("state", "province", "stateterritory", "stateprovince", "county", "admin1"),
+    "postcode": ("zip", "zipcode", "postcode", "postalcode", "addrpostcode", "plz"),
+    "country": ("country", "addrcountry", "nation", "countrycode"),
+    "latitude": ("lat", "latitude", "y"),
+    "longitude": ("lng", "lon", "long", "longitude", "x"),
+    "website": ("website", "url", "web", "homepage", "contactwebsite", "link", "general", "site"),
+    "facebook": ("facebook", "facebookpage", "fb", "socialmedia", "facebookgroup"),
+    "email": ("email", "mail", "contactemail", "emailaddress"),
+    "phone": ("phone", "telephone", "tel", "contactphone", "hotline", "phonenumber"),
+    "description": ("description", "about", "summary", "mission", "details", "notes"),
+    "tags": ("tags", "category", "categories", "issues", "issueareas", "sector", "type",
+             "typeofinitiative", "keywords"),
+    "languages": ("language", "languages"),
+}
+
+
+def _header_key(header: str) -> str:
+    text = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]", "", text)
+
+
+_ALIAS_INDEX = {alias: name for name, aliases in FIELD_ALIASES.items() for alias in aliases}
+
+
+class ReadError(Exception):
+    """The file as a whole cannot be read (wrong format, undecodable, no header)."""
+
+
+@dataclass
+class Row:
+    line: int  # 1-based line (CSV) or position (JSON element / GeoJSON feature)
+    key: int  # 1-based position among data records
+    raw: dict[str, Any]
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RowError:
+    line: int
+    reason: str
+
+
+def guess_mapping(headers: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Map source headers to our fields from their spelling; `overrides` (ours → theirs) win."""
+    mapping: dict[str, str] = {}
+    for header in headers:
+        ours = _ALIAS_INDEX.get(_header_key(header))
+        if ours and ours not in mapping:
+            mapping[ours] = header
+    for ours, theirs in (overrides or {}).items():
+        if ours not in FIELD_ALIASES:
+            raise ReadError(f"mapping names an unknown field {ours!r}; known: {', '.join(FIELD_ALIASES)}")
+        mapping[ours] = theirs
+    return mapping
+
+
+def detect_format(path: Path) -> str:
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in ("csv", "tsv", "txt"):
+        return "csv"
+    if suffix in ("geojson",):
+        return "geojson"
+    if suffix in ("jsonl", "ndjson"):
+        return "jsonl"
+    if suffix == "json":
+        head = path.read_bytes()[:4096].decode("utf-8", "ignore")
+        return "geojson" if '"FeatureCollection"' in head or '"Feature"' in head else "json"
+    raise ReadError(f"cannot tell the format of {path.name}; pass --format ({', '.join(FORMATS)})")
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252/Latin-1, which decode any byte."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            return data.decode("latin-1")
+
+
+def read(path: Path, fmt: str | None = None, mapping: dict[str, str] | None = None) -> Iterator[Row | RowError]:
+    fmt = fmt or detect_format(path)
+    if fmt not in FORMATS:
+        raise ReadError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
+    text = decode(data)
+    if fmt == "csv":
+        return _read_csv(text, mapping)
+    if fmt == "geojson":
+        return _read_geojson(text, mapping)
+    if fmt == "jsonl":
+        return _read_jsonl(text, mapping)
+    return _read_json(text, mapping)
+
+
+def _apply(raw: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for ours, theirs in mapping.items():
+        value = raw.get(theirs)
+        if isinstance(value, str):
+            value = value.strip()
+        if value not in (None, "", [], {}):
+            out[ours] = value
+    return out
+
+
+def _read_csv(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
+    sample = text[:65536]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
+            "\n".join(line for line in sample.splitlines() if line.count(",") + line.count("\t")
+                      + line.count(";") + line.count("|") >= 2)[:20000] or sample,
+            delimiters=",\t;|",
+        )
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    headers: list[str] | None = None
+    mapping: dict[str, str] = {}
+    key = 0
+    try:
+        for record in reader:
+            if headers is None:
+                # Skip preambles (licences, titles) until a row that looks like a header.
+                candidate = [c.strip() for c in record]
+                guessed = guess_mapping(candidate)
+                if (overrides and set(overrides.values()) & set(candidate)) or (
+                    len(guessed) >= 2 and "name" in guessed
+                ):
+                    headers = candidate
+                    mapping = guess_mapping(headers, overrides)
+                continue
+            if not any(cell.strip() for cell in record):
+                continue
+            key += 1
+            if len(record) > len(headers):
+                extra = record[len(headers):]
+                if any(c.strip() for c in extra):
+                    yield RowError(reader.line_num, f"{len(record)} cells but the header has {len(headers)}")
+                    continue
+            raw = dict(zip(headers, record, strict=False))
+            yield Row(line=reader.line_num, key=key, raw=raw, fields=_apply(raw, mapping))
+    except csv.Error as exc:
+        yield RowError(reader.line_num, f"unreadable CSV: {exc}")
+    if headers is None:
+        raise ReadError("no header row found: expected a row naming at least a name column and one more")
+
+
+def _read_geojson(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReadError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from exc
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        raise ReadError("not a GeoJSON FeatureCollection (no 'features' list)")
+    headers: list[str] = []
+    for feature in features:
+        if isinstance(feature, dict) and isinstance(feature.get("properties"), dict):
+            headers.extend(h for h in feature["properties"] if h not in headers)
+    mapping = guess_mapping(headers, overrides)
+    for position, feature in enumerate(features, start=1):
+        if not isinstance(feature, dict):
+            yield RowError(position, "feature is not an object")
+            continue
+        props = dict(feature.get("properties") or {})
+        fields = _apply(props, mapping)
+        geometry = feature.get("geometry") or {}
+        coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+        if geometry and geometry.get("type") == "Point" and isinstance(coords, list) and len(coords) >= 2:
+            fields["longitude"], fields["latitude"] = coords[0], coords[1]
+        raw = {"properties": props, "geometry": geometry}
+        yield Row(line=position, key=position, raw=raw, fields=fields)
+
+
+def _json_rows(items: list[Any], overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
+    headers: list[str] = []
+    for item in items:
+        if isinstance(item, dict):
+            headers.extend(h for h in item if h not in headers)
+    mapping = guess_mapping(headers, overrides)
+    for position, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            yield RowError(position, "element is not an object")
+            continue
+        yield Row(line=position, key=position, raw=item, fields=_apply(item, mapping))
+
+
+def _read_json(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReadError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from exc
+    if isinstance(doc, dict):
+        # Common wrappers: {"data": [...]}, {"items": [...]}, {"organizations": [...]}.
+        lists = [v for v in doc.values() if isinstance(v, list)]
+        if len(lists) != 1:
+            raise ReadError("expected a JSON array of objects (or an object holding one array)")
+        doc = lists[0]
+    if not isinstance(doc, list):
+        raise ReadError("expected a JSON array of objects")
+    return _json_rows(doc, overrides)
+
+
+def _read_jsonl(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
+    items: list[Any] = []
+    errors: list[RowError] = []
+    lines: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+            lines.append(number)
+        except json.JSONDecodeError as exc:
+            errors.append(RowError(number, f"not valid JSON: {exc.msg}"))
+    yield from errors
+    for row, number in zip(_json_rows(items, overrides), lines, strict=True):
+        row.line = number
+        yield row
