@@ -131,7 +131,11 @@ def get_organization_for_user(
     user: Any, pk_or_slug: int | str, *, write: bool = False
 ) -> Organization:
     """The one access function for a single listing: 404 if unseen, 403 if not editable."""
-    lookup = Q(pk=int(pk_or_slug)) if str(pk_or_slug).isdigit() else Q(slug=str(pk_or_slug))
+    key = str(pk_or_slug)
+    # Digits are an id, unless too long for a 64-bit integer (then they can only be a slug).
+    lookup = (
+        Q(pk=int(key)) if key.isascii() and key.isdigit() and len(key) <= 18 else Q(slug=key[:140])
+    )
     org = Organization.objects.select_related("home_place").filter(lookup).first()
     if org is None or not permissions.can_see_organization(user, org):
         raise Http404("No such organization.")

@@ -1,0 +1,127 @@
+"""What goes in and out of the API. Output schemas list public fields one by one, so nothing
+private can leak in by being added to a model later."""
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Field, Schema
+
+from coalitions.models import MembershipStatus
+from directory.models import OrganizationKind, OrganizationStatus
+from places.models import PlaceKind
+
+
+class ErrorItem(Schema):
+    loc: list[str]
+    msg: str
+    type: str = "value_error"
+
+
+class ErrorOut(Schema):
+    detail: list[ErrorItem] | str
+
+
+class PlaceRef(Schema):
+    slug: str
+    name: str
+    kind: PlaceKind
+
+
+class PlaceOut(PlaceRef):
+    iso_code: str
+    depth: int
+    latitude: float | None
+    longitude: float | None
+    population: int | None
+    parent: str | None = Field(None, description="Slug of the place this one is inside.")
+
+    @staticmethod
+    def resolve_parent(obj: Any) -> str | None:
+        parent = getattr(obj, "parent", None)
+        return parent.slug if parent is not None else None
+
+
+class PlaceDetailOut(PlaceOut):
+    ancestors: list[PlaceRef] = Field(description="From the world down, excluding this place.")
+    members: list[PlaceRef] = Field(description="For a region: the places it is made of.")
+    regions: list[PlaceRef] = Field(description="Regions (e.g. bioregions) this place belongs to.")
+    organizations: int
+    coalitions: int
+
+
+class PlaceFilters(Schema):
+    parent: str = Field("", description="Slug of a place: list its children. Empty: the top level.")
+    kind: PlaceKind | None = None
+
+
+class IssueAreaRef(Schema):
+    slug: str
+    name: str
+
+
+class IssueAreaOut(IssueAreaRef):
+    description: str
+    related: list[IssueAreaRef] = Field(description="Issue areas that crosshatch with this one.")
+
+
+class OrganizationFilters(Schema):
+    q: str = Field("", max_length=200, description="Words in the name or description.")
+    place: str = Field("", description="Place slug; a region includes every place inside it.")
+    issue: str = Field("", description="Issue area slug.")
+    kind: OrganizationKind | None = None
+    status: OrganizationStatus | None = None
+    near: str = Field("", description="Place slug: only organizations near it, nearest first.")
+    radius_km: float = Field(50.0, gt=0, le=2000, description="Radius for `near`.")
+
+
+class CoalitionFilters(Schema):
+    q: str = Field("", max_length=200)
+    place: str = ""
+    issue: str = ""
+    status: OrganizationStatus | None = None
+
+
+class OrganizationRef(Schema):
+    slug: str
+    name: str
+    kind: OrganizationKind
+
+
+class OrganizationOut(OrganizationRef):
+    id: int
+    description: str
+    issue_areas: list[str] = Field(description="Issue area slugs.")
+    home_place: PlaceRef | None
+    latitude: float | None
+    longitude: float | None
+    website: str
+    social_links: dict[str, str]
+    public_email: str
+    public_phone: str
+    languages: list[str]
+    status: OrganizationStatus
+    last_confirmed_at: datetime | None
+    is_sample: bool = Field(description="True for fictional listings shipped as examples.")
+    distance_km: float | None = Field(None, description="Only with `near`.")
+
+
+class MembershipOut(Schema):
+    id: int
+    coalition: OrganizationRef
+    member: OrganizationRef
+    status: MembershipStatus
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class MembershipRequestIn(Schema):
+    coalition: str = Field(description="Slug of the coalition.")
+    member: str = Field(description="Slug of the organization that joins.")
+
+
+class CoalitionGraphOut(Schema):
+    root: str
+    nodes: list[OrganizationRef]
+    levels: dict[str, int] = Field(description="Slug → steps below (+) or above (−) the root.")
+    edges: list[tuple[str, str]] = Field(description="(coalition slug, member slug) pairs.")
+    truncated: bool
