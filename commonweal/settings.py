@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "directory",
     "coalitions",
     "api",
+    "commonground",
 ]
 
 MIDDLEWARE = [
