@@ -508,6 +508,7 @@ def _columns_for(
     names: list[str] = []
     constants: list[Any] = []
     for f in model._meta.concrete_fields:
+        assert f.column is not None
         is_given = f.name in given or f.attname in given
         if getattr(f, "generated", False) or (f.primary_key and not is_given):
             continue
@@ -899,9 +900,9 @@ def _coalitions_create(
         if n_state <= 0:
             break
         s = states[st]
-        home = (s.pk, s.lft, s.latitude, s.longitude)
         who = f"coalitions and groups across {s.name}"
-        org = _coalition_org(f"{s.name} {label_of[key]} Network", who, key, home, bits, now)
+        at = (s.pk, s.lft, s.latitude, s.longitude)
+        org = _coalition_org(f"{s.name} {label_of[key]} Network", who, key, at, bits, now)
         made.append(_Coalition(org, "state", key, s.lft, [-1 - i for i in members]))
         state_ranges.append((s.lft, s.rgt))
         n_state -= 1
@@ -928,11 +929,10 @@ def _coalitions_create(
             chosen = nets + alone
             if len(chosen) < 2:
                 continue
-            home = max(chosen, key=lambda i: len(made[i].members))
-            h = made[home].org
-            home = (h.home_place_id, h.place_lft, h.latitude, h.longitude)
+            h = made[max(chosen, key=lambda i: len(made[i].members))].org
+            where = (h.home_place_id, h.place_lft, h.latitude, h.longitude)
             who = f"networks across {region.name}"
-            org = _coalition_org(f"{region.name} {label} Confederation", who, key, home, bits, now)
+            org = _coalition_org(f"{region.name} {label} Confederation", who, key, where, bits, now)
             made.append(
                 _Coalition(org, "bioregion", key, h.place_lft or 0, [-1 - i for i in chosen])
             )

@@ -25,6 +25,7 @@ def test_it_places_listings_in_towns_and_copies_their_tree_number(places: dict[s
         assert org.home_place_id in towns
         assert org.place_lft == towns[org.home_place_id].lft
         town = towns[org.home_place_id]
+        assert org.latitude is not None and town.latitude is not None
         assert abs(org.latitude - town.latitude) < 1.5
     # New York City, the biggest town by far, holds the most listings.
     busiest = max(towns.values(), key=lambda t: Organization.objects.filter(home_place=t).count())

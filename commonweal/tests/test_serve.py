@@ -1,0 +1,75 @@
+"""`commonweal serve`: arguments, static files, and handing over to gunicorn."""
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from pytest_django.fixtures import Settings
+
+from commonweal.management.commands import serve
+
+
+@pytest.fixture
+def launched(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    calls: list[list[str]] = []
+    monkeypatch.setattr(serve.os, "execv", lambda path, argv: calls.append(argv))
+    monkeypatch.setattr(serve, "collectstatic_if_needed", lambda stdout=None: False)
+    return calls
+
+
+def _option(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+def test_it_serves_on_localhost_8000_with_two_workers_by_default(launched: list[list[str]]) -> None:
+    out = StringIO()
+    call_command("serve", stdout=out)
+    (argv,) = launched
+    assert argv[1:4] == ["-m", "gunicorn", "commonweal.wsgi:application"]
+    assert _option(argv, "--bind") == "127.0.0.1:8000"
+    assert _option(argv, "--workers") == "2"
+    assert int(_option(argv, "--threads")) > 1
+    assert "http://127.0.0.1:8000/" in out.getvalue()
+
+
+def test_it_takes_host_port_workers_and_threads(launched: list[list[str]]) -> None:
+    call_command(
+        "serve",
+        "--host",
+        "0.0.0.0",  # noqa: S104 - only parsed, never bound
+        "--port",
+        "9123",
+        "--workers",
+        "3",
+        "--threads",
+        "2",
+        stdout=StringIO(),
+    )  # noqa: S104
+    (argv,) = launched
+    assert _option(argv, "--bind") == "0.0.0.0:9123"
+    assert _option(argv, "--workers") == "3"
+    assert _option(argv, "--threads") == "2"
+
+
+def test_it_brackets_ipv6_addresses(launched: list[list[str]]) -> None:
+    call_command("serve", "--host", "::1", "--port", "9124", stdout=StringIO())
+    assert _option(launched[0], "--bind") == "[::1]:9124"
+
+
+@pytest.mark.parametrize(
+    "args", [["--port", "0"], ["--port", "http"], ["--workers", "0"], ["--threads", "-1"]]
+)
+def test_it_refuses_bad_numbers(launched: list[list[str]], args: list[str]) -> None:
+    with pytest.raises(CommandError):
+        call_command("serve", *args, stdout=StringIO())
+    assert launched == []
+
+
+def test_it_collects_static_files_only_when_they_changed(
+    settings: Settings, tmp_path: Path
+) -> None:
+    settings.STATIC_ROOT = tmp_path / "static"
+    assert serve.collectstatic_if_needed() is True
+    assert (tmp_path / "static" / "leaflet" / "leaflet.js").exists()
+    assert serve.collectstatic_if_needed() is False
