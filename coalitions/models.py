@@ -25,8 +25,12 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
 
 
 class Membership(models.Model):
-    coalition = models.ForeignKey("directory.Organization", on_delete=models.CASCADE, related_name="member_links")
-    member = models.ForeignKey("directory.Organization", on_delete=models.CASCADE, related_name="coalition_links")
+    coalition = models.ForeignKey(
+        "directory.Organization", on_delete=models.CASCADE, related_name="member_links"
+    )
+    member = models.ForeignKey(
+        "directory.Organization", on_delete=models.CASCADE, related_name="coalition_links"
+    )
     status = models.CharField(max_length=12, choices=MembershipStatus.choices, db_index=True)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -42,9 +46,14 @@ class Membership(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["coalition", "member"], name="membership_unique"),
-            models.CheckConstraint(condition=~models.Q(coalition=models.F("member")), name="membership_not_self"),
+            models.CheckConstraint(
+                condition=~models.Q(coalition=models.F("member")), name="membership_not_self"
+            ),
         ]
-        indexes = [models.Index(fields=["member", "status"]), models.Index(fields=["coalition", "status"])]
+        indexes = [
+            models.Index(fields=["member", "status"]),
+            models.Index(fields=["coalition", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member} in {self.coalition} ({self.status})"

@@ -30,7 +30,9 @@ class IssueLink(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["from_issue", "to_issue"], name="issue_link_unique"),
-            models.CheckConstraint(condition=~models.Q(from_issue=models.F("to_issue")), name="issue_link_not_self"),
+            models.CheckConstraint(
+                condition=~models.Q(from_issue=models.F("to_issue")), name="issue_link_not_self"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -69,14 +71,20 @@ class OrganizationQuerySet(models.QuerySet["Organization"]):
 class Organization(models.Model):
     name = models.CharField(max_length=300)
     slug = models.SlugField(max_length=140, unique=True)
-    kind = models.CharField(max_length=16, choices=OrganizationKind.choices, default=OrganizationKind.LOCAL_GROUP)
+    kind = models.CharField(
+        max_length=16, choices=OrganizationKind.choices, default=OrganizationKind.LOCAL_GROUP
+    )
     description = models.TextField(blank=True)
     issue_areas = models.ManyToManyField(IssueArea, blank=True, related_name="organizations")
     # Bit mask of issue_areas' `bit`s, kept by the services that change issue areas; lets the
     # map index and roll-ups filter by issue without a join.
     issue_mask = models.BigIntegerField(default=0)
     home_place = models.ForeignKey(
-        "places.Place", null=True, blank=True, on_delete=models.SET_NULL, related_name="organizations"
+        "places.Place",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="organizations",
     )
     # Copy of home_place.lft: "inside place X" becomes one indexed integer range.
     place_lft = models.PositiveIntegerField(null=True, blank=True, db_index=True)
@@ -90,11 +98,18 @@ class Organization(models.Model):
     # BCP 47 language codes, e.g. ["en", "es"].
     languages = models.JSONField(default=list, blank=True)
     status = models.CharField(
-        max_length=12, choices=OrganizationStatus.choices, default=OrganizationStatus.ACTIVE, db_index=True
+        max_length=12,
+        choices=OrganizationStatus.choices,
+        default=OrganizationStatus.ACTIVE,
+        db_index=True,
     )
     last_confirmed_at = models.DateTimeField(null=True, blank=True)
-    is_sample = models.BooleanField(default=False, help_text="Fictional listing created as sample data.")
-    is_hidden = models.BooleanField(default=False, help_text="Hidden from public pages, feeds and the API.")
+    is_sample = models.BooleanField(
+        default=False, help_text="Fictional listing created as sample data."
+    )
+    is_hidden = models.BooleanField(
+        default=False, help_text="Hidden from public pages, feeds and the API."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
@@ -122,7 +137,9 @@ class PrivateContact(models.Model):
     Kept in its own table so that no public query can select it by accident.
     """
 
-    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="private_contact")
+    organization = models.OneToOneField(
+        Organization, on_delete=models.CASCADE, related_name="private_contact"
+    )
     name = models.CharField(max_length=200, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
@@ -137,11 +154,17 @@ class OrganizationAdmin(models.Model):
     """A person who administers an organization's listing."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="admins")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organization_roles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="organization_roles"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "user"], name="organization_admin_unique")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="organization_admin_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} admin of {self.organization}"

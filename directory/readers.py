@@ -21,8 +21,20 @@ FORMATS = ("csv", "geojson", "json", "jsonl")
 
 # Our field → header spellings seen in the wild, compared after `_header_key` normalization.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("name", "title", "organization", "organisation", "org", "group", "groupname",
-             "resource", "networkname", "organizationname", "chapter", "initiative"),
+    "name": (
+        "name",
+        "title",
+        "organization",
+        "organisation",
+        "org",
+        "group",
+        "groupname",
+        "resource",
+        "networkname",
+        "organizationname",
+        "chapter",
+        "initiative",
+    ),
     "address": ("address", "location", "street", "addrstreet", "streetaddress", "fulladdress"),
     "neighborhood": ("neighborhood", "neighbourhood", "neighborhoodregion"),
     "city": ("city", "town", "locality", "municipality", "addrcity"),
@@ -36,8 +48,17 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "email": ("email", "mail", "contactemail", "emailaddress"),
     "phone": ("phone", "telephone", "tel", "contactphone", "hotline", "phonenumber"),
     "description": ("description", "about", "summary", "mission", "details", "notes"),
-    "tags": ("tags", "category", "categories", "issues", "issueareas", "sector", "type",
-             "typeofinitiative", "keywords"),
+    "tags": (
+        "tags",
+        "category",
+        "categories",
+        "issues",
+        "issueareas",
+        "sector",
+        "type",
+        "typeofinitiative",
+        "keywords",
+    ),
     "languages": ("language", "languages"),
 }
 
@@ -77,7 +98,9 @@ def guess_mapping(headers: list[str], overrides: dict[str, str] | None = None) -
             mapping[ours] = header
     for ours, theirs in (overrides or {}).items():
         if ours not in FIELD_ALIASES:
-            raise ReadError(f"mapping names an unknown field {ours!r}; known: {', '.join(FIELD_ALIASES)}")
+            raise ReadError(
+                f"mapping names an unknown field {ours!r}; known: {', '.join(FIELD_ALIASES)}"
+            )
         mapping[ours] = theirs
     return mapping
 
@@ -99,7 +122,7 @@ def detect_format(path: Path) -> str:
 def decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), else Windows-1252/Latin-1, which decode any byte."""
     if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8):].decode("utf-8")
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -109,7 +132,9 @@ def decode(data: bytes) -> str:
             return data.decode("latin-1")
 
 
-def read(path: Path, fmt: str | None = None, mapping: dict[str, str] | None = None) -> Iterator[Row | RowError]:
+def read(
+    path: Path, fmt: str | None = None, mapping: dict[str, str] | None = None
+) -> Iterator[Row | RowError]:
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
         raise ReadError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
@@ -142,8 +167,12 @@ def _read_csv(text: str, overrides: dict[str, str] | None) -> Iterator[Row | Row
     sample = text[:65536]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
-            "\n".join(line for line in sample.splitlines() if line.count(",") + line.count("\t")
-                      + line.count(";") + line.count("|") >= 2)[:20000] or sample,
+            "\n".join(
+                line
+                for line in sample.splitlines()
+                if line.count(",") + line.count("\t") + line.count(";") + line.count("|") >= 2
+            )[:20000]
+            or sample,
             delimiters=",\t;|",
         )
     except csv.Error:
@@ -168,16 +197,20 @@ def _read_csv(text: str, overrides: dict[str, str] | None) -> Iterator[Row | Row
                 continue
             key += 1
             if len(record) > len(headers):
-                extra = record[len(headers):]
+                extra = record[len(headers) :]
                 if any(c.strip() for c in extra):
-                    yield RowError(reader.line_num, f"{len(record)} cells but the header has {len(headers)}")
+                    yield RowError(
+                        reader.line_num, f"{len(record)} cells but the header has {len(headers)}"
+                    )
                     continue
             raw = dict(zip(headers, record, strict=False))
             yield Row(line=reader.line_num, key=key, raw=raw, fields=_apply(raw, mapping))
     except csv.Error as exc:
         yield RowError(reader.line_num, f"unreadable CSV: {exc}")
     if headers is None:
-        raise ReadError("no header row found: expected a row naming at least a name column and one more")
+        raise ReadError(
+            "no header row found: expected a row naming at least a name column and one more"
+        )
 
 
 def _read_geojson(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
@@ -201,7 +234,12 @@ def _read_geojson(text: str, overrides: dict[str, str] | None) -> Iterator[Row |
         fields = _apply(props, mapping)
         geometry = feature.get("geometry") or {}
         coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
-        if geometry and geometry.get("type") == "Point" and isinstance(coords, list) and len(coords) >= 2:
+        if (
+            geometry
+            and geometry.get("type") == "Point"
+            and isinstance(coords, list)
+            and len(coords) >= 2
+        ):
             fields["longitude"], fields["latitude"] = coords[0], coords[1]
         raw = {"properties": props, "geometry": geometry}
         yield Row(line=position, key=position, raw=raw, fields=fields)
