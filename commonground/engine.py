@@ -123,13 +123,13 @@ class Options:
     pick_max: int = 5
     base_iters: int = 100
     group_restarts: int = 8
-    pca_tol: float = 1e-6
+    pca_tol: float = 1e-5
     pca_max_iters: int = 200
     # Community Notes' regularization (0.15 on intercepts, 0.03 on factors, on a mean loss),
     # re-expressed per observation so it does not depend on the size of the conversation.
     bridging_lambda_intercept: float = 0.15
     bridging_lambda_factor: float = 0.03
-    bridging_iters: int = 20
+    bridging_iters: int = 30
     # Pol.is only changes the number of groups after the new best k won this many updates in a row.
     group_k_buffer: int = 4
 
@@ -490,10 +490,17 @@ def _sqdist(x: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.maximum(d, 0)
 
 
-def _assign(x: np.ndarray, c: np.ndarray, chunk: int = 65536) -> np.ndarray:
+def _assign(x: np.ndarray, c: np.ndarray, chunk: int = 2048) -> np.ndarray:
+    """Nearest centre per point. |x|^2 is the same for every centre, so x.(-2c) + |c|^2 ranks
+    the centres; float32 blocks that stay in cache make this the fast path of k-means."""
+    w = (-2 * c.T).astype(np.float32)
+    b = (c * c).sum(1).astype(np.float32)
+    x32 = x.astype(np.float32)
     labels = np.empty(len(x), dtype=np.int64)
     for s in range(0, len(x), chunk):
-        labels[s : s + chunk] = _sqdist(x[s : s + chunk], c).argmin(1)
+        d = x32[s : s + chunk] @ w
+        d += b
+        labels[s : s + chunk] = d.argmin(1)
     return labels
 
 
@@ -537,9 +544,12 @@ def kmeans(
         new = new[live] / mass[live, None]
         moved = len(new) != len(centers) or np.abs(new - centers[live]).max(initial=0) >= tol
         centers = new
-        labels = _assign(x, centers)
-        if not moved:
+        new_labels = _assign(x, centers)
+        # Unchanged assignments mean the next centres would be the same: converged.
+        if not moved or (len(new) == k and np.array_equal(new_labels, labels)):
+            labels = new_labels
             break
+        labels = new_labels
     return centers, labels
 
 
@@ -595,6 +605,7 @@ def _bridging(
     iters: int,
     init_factor: np.ndarray,
     warm: dict[str, Any] | None = None,
+    tol: float = 1e-3,
 ) -> dict[str, Any]:
     """Fit vote ~ mu + i_u + i_s + f_u * f_s on the observed votes by alternating ridge solves.
 
@@ -603,9 +614,14 @@ def _bridging(
     agreement a statement earns beyond what the one opinion axis explains.
     """
     n, m = y.shape
-    n_obs = max(pattern.nnz, 1)
-    cnt_u = np.diff(pattern.indptr).astype(float)
-    cnt_s = np.bincount(pattern.indices, minlength=m).astype(float)
+    cnt_u = np.asarray(pattern.sum(axis=1), dtype=np.float64).ravel()
+    cnt_s = np.asarray(pattern.sum(axis=0), dtype=np.float64).ravel()
+    n_obs = max(cnt_u.sum(), 1.0)
+
+    def over(mat: sp.csr_matrix, cols: list[np.ndarray]) -> np.ndarray:
+        # The pattern is stored as float32 (exact 0/1); match it so scipy does not copy it.
+        return np.asarray(mat @ np.column_stack(cols).astype(mat.dtype), dtype=np.float64)
+
     # Community Notes regularizes a mean loss; multiplying through by the number of observations
     # turns that into these per-parameter ridge weights for a summed loss.
     lam_iu = lambda_intercept * n_obs / max(n, 1)
@@ -637,21 +653,24 @@ def _bridging(
         return (a22 * sum_r - a12 * sum_rf) / det, (a11 * sum_rf - a12 * sum_r) / det
 
     for _ in range(iters):
+        previous_i_s = i_s
         # Participants, given statements.
-        ps = pattern @ np.column_stack([f_s, f_s * f_s, i_s, i_s * f_s])
+        ps = over(pattern, [f_s, f_s * f_s, i_s, i_s * f_s])
         yf = y @ f_s
         sum_r = y_u - mu * cnt_u - ps[:, 2]
         sum_rf = yf - mu * ps[:, 0] - ps[:, 3]
         i_u, f_u = solve(cnt_u, lam_iu, lam_fu, ps[:, 0], ps[:, 1], sum_r, sum_rf)
         # Statements, given participants.
-        pu = pt @ np.column_stack([f_u, f_u * f_u, i_u, i_u * f_u])
+        pu = over(pt, [f_u, f_u * f_u, i_u, i_u * f_u])
         yf = yt @ f_u
         sum_r = y_s - mu * cnt_s - pu[:, 2]
         sum_rf = yf - mu * pu[:, 0] - pu[:, 3]
         i_s, f_s = solve(cnt_s, lam_is, lam_fs, pu[:, 0], pu[:, 1], sum_r, sum_rf)
         # Global mean of what is left.
-        fit = cnt_u @ i_u + cnt_s @ i_s + f_u @ (pattern @ f_s)
+        fit = cnt_u @ i_u + cnt_s @ i_s + f_u @ over(pattern, [f_s])[:, 0]
         mu = float((y_s.sum() - fit) / n_obs)
+        if np.abs(i_s - previous_i_s).max(initial=0) < tol:
+            break
     return {"mu": mu, "i_u": i_u, "f_u": f_u, "i_s": i_s, "f_s": f_s}
 
 
@@ -678,15 +697,17 @@ def analyze(
     if not sp.isspmatrix_csr(x):
         x = sp.csr_matrix(x)
     n, m = x.shape
-    indptr, indices = x.indptr, x.indices
-    vals = x.data.astype(np.float64)
+    # One index dtype for indices and indptr, so every matrix built below shares them uncopied.
+    idx_dtype = np.int32 if x.nnz < 2**31 - 1 and max(n, m) < 2**31 - 1 else np.int64
+    indptr = x.indptr.astype(idx_dtype, copy=False)
+    indices = x.indices.astype(idx_dtype, copy=False)
     statements = votes.statements
     mod_mask = np.array([s in mod_out_set for s in statements], dtype=bool)
     live_stmt = ~mod_mask
     live_ids = [s for s, keep in zip(statements, live_stmt, strict=True) if keep]
 
     # --- who is on the map (counts include votes on moderated-out statements, as in Pol.is)
-    vote_counts = np.diff(indptr)
+    vote_counts = np.diff(indptr).astype(np.int64)
     # Pol.is's matrix only has columns for statements someone voted on.
     voted_stmt = np.bincount(indices, minlength=m) > 0
     n_cols = int(voted_stmt.sum())
@@ -699,14 +720,29 @@ def analyze(
         already_in=prev_in,
     )
 
-    # --- PCA on the mean-imputed matrix; moderated-out statements are zeroed out, which in
-    # Pol.is turns them into a pass for everyone (so they count as a vote when scaling).
-    live_entry = live_stmt[indices]
-    col_sum = np.bincount(indices, weights=vals, minlength=m)
-    col_cnt = np.bincount(indices, minlength=m)
+    # Votes on live statements only; moderated-out statements drop out of all the math below.
+    vals = x.data.astype(np.float64)
+    if mod_mask.any():
+        live_entry = live_stmt[indices]
+        vals[~live_entry] = 0.0
+        live_cum = np.concatenate([[0], np.cumsum(live_entry, dtype=np.int64)])
+        live_per_row = live_cum[indptr[1:]] - live_cum[indptr[:-1]]
+        seen32 = live_entry.astype(np.float32)
+        del live_entry, live_cum
+    else:
+        live_per_row = vote_counts
+        seen32 = np.ones(len(vals), dtype=np.float32)
+    votes_mat = sp.csr_matrix((vals, indices, indptr), shape=(n, m))
+    seen_mat = sp.csr_matrix((seen32, indices, indptr), shape=(n, m))
+
+    # --- PCA on the mean-imputed matrix. Pol.is zeroes moderated-out columns (a pass for
+    # everyone), so they add nothing to the PCA but do count as votes when scaling below.
+    col_sum = np.asarray(votes_mat.sum(axis=0)).ravel()
+    col_cnt = np.asarray(seen_mat.sum(axis=0), dtype=np.float64).ravel()
     center = np.divide(col_sum, col_cnt, out=np.zeros(m), where=col_cnt > 0)
-    center[mod_mask] = 0.0
-    xc_data = np.where(live_entry, vals - center[indices], 0.0)
+    xc_data = vals - center[indices]
+    if mod_mask.any():
+        xc_data[seen32 == 0] = 0.0
     xc = sp.csr_matrix((xc_data, indices, indptr), shape=(n, m))
     del xc_data
     start = previous.components if previous is not None else None
@@ -718,14 +754,13 @@ def analyze(
         start=start,
         seed=opts.seed,
         tol=opts.pca_tol,
-        max_iters=opts.pca_max_iters if previous is None else 30,
+        max_iters=opts.pca_max_iters if previous is None else 2,
+        extra=4 if previous is None else 2,
     )
     comps = _orient(comps, start)
 
     # --- sparsity-aware projection: sqrt(statements / votes) pushes sparse voters outwards
-    n_votes_proj = np.bincount(np.repeat(np.arange(n), vote_counts)[live_entry], minlength=n) + int(
-        (mod_mask & voted_stmt).sum()
-    )
+    n_votes_proj = live_per_row + int((mod_mask & voted_stmt).sum())
     raw_proj = np.asarray(xc @ comps.T)
     del xc
     scale = np.sqrt(n_cols / np.maximum(n_votes_proj, 1))
@@ -743,7 +778,8 @@ def analyze(
     new_group_centers: dict[int, np.ndarray] = {}
     smoother = dict(previous.k_smoother) if previous is not None else {}
     if len(pts) >= 2:
-        n_distinct = len(np.unique(np.round(pts, 12), axis=0))
+        # As complex numbers the distinct-point count is a 1-D sort.
+        n_distinct = len(np.unique(pts[:, 0] + 1j * pts[:, 1]))
         k_base = min(opts.base_k, n_distinct)
         warm_base = previous.base_centers if previous is not None else None
         if warm_base is not None and len(warm_base) >= min(k_base, 2):
@@ -761,7 +797,8 @@ def analyze(
         candidates: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         for k in range(2, max_k + 1):
             warm = previous.group_centers.get(k) if previous is not None else None
-            c, glab = _best_kmeans(base_centers, sizes, k, rng, opts.group_restarts, warm)
+            restarts = opts.group_restarts if warm is None else 2
+            c, glab = _best_kmeans(base_centers, sizes, k, rng, restarts, warm)
             candidates[k] = (c, glab)
             new_group_centers[k] = c
             silhouettes[k] = silhouette(base_centers, glab)
@@ -786,26 +823,22 @@ def analyze(
             group_centers = base_centers.mean(0, keepdims=True)
             participant_groups[kept] = 0
 
-    # --- counts per group (members kept on the map) and over everyone
-    agree_ind = sp.csr_matrix(((x.data == 1).astype(np.int32), indices, indptr), shape=(n, m))
-    disagree_ind = sp.csr_matrix(((x.data == -1).astype(np.int32), indices, indptr), shape=(n, m))
-    seen_ind = sp.csr_matrix((np.ones(len(indices), dtype=np.int32), indices, indptr), (n, m))
+    # --- counts per group (members kept on the map) and over everyone, in one pass per matrix:
+    # with v in {-1, 0, 1}, sum(v) = agrees - disagrees and sum(|v|) = agrees + disagrees.
     n_groups = len(group_centers)
-    if n_groups:
-        grouped = np.flatnonzero(participant_groups >= 0)
-        gmat = sp.csr_matrix(
-            (np.ones(len(grouped), dtype=np.int32), (participant_groups[grouped], grouped)),
-            shape=(n_groups, n),
-        )
-        g_agree = np.asarray((gmat @ agree_ind).todense(), dtype=float)
-        g_disagree = np.asarray((gmat @ disagree_ind).todense(), dtype=float)
-        g_seen = np.asarray((gmat @ seen_ind).todense(), dtype=float)
-    else:
-        g_agree = g_disagree = g_seen = np.zeros((0, m))
-    all_agree = np.asarray(agree_ind.sum(axis=0)).ravel()
-    all_disagree = np.asarray(disagree_ind.sum(axis=0)).ravel()
-    all_seen = np.asarray(seen_ind.sum(axis=0)).ravel()
-    del agree_ind, disagree_ind
+    onehot = np.zeros((n, n_groups + 1), dtype=np.float32)
+    grouped = np.flatnonzero(participant_groups >= 0)
+    onehot[grouped, participant_groups[grouped]] = 1.0
+    onehot[:, n_groups] = 1.0
+    net = np.asarray(votes_mat.T @ onehot.astype(np.float64)).T
+    abs_mat = sp.csr_matrix((np.abs(vals).astype(np.float32), indices, indptr), shape=(n, m))
+    decided = np.asarray(abs_mat.T @ onehot, dtype=np.float64).T
+    del abs_mat
+    seen_counts = np.rint(np.asarray(seen_mat.T @ onehot, dtype=np.float64).T)
+    agree_counts = np.rint((decided + net) / 2)
+    disagree_counts = np.rint((decided - net) / 2)
+    g_agree, g_disagree, g_seen = agree_counts[:-1], disagree_counts[:-1], seen_counts[:-1]
+    all_agree, all_disagree, all_seen = agree_counts[-1], disagree_counts[-1], seen_counts[-1]
 
     # --- consensus (everyone), group-aware consensus and representative statements (groups)
     cstats = comment_stats(all_agree[live_stmt], all_disagree[live_stmt], all_seen[live_stmt])
@@ -823,19 +856,16 @@ def analyze(
             repness[g] = select_rep_statements(st, live_ids, opts.pick_max)
 
     # --- bridging (all votes on live statements)
-    y = sp.csr_matrix((np.where(live_entry, vals, 0.0), indices, indptr), shape=(n, m))
-    pattern = sp.csr_matrix((live_entry.astype(np.float64), indices, indptr), shape=(n, m))
     init_factor = comps[0] * np.sqrt(max(m, 1))
     params = _bridging(
-        y,
-        pattern,
+        votes_mat,
+        seen_mat,
         lambda_intercept=opts.bridging_lambda_intercept,
         lambda_factor=opts.bridging_lambda_factor,
-        iters=opts.bridging_iters if previous is None else max(3, opts.bridging_iters // 5),
+        iters=opts.bridging_iters if previous is None else 1,
         init_factor=init_factor,
         warm=previous.bridging_params if previous is not None else None,
     )
-    del y, pattern
     bridging = {sid: float(params["i_s"][j]) for j, sid in enumerate(statements) if live_stmt[j]}
 
     proj_out = np.full((n, 2), np.nan)
