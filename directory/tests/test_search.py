@@ -1,0 +1,177 @@
+import pytest
+from django.core.exceptions import ValidationError
+
+from directory import search, selectors, services
+from directory.models import Organization
+
+
+@pytest.fixture
+def spread(places, organizer):
+    """One group in each of several places, each with its own words and issues."""
+    make = services.organization_create
+    return {
+        "portland": make(
+            user=organizer,
+            name="Portland Tenants Union",
+            home_place=places["portland"],
+            description="Renters organizing against evictions.",
+            issue_areas=["housing"],
+        ),
+        "seattle": make(
+            user=organizer,
+            name="Seattle Transit Riders",
+            home_place=places["seattle"],
+            description="Riders for frequent buses.",
+            issue_areas=["transportation"],
+        ),
+        "vancouver": make(
+            user=organizer,
+            name="Vancouver Housing Co-op",
+            kind="coop",
+            home_place=places["vancouver"],
+            description="Co-operative homes for renters.",
+            issue_areas=["housing"],
+        ),
+        "eureka": make(
+            user=organizer,
+            name="Eureka Watershed Defenders",
+            home_place=places["eureka"],
+            description="Clean rivers.",
+            issue_areas=["environment-land"],
+        ),
+        "oakland": make(
+            user=organizer,
+            name="Oakland Tenants Union",
+            home_place=places["oakland"],
+            description="Renters in Oakland.",
+            issue_areas=["housing"],
+            status="inactive",
+        ),
+        "berkeley": make(
+            user=organizer,
+            name="Berkeley Food Share",
+            home_place=places["berkeley"],
+            description="Community fridges.",
+            issue_areas=["food"],
+        ),
+        "nyc": make(
+            user=organizer,
+            name="New York Tenants",
+            home_place=places["nyc"],
+            description="Renters of the five boroughs.",
+            issue_areas=["housing"],
+        ),
+    }
+
+
+def names(qs):
+    return sorted(o.name for o in qs)
+
+
+def test_it_finds_words_in_name_and_description(spread):
+    assert names(selectors.organization_search(user=None, q="tenants")) == [
+        "New York Tenants",
+        "Oakland Tenants Union",
+        "Portland Tenants Union",
+    ]
+    # Stemming: "eviction" finds "evictions".
+    assert names(selectors.organization_search(user=None, q="eviction")) == [
+        "Portland Tenants Union"
+    ]
+    assert names(selectors.organization_search(user=None, q="renters portland")) == [
+        "Portland Tenants Union"
+    ]
+
+
+def test_it_survives_query_syntax_in_user_text(spread):
+    for text in [
+        '"',
+        "AND OR NOT",
+        "tenants*",
+        "-(",
+        "NEAR(a b)",
+        "'; drop table x",
+        "col:val",
+        "^",
+    ]:
+        list(selectors.organization_search(user=None, q=text))
+
+
+def test_it_keeps_the_index_in_step_with_edits_and_deletes(spread, organizer):
+    org = spread["eureka"]
+    services.organization_update(user=organizer, organization=org, description="Salmon and rivers.")
+    assert names(selectors.organization_search(user=None, q="salmon")) == [
+        "Eureka Watershed Defenders"
+    ]
+    assert names(selectors.organization_search(user=None, q="clean")) == []
+    Organization.objects.filter(pk=org.pk).delete()
+    assert names(selectors.organization_search(user=None, q="salmon")) == []
+
+
+def test_it_filters_by_an_overlay_region_and_everything_below_it(spread, places):
+    # Cascadia: Washington, Oregon, British Columbia and Humboldt County (Eureka), not Oakland.
+    assert names(selectors.organization_search(user=None, place=places["cascadia"])) == [
+        "Eureka Watershed Defenders",
+        "Portland Tenants Union",
+        "Seattle Transit Riders",
+        "Vancouver Housing Co-op",
+    ]
+    assert names(selectors.organization_search(user=None, place=places["california"])) == [
+        "Berkeley Food Share",
+        "Eureka Watershed Defenders",
+        "Oakland Tenants Union",
+    ]
+
+
+def test_it_combines_text_place_issue_kind_and_status(spread, places):
+    search_ = selectors.organization_search
+    assert names(search_(user=None, q="renters", place=places["cascadia"], issue="housing")) == [
+        "Portland Tenants Union",
+        "Vancouver Housing Co-op",
+    ]
+    assert names(search_(user=None, place=places["cascadia"], issue="housing", kind="coop")) == [
+        "Vancouver Housing Co-op"
+    ]
+    assert names(search_(user=None, issue="housing", status="inactive")) == [
+        "Oakland Tenants Union"
+    ]
+
+
+def test_it_orders_by_distance_near_a_place(spread, places):
+    found = list(selectors.organization_search(user=None, near=places["oakland"], radius_km=30))
+    assert [o.name for o in found] == ["Oakland Tenants Union", "Berkeley Food Share"]
+    assert found[0].distance_km < 1 < found[1].distance_km < 10
+    wide = selectors.organization_search(user=None, near=places["portland"], radius_km=600)
+    assert [o.name for o in wide][:2] == ["Portland Tenants Union", "Seattle Transit Riders"]
+    assert "New York Tenants" not in names(wide)
+
+
+def test_it_names_the_field_of_bad_input(spread, places):
+    cases = [
+        ({"issue": "astrology"}, "issue"),
+        ({"kind": "cult"}, "kind"),
+        ({"status": "asleep"}, "status"),
+        ({"near": places["oakland"], "radius_km": -1}, "radius_km"),
+        ({"near": places["world"]}, "near"),
+    ]
+    for kwargs, field in cases:
+        with pytest.raises(ValidationError) as info:
+            list(selectors.organization_search(user=None, **kwargs))
+        assert field in info.value.message_dict
+
+
+def test_it_restores_the_sqlite_triggers_when_a_table_rebuild_drops_them(spread):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("only SQLite keeps its index with triggers")
+    with connection.cursor() as cursor:
+        for name in search.SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER {name}")
+    assert not search.sqlite_index_is_complete()
+    assert search.ensure_index()
+    assert search.sqlite_index_is_complete()
+    Organization.objects.filter(pk=spread["eureka"].pk).update(description="Salmon.")
+    assert names(selectors.organization_search(user=None, q="salmon")) == [
+        "Eureka Watershed Defenders"
+    ]
