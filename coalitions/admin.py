@@ -1,0 +1,26 @@
+"""Memberships are decided by the groups on both sides, so staff may look but not change."""
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from coalitions.models import Membership
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["member", "coalition", "status", "created_at", "decided_at"]
+    list_filter = ["status"]
+    list_select_related = ["member", "coalition"]
+    search_fields = ["member__name", "coalition__name"]
+    raw_id_fields = ["coalition", "member", "requested_by", "decided_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
