@@ -21,7 +21,13 @@ class PlaceKind(models.TextChoices):
     MACROREGION = "macroregion", "Macro-region"
 
 
-TREE_KINDS = [PlaceKind.WORLD, PlaceKind.COUNTRY, PlaceKind.STATE, PlaceKind.COUNTY, PlaceKind.LOCALITY]
+TREE_KINDS = [
+    PlaceKind.WORLD,
+    PlaceKind.COUNTRY,
+    PlaceKind.STATE,
+    PlaceKind.COUNTY,
+    PlaceKind.LOCALITY,
+]
 OVERLAY_KINDS = [PlaceKind.BIOREGION, PlaceKind.MACROREGION]
 LEVELS = {kind.value: depth for depth, kind in enumerate(TREE_KINDS)}
 
@@ -47,7 +53,9 @@ class Place(models.Model):
     iso_code = models.CharField(max_length=12, blank=True, db_index=True)
     # Where the place came from, e.g. "geonames:5378538" or "fips:06001".
     source_ref = models.CharField(max_length=40, blank=True, db_index=True)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
     depth = models.PositiveSmallIntegerField(default=0)
     lft = models.PositiveIntegerField(default=0, db_index=True)
     rgt = models.PositiveIntegerField(default=0)
@@ -57,12 +65,18 @@ class Place(models.Model):
     # Overlay regions: the tree places whose union they are.
     members = models.ManyToManyField("self", symmetrical=False, blank=True, related_name="overlays")
     description = models.TextField(blank=True)
+    # Other names people type for this place, one per line: translations ("Deutschland"),
+    # codes ("UK", "BC") and exonyms ("Bavaria"). Read by the geocoder.
+    alternate_names = models.TextField(blank=True)
 
     objects = PlaceQuerySet.as_manager()
 
     class Meta:
         ordering = ["lft", "name"]
-        indexes = [models.Index(fields=["kind", "search_name"]), models.Index(fields=["parent", "name"])]
+        indexes = [
+            models.Index(fields=["kind", "search_name"]),
+            models.Index(fields=["parent", "name"]),
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -84,4 +98,18 @@ class Place(models.Model):
         """Root first, excluding self."""
         if self.is_overlay:
             return []
-        return list(Place.objects.filter(lft__lt=self.lft, rgt__gt=self.rgt).exclude(kind__in=OVERLAY_KINDS).order_by("lft"))
+        return list(
+            Place.objects.filter(lft__lt=self.lft, rgt__gt=self.rgt)
+            .exclude(kind__in=OVERLAY_KINDS)
+            .order_by("lft")
+        )
+
+
+class PlacesState(models.Model):
+    """One row whose `version` goes up whenever places or regions change, so that per-process
+    caches (the geocoder) know to rebuild."""
+
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"places version {self.version}"

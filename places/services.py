@@ -1,27 +1,54 @@
 """Writes to the place tree and overlay regions."""
 
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.dispatch import Signal
+from django.utils.text import slugify
 
-from places.models import OVERLAY_KINDS, Place
+from places.geocoder import normalize
+from places.models import OVERLAY_KINDS, Place, PlacesState
+
+# Sent after `place_tree_renumber` changed some numbers. Apps that copy `lft` (the directory's
+# Organization.place_lft) listen, so places never has to import them.
+tree_renumbered = Signal()
+
+
+def places_touch() -> int:
+    """Bump the places version so per-process caches (the geocoder) rebuild; return it."""
+    updated = PlacesState.objects.filter(pk=1).update(version=F("version") + 1)
+    if not updated:
+        PlacesState.objects.get_or_create(pk=1, defaults={"version": 1})
+    return PlacesState.objects.values_list("version", flat=True).get(pk=1)
 
 
 @transaction.atomic
 def place_tree_renumber() -> int:
-    """Give every tree place pre-order `lft`/`rgt` numbers and `depth`; return how many.
+    """Give every tree place pre-order `lft`/`rgt` numbers and `depth`; return how many
+    rows changed.
 
-    Organizations copy `lft`, so callers that renumber an existing tree must also refresh
-    `Organization.place_lft` (see directory.services.organization_places_refresh).
+    Organizations copy `lft`; listeners of `tree_renumbered` refresh their copies.
     """
-    rows = list(Place.objects.exclude(kind__in=OVERLAY_KINDS).values_list("id", "parent_id", "name"))
+    rows = list(
+        Place.objects.exclude(kind__in=OVERLAY_KINDS).values_list(
+            "id", "parent_id", "name", "lft", "rgt", "depth"
+        )
+    )
     children: dict[int | None, list[tuple[str, int]]] = defaultdict(list)
-    for pk, parent_id, name in rows:
+    current: dict[int, tuple[int, int, int]] = {}
+    for pk, parent_id, name, lft, rgt, depth in rows:
         children[parent_id].append((name, pk))
+        current[pk] = (lft, rgt, depth)
     numbers: dict[int, tuple[int, int, int]] = {}
     counter = 0
-    # Iterative depth-first walk: the tree is ~200k places deep only 5 levels, but wide.
-    stack: list[tuple[int, int, bool]] = [(pk, 0, False) for _, pk in sorted(children[None], reverse=True)]
+    # Iterative depth-first walk: the tree is ~200k places but only 5 levels deep and wide.
+    stack: list[tuple[int, int, bool]] = [
+        (pk, 0, False) for _, pk in sorted(children[None], reverse=True)
+    ]
     lft_of: dict[int, int] = {}
     while stack:
         pk, depth, done = stack.pop()
@@ -33,6 +60,157 @@ def place_tree_renumber() -> int:
         stack.append((pk, depth, True))
         for _, child in sorted(children.get(pk, []), reverse=True):
             stack.append((child, depth + 1, False))
-    objs = [Place(id=pk, lft=lft, rgt=rgt, depth=depth) for pk, (lft, rgt, depth) in numbers.items()]
-    Place.objects.bulk_update(objs, ["lft", "rgt", "depth"], batch_size=2000)
-    return len(objs)
+    # Loading again usually changes nothing; writing only what moved keeps that fast.
+    changed = [
+        (lft, rgt, depth, pk)
+        for pk, (lft, rgt, depth) in numbers.items()
+        if current[pk] != (lft, rgt, depth)
+    ]
+    place_rows_update(["lft", "rgt", "depth"], changed)
+    if changed:
+        places_touch()
+        tree_renumbered.send(sender=Place, changed=len(changed))
+    return len(changed)
+
+
+def place_rows_update(fields: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """UPDATE many places by id, each row being the new `fields` values followed by the id.
+
+    Django's bulk_update builds one CASE per field per batch, which takes minutes for the
+    ~200k places of a world load; a prepared statement run many times takes seconds.
+    """
+    if not rows:
+        return
+    qn = connection.ops.quote_name
+    sets = ", ".join(f"{qn(f)} = %s" for f in fields)
+    sql = f"UPDATE {qn(Place._meta.db_table)} SET {sets} WHERE {qn('id')} = %s"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 5000):
+            cursor.executemany(sql, rows[start : start + 5000])
+
+
+def _region_slug(name: str, exclude_pk: int | None) -> str:
+    base = slugify(name)[:100] or "region"
+    slug, n = base, 2
+    while Place.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def _region_members_check(members: list[Place]) -> None:
+    if not members:
+        raise ValidationError({"members": "A region needs at least one member place."})
+    for member in members:
+        if member.is_overlay:
+            raise ValidationError(
+                {"members": f"{member.name} is itself a region; add the places it is made of."}
+            )
+
+
+@transaction.atomic
+def region_upsert(
+    *,
+    source_ref: str,
+    name: str,
+    kind: str,
+    members: Iterable[Place],
+    description: str = "",
+    alternate_names: Iterable[str] = (),
+) -> Place:
+    """Create or refresh a shipped overlay region, keyed by `source_ref` (no user: the loader)."""
+    if kind not in OVERLAY_KINDS:
+        raise ValidationError({"kind": f"{kind!r} is not a kind of region."})
+    member_list = list(members)
+    _region_members_check(member_list)
+    world = Place.objects.filter(parent__isnull=True, kind="world").first()
+    region = Place.objects.filter(source_ref=source_ref).first()
+    values: dict[str, Any] = {
+        "name": name,
+        "kind": kind,
+        "search_name": _search_name(name),
+        "description": description,
+        "alternate_names": "\n".join(alternate_names),
+        "parent": world,
+    }
+    if region is None:
+        region = Place.objects.create(
+            source_ref=source_ref, slug=_region_slug(name, None), **values
+        )
+    else:
+        for field, value in values.items():
+            setattr(region, field, value)
+        region.save()
+    region.members.set(member_list)
+    places_touch()
+    return region
+
+
+def _search_name(name: str) -> str:
+    return normalize(name)[:200]
+
+
+def _coordinator_check(user: Any) -> None:
+    if not getattr(user, "is_site_coordinator", False) or not user.is_active:
+        raise PermissionDenied("Only site coordinators may define regions.")
+
+
+@transaction.atomic
+def region_create(
+    *,
+    user: Any,
+    name: str,
+    kind: str,
+    members: Iterable[Place],
+    description: str = "",
+) -> Place:
+    """A new overlay region (bioregion or macro-region) as the union of `members`."""
+    _coordinator_check(user)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "A region needs a name."})
+    if kind not in OVERLAY_KINDS:
+        raise ValidationError({"kind": f"{kind!r} is not a kind of region."})
+    member_list = list(members)
+    _region_members_check(member_list)
+    world = Place.objects.filter(parent__isnull=True, kind="world").first()
+    region = Place.objects.create(
+        kind=kind,
+        name=name,
+        search_name=_search_name(name),
+        slug=_region_slug(name, None),
+        description=description,
+        parent=world,
+    )
+    region.members.set(member_list)
+    places_touch()
+    return region
+
+
+@transaction.atomic
+def region_update(
+    *,
+    user: Any,
+    region: Place,
+    name: str | None = None,
+    members: Iterable[Place] | None = None,
+    description: str | None = None,
+) -> Place:
+    """Rename an overlay region, change its description or replace its member places."""
+    _coordinator_check(user)
+    if not region.is_overlay:
+        raise ValidationError({"region": f"{region.name} is not a region."})
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationError({"name": "A region needs a name."})
+        region.name = name
+        region.search_name = _search_name(name)
+    if description is not None:
+        region.description = description
+    region.save()
+    if members is not None:
+        member_list = list(members)
+        _region_members_check(member_list)
+        region.members.set(member_list)
+    places_touch()
+    return region
