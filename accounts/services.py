@@ -1,6 +1,6 @@
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
 from accounts.models import AuditEvent, User
 
@@ -14,3 +14,11 @@ def audit_record(*, actor: User | None, action: str, target: models.Model, data:
         target_id=str(target.pk),
         data=data or {},
     )
+
+
+@transaction.atomic
+def user_signup(*, email: str, password: str, display_name: str = "") -> User:
+    """Create a person's account from the sign-up form and note it in the audit log."""
+    user = User.objects.create_user(email, password, display_name=display_name.strip())
+    audit_record(actor=user, action="user.signup", target=user)
+    return user

@@ -1,0 +1,78 @@
+"""Sign up, sign in and out, password reset, and the person's own account page."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.forms import EmailAuthenticationForm, SignupForm
+from accounts.services import user_signup
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("accounts:me")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = user_signup(
+            email=form.cleaned_data["email"],
+            password=form.cleaned_data["password"],
+            display_name=form.cleaned_data["display_name"],
+        )
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome! Your account is ready.")
+        return redirect(_safe_next(request) or "accounts:me")
+    return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
+
+
+login_view = auth_views.LoginView.as_view(
+    template_name="accounts/login.html",
+    authentication_form=EmailAuthenticationForm,
+    redirect_authenticated_user=True,
+)
+logout_view = auth_views.LogoutView.as_view()
+
+# Django's own password reset, pointed at this app's namespaced pages.
+password_reset = auth_views.PasswordResetView.as_view(
+    template_name="accounts/password_reset.html",
+    email_template_name="accounts/password_reset_email.txt",
+    subject_template_name="accounts/password_reset_subject.txt",
+    success_url=reverse_lazy("accounts:password_reset_done"),
+)
+password_reset_done = auth_views.PasswordResetDoneView.as_view(
+    template_name="accounts/password_reset_done.html"
+)
+password_reset_confirm = auth_views.PasswordResetConfirmView.as_view(
+    template_name="accounts/password_reset_confirm.html",
+    success_url=reverse_lazy("accounts:password_reset_complete"),
+)
+password_reset_complete = auth_views.PasswordResetCompleteView.as_view(
+    template_name="accounts/password_reset_complete.html"
+)
+
+
+@require_GET
+@login_required
+def me(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    # The person's own roles, read through their reverse relations so nobody else's show.
+    admin_of = user.organization_roles.select_related("organization").order_by(  # type: ignore[union-attr]
+        "organization__name"
+    )
+    regions = user.regional_roles.select_related("place").order_by("place__name")  # type: ignore[union-attr]
+    return render(request, "accounts/me.html", {"admin_of": admin_of, "regions": regions})
