@@ -344,7 +344,7 @@ def select_consensus(
         metric = stats[p] * stats[t]
         idx = np.flatnonzero(ok)
         idx = idx[np.argsort(-metric[idx], kind="stable")][:pick_max]
-        out.append([statement_ids[j] for j in idx])
+        out.append([statement_ids[int(j)] for j in idx])
     return out[0], out[1]
 
 
@@ -504,20 +504,35 @@ def _assign(x: np.ndarray, c: np.ndarray, chunk: int = 2048) -> np.ndarray:
     return labels
 
 
-def _kmeanspp(x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:
+def _kmeanspp(
+    x: np.ndarray, w: np.ndarray, k: int, rng: np.random.Generator, sample: int = 20000
+) -> np.ndarray:
+    """Greedy k-means++: each new centre is the best of a few D^2-weighted candidates, which
+    makes the result depend much less on the seed than plain k-means++. Large inputs seed
+    from a uniform sample, which is plenty for placing 100 starting centres."""
+    if len(x) > sample:
+        pick = np.sort(rng.choice(len(x), size=sample, replace=False))
+        x, w = x[pick], w[pick]
     n = len(x)
+    trials = 2 + int(np.log(max(k, 1)))
+    xx = (x * x).sum(1)
     centers = np.empty((k, x.shape[1]))
-    first = rng.choice(n, p=w / w.sum())
-    centers[0] = x[first]
-    d = _sqdist(x, centers[:1])[:, 0]
+    cum = np.cumsum(w)
+    first = int(np.searchsorted(cum, rng.random() * cum[-1], side="right"))
+    centers[0] = x[min(first, n - 1)]
+    d = np.maximum(xx - 2 * x @ centers[0] + xx[min(first, n - 1)], 0)
     for i in range(1, k):
-        p = d * w
-        total = p.sum()
-        if total <= 0:
+        cum = np.cumsum(d * w)
+        if cum[-1] <= 0:
             return centers[:i]
-        nxt = rng.choice(n, p=p / total)
-        centers[i] = x[nxt]
-        d = np.minimum(d, _sqdist(x, centers[i : i + 1])[:, 0])
+        cand = np.searchsorted(cum, rng.random(trials) * cum[-1], side="right")
+        cand = np.minimum(cand, n - 1)
+        dc = xx[:, None] - 2 * (x @ x[cand].T) + xx[cand][None, :]
+        np.maximum(dc, 0, out=dc)
+        np.minimum(dc, d[:, None], out=dc)
+        best = int(np.argmin(w @ dc))
+        centers[i] = x[cand[best]]
+        d = dc[:, best]
     return centers
 
 

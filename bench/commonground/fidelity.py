@@ -85,6 +85,8 @@ def reddwarf(folder: Path, seed: int) -> dict[str, int | None] | None:
 
     with open(folder / "votes.csv", newline="", encoding="utf-8") as f:
         rows = sorted(csv.DictReader(f), key=lambda r: int(r["timestamp"]))
+    # red-dwarf pivots the votes, so it wants one vote per pair: keep the last, as Pol.is does.
+    last = {(r["voter-id"], r["comment-id"]): r for r in rows}
     votes = [
         {
             "participant_id": int(r["voter-id"]),
@@ -92,19 +94,17 @@ def reddwarf(folder: Path, seed: int) -> dict[str, int | None] | None:
             "vote": int(r["vote"]),
             "modified": int(r["timestamp"]),
         }
-        for r in rows
+        for r in last.values()
     ]
     comments = polis_io.read_comments(folder / "comments.csv")
     mod_out = sorted(int(s) for s in polis_io.moderated_out(comments))
     res = run_pipeline(votes=votes, mod_out_statement_ids=mod_out, random_state=seed)
+    import pandas as pd
+
     df = res.participants_df
     return {
-        str(pid): (
-            None
-            if row["cluster_id"] is None or row["cluster_id"] != row["cluster_id"]
-            else int(row["cluster_id"])
-        )
-        for pid, row in df.iterrows()
+        str(pid): None if pd.isna(g) else int(g)
+        for pid, g in zip(df.index, df["cluster_id"], strict=True)
     }
 
 
@@ -122,6 +122,9 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=DEFAULT_DATA)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--reddwarf", action="store_true", help="also run red-dwarf side by side")
+    ap.add_argument(
+        "--seeds", type=int, default=0, help="also summarize our results over seeds 0..N-1"
+    )
     args = ap.parse_args()
 
     folders = sorted(p for p in args.data.iterdir() if (p / "participants-votes.csv").exists())
@@ -172,6 +175,30 @@ def main() -> None:
             f"ours {np.mean(ours_on_reported):.3f}, red-dwarf reported {np.mean(reported):.3f}"
             + (f", red-dwarf this run {np.mean(rd_on_reported):.3f}" if rd_on_reported else "")
         )
+    if args.seeds:
+        seed_summary(folders, args.seeds)
+
+
+def seed_summary(folders: list[Path], n_seeds: int) -> None:
+    """How much the result depends on the seed (k-means++ starts of the base clusters)."""
+    print()
+    print(f"{'seed':>4} {'same k':>7} {'mean ARI (all)':>15} {'mean ARI (6 scored)':>20}")
+    truths = {
+        f.name: polis_io.read_participant_groups(f / "participants-votes.csv") for f in folders
+    }
+    all_means, six_means = [], []
+    for seed in range(n_seeds):
+        aris, six, same = [], [], 0
+        for folder in folders:
+            ari, k, k_truth = score(ours(folder, seed), truths[folder.name])
+            aris.append(ari)
+            same += k == k_truth
+            if folder.name in REDDWARF_REPORTED:
+                six.append(ari)
+        all_means.append(np.mean(aris))
+        six_means.append(np.mean(six))
+        print(f"{seed:>4} {same:>5}/{len(folders)} {all_means[-1]:15.3f} {six_means[-1]:20.3f}")
+    print(f"{'mean':>4} {'':>7} {np.mean(all_means):15.3f} {np.mean(six_means):20.3f}")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ matrix is generated in another subprocess first and saved, so generation does no
 
     .venv/bin/python bench/commonground/speed.py                 # 1k, 10k, 50k, 100k + update
     .venv/bin/python bench/commonground/speed.py --sizes 1000x1000 10000x1000
-    PYTHONPATH=. /work/bench-venv/bin/python bench/commonground/speed.py --reddwarf-python \
+    .venv/bin/python bench/commonground/speed.py --reddwarf-python \
         /work/bench-venv/bin/python --reddwarf-sizes 1000x1000 10000x1000 50000x1000
 
 Prints a table: wall time (s), peak RSS (MB), adjusted Rand index of the recovered groups against
@@ -153,6 +153,11 @@ def main() -> None:
         "--sizes", nargs="*", default=["1000x1000", "10000x1000", "50000x1000", "100000x2000"]
     )
     ap.add_argument("--update-size", default="50000x1000")
+    ap.add_argument(
+        "--python",
+        default=str(ROOT / ".venv" / "bin" / "python"),
+        help="python that runs our engine (default: the project's .venv)",
+    )
     ap.add_argument("--reddwarf-python", help="python of a venv with red-dwarf installed")
     ap.add_argument("--reddwarf-sizes", nargs="*", default=["1000x1000", "10000x1000"])
     ap.add_argument("--child", nargs=3, metavar=("WHAT", "PATH", "UPDATE"), help=argparse.SUPPRESS)
@@ -182,7 +187,7 @@ def main() -> None:
             nnz = int(np.load(path)["indptr"][-1])
             ours = _child(
                 ["--child", "ours", str(path), "1" if size == args.update_size else "0"],
-                sys.executable,
+                args.python,
             )
             line = f"{size:>26} {nnz:>11,}"
             if "error" in ours:
