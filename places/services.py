@@ -151,7 +151,7 @@ def _search_name(name: str) -> str:
 
 def _coordinator_check(user: Any) -> None:
     if not getattr(user, "is_site_coordinator", False) or not user.is_active:
-        raise PermissionDenied("Only site coordinators may define regions.")
+        raise PermissionDenied("Only site coordinators may change places and regions.")
 
 
 @transaction.atomic
@@ -214,3 +214,48 @@ def region_update(
         region.members.set(member_list)
     places_touch()
     return region
+
+
+@transaction.atomic
+def region_delete(*, user: Any, region: Place) -> None:
+    """Remove an overlay region (the places it was made of stay)."""
+    _coordinator_check(user)
+    if not region.is_overlay:
+        raise ValidationError({"region": f"{region.name} is not a region; places stay."})
+    region.delete()
+    places_touch()
+
+
+# Fields of a tree place a coordinator may correct; the tree's shape comes from the loader.
+PLACE_EDITABLE_FIELDS = (
+    "name",
+    "description",
+    "alternate_names",
+    "latitude",
+    "longitude",
+    "population",
+)
+
+
+@transaction.atomic
+def place_update(*, user: Any, place: Place, **fields: Any) -> Place:
+    """Correct a place's name, description, other names, centre or population."""
+    _coordinator_check(user)
+    unknown = set(fields) - set(PLACE_EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed here."})
+    if "name" in fields:
+        fields["name"] = str(fields["name"]).strip()
+        if not fields["name"]:
+            raise ValidationError({"name": "A place needs a name."})
+        place.search_name = _search_name(fields["name"])
+    lat, lng = fields.get("latitude", place.latitude), fields.get("longitude", place.longitude)
+    if lat is not None and not -90 <= lat <= 90:
+        raise ValidationError({"latitude": "Latitude must be between -90 and 90."})
+    if lng is not None and not -180 <= lng <= 180:
+        raise ValidationError({"longitude": "Longitude must be between -180 and 180."})
+    for field, value in fields.items():
+        setattr(place, field, value)
+    place.save()
+    places_touch()
+    return place
