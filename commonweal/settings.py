@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "coalitions",
     "api",
     "commonground",
+    "django_tasks_db",
+    "actions",
 ]
 
 MIDDLEWARE = [
@@ -164,6 +166,11 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "hub@localhost")
+
+# Background work (alert fan-out, notices) goes through Django's tasks interface. The default
+# queue lives in the database (run `commonweal db_worker`); production may set
+# TASKS_BACKEND=django_tasks_rq.RQBackend for Redis-backed workers (see actions/README.md).
+TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
 
 # The map's tile server. Tiles are the one thing a browser fetches from elsewhere; point this
 # at your own tile server to keep visitors' map views on infrastructure you trust.

@@ -1,0 +1,429 @@
+"""Fan-out and sending of alerts and notices: email over SMTP and signed webhooks.
+
+Each recipient and channel is one Delivery row. A worker claims a chunk of rows with one
+conditional UPDATE (status pending → sending, stamped with its own claim id) and only then sends
+what it claimed. A second worker, or the same task run again after a crash, finds nothing left
+to claim, so nobody is sent a message twice. A row a worker stopped on mid-send is marked
+"uncertain" by the recovery sweep and is never re-sent automatically; rows that certainly did
+not leave (the server refused the connection or answered 4xx) are retried with back-off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import os
+import smtplib
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMessage, mailers
+from django.db.models import Exists, F, OuterRef, Q
+from django.db.models.lookups import GreaterThan
+from django.urls import reverse
+from django.utils import timezone
+
+from actions.models import (
+    Alert,
+    AlertKind,
+    AlertState,
+    Channel,
+    CommitmentState,
+    Delivery,
+    DeliveryStatus,
+    Subscription,
+    SubscriptionRange,
+)
+from actions.rollup import place_index
+from directory.models import OrganizationAdmin
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500
+INSERT_BATCH = 5000
+MAX_ATTEMPTS = 5
+# A claim older than this belongs to a worker that died.
+LEASE = timedelta(minutes=15)
+WEBHOOK_TIMEOUT = 10
+UNSUBSCRIBE_SALT = "actions.unsubscribe"
+SIGNATURE_HEADER = "X-Commonweal-Signature"
+OPEN = [DeliveryStatus.PENDING, DeliveryStatus.RETRY, DeliveryStatus.SENDING]
+
+
+def site_url() -> str:
+    return (
+        getattr(settings, "SITE_URL", "")
+        or os.environ.get("SITE_URL", "")
+        or "http://localhost:8000"
+    ).rstrip("/")
+
+
+def absolute_url(obj: Any) -> str:
+    return site_url() + obj.get_absolute_url()
+
+
+def unsubscribe_token(subscription_id: int) -> str:
+    return signing.dumps(subscription_id, salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_subscription_id(token: str) -> int | None:
+    try:
+        value = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def unsubscribe_url(subscription_id: int) -> str:
+    return site_url() + reverse("actions:unsubscribe", args=[unsubscribe_token(subscription_id)])
+
+
+def sign_webhook(secret: str, timestamp: str, body: bytes) -> str:
+    """HMAC-SHA256 over "<timestamp>.<body>": the timestamp is signed so replays can be refused."""
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+# Fan-out ------------------------------------------------------------------------------------
+
+
+def _alert_recipients(alert: Alert) -> Iterator[tuple[int | None, str, str]]:
+    subs = Subscription.objects.filter(active=True)
+    if alert.issue_mask:
+        subs = subs.filter(
+            Q(issue_mask=0) | Q(GreaterThan(F("issue_mask").bitand(alert.issue_mask), 0))
+        )
+    if alert.place is not None:
+        ranges = place_index().ranges(alert.place)
+        overlap = Q(pk__in=[])
+        for lo, hi in ranges:
+            overlap |= Q(lft__lte=hi, rgt__gte=lo)
+        subs = subs.filter(
+            Exists(SubscriptionRange.objects.filter(overlap, subscription=OuterRef("pk")))
+        )
+    for pk, email, webhook in (
+        subs.order_by("pk")
+        .values_list("pk", "email", "webhook_url")
+        .iterator(chunk_size=INSERT_BATCH)
+    ):
+        if email:
+            yield pk, Channel.EMAIL, email
+        if webhook:
+            yield pk, Channel.WEBHOOK, webhook
+
+
+def _notice_recipients(alert: Alert) -> Iterator[tuple[int | None, str, str]]:
+    emails = (
+        OrganizationAdmin.objects.filter(
+            organization__commitments__call_id=alert.call_id,
+            organization__commitments__state=CommitmentState.ACTIVE,
+            user__is_active=True,
+        )
+        .values_list("user__email", flat=True)
+        .distinct()
+        .order_by("user__email")
+    )
+    for email in emails:
+        yield None, Channel.EMAIL, email
+
+
+def fan_out(alert_id: int) -> list[tuple[int, int]]:
+    """Write one delivery row per recipient and channel; return id ranges to send in chunks.
+
+    Safe to run twice: the unique (alert, channel, address) constraint drops repeats, which also
+    gives a person subscribed both for themselves and through a group one copy only.
+    """
+    alert = Alert.objects.select_related("place").get(pk=alert_id)
+    recipients = (
+        _notice_recipients(alert) if alert.kind == AlertKind.NOTICE else _alert_recipients(alert)
+    )
+    batch: list[Delivery] = []
+    for sub_id, channel, address in recipients:
+        batch.append(
+            Delivery(alert_id=alert.pk, subscription_id=sub_id, channel=channel, address=address)
+        )
+        if len(batch) >= INSERT_BATCH:
+            Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+            batch = []
+    if batch:
+        Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+    total = Delivery.objects.filter(alert=alert).count()
+    Alert.objects.filter(pk=alert.pk).update(
+        recipients=total,
+        state=AlertState.SENDING if total else AlertState.DONE,
+        fanned_out_at=timezone.now(),
+    )
+    return open_chunks(alert.pk)
+
+
+def open_chunks(alert_id: int, *, now: datetime | None = None) -> list[tuple[int, int]]:
+    """Id ranges of CHUNK rows each that still have something claimable in them."""
+    now = now or timezone.now()
+    ids = list(
+        Delivery.objects.filter(alert_id=alert_id)
+        .filter(
+            Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.RETRY, retry_after__lte=now)
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return [(ids[i], ids[min(i + CHUNK, len(ids)) - 1]) for i in range(0, len(ids), CHUNK)]
+
+
+# Sending ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChunkResult:
+    claimed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    retry_at: datetime | None = None
+
+    def add(self, status: str) -> None:
+        self.counts[status] = self.counts.get(status, 0) + 1
+
+
+def _claim(alert_id: int, first_id: int, last_id: int, now: datetime) -> tuple[uuid.UUID, int]:
+    claim = uuid.uuid4()
+    claimed = (
+        Delivery.objects.filter(alert_id=alert_id, id__gte=first_id, id__lte=last_id)
+        .filter(
+            Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.RETRY, retry_after__lte=now)
+        )
+        .update(
+            status=DeliveryStatus.SENDING,
+            claim=claim,
+            claimed_at=now,
+            attempts=F("attempts") + 1,
+        )
+    )
+    return claim, claimed
+
+
+def _finish(row: Delivery, claim: uuid.UUID, status: str, error: str, result: ChunkResult) -> None:
+    fields: dict[str, Any] = {"status": status, "last_error": error[:500]}
+    now = timezone.now()
+    if status == DeliveryStatus.SENT:
+        fields["sent_at"] = now
+    if status == DeliveryStatus.RETRY:
+        if row.attempts >= MAX_ATTEMPTS:
+            fields["status"] = status = DeliveryStatus.FAILED
+        else:
+            # One minute, then 2, 4, 8: long enough for a mail server to come back.
+            fields["retry_after"] = now + timedelta(minutes=2 ** (row.attempts - 1))
+            if result.retry_at is None or fields["retry_after"] < result.retry_at:
+                result.retry_at = fields["retry_after"]
+    # Only the holder of the claim may settle the row (the recovery sweep may have taken it).
+    Delivery.objects.filter(pk=row.pk, claim=claim).update(**fields)
+    result.add(status)
+
+
+def _domain() -> str:
+    sender = str(getattr(settings, "DEFAULT_FROM_EMAIL", "hub@localhost"))
+    return sender.rsplit("@", 1)[-1].strip(">") or "localhost"
+
+
+def _email_for(alert: Alert, row: Delivery, notice_reason: str) -> EmailMessage:
+    headers = {"Message-ID": f"<{row.key}@{_domain()}>", "X-Commonweal-Delivery": str(row.key)}
+    if row.subscription_id:
+        url = unsubscribe_url(row.subscription_id)
+        footer = (
+            "\n\n--\nYou receive this because you opted in to alerts on this hub.\n"
+            f"Stop these alerts: {url}\n"
+        )
+        headers["List-Unsubscribe"] = f"<{url}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    else:
+        footer = f"\n\n--\n{notice_reason}\n"
+    return EmailMessage(
+        subject=alert.subject,
+        body=alert.body + footer,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[row.address],
+        headers=headers,
+    )
+
+
+def _send_emails(alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: ChunkResult) -> None:
+    reason = "You receive this because your group committed to this call."
+    connection = mailers.default
+    pending = list(rows)
+    try:
+        while pending:
+            try:
+                connection.open()
+            except OSError as exc:
+                # Nothing in `pending` has left: safe to try again later.
+                for row in pending:
+                    _finish(row, claim, DeliveryStatus.RETRY, f"mail server: {exc}", result)
+                return
+            row = pending.pop(0)
+            try:
+                connection.send_messages([_email_for(alert, row, reason)])
+            except smtplib.SMTPRecipientsRefused as exc:
+                codes = [code for code, _ in exc.recipients.values()]
+                status = (
+                    DeliveryStatus.RETRY if codes and min(codes) < 500 else DeliveryStatus.FAILED
+                )
+                _finish(row, claim, status, f"refused: {codes}", result)
+            except smtplib.SMTPResponseException as exc:
+                # The server answered and did not take the message.
+                status = DeliveryStatus.RETRY if exc.smtp_code < 500 else DeliveryStatus.FAILED
+                _finish(row, claim, status, f"{exc.smtp_code} {exc.smtp_error!r}", result)
+                if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError):
+                    connection.close()
+            except (smtplib.SMTPException, OSError) as exc:
+                # The line dropped while sending: the message may have gone. Never resend it
+                # blindly; the delivery page shows it for a person to decide.
+                _finish(row, claim, DeliveryStatus.UNCERTAIN, f"connection lost: {exc}", result)
+                connection.close()
+            except ValueError as exc:
+                _finish(row, claim, DeliveryStatus.FAILED, f"bad address: {exc}", result)
+            else:
+                _finish(row, claim, DeliveryStatus.SENT, "", result)
+    finally:
+        connection.close()
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
+def _private_host(host: str) -> bool:
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    for info in infos:
+        ip = ipaddress.ip_address(info[4][0])
+        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved:
+            return True
+    return False
+
+
+def webhook_payload(alert: Alert, row: Delivery) -> dict[str, Any]:
+    return {
+        "id": str(row.key),
+        "type": f"commonweal.{alert.kind}",
+        "created": timezone.now().isoformat(),
+        "alert": {
+            "subject": alert.subject,
+            "body": alert.body,
+            "issue_areas": [a.slug for a in alert.issue_areas.all()],
+            "place": alert.place.slug if alert.place else None,
+            "call": absolute_url(alert.call) if alert.call else None,
+        },
+        "unsubscribe_url": unsubscribe_url(row.subscription_id) if row.subscription_id else None,
+    }
+
+
+def _send_webhooks(
+    alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: ChunkResult
+) -> None:
+    allow_private = bool(getattr(settings, "ACTIONS_WEBHOOK_ALLOW_PRIVATE", False))
+    for row in rows:
+        sub = row.subscription
+        host = urllib.parse.urlsplit(row.address).hostname or ""
+        if sub is None or (not allow_private and _private_host(host)):
+            _finish(row, claim, DeliveryStatus.FAILED, "address not allowed", result)
+            continue
+        body = json.dumps(webhook_payload(alert, row), separators=(",", ":")).encode()
+        stamp = str(int(time.time()))
+        request = urllib.request.Request(  # noqa: S310 - scheme checked on subscription
+            row.address,
+            data=body,
+            method="POST",
+            headers={
+                "Content-Type": "application/json",
+                "User-Agent": "Commonweal-Webhook/1",
+                "X-Commonweal-Delivery": str(row.key),
+                "X-Commonweal-Timestamp": stamp,
+                SIGNATURE_HEADER: sign_webhook(sub.webhook_secret, stamp, body),
+            },
+        )
+        try:
+            with _opener.open(request, timeout=WEBHOOK_TIMEOUT) as response:
+                response.read(1024)
+        except urllib.error.HTTPError as exc:
+            retry = exc.code in (408, 429) or exc.code >= 500
+            _finish(
+                row,
+                claim,
+                DeliveryStatus.RETRY if retry else DeliveryStatus.FAILED,
+                f"HTTP {exc.code}",
+                result,
+            )
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, TimeoutError | socket.timeout):
+                _finish(row, claim, DeliveryStatus.UNCERTAIN, "timed out", result)
+            else:
+                _finish(row, claim, DeliveryStatus.RETRY, f"unreachable: {exc.reason}", result)
+        except TimeoutError:
+            _finish(row, claim, DeliveryStatus.UNCERTAIN, "timed out", result)
+        except OSError as exc:
+            _finish(row, claim, DeliveryStatus.UNCERTAIN, f"connection lost: {exc}", result)
+        else:
+            _finish(row, claim, DeliveryStatus.SENT, "", result)
+
+
+def send_chunk(
+    alert_id: int, first_id: int, last_id: int, *, now: datetime | None = None
+) -> ChunkResult:
+    """Claim and send the open deliveries of one id range."""
+    now = now or timezone.now()
+    result = ChunkResult()
+    claim, result.claimed = _claim(alert_id, first_id, last_id, now)
+    if not result.claimed:
+        return result
+    alert = Alert.objects.select_related("place", "call").get(pk=alert_id)
+    rows = list(Delivery.objects.filter(claim=claim).select_related("subscription").order_by("id"))
+    live: list[Delivery] = []
+    for row in rows:
+        if row.subscription is not None and not row.subscription.active:
+            _finish(row, claim, DeliveryStatus.SKIPPED, "unsubscribed", result)
+        else:
+            live.append(row)
+    _send_emails(alert, [r for r in live if r.channel == Channel.EMAIL], claim, result)
+    _send_webhooks(alert, [r for r in live if r.channel == Channel.WEBHOOK], claim, result)
+    alert_settle(alert_id)
+    return result
+
+
+def alert_settle(alert_id: int) -> bool:
+    """Mark an alert done once none of its deliveries is waiting or in flight."""
+    if Delivery.objects.filter(alert_id=alert_id, status__in=OPEN).exists():
+        return False
+    return bool(
+        Alert.objects.filter(pk=alert_id, state=AlertState.SENDING).update(state=AlertState.DONE)
+    )
+
+
+def stale_claims_settle(*, now: datetime) -> int:
+    """Rows a dead worker claimed: mark them uncertain, never resend them on our own."""
+    return Delivery.objects.filter(
+        status=DeliveryStatus.SENDING, claimed_at__lt=now - LEASE
+    ).update(status=DeliveryStatus.UNCERTAIN, last_error="the worker stopped while sending")
+
+
+def delivery_counts(alert: Alert) -> dict[str, int]:
+    from django.db.models import Count
+
+    rows = Delivery.objects.filter(alert=alert).values("status").annotate(n=Count("id"))
+    return {row["status"]: row["n"] for row in rows}

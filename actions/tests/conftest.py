@@ -1,0 +1,121 @@
+"""A coalition, groups across the test place tree, issue areas, and a real SMTP sink."""
+
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import timedelta
+from email import message_from_bytes
+from email.message import Message
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import override_settings
+from django.utils import timezone
+
+from accounts.models import User
+from actions import services
+from actions.models import CallToAction
+from directory import services as directory_services
+from directory.models import IssueArea, Organization
+from places.models import Place
+
+
+@dataclass
+class Cast:
+    coalition: Organization  # administered by `member`, who issues calls
+    groups: dict[str, Organization]  # one per locality, all administered by `organizer`
+    stranger: Organization  # administered by the outsider
+    issues: dict[str, IssueArea]
+
+
+@pytest.fixture
+def cast(places: dict[str, Place], organizer: User, member: User, outsider: User) -> Cast:
+    issues = {
+        a.slug: a
+        for a in IssueArea.objects.filter(slug__in=["housing", "transportation", "climate"])
+    }
+    make = directory_services.organization_create
+    coalition = make(
+        user=member, name="Pacific Housing Alliance", kind="coalition", home_place=places["us"]
+    )
+    groups = {
+        key: make(
+            user=organizer,
+            name=f"{places[key].name} Tenants",
+            home_place=places[key],
+            issue_areas=[issues["housing"]],
+        )
+        for key in ["oakland", "berkeley", "eureka", "portland", "seattle", "nyc", "vancouver"]
+    }
+    stranger = make(user=outsider, name="Outsider Group", home_place=places["portland"])
+    return Cast(coalition=coalition, groups=groups, stranger=stranger, issues=issues)
+
+
+def call_for(cast: Cast, member: User, scope: Place, **extra: Any) -> CallToAction:
+    """A call that starts in two weeks, with a deadline in one, issued by the coalition."""
+    now = timezone.now()
+    fields: dict[str, Any] = {
+        "title": "National day of action for tenants",
+        "description": "Hold a rally at your city hall.",
+        "scope": scope,
+        "starts_at": now + timedelta(days=14),
+        "deadline": now + timedelta(days=7),
+        "issue_areas": [cast.issues["housing"]],
+        "min_organizations": 3,
+    }
+    fields.update(extra)
+    return services.call_create(user=member, coalition=cast.coalition, **fields)
+
+
+@dataclass
+class Sink:
+    """Messages received by the local SMTP server, and a switch to make it refuse."""
+
+    host: str
+    port: int
+    messages: list[Message] = field(default_factory=list)
+    refuse_with: str | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def to(self) -> list[str]:
+        with self.lock:
+            return [m["To"] for m in self.messages]
+
+
+class _Handler:
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.sink.refuse_with:
+            return self.sink.refuse_with
+        with self.sink.lock:
+            self.sink.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_sink() -> Any:
+    """A real SMTP server on 127.0.0.1 at a free port, with MAILERS pointed at it."""
+    port = free_port()
+    sink = Sink(host="127.0.0.1", port=port)
+    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=port)
+    controller.start()
+    mailers = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+        }
+    }
+    try:
+        with override_settings(MAILERS=mailers, SITE_URL="http://hub.test"):
+            yield sink
+    finally:
+        controller.stop()
