@@ -40,7 +40,7 @@ class PlaceAdmin(admin.ModelAdmin):
     # Exact counts of ~200k places on every page view are not worth their cost.
     show_full_result_count = False
 
-    def get_fields(self, request: HttpRequest, obj: Place | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: Place | None = None) -> list[Any]:
         if obj is None:
             return [f for f in _REGION_FIELDS if f != "slug"]
         return _REGION_FIELDS if obj.is_overlay else _TREE_FIELDS

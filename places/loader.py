@@ -319,7 +319,7 @@ class WorldBuilder:
         for cc in sorted(codes):
             iso = pycountry.countries.get(alpha_2=cc)
             gn = gn_countries.get(cc, {})
-            name = gn.get("name") or getattr(iso, "common_name", None) or iso.name
+            name = gn.get("name") or getattr(iso, "common_name", None) or (iso.name if iso else cc)
             alternates: set[str] = set(aliases.get(cc, []))
             if iso is not None:
                 alternates |= {iso.name, iso.alpha_3}
@@ -861,9 +861,9 @@ def _insert_rows(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     qn = connection.ops.quote_name
-    columns = [f for f in Place._meta.concrete_fields]
+    columns = list(Place._meta.concrete_fields)
     defaults = {f.attname: f.get_default() for f in columns}
-    names = ", ".join(qn(f.column) for f in columns)
+    names = ", ".join(qn(str(f.column)) for f in columns)
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {qn(Place._meta.db_table)} ({names}) VALUES ({marks})"
     params = [tuple(row.get(f.attname, defaults[f.attname]) for f in columns) for row in rows]
@@ -887,7 +887,7 @@ def write_specs(
         to_create: list[dict[str, Any]] = []
         to_update: list[tuple[Any, ...]] = []
         for spec in specs[kind]:
-            values = {
+            values: dict[str, Any] = {
                 "kind": str(spec.kind),
                 "name": spec.name[:200],
                 "search_name": normalize(spec.name)[:200],

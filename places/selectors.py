@@ -11,7 +11,7 @@ from places.geocoder import normalize
 from places.models import OVERLAY_KINDS, Place, PlaceKind
 
 # Suggestions list the big, broad places first.
-_SEARCH_ORDER = {
+_SEARCH_ORDER: dict[str, int] = {
     PlaceKind.COUNTRY: 0,
     PlaceKind.STATE: 1,
     PlaceKind.BIOREGION: 2,

@@ -89,10 +89,10 @@ def place_rows_update(fields: list[str], rows: list[tuple[Any, ...]]) -> None:
             cursor.executemany(sql, rows[start : start + 5000])
 
 
-def _region_slug(name: str, exclude_pk: int | None) -> str:
+def _region_slug(name: str) -> str:
     base = slugify(name)[:100] or "region"
     slug, n = base, 2
-    while Place.objects.filter(slug=slug).exclude(pk=exclude_pk).exists():
+    while Place.objects.filter(slug=slug).exists():
         slug, n = f"{base}-{n}", n + 1
     return slug
 
@@ -133,9 +133,7 @@ def region_upsert(
         "parent": world,
     }
     if region is None:
-        region = Place.objects.create(
-            source_ref=source_ref, slug=_region_slug(name, None), **values
-        )
+        region = Place.objects.create(source_ref=source_ref, slug=_region_slug(name), **values)
     else:
         for field, value in values.items():
             setattr(region, field, value)
@@ -177,7 +175,7 @@ def region_create(
         kind=kind,
         name=name,
         search_name=_search_name(name),
-        slug=_region_slug(name, None),
+        slug=_region_slug(name),
         description=description,
         parent=world,
     )

@@ -1,0 +1,217 @@
+"""Loading real places from the installed data packages (a few countries, loaded once for the
+module), the shipped regions, and the geocoder and CLI on top of them."""
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from places.geocoder import get_geocoder, reset_geocoder
+from places.loader import LoadReport, world_load
+from places.models import Place
+from places.selectors import place_ancestors, place_overlays_containing
+
+pytestmark = pytest.mark.django_db
+
+COUNTRIES = ["US", "GB", "CA", "AT"]
+CASCADIA_CALIFORNIA = {
+    "Del Norte County",
+    "Humboldt County",
+    "Trinity County",
+    "Siskiyou County",
+    "Modoc County",
+    "Shasta County",
+    "Lassen County",
+    "Tehama County",
+    "Plumas County",
+}
+
+
+def _wipe() -> None:
+    members = connection.ops.quote_name(Place.members.through._meta.db_table)
+    table = connection.ops.quote_name(Place._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {members}")
+        cursor.execute(f"DELETE FROM {table}")
+    reset_geocoder()
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[LoadReport, LoadReport]]:
+    """US, GB, CA and AT loaded once, then GB loaded again to see that nothing doubles."""
+    with django_db_blocker.unblock():
+        _wipe()
+        first = world_load(countries=COUNTRIES)
+        again = world_load(countries=["GB"])
+        yield first, again
+        _wipe()
+
+
+def _get(**lookup: Any) -> Place:
+    return Place.objects.get(**lookup)
+
+
+def _point(place: Place) -> tuple[float, float]:
+    assert place.latitude is not None and place.longitude is not None
+    return place.latitude, place.longitude
+
+
+class TestTree:
+    def test_it_loads_countries_states_counties_and_cities(self, world: Any) -> None:
+        first, _ = world
+        assert first.total["world"] == 1 and first.total["country"] == 4
+        assert first.total["locality"] > 15_000
+        us_states = Place.objects.filter(kind="state", parent__iso_code="US")
+        assert us_states.count() == 51  # 50 states and the District of Columbia
+        assert set(us_states.values_list("iso_code", flat=True)) >= {"US-CA", "US-OR", "US-DC"}
+        canada = Place.objects.filter(kind="state", parent__iso_code="CA")
+        assert canada.count() == 13 and not canada.filter(iso_code="").exists()
+        nations = Place.objects.filter(kind="state", parent__iso_code="GB")
+        assert set(nations.values_list("name", flat=True)) == {
+            "England",
+            "Scotland",
+            "Wales",
+            "Northern Ireland",
+        }
+        assert (_get(iso_code="AT").population or 0) > 8_000_000
+
+    def test_it_files_cities_under_their_county_and_state(self, world: Any) -> None:
+        oakland = _get(slug="us-california-oakland")
+        assert [p.name for p in place_ancestors(oakland)] == [
+            "World",
+            "United States",
+            "California",
+            "Alameda County",
+        ]
+        assert oakland.parent is not None and oakland.parent.source_ref == "fips:06001"
+        assert oakland.population and oakland.population > 400_000
+        ripon = Place.objects.get(name="Ripon", parent__name="North Yorkshire")
+        assert [p.name for p in place_ancestors(ripon)][-2:] == ["England", "North Yorkshire"]
+        assert ripon.parent is not None and ripon.parent.iso_code == "GB-NYK"
+
+    def test_it_gives_every_us_county_a_fips_code_and_a_centre(self, world: Any) -> None:
+        counties = Place.objects.filter(kind="county", source_ref__startswith="fips:")
+        assert counties.count() > 3_100
+        assert not counties.filter(latitude__isnull=True).exists()
+        lat, lng = _point(_get(source_ref="fips:06001"))
+        assert 37.4 < lat < 38.0 and -122.4 < lng < -121.5
+        assert _get(source_ref="fips:06001").parent == _get(iso_code="US-CA")
+
+    def test_it_places_areas_at_the_centre_of_their_people(self, world: Any) -> None:
+        lat, lng = _point(_get(iso_code="US-CA"))
+        assert 33 < lat < 39 and -122 < lng < -116
+        lat, lng = _point(_get(iso_code="US"))
+        assert 34 < lat < 42 and -100 < lng < -80
+
+    def test_it_numbers_the_tree_so_children_nest_in_parents(self, world: Any) -> None:
+        table = connection.ops.quote_name(Place._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {table} c JOIN {table} p ON c.parent_id = p.id "
+                f"WHERE c.kind NOT IN ('bioregion', 'macroregion') "
+                f"AND NOT (p.lft < c.lft AND c.rgt < p.rgt AND c.depth = p.depth + 1)"
+            )
+            assert cursor.fetchone()[0] == 0
+
+    def test_it_updates_instead_of_duplicating_when_loaded_again(self, world: Any) -> None:
+        _, again = world
+        assert sum(again.created.values()) == 0
+        assert sum(again.updated.values()) == 0 and again.renumbered == 0
+        assert Place.objects.filter(name="Ripon", parent__name="North Yorkshire").count() == 1
+        assert Place.objects.filter(kind="bioregion", name="Cascadia").count() == 1
+
+
+class TestShippedRegions:
+    def test_it_ships_cascadia_across_two_countries(self, world: Any) -> None:
+        cascadia = _get(kind="bioregion", name="Cascadia")
+        members = {m.name for m in cascadia.members.all()}
+        assert {"Washington", "Oregon", "Idaho", "British Columbia"} <= members
+        assert members - {"Washington", "Oregon", "Idaho", "British Columbia"} == (
+            CASCADIA_CALIFORNIA
+        )
+        eureka = Place.objects.get(name="Eureka", parent__name="Humboldt County")
+        assert cascadia in place_overlays_containing(eureka)
+        assert cascadia not in place_overlays_containing(_get(slug="us-california-oakland"))
+        assert cascadia not in place_overlays_containing(_get(iso_code="US-CA"))
+
+    def test_it_ships_the_census_regions_and_divisions_as_unions_of_states(
+        self, world: Any
+    ) -> None:
+        regions = Place.objects.filter(kind="macroregion", source_ref__startswith="region:")
+        assert regions.count() == 13
+        big_four = [r for r in regions if r.name in {"Northeast (US)", "Midwest (US)",
+                                                     "South (US)", "West (US)"}]  # fmt: skip
+        assert len(big_four) == 4
+        states = list(Place.objects.filter(kind="state", parent__iso_code="US"))
+        for state in states:
+            holding = [r for r in big_four if state in r.members.all()]
+            assert len(holding) == 1, state.name
+        assert sum(r.members.count() for r in big_four) == 51
+        assert sum(r.members.count() for r in regions) == 102  # each state: region + division
+
+
+@pytest.mark.usefixtures("world")
+class TestGeocodingRealPlaces:
+    @pytest.mark.parametrize(
+        ("text", "slug"),
+        [
+            ("Oakland, CA", "us-california-oakland"),
+            ("Oakland, California", "us-california-oakland"),
+            ("Portland, OR", "us-oregon-portland"),
+            ("Portland, ME", "us-maine-portland"),
+            ("94612", "us-california-oakland"),
+            ("94612-1234", "us-california-oakland"),
+            ("Oregon", "us-oregon"),
+            ("BC, Canada", "ca-british-columbia"),
+        ],
+    )
+    def test_it_finds_the_place_people_mean(self, text: str, slug: str) -> None:
+        result = get_geocoder().geocode(text)
+        assert result is not None, text
+        assert result.place.slug == slug
+
+    def test_it_finds_ripon_in_north_yorkshire(self) -> None:
+        result = get_geocoder().geocode("Ripon, North Yorkshire")
+        assert result is not None
+        assert result.place.name == "Ripon" and result.uncertain is False
+        assert "North Yorkshire" in [a.name for a in result.ancestors]
+
+    def test_it_knows_countries_by_their_names_in_other_languages(self) -> None:
+        for text, code in [("UK", "GB"), ("Österreich", "AT"), ("United Kingdom", "GB")]:
+            result = get_geocoder().geocode(text)
+            assert result is not None and result.place.iso_code == code, text
+
+    def test_it_is_unsure_of_plain_oakland_but_answers_the_biggest(self) -> None:
+        result = get_geocoder().geocode("Oakland")
+        assert result is not None
+        assert result.place.slug == "us-california-oakland"
+        assert result.uncertain is True and len(result.alternatives) >= 2
+
+    def test_it_turns_coordinates_into_the_locality_and_its_regions(self) -> None:
+        result = get_geocoder().reverse(40.80, -124.16)
+        assert result is not None and result.place.name == "Eureka"
+        assert [a.name for a in result.ancestors][1:4] == [
+            "United States",
+            "California",
+            "Humboldt County",
+        ]
+        assert {o.name for o in result.overlays} >= {"Cascadia", "West (US)", "Pacific (US)"}
+
+    def test_the_command_prints_json_for_one_query_and_for_each_line_of_input(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        out = io.StringIO()
+        call_command("geocode", "Portland, ME", stdout=out)
+        answer = json.loads(out.getvalue())
+        assert answer["place"]["slug"] == "us-maine-portland"
+        assert answer["latitude"] and answer["confidence"] > 0.9
+        monkeypatch.setattr("sys.stdin", io.StringIO("Oakland, CA\n94612\n\nnowhere at all\n"))
+        out = io.StringIO()
+        call_command("geocode", stdout=out)
+        lines = [json.loads(line) for line in out.getvalue().splitlines()]
+        assert [line["found"] for line in lines] == [True, True, False]
+        assert lines[1]["place"]["name"] == "Oakland"
