@@ -16,7 +16,7 @@ import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,7 +36,17 @@ NO_PLACE = -1
 # Web Mercator stops here; beyond it y runs off to infinity.
 MAX_LATITUDE = 85.05112878
 MAX_ZOOM = 20
+GRID_BITS = 24
+GRID_SIZE = 1 << GRID_BITS
+# Tiles are 256 px, cells 64 px: 4 = 2**2 cells per tile side.
 CELL_PIXELS = 64
+CELLS_LEVEL = 2
+# Up to this zoom the whole world has at most (4 * 2**5)**2 = 16,384 cells, so its grid is
+# computed once per filter set and every viewport is a cut of it.
+WORLD_GRID_MAX_ZOOM = 5
+WORLD_GRIDS_KEPT = 64
+# Rows per block of the per-issue prefix sums (memory: rows / BLOCK * issues * 4 bytes).
+BLOCK = 64
 # A viewport of any sensible screen at any zoom needs far fewer cells than this; more means the
 # bbox is wider than the screen at that zoom, which would only burn CPU.
 MAX_CELLS = 40_000
@@ -75,7 +85,7 @@ class Filters:
     kind: str = ""
     status: str = ""
     # Tree ranges (lft, rgt) of a place or of an overlay region's members; None means anywhere.
-    ranges: list[tuple[int, int]] | None = None
+    ranges: tuple[tuple[int, int], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -85,38 +95,75 @@ class PlaceCount:
 
 
 @dataclass
-class MapIndex:
-    version: int
-    ids: np.ndarray
-    mx: np.ndarray
-    my: np.ndarray
-    place_lft: np.ndarray
-    mask: np.ndarray
-    kind: np.ndarray
-    status: np.ndarray
-    # Distinct place_lft values and, per issue bit, cumulative counts over them (row 0 is zeros).
-    lft_values: np.ndarray = field(init=False)
-    issue_prefix: np.ndarray = field(init=False)
-    bits: int = field(init=False)
+class _Grid:
+    """Listings aggregated into the cells of one zoom level: one row per occupied cell."""
 
-    def __post_init__(self) -> None:
-        self.lft_values, starts = np.unique(self.place_lft, return_index=True)
-        max_mask = int(self.mask.max()) if len(self.mask) else 0
+    cx: np.ndarray
+    cy: np.ndarray
+    counts: np.ndarray
+    sum_gx: np.ndarray
+    sum_gy: np.ndarray
+    # For cells holding exactly one listing, its row in the index (else -1).
+    single: np.ndarray
+    total: int
+
+
+class MapIndex:
+    """Immutable once built; a new one replaces it whole when listings change."""
+
+    def __init__(
+        self,
+        *,
+        version: int,
+        ids: np.ndarray,
+        lat: np.ndarray,
+        lng: np.ndarray,
+        place_lft: np.ndarray,
+        mask: np.ndarray,
+        kind: np.ndarray,
+        status: np.ndarray,
+    ) -> None:
+        order = np.argsort(place_lft, kind="stable")
+        self.version = version
+        self.ids = np.ascontiguousarray(ids[order], dtype=np.int64)
+        self.place_lft = np.ascontiguousarray(place_lft[order], dtype=np.int32)
+        self.mask = np.ascontiguousarray(mask[order], dtype=np.int64)
+        self.kind = np.ascontiguousarray(kind[order], dtype=np.uint8)
+        self.status = np.ascontiguousarray(status[order], dtype=np.uint8)
+        lat, lng = lat[order], lng[order]
+        # Integer Web Mercator coordinates: cells of any zoom are then plain bit shifts, and
+        # 2**24 steps across the world are about 2 m at the equator.
+        located = np.isfinite(lat) & np.isfinite(lng)
+        self.gx = np.full(len(order), -1, dtype=np.int32)
+        self.gy = np.full(len(order), -1, dtype=np.int32)
+        self.gx[located] = _to_grid(mercator_x(lng[located]))
+        self.gy[located] = _to_grid(mercator_y(lat[located]))
+        self._build_issue_blocks()
+        self._world_grids: dict[tuple[int, Filters], _Grid] = {}
+        self._world_lock = threading.Lock()
+
+    def _build_issue_blocks(self) -> None:
+        """Per-issue counts summed over blocks of BLOCK rows, then cumulated: counting any range
+        by issue reads two rows of this table plus at most two partial blocks."""
+        n = len(self.ids)
+        max_mask = int(self.mask.max()) if n else 0
         self.bits = max(max_mask.bit_length(), 1)
-        per_value = np.zeros((len(self.lft_values) + 1, self.bits), dtype=np.int32)
-        if len(self.ids):
+        blocks = n // BLOCK
+        per_block = np.zeros((blocks + 1, self.bits), dtype=np.int32)
+        if blocks:
+            head = self.mask[: blocks * BLOCK]
             for bit in range(self.bits):
-                has = ((self.mask >> bit) & 1).astype(np.int32)
-                per_value[1:, bit] = np.add.reduceat(has, starts)
-        self.issue_prefix = np.cumsum(per_value, axis=0, dtype=np.int32)
+                has = ((head >> bit) & 1).astype(np.int32)
+                per_block[1:, bit] = has.reshape(blocks, BLOCK).sum(axis=1)
+        self.block_prefix = np.cumsum(per_block, axis=0, dtype=np.int32)
 
     def __len__(self) -> int:
         return len(self.ids)
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.ids, self.mx, self.my, self.place_lft, self.mask, self.kind, self.status)
-        return sum(a.nbytes for a in arrays) + self.lft_values.nbytes + self.issue_prefix.nbytes
+        arrays = (self.ids, self.gx, self.gy, self.place_lft, self.mask, self.kind, self.status)
+        return sum(a.nbytes for a in arrays) + self.block_prefix.nbytes
 
     # Place roll-ups ---------------------------------------------------------------------
 
@@ -128,14 +175,26 @@ class MapIndex:
         hi = np.searchsorted(self.place_lft, [r[1] for r in merged], side="right")
         return [slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True) if b > a]
 
+    def _issue_counts(self, lo: int, hi: int) -> np.ndarray:
+        def direct(a: int, b: int) -> np.ndarray:
+            if b <= a:
+                return np.zeros(self.bits, dtype=np.int64)
+            part = self.mask[a:b, None] >> np.arange(self.bits, dtype=np.int64)
+            return (part & 1).sum(axis=0)
+
+        first, last = -(-lo // BLOCK), hi // BLOCK
+        if first >= last:
+            return direct(lo, hi)
+        whole = (self.block_prefix[last] - self.block_prefix[first]).astype(np.int64)
+        return whole + direct(lo, first * BLOCK) + direct(last * BLOCK, hi)
+
     def count_in(self, ranges: Iterable[tuple[int, int]]) -> PlaceCount:
-        merged = merge_ranges(ranges)
-        if not merged:
-            return PlaceCount(0, {})
-        lo_v = np.searchsorted(self.lft_values, [r[0] for r in merged], side="left")
-        hi_v = np.searchsorted(self.lft_values, [r[1] for r in merged], side="right")
-        by_bit = (self.issue_prefix[hi_v] - self.issue_prefix[lo_v]).sum(axis=0)
-        total = sum(s.stop - s.start for s in self._slices(merged))
+        """Listings inside the ranges, in total and by issue bit."""
+        by_bit = np.zeros(self.bits, dtype=np.int64)
+        total = 0
+        for sl in self._slices(ranges):
+            total += sl.stop - sl.start
+            by_bit += self._issue_counts(sl.start, sl.stop)
         return PlaceCount(total, {bit: int(n) for bit, n in enumerate(by_bit) if n})
 
     def counts_for(
@@ -149,7 +208,7 @@ class MapIndex:
         total = 0
         for sl in self._candidate_slices(filters):
             keep = self._filter_mask(sl, filters)
-            total += int(keep.sum()) if keep is not None else sl.stop - sl.start
+            total += int(np.count_nonzero(keep)) if keep is not None else sl.stop - sl.start
         return total
 
     # Map clusters -------------------------------------------------------------------------
@@ -173,6 +232,61 @@ class MapIndex:
             keep = both(keep, self.status[sl] == STATUS_CODES.get(filters.status, UNKNOWN_CODE))
         return keep
 
+    def _rows(self, filters: Filters, window: tuple[int, int, int, int] | None) -> np.ndarray:
+        """Rows passing the filters and, if given, inside the grid window x0, y0, x1, y1."""
+        chosen: list[np.ndarray] = []
+        for sl in self._candidate_slices(filters):
+            keep = self._filter_mask(sl, filters)
+            gx, gy = self.gx[sl], self.gy[sl]
+            inside = gx >= 0
+            if window is not None:
+                x0, y0, x1, y1 = window
+                inside = (gx >= x0) & (gx <= x1) & (gy >= y0) & (gy <= y1)
+            keep = inside if keep is None else keep & inside
+            chosen.append(np.flatnonzero(keep) + sl.start)
+        return np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
+
+    def _aggregate(
+        self, rows: np.ndarray, shift: int, origin: tuple[int, int], size: tuple[int, int]
+    ) -> _Grid:
+        """Bin rows into cells (O(n) with bincount); cells are counted from `origin`."""
+        width, height = size
+        cx = (self.gx[rows] >> shift) - origin[0]
+        cy = (self.gy[rows] >> shift) - origin[1]
+        cell = cx.astype(np.int64) * height + cy
+        cells = width * height
+        counts = np.bincount(cell, minlength=cells)
+        sum_gx = np.bincount(cell, weights=self.gx[rows], minlength=cells)
+        sum_gy = np.bincount(cell, weights=self.gy[rows], minlength=cells)
+        occupied = np.flatnonzero(counts)
+        single = np.full(cells, -1, dtype=np.int64)
+        alone = counts[cell] == 1
+        single[cell[alone]] = rows[alone]
+        return _Grid(
+            cx=occupied // height + origin[0],
+            cy=occupied % height + origin[1],
+            counts=counts[occupied],
+            sum_gx=sum_gx[occupied],
+            sum_gy=sum_gy[occupied],
+            single=single[occupied],
+            total=int(len(rows)),
+        )
+
+    def _world_grid(self, level: int, filters: Filters) -> _Grid:
+        """The whole world at a low zoom, kept per filter set: any viewport is a cut of it."""
+        key = (level, filters)
+        grid = self._world_grids.get(key)
+        if grid is None:
+            per_side = 1 << level
+            grid = self._aggregate(
+                self._rows(filters, None), GRID_BITS - level, (0, 0), (per_side, per_side)
+            )
+            with self._world_lock:
+                if len(self._world_grids) >= WORLD_GRIDS_KEPT:
+                    self._world_grids.pop(next(iter(self._world_grids)))
+                self._world_grids[key] = grid
+        return grid
+
     def clusters(
         self, *, bbox: tuple[float, float, float, float], zoom: int, filters: Filters
     ) -> dict[str, Any]:
@@ -182,66 +296,65 @@ class MapIndex:
         grid is anchored to the world, not the viewport, so clusters stay put while panning.
         """
         west, south, east, north = bbox
-        x0, x1 = max(float(mercator_x(west)), 0.0), min(float(mercator_x(east)), 1.0)
-        y0, y1 = float(mercator_y(north)), float(mercator_y(south))
-        per_side = (256 // CELL_PIXELS) * (1 << zoom)
-        cx0, cx1 = math.floor(x0 * per_side), min(math.floor(x1 * per_side), per_side - 1)
-        cy0, cy1 = math.floor(y0 * per_side), min(math.floor(y1 * per_side), per_side - 1)
+        x0, x1 = _to_grid(mercator_x(max(west, -180.0))), _to_grid(mercator_x(min(east, 180.0)))
+        y0, y1 = _to_grid(mercator_y(north)), _to_grid(mercator_y(south))
+        level = zoom + CELLS_LEVEL
+        shift = GRID_BITS - level
+        cx0, cx1, cy0, cy1 = x0 >> shift, x1 >> shift, y0 >> shift, y1 >> shift
         width, height = cx1 - cx0 + 1, cy1 - cy0 + 1
         if width * height > MAX_CELLS:
             raise ViewportTooLarge(width * height)
 
-        chosen: list[np.ndarray] = []
-        for sl in self._candidate_slices(filters):
-            mx, my = self.mx[sl], self.my[sl]
-            keep = (mx >= x0) & (mx <= x1) & (my >= y0) & (my <= y1)
-            extra = self._filter_mask(sl, filters)
-            if extra is not None:
-                keep &= extra
-            chosen.append(np.flatnonzero(keep) + sl.start)
-        idx = np.concatenate(chosen) if chosen else np.empty(0, dtype=np.int64)
-
-        result: dict[str, Any] = {
-            "zoom": zoom,
-            "total": int(len(idx)),
-            "clusters": [],
-            "points": [],
-        }
-        if not len(idx):
-            return result
-        mx, my = self.mx[idx], self.my[idx]
-        col = np.clip((mx * per_side).astype(np.int64), cx0, cx1) - cx0
-        row = np.clip((my * per_side).astype(np.int64), cy0, cy1) - cy0
-        cell = col * height + row
-        cells = width * height
-        counts = np.bincount(cell, minlength=cells)
-        sum_x = np.bincount(cell, weights=mx, minlength=cells)
-        sum_y = np.bincount(cell, weights=my, minlength=cells)
-        # For a cell holding one listing, the sum of positions is that listing's position.
-        sum_pos = np.bincount(cell, weights=idx.astype(np.float64), minlength=cells)
-
-        occupied = np.flatnonzero(counts)
-        single_cells = occupied[counts[occupied] == 1]
-        multi_cells = occupied[counts[occupied] > 1]
-
-        single_pos = sum_pos[single_cells].astype(np.int64)
-        lat, lng = inverse_mercator(self.mx[single_pos], self.my[single_pos])
-        names = organization_labels(self.ids[single_pos].tolist())
-        for pos, la, ln in zip(single_pos.tolist(), lat.tolist(), lng.tolist(), strict=True):
-            label = names.get(int(self.ids[pos]))
-            if label is None:
-                continue  # hidden or deleted since the index was built
-            result["points"].append(
-                {"id": int(self.ids[pos]), **label, "lat": round(la, 6), "lng": round(ln, 6)}
+        if zoom <= WORLD_GRID_MAX_ZOOM:
+            world = self._world_grid(level, filters)
+            # Whole cells: a cluster is shown entire even if the viewport cuts through its cell.
+            seen = (world.cx >= cx0) & (world.cx <= cx1) & (world.cy >= cy0) & (world.cy <= cy1)
+            grid = _Grid(
+                cx=world.cx[seen],
+                cy=world.cy[seen],
+                counts=world.counts[seen],
+                sum_gx=world.sum_gx[seen],
+                sum_gy=world.sum_gy[seen],
+                single=world.single[seen],
+                total=int(world.counts[seen].sum()),
             )
+            rows = None
+        else:
+            rows = self._rows(filters, (x0, y0, x1, y1))
+            grid = self._aggregate(rows, shift, (cx0, cy0), (width, height))
+        return self._answer(grid, zoom, rows, shift, (cx0, cy0), height)
 
-        n = counts[multi_cells]
-        c_lat, c_lng = inverse_mercator(sum_x[multi_cells] / n, sum_y[multi_cells] / n)
+    def _answer(
+        self,
+        grid: _Grid,
+        zoom: int,
+        rows: np.ndarray | None,
+        shift: int,
+        origin: tuple[int, int],
+        height: int,
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = {"zoom": zoom, "total": grid.total, "clusters": [], "points": []}
+        singles = grid.single[grid.counts == 1]
+        names = organization_labels(self.ids[singles].tolist())
+        lat, lng = _from_grid(self.gx[singles], self.gy[singles])
+        for row, la, ln in zip(singles.tolist(), lat.tolist(), lng.tolist(), strict=True):
+            pk = int(self.ids[row])
+            label = names.get(pk)
+            if label is not None:  # None: hidden or deleted since the index was built
+                result["points"].append(
+                    {"id": pk, **label, "lat": round(la, 6), "lng": round(ln, 6)}
+                )
+
+        multi = grid.counts > 1
+        n = grid.counts[multi]
+        c_lat, c_lng = _from_grid(grid.sum_gx[multi] / n, grid.sum_gy[multi] / n)
+        keys = ((grid.cx[multi] - origin[0]) * height + (grid.cy[multi] - origin[1])).tolist()
         members: dict[int, list[dict[str, Any]]] = {}
-        if zoom >= LISTED_FROM_ZOOM:
-            members = self._small_cluster_members(idx, cell, multi_cells[n <= LISTED_CLUSTER_SIZE])
+        if rows is not None and zoom >= LISTED_FROM_ZOOM:
+            small = np.asarray(keys, dtype=np.int64)[n <= LISTED_CLUSTER_SIZE]
+            members = self._members(rows, shift, origin, height, small)
         for key, count, la, ln in zip(
-            multi_cells.tolist(), n.tolist(), c_lat.tolist(), c_lng.tolist(), strict=True
+            keys, n.tolist(), c_lat.tolist(), c_lng.tolist(), strict=True
         ):
             cluster: dict[str, Any] = {
                 "count": int(count),
@@ -253,23 +366,38 @@ class MapIndex:
             result["clusters"].append(cluster)
         return result
 
-    def _small_cluster_members(
-        self, idx: np.ndarray, cell: np.ndarray, small: np.ndarray
+    def _members(
+        self, rows: np.ndarray, shift: int, origin: tuple[int, int], height: int, small: np.ndarray
     ) -> dict[int, list[dict[str, Any]]]:
+        """Names of the listings in small clusters, so co-located groups stay reachable."""
         if not len(small):
             return {}
+        cell = ((self.gx[rows] >> shift) - origin[0]).astype(np.int64) * height + (
+            (self.gy[rows] >> shift) - origin[1]
+        )
         picked = np.isin(cell, small)
-        sub_cell, sub_idx = cell[picked], idx[picked]
-        ids = self.ids[sub_idx]
+        ids = self.ids[rows[picked]]
         names = organization_labels(ids.tolist())
         members: dict[int, list[dict[str, Any]]] = {}
-        for key, pk in zip(sub_cell.tolist(), ids.tolist(), strict=True):
+        for key, pk in zip(cell[picked].tolist(), ids.tolist(), strict=True):
             label = names.get(int(pk))
             if label is not None:
                 members.setdefault(key, []).append({"id": int(pk), **label})
         for items in members.values():
             items.sort(key=lambda item: item["name"].lower())
         return members
+
+
+def _to_grid(value: Any) -> Any:
+    scaled = np.clip(np.asarray(value, dtype=np.float64) * GRID_SIZE, 0, GRID_SIZE - 1)
+    return scaled.astype(np.int32) if np.ndim(scaled) else int(scaled)
+
+
+def _from_grid(gx: Any, gy: Any) -> tuple[Any, Any]:
+    return inverse_mercator(
+        (np.asarray(gx, dtype=np.float64) + 0.5) / GRID_SIZE,
+        (np.asarray(gy, dtype=np.float64) + 0.5) / GRID_SIZE,
+    )
 
 
 class ViewportTooLarge(ValueError):
@@ -346,19 +474,15 @@ def index_build(using: str = "default") -> MapIndex:
     def joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
         return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
-    place_lft = joined(lfts, np.int32)
-    order = np.argsort(place_lft, kind="stable")
-    lat = joined(lats, np.float64)[order]
-    lng = joined(lngs, np.float64)[order]
     return MapIndex(
         version=version,
-        ids=joined(ids, np.int64)[order],
-        mx=mercator_x(lng),
-        my=np.where(np.isnan(lat), np.nan, mercator_y(np.nan_to_num(lat))),
-        place_lft=place_lft[order],
-        mask=joined(masks, np.int64)[order],
-        kind=joined(kinds, np.uint8)[order],
-        status=joined(statuses, np.uint8)[order],
+        ids=joined(ids, np.int64),
+        lat=joined(lats, np.float64),
+        lng=joined(lngs, np.float64),
+        place_lft=joined(lfts, np.int32),
+        mask=joined(masks, np.int64),
+        kind=joined(kinds, np.uint8),
+        status=joined(statuses, np.uint8),
     )
 
 

@@ -1,0 +1,246 @@
+"""Input schemas for the directory pages: search, map clusters and the listing editor."""
+
+import math
+from typing import Any
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from directory.models import IssueArea, OrganizationKind, OrganizationStatus
+from directory.selectors import MAX_RADIUS_KM
+from places.models import Place
+from places.selectors import get_place_for_user, places_search
+
+# Deep OFFSET pages cost a scan each; past this, refining the search is the better answer.
+MAX_PAGE = 200
+
+
+def _issue_choices(issue_areas: list[IssueArea], empty: str) -> list[tuple[str, str]]:
+    return [("", empty)] + [(area.slug, area.name) for area in issue_areas]
+
+
+def resolve_place(user: Any, text: str) -> Place | None:
+    """A place from its slug, or failing that the best match for what was typed."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return get_place_for_user(user, text)
+    except Http404:
+        pass
+    found = list(places_search(text, limit=1))
+    if not found:
+        raise ValidationError(f"No place called “{text}” was found.", code="unknown_place")
+    return found[0]
+
+
+class DirectorySearchForm(forms.Form):
+    q = forms.CharField(
+        label="Words",
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "tenant union, food bank…"}),
+    )
+    place = forms.CharField(
+        label="Place",
+        required=False,
+        max_length=200,
+        help_text="A town, county, state, country or region such as Cascadia.",
+        widget=forms.TextInput(attrs={"list": "place-suggestions", "autocomplete": "off"}),
+    )
+    issue = forms.ChoiceField(label="Issue area", required=False)
+    kind = forms.ChoiceField(
+        label="Kind", required=False, choices=[("", "Any kind"), *OrganizationKind.choices]
+    )
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *OrganizationStatus.choices]
+    )
+    near = forms.CharField(
+        label="Near",
+        required=False,
+        max_length=200,
+        help_text="Groups within a distance of a place's centre.",
+        widget=forms.TextInput(attrs={"list": "place-suggestions", "autocomplete": "off"}),
+    )
+    radius = forms.FloatField(
+        label="Within (km)",
+        required=False,
+        min_value=1,
+        max_value=MAX_RADIUS_KM,
+        widget=forms.NumberInput(attrs={"step": "any", "placeholder": "50"}),
+    )
+    page = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput
+    )
+
+    def __init__(self, *args: Any, user: Any, issue_areas: list[IssueArea], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["issue"].choices = _issue_choices(issue_areas, "Any issue")  # type: ignore[attr-defined]
+
+    def clean_place(self) -> Place | None:
+        return resolve_place(self.user, self.cleaned_data["place"])
+
+    def clean_near(self) -> Place | None:
+        return resolve_place(self.user, self.cleaned_data["near"])
+
+    def clean_radius(self) -> float:
+        radius = self.cleaned_data["radius"]
+        if radius is None:
+            return 50.0
+        if math.isnan(radius):
+            raise ValidationError("Enter a number of kilometres.")
+        return float(radius)
+
+
+class ClustersQueryForm(forms.Form):
+    """Query of /map/clusters.json: the viewport, the zoom and optional filters."""
+
+    bbox = forms.CharField(max_length=200)
+    zoom = forms.IntegerField(min_value=0, max_value=20)
+    issue = forms.CharField(required=False, max_length=60)
+    kind = forms.ChoiceField(required=False, choices=[("", ""), *OrganizationKind.choices])
+    status = forms.ChoiceField(required=False, choices=[("", ""), *OrganizationStatus.choices])
+    place = forms.CharField(required=False, max_length=120)
+
+    def clean_bbox(self) -> tuple[float, float, float, float]:
+        parts = self.cleaned_data["bbox"].split(",")
+        if len(parts) != 4:
+            raise ValidationError("Give four numbers: west,south,east,north.")
+        try:
+            west, south, east, north = (float(p) for p in parts)
+        except ValueError:
+            raise ValidationError("Give four numbers: west,south,east,north.") from None
+        if not all(math.isfinite(v) for v in (west, south, east, north)):
+            raise ValidationError("The bbox must be made of finite numbers.")
+        if not (-90 <= south < north <= 90):
+            raise ValidationError("South and north must be latitudes with south below north.")
+        # A map showing the world more than once reports longitudes past ±180.
+        if not (-540 <= west < east <= 540):
+            raise ValidationError("West and east must be longitudes with west less than east.")
+        return (max(west, -180.0), south, min(east, 180.0), north)
+
+
+def _links_text(links: dict[str, str]) -> str:
+    return "\n".join(links.values())
+
+
+class OrganizationEditForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=300)
+    kind = forms.ChoiceField(label="Kind", choices=OrganizationKind.choices)
+    description = forms.CharField(
+        label="What the group does", required=False, widget=forms.Textarea
+    )
+    issue_areas = forms.MultipleChoiceField(
+        label="Issue areas", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    home_place = forms.CharField(
+        label="Home place",
+        required=False,
+        max_length=200,
+        help_text="The town, county, state or country the group is based in.",
+        widget=forms.TextInput(attrs={"list": "place-suggestions", "autocomplete": "off"}),
+    )
+    website = forms.URLField(label="Website", required=False, max_length=500, assume_scheme="https")
+    social_links = forms.CharField(
+        label="Social media pages",
+        required=False,
+        help_text="One address per line.",
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    public_email = forms.EmailField(label="Public email", required=False)
+    public_phone = forms.CharField(label="Public phone", required=False, max_length=40)
+    languages = forms.CharField(
+        label="Languages",
+        required=False,
+        max_length=200,
+        help_text="Language codes separated by commas, e.g. en, es.",
+    )
+    status = forms.ChoiceField(label="Status", choices=OrganizationStatus.choices)
+
+    contact_name = forms.CharField(label="Contact person", required=False, max_length=200)
+    contact_email = forms.EmailField(label="Contact email", required=False)
+    contact_phone = forms.CharField(label="Contact phone", required=False, max_length=40)
+    contact_notes = forms.CharField(
+        label="Notes for coordinators", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    LISTING = (
+        "name",
+        "kind",
+        "description",
+        "issue_areas",
+        "home_place",
+        "website",
+        "social_links",
+        "public_email",
+        "public_phone",
+        "languages",
+        "status",
+    )
+    CONTACT = ("contact_name", "contact_email", "contact_phone", "contact_notes")
+
+    def __init__(self, *args: Any, user: Any, issue_areas: list[IssueArea], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["issue_areas"].choices = [(a.slug, a.name) for a in issue_areas]  # type: ignore[attr-defined]
+
+    @classmethod
+    def initial_for(cls, org: Any, contact: Any) -> dict[str, Any]:
+        return {
+            "name": org.name,
+            "kind": org.kind,
+            "description": org.description,
+            "issue_areas": [a.slug for a in org.issue_areas.all()],
+            "home_place": org.home_place.slug if org.home_place else "",
+            "website": org.website,
+            "social_links": _links_text(org.social_links or {}),
+            "public_email": org.public_email,
+            "public_phone": org.public_phone,
+            "languages": ", ".join(org.languages or []),
+            "status": org.status,
+            "contact_name": contact.name if contact else "",
+            "contact_email": contact.email if contact else "",
+            "contact_phone": contact.phone if contact else "",
+            "contact_notes": contact.notes if contact else "",
+        }
+
+    def clean_home_place(self) -> Place | None:
+        place = resolve_place(self.user, self.cleaned_data["home_place"])
+        if place is not None and place.is_overlay:
+            raise ValidationError(
+                "Choose a country, state, county or town, not a region made of several."
+            )
+        return place
+
+    def clean_social_links(self) -> dict[str, str]:
+        links: dict[str, str] = {}
+        url_field = forms.URLField(assume_scheme="https")
+        for line in self.cleaned_data["social_links"].splitlines():
+            if not line.strip():
+                continue
+            url = url_field.clean(line.strip())
+            host = urlsplit(url).hostname or "link"
+            name = host.removeprefix("www.").split(".")[0]
+            key, n = name, 1
+            while key in links:
+                n += 1
+                key = f"{name}-{n}"
+            links[key] = url
+        return links
+
+    def clean_languages(self) -> list[str]:
+        codes = [c.strip() for c in self.cleaned_data["languages"].replace(";", ",").split(",")]
+        codes = [c for c in codes if c]
+        for code in codes:
+            if not all(part.isalnum() for part in code.split("-")) or len(code) > 35:
+                raise ValidationError(f"“{code}” is not a language code such as en or pt-BR.")
+        return codes
+
+    def listing_fields(self) -> dict[str, Any]:
+        return {name: self.cleaned_data[name] for name in self.LISTING}
+
+    def contact_fields(self) -> dict[str, str]:
+        return {name.removeprefix("contact_"): self.cleaned_data[name] for name in self.CONTACT}

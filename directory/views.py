@@ -1,0 +1,201 @@
+"""Directory pages: search, the listing editor, and the map with its clusters endpoint."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods
+
+from commonweal.paging import Page, capped_count, page_of
+from directory import mapindex
+from directory.forms import ClustersQueryForm, DirectorySearchForm, OrganizationEditForm
+from directory.permissions import can_see_private_contact
+from directory.selectors import (
+    get_organization_for_user,
+    issue_area_resolve,
+    issue_areas_list,
+    organization_private_contact_for_user,
+    organization_search,
+)
+from directory.services import organization_update, private_contact_update
+from places.models import Place
+from places.selectors import get_place_for_user
+
+PER_PAGE = 20
+# Beyond this many matches a count would cost more than it tells; the page says "1,000+".
+COUNT_CAP = 1000
+# Field names the selectors use, mapped to the form fields people see.
+SELECTOR_FIELDS = {
+    "radius_km": "radius",
+    "issue": "issue",
+    "kind": "kind",
+    "status": "status",
+    "near": "near",
+}
+
+
+def place_ranges(place: Place) -> tuple[tuple[int, int], ...]:
+    """The tree ranges a place covers: its own, or its members' for an overlay region."""
+    if place.is_overlay:
+        return tuple(sorted((m.lft, m.rgt) for m in place.members.all()))
+    return ((place.lft, place.rgt),)
+
+
+def listing_total(user: Any, rows: Any, filters: mapindex.Filters | None) -> tuple[int, bool]:
+    """How many results, as cheaply as it can be known exactly.
+
+    The map index counts public listings by place, issue, kind and status without touching the
+    database. Signed-in people may also see hidden listings they look after, and text or
+    distance filters are not in the index; those get a count capped at COUNT_CAP.
+    """
+    if filters is not None and not getattr(user, "is_authenticated", False):
+        return mapindex.get_index().count_matching(filters), False
+    return capped_count(rows, COUNT_CAP)
+
+
+def listing_page(user: Any, rows: Any, number: int, filters: mapindex.Filters | None) -> Page:
+    total, floor = listing_total(user, rows, filters)
+    return page_of(rows, number, PER_PAGE, total=total, floor=floor)
+
+
+def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | None, dict[str, Any]]:
+    """Run a valid search; selector errors are put back on the form."""
+    data = form.cleaned_data
+    try:
+        rows = organization_search(
+            user=request.user,
+            q=data["q"],
+            place=data["place"],
+            issue=data["issue"] or None,
+            kind=data["kind"],
+            status=data["status"],
+            near=data["near"],
+            radius_km=data["radius"],
+        ).select_related("home_place")
+        filters = None
+        if not data["q"] and data["near"] is None:
+            issue = issue_area_resolve(data["issue"] or None)
+            filters = mapindex.Filters(
+                issue_bit=issue.bit if issue else None,
+                kind=data["kind"],
+                status=data["status"],
+                ranges=place_ranges(data["place"]) if data["place"] else None,
+            )
+        page = listing_page(request.user, rows, data["page"] or 1, filters)
+    except ValidationError as error:
+        for name, problems in error.message_dict.items():
+            form.add_error(SELECTOR_FIELDS.get(name), problems)
+        return None, {}
+    return page, {"place": data["place"], "near": data["near"]}
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    # Always bound: an empty search lists everything, by name.
+    form = DirectorySearchForm(request.GET, user=request.user, issue_areas=issue_areas_list())
+    page: Page | None = None
+    resolved: dict[str, Any] = {}
+    if form.is_valid():
+        page, resolved = _search(request, form)
+    context = {
+        "form": form,
+        "page": page,
+        "resolved": resolved,
+        "query": _query_without_page(request),
+        "searched": any(v for k, v in request.GET.items() if k != "page"),
+    }
+    status = 400 if form.errors else 200
+    template = "directory/_results.html" if request.htmx else "directory/search.html"
+    response = render(request, template, context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def organization_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_organization_for_user(request.user, slug, write=True)
+    contact = organization_private_contact_for_user(request.user, org)
+    form = OrganizationEditForm(
+        request.POST or None,
+        user=request.user,
+        issue_areas=issue_areas_list(),
+        initial=OrganizationEditForm.initial_for(org, contact),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                org = organization_update(
+                    user=request.user, organization=org, **form.listing_fields()
+                )
+                if can_see_private_contact(request.user, org):
+                    private_contact_update(
+                        user=request.user, organization=org, **form.contact_fields()
+                    )
+        except ValidationError as error:
+            for name, problems in error.message_dict.items():
+                form.add_error(name if name in form.fields else None, problems)
+        else:
+            messages.success(request, "The listing is updated.")
+            return redirect("organization", slug=org.slug)
+    status = 400 if form.errors else 200
+    return render(
+        request, "directory/organization_edit.html", {"org": org, "form": form}, status=status
+    )
+
+
+@require_GET
+def map_page(request: HttpRequest) -> HttpResponse:
+    issue_areas = issue_areas_list()
+    form = DirectorySearchForm(request.GET or {}, user=request.user, issue_areas=issue_areas)
+    form.is_valid()  # only to show choices and keep what was picked; the map reads the URL itself
+    return render(request, "directory/map.html", {"form": form})
+
+
+def _bad_request(errors: dict[str, list[str]]) -> JsonResponse:
+    return JsonResponse({"errors": errors}, status=400)
+
+
+@require_GET
+def map_clusters(request: HttpRequest) -> JsonResponse:
+    form = ClustersQueryForm(request.GET)
+    if not form.is_valid():
+        return _bad_request({name: list(errs) for name, errs in form.errors.items()})
+    data = form.cleaned_data
+    try:
+        issue = issue_area_resolve(data["issue"] or None)
+    except ValidationError as error:
+        return _bad_request(error.message_dict)
+    ranges = None
+    if data["place"]:
+        try:
+            ranges = place_ranges(get_place_for_user(request.user, data["place"]))
+        except Http404:
+            return _bad_request({"place": [f"No place called “{data['place']}”."]})
+    filters = mapindex.Filters(
+        issue_bit=issue.bit if issue else None,
+        kind=data["kind"],
+        status=data["status"],
+        ranges=ranges,
+    )
+    try:
+        result = mapindex.get_index().clusters(
+            bbox=data["bbox"], zoom=data["zoom"], filters=filters
+        )
+    except mapindex.ViewportTooLarge as error:
+        return _bad_request({"bbox": [str(error)]})
+    response = JsonResponse(result)
+    # Listings change rarely and the index itself is a few seconds behind at most.
+    patch_cache_control(response, public=True, max_age=10)
+    return response
