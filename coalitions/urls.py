@@ -1,0 +1,9 @@
+from django.urls import path
+
+from coalitions import views
+
+app_name = "coalitions"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+]

@@ -1,0 +1,148 @@
+"""Pages that bring the whole hub together: home, an organization, a place.
+
+They sit here, above the apps, because each gathers places, listings and coalitions at once,
+and the apps themselves only import downwards (places ← directory ← coalitions).
+"""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from coalitions.selectors import coalition_members, coalitions_at_place, organization_coalitions
+from commonweal.paging import page_of
+from directory import mapindex
+from directory.forms import DirectorySearchForm
+from directory.models import IssueArea, Organization
+from directory.permissions import can_edit_organization
+from directory.selectors import (
+    directory_counts,
+    get_organization_for_user,
+    issue_areas_list,
+    organization_private_contact_for_user,
+    organization_search,
+)
+from directory.views import PER_PAGE, listing_page, place_ranges
+from places.models import Place, PlaceKind
+from places.selectors import (
+    get_place_for_user,
+    place_ancestors,
+    place_children_for_user,
+    place_overlays_containing,
+)
+
+# How far to zoom a place's map, by kind of place.
+MAP_ZOOM = {
+    PlaceKind.WORLD: 2,
+    PlaceKind.COUNTRY: 4,
+    PlaceKind.STATE: 6,
+    PlaceKind.COUNTY: 9,
+    PlaceKind.LOCALITY: 11,
+    PlaceKind.BIOREGION: 5,
+    PlaceKind.MACROREGION: 4,
+}
+MAX_COALITIONS = 100
+TOP_ISSUES = 3
+
+
+def _page_number(request: HttpRequest) -> int:
+    # A page number outside the range just shows the first page.
+    value = request.GET.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) <= 200 else 1
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    counts = directory_counts()
+    issue_areas = issue_areas_list()
+    form = DirectorySearchForm(user=request.user, issue_areas=issue_areas)
+    context = {
+        "counts": counts,
+        "issue_count": len(issue_areas),
+        "issue_areas": issue_areas,
+        "form": form,
+    }
+    return render(request, "home.html", context)
+
+
+def _web_links(org: Organization) -> list[tuple[str, str]]:
+    """Website and social pages that are plain web addresses; imported data may hold anything."""
+    candidates = [("Website", org.website)] + [
+        (str(name).capitalize(), url) for name, url in (org.social_links or {}).items()
+    ]
+    return [
+        (name, url)
+        for name, url in candidates
+        if isinstance(url, str) and url.lower().startswith(("https://", "http://"))
+    ]
+
+
+@require_GET
+def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_organization_for_user(request.user, slug)
+    members = None
+    if org.is_coalition:
+        members = page_of(coalition_members(org), _page_number(request), PER_PAGE)
+    context = {
+        "org": org,
+        "issue_areas": list(org.issue_areas.all()),
+        "links": _web_links(org),
+        "ancestors": place_ancestors(org.home_place) if org.home_place else [],
+        "coalitions": list(organization_coalitions(org)[:MAX_COALITIONS]),
+        "members": members,
+        # None unless this person may see it: admins and coordinators of the group's region.
+        "private_contact": organization_private_contact_for_user(request.user, org),
+        "can_edit": can_edit_organization(request.user, org),
+    }
+    return render(request, "directory/organization.html", context)
+
+
+def _issue_rows(by_bit: dict[int, int], areas: dict[int, IssueArea]) -> list[tuple[IssueArea, int]]:
+    rows = [(areas[bit], n) for bit, n in by_bit.items() if bit in areas]
+    rows.sort(key=lambda row: (-row[1], row[0].name))
+    return rows
+
+
+@require_GET
+def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    place = get_place_for_user(request.user, slug)
+    areas = {area.bit: area for area in issue_areas_list()}
+    index = mapindex.get_index()
+    own = index.count_in(place_ranges(place))
+
+    children: list[Place] = list(place_children_for_user(request.user, place))
+    child_counts = index.counts_for([(child.pk, place_ranges(child)) for child in children])
+    sub_places: list[dict[str, Any]] = []
+    for child in children:
+        count = child_counts[child.pk]
+        sub_places.append(
+            {
+                "place": child,
+                "total": count.total,
+                "issues": _issue_rows(count.by_issue_bit, areas)[:TOP_ISSUES],
+            }
+        )
+    sub_places.sort(key=lambda row: (-row["total"], row["place"].name))
+
+    filters = mapindex.Filters(ranges=place_ranges(place))
+    orgs = listing_page(
+        request.user,
+        organization_search(user=request.user, place=place).select_related("home_place"),
+        _page_number(request),
+        filters,
+    )
+    context = {
+        "place": place,
+        "ancestors": place_ancestors(place),
+        "overlays": list(place_overlays_containing(place)),
+        "members": children if place.is_overlay else [],
+        "total": own.total,
+        "issues": _issue_rows(own.by_issue_bit, areas),
+        "with_groups": [row for row in sub_places if row["total"]],
+        "without_groups": [row for row in sub_places if not row["total"]],
+        "coalitions": list(coalitions_at_place(place)[:MAX_COALITIONS]),
+        "page": orgs,
+        "map_zoom": MAP_ZOOM.get(PlaceKind(place.kind), 5),
+    }
+    return render(request, "places/place.html", context)
