@@ -83,13 +83,17 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_organization_for_user(request.user, slug)
     members = None
     if org.is_coalition:
-        members = page_of(coalition_members(org), _page_number(request), PER_PAGE)
+        members = page_of(
+            coalition_members(org).select_related("home_place"), _page_number(request), PER_PAGE
+        )
     context = {
         "org": org,
         "issue_areas": list(org.issue_areas.all()),
         "links": _web_links(org),
         "ancestors": place_ancestors(org.home_place) if org.home_place else [],
-        "coalitions": list(organization_coalitions(org)[:MAX_COALITIONS]),
+        "coalitions": list(
+            organization_coalitions(org).select_related("home_place")[:MAX_COALITIONS]
+        ),
         "members": members,
         # None unless this person may see it: admins and coordinators of the group's region.
         "private_contact": organization_private_contact_for_user(request.user, org),

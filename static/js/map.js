@@ -33,7 +33,7 @@
   }
 
   function clusterSize(count) {
-    return Math.round(28 + Math.min(28, Math.log10(count) * 10));
+    return Math.round(26 + Math.min(22, Math.log10(count) * 6));
   }
 
   function clusterMap(el) {
