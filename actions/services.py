@@ -83,8 +83,14 @@ def _mask(areas: Iterable[IssueArea]) -> int:
     return mask
 
 
+# Path segments the action pages use; a call may not take one as its slug.
+RESERVED_SLUGS = frozenset({"new", "alerts", "osdi", "places", "organizations"})
+
+
 def _unique_slug(title: str) -> str:
     base = slugify(title)[:120] or "call"
+    if base in RESERVED_SLUGS:
+        base = f"{base}-call"
     slug, n = base, 1
     while CallToAction.objects.filter(slug=slug).exists():
         n += 1

@@ -1,0 +1,252 @@
+"""Input schemas for the action pages: calls, commitments, reports, subscriptions and alerts."""
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from actions.models import THRESHOLD_LEVELS
+from actions.services import MAX_TURNOUT
+from directory.forms import resolve_place
+from directory.models import IssueArea, Organization
+from places.models import Place
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _issue_field(areas: list[IssueArea], label: str = "Issue areas") -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
+        label=label,
+        required=False,
+        choices=[(a.slug, a.name) for a in areas],
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "checkbox-list"}),
+    )
+
+
+def _org_field(orgs: list[Organization], label: str, empty: str | None = None) -> forms.ChoiceField:
+    choices = [(str(o.pk), o.name) for o in orgs]
+    if empty is not None:
+        choices = [("", empty), *choices]
+    return forms.ChoiceField(label=label, choices=choices, required=empty is None)
+
+
+class _PlaceMixin:
+    user: Any
+
+    def _place(self, value: str, *, required: bool) -> Place | None:
+        if not value.strip():
+            if required:
+                raise ValidationError("Choose a place.")
+            return None
+        return resolve_place(self.user, value)
+
+
+class CallForm(_PlaceMixin, forms.Form):
+    coalition = forms.ChoiceField(label="Issued by")
+    title = forms.CharField(max_length=200)
+    description = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), help_text="What groups commit to do, and why."
+    )
+    scope = forms.CharField(
+        label="Where",
+        max_length=200,
+        help_text="A city, county, state, country, a region such as Cascadia, or World.",
+        widget=forms.TextInput(attrs={"list": "place-suggestions", "autocomplete": "off"}),
+    )
+    starts_at = forms.DateTimeField(label="Day of action (start)", widget=DATETIME)
+    ends_at = forms.DateTimeField(label="Window ends", required=False, widget=DATETIME)
+    deadline = forms.DateTimeField(
+        label="Commit by",
+        widget=DATETIME,
+        help_text="If the thresholds are not met by then, the call does not go.",
+    )
+    min_organizations = forms.IntegerField(
+        label="At least this many organizations", min_value=0, max_value=1_000_000, initial=0
+    )
+    place_level = forms.ChoiceField(
+        label="Count places of this kind",
+        required=False,
+        choices=[("", "— no place rule —"), *THRESHOLD_LEVELS],
+    )
+    min_places = forms.IntegerField(
+        label="In at least this many places", min_value=0, max_value=100_000, initial=0
+    )
+    min_per_place = forms.IntegerField(
+        label="Commitments each place needs", min_value=1, max_value=100_000, initial=1
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        coalitions: list[Organization],
+        issue_areas: list[IssueArea],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.coalitions = {str(c.pk): c for c in coalitions}
+        self.fields["coalition"] = _org_field(coalitions, "Issued by")
+        self.fields["issue_areas"] = _issue_field(issue_areas)
+        self.order_fields(["coalition", "title", "description", "issue_areas", "scope"])
+
+    def clean_coalition(self) -> Organization:
+        return self.coalitions[self.cleaned_data["coalition"]]
+
+    def clean_scope(self) -> Place | None:
+        return self._place(self.cleaned_data["scope"], required=True)
+
+
+class CommitForm(forms.Form):
+    organization = forms.ChoiceField(label="Organization")
+    expected_turnout = forms.IntegerField(
+        label="How many people you expect", min_value=0, max_value=MAX_TURNOUT, initial=0
+    )
+    event_date = forms.DateField(
+        label="Date of your event", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    event_time = forms.TimeField(
+        label="Time", required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    venue = forms.CharField(label="Venue", required=False, max_length=200)
+    address = forms.CharField(label="Address", required=False, max_length=300)
+    address_public = forms.BooleanField(
+        label="Show the address publicly",
+        required=False,
+        help_text="Leave unticked to share it only with people you invite.",
+    )
+    accessibility = forms.CharField(
+        label="Accessibility",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Step-free access, interpretation, quiet space, childcare…",
+    )
+
+    def __init__(self, *args: Any, organizations: list[Organization], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.organizations = {str(o.pk): o for o in organizations}
+        self.fields["organization"] = _org_field(organizations, "Organization")
+        self.order_fields(["organization"])
+
+    def clean_organization(self) -> Organization:
+        return self.organizations[self.cleaned_data["organization"]]
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput, initial=True)
+
+
+class ReportForm(forms.Form):
+    held = forms.TypedChoiceField(
+        label="Did your event happen?",
+        choices=[("yes", "Yes"), ("no", "No")],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    turnout = forms.IntegerField(
+        label="How many people came", required=False, min_value=0, max_value=MAX_TURNOUT
+    )
+    outcome = forms.CharField(
+        label="What came of it",
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class SubscribeForm(_PlaceMixin, forms.Form):
+    organization = forms.ChoiceField(label="Who receives the alerts", required=False)
+    email = forms.EmailField(
+        label="Email address",
+        required=False,
+        help_text="For a group: the address of its list or contact person.",
+    )
+    webhook_url = forms.URLField(
+        label="Webhook address",
+        required=False,
+        max_length=500,
+        assume_scheme="https",
+        help_text="For a group's own tools: each alert is POSTed there, signed.",
+    )
+    place = forms.CharField(
+        label="Place",
+        required=False,
+        max_length=200,
+        help_text="Leave empty for alerts from everywhere.",
+        widget=forms.TextInput(attrs={"list": "place-suggestions", "autocomplete": "off"}),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        organizations: list[Organization],
+        issue_areas: list[IssueArea],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.organizations = {str(o.pk): o for o in organizations}
+        self.fields["organization"] = _org_field(organizations, "Who receives the alerts", "Me")
+        self.fields["issue_areas"] = _issue_field(
+            issue_areas, "Issue areas (none ticked: all of them)"
+        )
+
+    def clean_organization(self) -> Organization | None:
+        value = self.cleaned_data["organization"]
+        return self.organizations.get(value) if value else None
+
+    def clean_place(self) -> Place | None:
+        return self._place(self.cleaned_data["place"], required=False)
+
+
+class AlertForm(_PlaceMixin, forms.Form):
+    subject = forms.CharField(max_length=200)
+    body = forms.CharField(
+        label="Message",
+        widget=forms.Textarea(attrs={"rows": 8}),
+        max_length=20_000,
+        help_text="What is happening, by when, and what people can do.",
+    )
+    place = forms.CharField(
+        label="Place",
+        required=False,
+        max_length=200,
+        help_text="Subscribers to this place, the places inside it and the places around it receive it.",
+        widget=forms.TextInput(attrs={"list": "place-suggestions", "autocomplete": "off"}),
+    )
+    sender = forms.ChoiceField(label="Send in the name of", required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        coalitions: list[Organization],
+        issue_areas: list[IssueArea],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.coalitions = {str(c.pk): c for c in coalitions}
+        self.fields["sender"] = _org_field(coalitions, "Send in the name of", "Myself")
+        self.fields["issue_areas"] = _issue_field(issue_areas)
+
+    def clean_place(self) -> Place | None:
+        return self._place(self.cleaned_data["place"], required=False)
+
+    def clean_sender(self) -> Organization | None:
+        value = self.cleaned_data["sender"]
+        return self.coalitions.get(value) if value else None
+
+
+class CallFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("", "Open calls"),
+            ("gathering", "Gathering"),
+            ("go", "Going ahead"),
+            ("closed", "Closed"),
+            ("all", "All"),
+        ],
+    )

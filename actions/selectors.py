@@ -1,0 +1,451 @@
+"""Reads of calls, commitments and alerts, limited to what the asking person may see.
+
+Calls and commitments are public, like the listings behind them, except a commitment's street
+address, which shows only when the group chose to make it public. Delivery status and the
+after-action lists by group are for the people responsible for them.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+
+from actions import permissions
+from actions.models import (
+    Alert,
+    CallToAction,
+    Commitment,
+    CommitmentQuerySet,
+    CommitmentState,
+    Subscription,
+)
+from actions.rollup import PlaceIndex, Rollup, place_index, rollup_from_counts
+from directory import permissions as directory_permissions
+from directory.models import IssueArea, IssueLink, Organization, OrganizationStatus
+from places.models import LEVELS, TREE_KINDS, Place, PlaceKind
+
+GAP_CANDIDATES_MAX = 20_000
+
+
+def calls_for_user(user: Any) -> QuerySet[CallToAction]:
+    qs = CallToAction.objects.select_related("coalition", "scope")
+    if directory_permissions.is_site_coordinator(user):
+        return qs
+    own = directory_permissions.administered_organization_ids(user)
+    return qs.filter(Q(coalition__is_hidden=False) | Q(coalition_id__in=own))
+
+
+def get_call_for_user(user: Any, slug: str, *, write: bool = False) -> CallToAction:
+    """The one access function for a call: 404 if unseen, 403 if not the user's to manage."""
+    call = calls_for_user(user).filter(slug=str(slug)[:140]).first()
+    if call is None:
+        raise Http404("No such call to action.")
+    if write and not permissions.can_manage_call(user, call):
+        raise PermissionDenied("Only the issuing coalition's admins can do this.")
+    return call
+
+
+def get_commitment_for_user(
+    user: Any, call: CallToAction, pk: int, *, write: bool = False
+) -> Commitment:
+    commitment = (
+        Commitment.objects.select_related("organization", "call")
+        .filter(call=call, pk=pk, organization__is_hidden=False)
+        .first()
+    )
+    if commitment is None:
+        raise Http404("No such commitment.")
+    if write and not permissions.can_commit(user, commitment.organization):
+        raise PermissionDenied("Only this organization's admins can do this.")
+    return commitment
+
+
+def commitments_public(call: CallToAction) -> CommitmentQuerySet:
+    return (
+        Commitment.objects.active()
+        .filter(call=call, organization__is_hidden=False)
+        .select_related("organization", "organization__home_place")
+        .order_by("event_date", "organization__name", "id")
+    )
+
+
+def commitments_of_user(user: Any, call: CallToAction) -> list[Commitment]:
+    own = directory_permissions.administered_organization_ids(user)
+    if not own:
+        return []
+    return list(
+        Commitment.objects.filter(call=call, organization_id__in=own)
+        .select_related("organization")
+        .order_by("organization__name")
+    )
+
+
+def committable_organizations(user: Any) -> list[Organization]:
+    own = directory_permissions.administered_organization_ids(user)
+    return list(
+        Organization.objects.filter(
+            pk__in=own, is_hidden=False, status=OrganizationStatus.ACTIVE
+        ).order_by("name")
+    )
+
+
+def issuable_coalitions(user: Any) -> list[Organization]:
+    own = directory_permissions.administered_organization_ids(user)
+    return list(Organization.objects.coalitions().filter(pk__in=own).order_by("name"))
+
+
+# Roll-up -------------------------------------------------------------------------------------
+
+_cache_lock = threading.Lock()
+_rollups: dict[int, tuple[tuple[int, int], Rollup]] = {}
+
+
+def _pairs(call_id: int) -> list[tuple[int | None, int]]:
+    return list(
+        Commitment.objects.filter(call_id=call_id, state=CommitmentState.ACTIVE)
+        .values_list("place_lft")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+
+
+def call_rollup(call: CallToAction) -> Rollup:
+    """Active commitments counted in every place, cached per process until the call changes."""
+    index = place_index()
+    version = CallToAction.objects.filter(pk=call.pk).values_list("version", flat=True).first()
+    key = (int(version or 0), index.version)
+    cached = _rollups.get(call.pk)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    rollup = rollup_from_counts(index, _pairs(call.pk))
+    with _cache_lock:
+        if len(_rollups) > 500:
+            _rollups.clear()
+        _rollups[call.pk] = (key, rollup)
+    return rollup
+
+
+def rollup_payload(call: CallToAction) -> dict[str, Any]:
+    """Every place with commitments, by level, for the roll-up endpoint and the API."""
+    rollup = call_rollup(call)
+    ids = list(rollup.counts)
+    places = {
+        pk: (slug, name, kind)
+        for pk, slug, name, kind in Place.objects.filter(pk__in=ids).values_list(
+            "id", "slug", "name", "kind"
+        )
+    }
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    k = call.min_per_place
+    for pk, n in rollup.counts.items():
+        slug, name, kind = places.get(pk, ("", "", ""))
+        row: dict[str, Any] = {"place": slug, "name": name, "count": n}
+        if kind == call.place_level:
+            row["meets_threshold"] = n >= k
+        by_kind.setdefault(kind, []).append(row)
+    for rows in by_kind.values():
+        rows.sort(key=lambda r: (-r["count"], r["name"]))
+    return {
+        "call": call.slug,
+        "state": call.state,
+        "total": rollup.total,
+        "unplaced": rollup.unplaced,
+        "levels": by_kind,
+    }
+
+
+@dataclass
+class Progress:
+    label: str
+    have: int
+    need: int
+
+    @property
+    def percent(self) -> int:
+        return 100 if self.need <= 0 else min(100, int(100 * self.have / self.need))
+
+    @property
+    def met(self) -> bool:
+        return self.have >= self.need
+
+
+def call_progress(call: CallToAction) -> list[Progress]:
+    """Progress toward each threshold, read from the counters kept on the call row."""
+    rows: list[Progress] = []
+    if call.min_organizations:
+        rows.append(Progress("organizations committed", call.active_count, call.min_organizations))
+    if call.min_places:
+        each = f" with at least {call.min_per_place} each" if call.min_per_place > 1 else ""
+        rows.append(Progress(f"{call.level_label}{each}", call.places_met, call.min_places))
+    return rows
+
+
+@dataclass
+class PlaceRow:
+    place: Place
+    count: int
+    meets: bool | None
+
+
+def _child_kind(scope: Place) -> str:
+    if scope.is_overlay:
+        return PlaceKind.STATE
+    depth = LEVELS.get(scope.kind, 0)
+    return TREE_KINDS[min(depth + 1, len(TREE_KINDS) - 1)].value
+
+
+def call_place_rows(call: CallToAction, place: Place | None = None) -> list[PlaceRow]:
+    """The places one level below `place` (default: the call's scope) with their counts, and
+    the regions that overlap it."""
+    rollup = call_rollup(call)
+    base = place or call.scope
+    if base.is_overlay:
+        children = list(base.members.all())
+    else:
+        children = list(Place.objects.tree().filter(parent=base))
+    overlays = list(Place.objects.overlays().filter(pk__in=list(rollup.counts)))
+    rows = []
+    for p in sorted(children, key=lambda p: (-rollup.count(p.pk), p.name)) + overlays:
+        n = rollup.count(p.pk)
+        meets = n >= call.min_per_place if p.kind == call.place_level else None
+        rows.append(PlaceRow(p, n, meets))
+    return rows
+
+
+def call_map_points(call: CallToAction) -> list[dict[str, Any]]:
+    """Committed groups with coordinates; a venue's address only where the group made it public."""
+    points = []
+    for c in commitments_public(call).exclude(organization__latitude__isnull=True):
+        org = c.organization
+        points.append(
+            {
+                "lat": org.latitude,
+                "lng": org.longitude,
+                "name": org.name,
+                "url": f"/organizations/{org.slug}/",
+                "turnout": c.expected_turnout,
+                "date": c.event_date.isoformat() if c.event_date else None,
+                "venue": c.venue,
+                "address": c.address if c.address_public else "",
+            }
+        )
+    return points
+
+
+# Coverage gaps -------------------------------------------------------------------------------
+
+
+@dataclass
+class GapCandidate:
+    organization: Organization
+    shared: int
+    related: int
+    distance_km: float | None
+
+
+@dataclass
+class Gap:
+    place: Place
+    candidates: list[GapCandidate]
+    total: int
+
+
+def _popcount(x: int) -> int:
+    return bin(x).count("1")
+
+
+def _related_mask(call: CallToAction) -> int:
+    mask = 0
+    areas = list(call.issue_areas.all())
+    for link in IssueLink.objects.filter(
+        Q(from_issue__in=areas) | Q(to_issue__in=areas)
+    ).select_related("from_issue", "to_issue"):
+        mask |= (1 << link.from_issue.bit) | (1 << link.to_issue.bit)
+    return mask & ~call.issue_mask
+
+
+def _gap_level(call: CallToAction, index: PlaceIndex) -> str:
+    if call.place_level in LEVELS:
+        return call.place_level
+    return _child_kind(call.scope)
+
+
+def call_gaps(call: CallToAction, *, places: int = 30, per_place: int = 5) -> list[Gap]:
+    """Places inside the scope where active groups work on the call's issues (or issues that
+    crosshatch with them) but none has committed, with whom to ask first.
+
+    Groups sharing more of the call's issues come first, then those nearest to a group that
+    already committed (a neighbour can make the introduction). Places with the most groups to
+    ask come first.
+    """
+    index = place_index()
+    level = _gap_level(call, index)
+    rollup = call_rollup(call)
+    related = _related_mask(call)
+    qs = Organization.objects.public().active().filter(call.scope.contains_q("place_lft"))
+    qs = qs.exclude(commitments__call=call, commitments__state=CommitmentState.ACTIVE)
+    wanted = call.issue_mask | related
+    rows = list(
+        qs.values_list("id", "place_lft", "issue_mask", "latitude", "longitude").order_by("id")[
+            : GAP_CANDIDATES_MAX * 4
+        ]
+    )
+    if wanted:
+        rows = [r for r in rows if r[2] & wanted]
+    rows = rows[:GAP_CANDIDATES_MAX]
+    committed = list(
+        commitments_public(call)
+        .exclude(organization__latitude__isnull=True)
+        .values_list("organization__latitude", "organization__longitude")
+    )
+    grouped: dict[int, list[tuple[Any, ...]]] = {}
+    for row in rows:
+        for pid in index.containing(row[1], level):
+            if rollup.count(pid) == 0:
+                grouped.setdefault(pid, []).append(row)
+    clat = np.array([c[0] for c in committed], dtype=float)
+    clng = np.array([c[1] for c in committed], dtype=float)
+
+    def nearest_km(lat: float | None, lng: float | None) -> float | None:
+        if lat is None or lng is None or not len(clat):
+            return None
+        shrink = math.cos(math.radians(lat))
+        d = np.hypot(clat - lat, (clng - lng) * shrink) * 111.195
+        return float(d.min())
+
+    order = sorted(grouped, key=lambda pid: (-len(grouped[pid]), pid))[:places]
+    place_objs = Place.objects.in_bulk(order)
+    best: dict[int, list[tuple[int, int, int, float | None]]] = {}
+    for pid in order:
+        scored = [
+            (
+                org_id,
+                _popcount(mask & call.issue_mask),
+                _popcount(mask & related),
+                nearest_km(lat, lng),
+            )
+            for org_id, _, mask, lat, lng in grouped[pid]
+        ]
+        scored.sort(key=lambda s: (-s[1], -s[2], math.inf if s[3] is None else s[3], s[0]))
+        best[pid] = scored[:per_place]
+    orgs = Organization.objects.in_bulk([s[0] for top in best.values() for s in top])
+    gaps = []
+    for pid in order:
+        candidates = [
+            GapCandidate(orgs[org_id], shared, rel, dist)
+            for org_id, shared, rel, dist in best[pid]
+            if org_id in orgs
+        ]
+        gaps.append(Gap(place_objs[pid], candidates, len(grouped[pid])))
+    return gaps
+
+
+# After action ---------------------------------------------------------------------------------
+
+
+@dataclass
+class AfterAction:
+    committed: int
+    withdrawn: int
+    kept: int
+    not_held: int
+    unreported: int
+    expected_turnout: int
+    reported_turnout: int
+
+
+def call_after_action(call: CallToAction) -> AfterAction:
+    qs = Commitment.objects.filter(call=call)
+    totals = qs.aggregate(
+        committed=Count("id", filter=Q(state=CommitmentState.ACTIVE)),
+        withdrawn=Count("id", filter=Q(state=CommitmentState.WITHDRAWN)),
+        kept=Count("id", filter=Q(state=CommitmentState.ACTIVE, held=True)),
+        not_held=Count("id", filter=Q(state=CommitmentState.ACTIVE, held=False)),
+        unreported=Count("id", filter=Q(state=CommitmentState.ACTIVE, reported_at__isnull=True)),
+        expected=Sum("expected_turnout", filter=Q(state=CommitmentState.ACTIVE)),
+        turnout=Sum("turnout", filter=Q(state=CommitmentState.ACTIVE, held=True)),
+    )
+    return AfterAction(
+        committed=totals["committed"] or 0,
+        withdrawn=totals["withdrawn"] or 0,
+        kept=totals["kept"] or 0,
+        not_held=totals["not_held"] or 0,
+        unreported=totals["unreported"] or 0,
+        expected_turnout=totals["expected"] or 0,
+        reported_turnout=totals["turnout"] or 0,
+    )
+
+
+def call_after_action_rows(user: Any, call: CallToAction) -> list[Commitment] | None:
+    """Every commitment with its outcome, for the issuing coalition's admins only."""
+    if not permissions.can_manage_call(user, call):
+        return None
+    return list(
+        Commitment.objects.filter(call=call)
+        .select_related("organization")
+        .order_by("state", "reported_at", "organization__name")
+    )
+
+
+def after_action_by_place(call: CallToAction) -> list[PlaceRow]:
+    """Reported turnout rolled up to the places one level below the scope."""
+    index = place_index()
+    pairs = list(
+        Commitment.objects.filter(call=call, state=CommitmentState.ACTIVE, held=True)
+        .values_list("place_lft")
+        .annotate(n=Sum("turnout"))
+        .order_by()
+    )
+    rollup = rollup_from_counts(index, [(lft, int(n or 0)) for lft, n in pairs])
+    base = call.scope
+    children = (
+        list(base.members.all())
+        if base.is_overlay
+        else list(Place.objects.tree().filter(parent=base))
+    )
+    rows = [PlaceRow(p, rollup.count(p.pk), None) for p in children if rollup.count(p.pk)]
+    rows.sort(key=lambda r: (-r.count, r.place.name))
+    return rows
+
+
+# Alerts ---------------------------------------------------------------------------------------
+
+
+def subscriptions_for_user(user: Any) -> QuerySet[Subscription]:
+    own = directory_permissions.administered_organization_ids(user)
+    return (
+        Subscription.objects.filter(Q(user=user) | Q(organization_id__in=own), active=True)
+        .select_related("organization", "place")
+        .prefetch_related("issue_areas")
+        .order_by("-created_at")
+    )
+
+
+def alerts_for_user(user: Any) -> QuerySet[Alert]:
+    """Alerts the user sent, or sent in the name of a coalition they administer."""
+    if directory_permissions.is_site_coordinator(user):
+        return Alert.objects.select_related("place", "sender_organization")
+    own = directory_permissions.administered_organization_ids(user)
+    return Alert.objects.filter(Q(sent_by=user) | Q(sender_organization_id__in=own)).select_related(
+        "place", "sender_organization"
+    )
+
+
+def get_alert_for_user(user: Any, pk: int) -> Alert:
+    alert = Alert.objects.select_related("place", "sender_organization").filter(pk=pk).first()
+    if alert is None or not permissions.can_see_delivery_status(
+        user, alert.sent_by_id, alert.sender_organization
+    ):
+        raise Http404("No such alert.")
+    return alert
+
+
+def issue_areas() -> list[IssueArea]:
+    return list(IssueArea.objects.order_by("name"))
