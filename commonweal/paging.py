@@ -1,7 +1,6 @@
 """Pagination that never needs an exact COUNT: fetch one row more than a page to know if
 another page follows, and take the total from wherever it is cheap (or leave it out)."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +43,7 @@ class Page:
 
 
 def page_of(
-    rows: Sequence[Any],
+    rows: Any,
     number: int,
     per_page: int,
     *,

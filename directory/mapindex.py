@@ -198,7 +198,7 @@ class MapIndex:
         return PlaceCount(total, {bit: int(n) for bit, n in enumerate(by_bit) if n})
 
     def counts_for(
-        self, places: Sequence[tuple[int, list[tuple[int, int]]]]
+        self, places: Sequence[tuple[int, Iterable[tuple[int, int]]]]
     ) -> dict[int, PlaceCount]:
         """Counts for many places at once: (key, ranges) in, {key: PlaceCount} out."""
         return {key: self.count_in(ranges) for key, ranges in places}
@@ -271,6 +271,11 @@ class MapIndex:
             single=single[occupied],
             total=int(len(rows)),
         )
+
+    def warm(self) -> None:
+        """Compute the unfiltered world grids now, so no visitor waits for them."""
+        for zoom in range(WORLD_GRID_MAX_ZOOM + 1):
+            self._world_grid(zoom + CELLS_LEVEL, Filters())
 
     def _world_grid(self, level: int, filters: Filters) -> _Grid:
         """The whole world at a low zoom, kept per filter set: any viewport is a cut of it."""
@@ -493,6 +498,7 @@ class _Holder:
         self.index: MapIndex | None = None
         self.checked_at = 0.0
         self.lock = threading.Lock()
+        self.build_lock = threading.Lock()
         self.rebuilding = False
 
 
@@ -509,6 +515,7 @@ def index_reset() -> None:
 def _rebuild_in_background() -> None:
     try:
         fresh = index_build()
+        fresh.warm()
         with _holder.lock:
             _holder.index = fresh
     except Exception:  # a failed rebuild must not take the map down; the old index stays
@@ -534,7 +541,14 @@ def get_index() -> MapIndex:
             _holder.rebuilding = True
         threading.Thread(target=_rebuild_in_background, name="map-index", daemon=True).start()
         return current
-    fresh = index_build()
-    with _holder.lock:
-        _holder.index = fresh
+    # First build (or a small index): build here, once, while other threads wait for it.
+    with _holder.build_lock:
+        installed = _holder.index
+        if installed is not None and installed is not current:
+            return installed
+        fresh = index_build()
+        if len(fresh) >= SYNC_REBUILD_ROWS:
+            fresh.warm()
+        with _holder.lock:
+            _holder.index = fresh
     return fresh

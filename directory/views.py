@@ -10,6 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.middleware import HtmxDetails
 
 from commonweal.paging import Page, capped_count, page_of
 from directory import mapindex
@@ -100,8 +101,12 @@ def _query_without_page(request: HttpRequest) -> str:
     return params.urlencode()
 
 
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
 @require_GET
-def search(request: HttpRequest) -> HttpResponse:
+def search(request: HtmxHttpRequest) -> HttpResponse:
     # Always bound: an empty search lists everything, by name.
     form = DirectorySearchForm(request.GET, user=request.user, issue_areas=issue_areas_list())
     page: Page | None = None
@@ -171,7 +176,7 @@ def _bad_request(errors: dict[str, list[str]]) -> JsonResponse:
 def map_clusters(request: HttpRequest) -> JsonResponse:
     form = ClustersQueryForm(request.GET)
     if not form.is_valid():
-        return _bad_request({name: list(errs) for name, errs in form.errors.items()})
+        return _bad_request({name: [str(e) for e in errs] for name, errs in form.errors.items()})
     data = form.cleaned_data
     try:
         issue = issue_area_resolve(data["issue"] or None)
