@@ -177,13 +177,20 @@ def _clean_name(name: str) -> str:
     return name.partition("[")[0].strip() or name
 
 
-class _Translations:
-    """Names of countries and subdivisions in every language pycountry ships."""
+# Subdivision names are translated into ~70 languages; these cover what people type and what
+# the source data spells, at a third of the load time.
+SUBDIVISION_LANGUAGES = (
+    "en de fr es it pt nl pl cs sk sv da nb fi hu ro tr ru uk el ja zh_CN ko ar he".split()  # noqa: SIM905
+)
 
-    def __init__(self, domain: str) -> None:
+
+class _Translations:
+    """Names of countries and subdivisions in the languages pycountry ships."""
+
+    def __init__(self, domain: str, languages: Iterable[str] | None = None) -> None:
         self.catalogs: dict[str, gettext.GNUTranslations] = {}
         root = Path(pycountry.LOCALES_DIR)
-        for lang in sorted(os.listdir(root)):
+        for lang in sorted(languages or os.listdir(root)):
             mo = root / lang / "LC_MESSAGES" / f"{domain}.mo"
             if mo.exists():
                 with open(mo, "rb") as f:
@@ -315,7 +322,14 @@ class WorldBuilder:
         codes |= {cc for cc in gn_countries if cc in with_cities}
         if self.countries is not None:
             codes &= self.countries
-        self.country_names: set[str] = set()
+        # Every country's own names (not translations), whichever countries are loaded.
+        self.country_cores: dict[str, set[str]] = defaultdict(set)
+        for country in pycountry.countries:
+            for attr in ("name", "common_name", "official_name"):
+                if getattr(country, attr, None):
+                    self.country_cores[country.alpha_2].add(core_name(getattr(country, attr)))
+        for cc, gn in gn_countries.items():
+            self.country_cores[cc].add(core_name(gn["name"]))
         for cc in sorted(codes):
             iso = pycountry.countries.get(alpha_2=cc)
             gn = gn_countries.get(cc, {})
@@ -329,7 +343,6 @@ class WorldBuilder:
                 for variant in _name_variants(iso.name):
                     alternates |= translations.all(variant)
             alternates.discard(name)
-            self.country_names |= {_norm(n) for n in alternates | {name}}
             self._add(
                 Spec(
                     f"iso:{cc}",
@@ -347,7 +360,7 @@ class WorldBuilder:
 
     def _subdivisions(self) -> dict[str, dict[str, Any]]:
         """Top-level subdivisions become states, the ones below them counties."""
-        translations = _Translations("iso3166-2")
+        translations = _Translations("iso3166-2", SUBDIVISION_LANGUAGES)
         extra: dict[str, list[str]] = _read_json(DATA_DIR / "subdivision_names.json")["names"]
         by_code = {s.code: s for s in pycountry.subdivisions}
         out: dict[str, dict[str, Any]] = {}
@@ -372,16 +385,35 @@ class WorldBuilder:
                 "type": sub.type,
                 "name": english,
                 "spellings": {_clean_name(sub.name), english, *extra.get(sub.code, [])},
+                "spellings_iso": _clean_name(sub.name),
                 "names": names | set(extra.get(sub.code, [])),
             }
         # A subdivision that is also a country of its own (Guadeloupe under France, Puerto Rico
         # under the US) is left to the country, so the world has one of each.
+        country_by_core: dict[str, set[str]] = defaultdict(set)
+        for cc, cores in self.country_cores.items():
+            for core in cores:
+                country_by_core[core].add(cc)
+        # Matching names alone is not enough (the US state of Georgia is not the country), so
+        # the subdivision's code must also be the country's (CN-HK, FR-PF) or be a number
+        # (FR-971 Guadeloupe).
         for code, info in list(out.items()):
             if not info["is_top"]:
                 continue
-            own = {_norm(n) for n in info["names"]} | {_norm(info["name"])}
-            own.discard(_norm(self.by_key[f"iso:{info['cc']}"].name))
-            if "outlying" in info["type"].lower() or not own.isdisjoint(self.country_names):
+            if "outlying" in info["type"].lower():
+                out.pop(code)
+                continue
+            suffix = code.split("-", 1)[1]
+            own = {core_name(info["name"]), core_name(info["spellings_iso"])}
+            if suffix in self.country_cores and suffix != info["cc"]:
+                same = any(
+                    _spelling_score(a, b) >= 0.95 for a in own for b in self.country_cores[suffix]
+                )
+            else:
+                same = suffix.isdigit() and any(
+                    cc != info["cc"] for name in own for cc in country_by_core.get(name, ())
+                )
+            if same:
                 out.pop(code)
         for code, info in list(out.items()):
             if info["top"] not in out:
@@ -817,7 +849,10 @@ _FIELDS = (
 
 
 def _slug_for(spec: Spec, taken: set[str]) -> str:
-    base = slugify(" ".join(normalize(p) for p in spec.slug_parts))[:110].strip("-")
+    base = slugify(
+        " ".join(_norm(p) for p in spec.slug_parts[:-1]) + " " + normalize(spec.slug_parts[-1])
+    )
+    base = base[:110].strip("-")
     if not base:
         base = slugify(spec.key.replace(":", "-"))[:110]
     slug, n = base, 2

@@ -17,7 +17,7 @@ from places.selectors import place_ancestors, place_overlays_containing
 
 pytestmark = pytest.mark.django_db
 
-COUNTRIES = ["US", "GB", "CA", "AT"]
+COUNTRIES = ["US", "GB", "CA", "AT", "GE"]
 CASCADIA_CALIFORNIA = {
     "Del Norte County",
     "Humboldt County",
@@ -42,7 +42,7 @@ def _wipe() -> None:
 
 @pytest.fixture(scope="module")
 def world(django_db_setup: Any, django_db_blocker: Any) -> Iterator[tuple[LoadReport, LoadReport]]:
-    """US, GB, CA and AT loaded once, then GB loaded again to see that nothing doubles."""
+    """A few countries loaded once, then GB loaded again to see that nothing doubles."""
     with django_db_blocker.unblock():
         _wipe()
         first = world_load(countries=COUNTRIES)
@@ -63,7 +63,7 @@ def _point(place: Place) -> tuple[float, float]:
 class TestTree:
     def test_it_loads_countries_states_counties_and_cities(self, world: Any) -> None:
         first, _ = world
-        assert first.total["world"] == 1 and first.total["country"] == 4
+        assert first.total["world"] == 1 and first.total["country"] == 5
         assert first.total["locality"] > 15_000
         us_states = Place.objects.filter(kind="state", parent__iso_code="US")
         assert us_states.count() == 51  # 50 states and the District of Columbia
@@ -78,6 +78,9 @@ class TestTree:
             "Northern Ireland",
         }
         assert (_get(iso_code="AT").population or 0) > 8_000_000
+        # A state named like a country is still a state (and the country still a country).
+        assert _get(iso_code="US-GA").name == "Georgia"
+        assert _get(iso_code="GE", kind="country").name == "Georgia"
 
     def test_it_files_cities_under_their_county_and_state(self, world: Any) -> None:
         oakland = _get(slug="us-california-oakland")
