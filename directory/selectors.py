@@ -4,7 +4,9 @@ import math
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import Count, F, Prefetch, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Sqrt
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.http import Http404
@@ -23,7 +25,63 @@ from directory.models import (
 from places.models import Place
 
 KM_PER_DEGREE = 111.195
-MAX_RADIUS_KM = 2000.0
+# Equirectangular distances and the grid cells behind `near` are sound up to this radius.
+MAX_RADIUS_KM = 500.0
+# Up to this many matches, rows are fetched by id and sorted by name; beyond, the name index
+# is walked and each row checked against the match list. (Measured crossover at 1M rows.)
+SORT_FETCHED_MAX = 3_000
+# Beyond this many matches, sorting by name costs more than it is worth: results come newest
+# first, and only the newest RESULT_WINDOW of them can be paged through.
+SORT_BY_NAME_MAX = 50_000
+RESULT_WINDOW = 10_100
+# Live counts may lag the directory by this much rather than being recounted on every change.
+COUNTS_MAX_AGE = 10.0
+
+
+class SearchResults(OrganizationQuerySet):
+    """Search results that know how many they are, taken from the index instead of a COUNT.
+
+    The known count holds only while the filters are the ones the search set: filtering the
+    results further or slicing them makes `count()` ask the database again.
+    """
+
+    _known_count: int | None = None
+    _count_key: str | None = None
+    # "name" or "newest": how the results are ordered, for pages that want to say so.
+    order: str = "name"
+
+    def _clone(self) -> "SearchResults":
+        clone = super()._clone()
+        clone._known_count, clone._count_key, clone.order = (
+            self._known_count,
+            self._count_key,
+            self.order,
+        )
+        return clone
+
+    def _where_key(self) -> str:
+        return str(self.query.where)
+
+    def with_count(self, n: int | None) -> "SearchResults":
+        clone = self._clone()
+        clone._known_count = n
+        clone._count_key = clone._where_key()
+        return clone
+
+    def count(self) -> int:
+        if (
+            self._known_count is not None
+            and not self.query.is_sliced
+            and self._count_key == self._where_key()
+        ):
+            return self._known_count
+        return super().count()
+
+
+def _results(qs: OrganizationQuerySet, *, order: str = "name") -> SearchResults:
+    results = SearchResults(model=Organization, query=qs.query.chain(), using=qs._db)
+    results.order = order
+    return results
 
 
 def visible_organizations(user: Any) -> OrganizationQuerySet:
@@ -57,9 +115,31 @@ def issue_mask_q(issue: IssueArea) -> Q:
     return Q(GreaterThan(F("issue_mask").bitand(1 << issue.bit), 0))
 
 
+def place_ranges(place: Place) -> tuple[tuple[int, int], ...]:
+    """The tree ranges a place covers: its own, or its members' for an overlay region."""
+    if place.is_overlay:
+        return tuple(sorted((m.lft, m.rgt) for m in place.members.all()))
+    return ((place.lft, place.rgt),)
+
+
 def _check_choice(field: str, value: str, choices: list[str]) -> None:
     if value and value not in choices:
         raise ValidationError({field: f"“{value}” is not one of: {', '.join(choices)}."})
+
+
+def _near_box(near: Place, radius_km: float) -> tuple[float, float, float, float, float]:
+    """(south, west, north, east, longitude shrink) of the box around `near`, checked."""
+    if near.latitude is None or near.longitude is None:
+        raise ValidationError({"near": f"{near.name} has no known coordinates."})
+    if math.isnan(radius_km) or not (0 < radius_km <= MAX_RADIUS_KM):
+        raise ValidationError(
+            {"radius_km": f"Choose a radius above 0 and up to {MAX_RADIUS_KM:g} km."}
+        )
+    shrink = max(math.cos(math.radians(near.latitude)), 0.01)
+    dlat = radius_km / KM_PER_DEGREE
+    dlng = min(dlat / shrink, 180.0)
+    lat, lng = near.latitude, near.longitude
+    return lat - dlat, lng - dlng, lat + dlat, lng + dlng, shrink
 
 
 def organization_search(
@@ -72,59 +152,90 @@ def organization_search(
     status: str = "",
     near: Place | None = None,
     radius_km: float = 50.0,
-) -> OrganizationQuerySet:
-    """Organizations matching every given filter, ordered by name (or by distance with `near`).
+) -> SearchResults:
+    """Organizations matching every given filter.
 
     `place` may be a tree place or an overlay region: either way everything below it counts.
-    With `near`, only organizations within `radius_km` of the place's centre are returned and
-    each carries a `distance_km` annotation. Bad values raise ValidationError naming the field.
+    Results are ordered by name; with `near`, by distance (each carries `distance_km`); when
+    more than SORT_BY_NAME_MAX match, newest first (`results.order == "newest"`), of which the
+    first RESULT_WINDOW can be paged through. Hidden listings appear only to site
+    coordinators. Bad values raise ValidationError naming the field.
     """
     _check_choice("kind", kind, OrganizationKind.values)
     _check_choice("status", status, OrganizationStatus.values)
     issue_area = issue_area_resolve(issue)
+    box = _near_box(near, radius_km) if near is not None else None
+    sees_hidden = permissions.is_site_coordinator(user)
+    spec = search.Spec(
+        text=q,
+        ranges=place_ranges(place) if place is not None else None,
+        issue_bit=issue_area.bit if issue_area is not None else None,
+        kind=kind,
+        status=status,
+        box=box[:4] if box is not None else None,
+        include_hidden=sees_hidden,
+    )
+    base = Organization.objects.all() if sees_hidden else Organization.objects.public()
+    if spec.is_empty:
+        return _results(base.order_by("name", "id")).with_count(_everything_count(sees_hidden))
 
-    qs = visible_organizations(user)
-    if place is not None:
-        qs = qs.filter(place.contains_q("place_lft"))
-    if issue_area is not None:
-        qs = qs.filter(issue_mask_q(issue_area))
-    if kind:
-        qs = qs.filter(kind=kind)
-    if status:
-        qs = qs.filter(status=status)
-    if q:
-        qs = search.filter_text(qs, q)
-    if near is not None:
-        return _within(qs, near, radius_km)
-    return qs.order_by("name", "id")
+    vendor = search.vendor_for(base)
+    if near is not None and box is not None:
+        return _within(base.filter(search.match_filter(spec, vendor)), near, box)
+    if vendor != "sqlite":
+        return _results(base.filter(search.match_filter(spec, vendor)).order_by("name", "id"))
+
+    n = search.count(spec, base.db)
+    matched = search.match_filter(spec, vendor)
+    if n is not None and n > SORT_BY_NAME_MAX:
+        bound = search.newest_bound(spec, RESULT_WINDOW, base.db) or 0
+        # Walk the newest rows down to `bound`, checking each against the (bounded) match list.
+        qs = base.alias(id_plus=F("id") + 0).filter(pk__gte=bound, id_plus__in=_rowids(spec, bound))
+        return _results(qs.order_by("-id"), order="newest").with_count(n)
+    if n is not None and n > SORT_FETCHED_MAX:
+        # `id + 0` hides the id from the planner, so it walks the name index instead of
+        # fetching every match by id and sorting them all.
+        qs = base.alias(id_plus=F("id") + 0).filter(id_plus__in=_rowids(spec, 0))
+        return _results(qs.order_by("name", "id")).with_count(n)
+    return _results(base.filter(matched).order_by("name", "id")).with_count(n)
 
 
-def _within(qs: OrganizationQuerySet, near: Place, radius_km: float) -> OrganizationQuerySet:
-    if near.latitude is None or near.longitude is None:
-        raise ValidationError({"near": f"{near.name} has no known coordinates."})
-    if not (0 < radius_km <= MAX_RADIUS_KM) or math.isnan(radius_km):
-        raise ValidationError({"radius_km": f"Choose a radius between 0 and {MAX_RADIUS_KM:g} km."})
+def _rowids(spec: search.Spec, bound: int) -> RawSQL:
+    fts = search.FTS_TABLE
+    sql = f"SELECT rowid FROM {fts} WHERE {fts} MATCH %s AND rowid >= %s"  # noqa: S608
+    return RawSQL(sql, [search.fts5_query(spec), bound])  # noqa: S611
+
+
+def _everything_count(sees_hidden: bool) -> int | None:
+    total = search.table_count()
+    if total is None:
+        return None if sees_hidden else directory_counts()["organizations"]
+    if sees_hidden:
+        return total
+    hidden = search.hidden_count()
+    return None if hidden is None else total - hidden
+
+
+def _within(
+    qs: OrganizationQuerySet, near: Place, box: tuple[float, float, float, float, float]
+) -> SearchResults:
+    south, west, north, east, shrink = box
     lat0, lng0 = near.latitude, near.longitude
+    assert lat0 is not None and lng0 is not None
     # Equirectangular distance: within a few hundred km it is off by well under 1%, and it is
     # plain arithmetic, so it runs the same on SQLite and PostgreSQL.
-    shrink = max(math.cos(math.radians(lat0)), 0.01)
-    dlat_deg = radius_km / KM_PER_DEGREE
-    dlng_deg = dlat_deg / shrink
     dy = F("latitude") - lat0
     dx = (F("longitude") - lng0) * shrink
     squared = dy * dy + dx * dx
-    return (
-        qs.filter(
-            latitude__gte=lat0 - dlat_deg,
-            latitude__lte=lat0 + dlat_deg,
-            longitude__gte=lng0 - dlng_deg,
-            longitude__lte=lng0 + dlng_deg,
-        )
+    limit = north - lat0
+    qs = (
+        qs.filter(latitude__gte=south, latitude__lte=north)
         .alias(distance_sq=squared)
-        .filter(LessThanOrEqual(F("distance_sq"), dlat_deg * dlat_deg))
+        .filter(LessThanOrEqual(F("distance_sq"), limit * limit))
         .annotate(distance_km=Sqrt(squared) * KM_PER_DEGREE)
         .order_by("distance_sq", "id")
     )
+    return _results(qs, order="distance")
 
 
 def get_organization_for_user(
@@ -179,12 +290,45 @@ _counts_cache: dict[int | None, tuple[int, dict[str, int]]] = {}
 
 
 def directory_counts(place: Place | None = None) -> dict[str, int]:
-    """Public counts for the home page and place pages: organizations, coalitions, places."""
+    """Public counts for the home page and place pages: organizations, coalitions, active ones,
+    and places with listings (at or below `place`)."""
     version = directory_version()
     key = place.pk if place is not None else None
     cached = _counts_cache.get(key)
-    if cached is not None and cached[0] == version:
+    if cached is not None and cached[0] == version and not connection.in_atomic_block:
         return dict(cached[1])
+    ranges = place_ranges(place) if place is not None else None
+    counts = _index_counts(ranges) or _sql_counts(place)
+    located = Organization.objects.filter(place_lft__isnull=False)
+    if place is not None:
+        located = located.filter(place.contains_q("place_lft"))
+    # Counted on the place index alone (hidden listings included) so it never reads rows.
+    counts["places"] = located.values("place_lft").distinct().count()
+    # Counts taken inside a transaction may include changes that are later rolled back.
+    if not connection.in_atomic_block:
+        if len(_counts_cache) > 5000:
+            _counts_cache.clear()
+        _counts_cache[key] = (version, counts)
+    return dict(counts)
+
+
+def _index_counts(ranges: tuple[tuple[int, int], ...] | None) -> dict[str, int] | None:
+    if ranges is None:
+        total = _everything_count(False) if search.table_count() is not None else None
+        if total is None:
+            return None
+        organizations = total
+    else:
+        found = search.count(search.Spec(ranges=ranges))
+        if found is None:
+            return None
+        organizations = found
+    coalitions = search.count(search.Spec(ranges=ranges, kind=OrganizationKind.COALITION))
+    active = search.count(search.Spec(ranges=ranges, status=OrganizationStatus.ACTIVE))
+    return {"organizations": organizations, "coalitions": coalitions or 0, "active": active or 0}
+
+
+def _sql_counts(place: Place | None) -> dict[str, int]:
     qs = Organization.objects.public()
     if place is not None:
         qs = qs.filter(place.contains_q("place_lft"))
@@ -192,10 +336,5 @@ def directory_counts(place: Place | None = None) -> dict[str, int]:
         organizations=Count("id"),
         coalitions=Count("id", filter=Q(kind=OrganizationKind.COALITION)),
         active=Count("id", filter=Q(status=OrganizationStatus.ACTIVE)),
-        places=Count("place_lft", distinct=True),
     )
-    counts = {k: int(v or 0) for k, v in totals.items()}
-    if len(_counts_cache) > 5000:
-        _counts_cache.clear()
-    _counts_cache[key] = (version, counts)
-    return dict(counts)
+    return {k: int(v or 0) for k, v in totals.items()}

@@ -141,7 +141,7 @@ def test_it_orders_by_distance_near_a_place(spread, places):
     found = list(selectors.organization_search(user=None, near=places["oakland"], radius_km=30))
     assert [o.name for o in found] == ["Oakland Tenants Union", "Berkeley Food Share"]
     assert found[0].distance_km < 1 < found[1].distance_km < 10
-    wide = selectors.organization_search(user=None, near=places["portland"], radius_km=600)
+    wide = selectors.organization_search(user=None, near=places["portland"], radius_km=500)
     assert [o.name for o in wide][:2] == ["Portland Tenants Union", "Seattle Transit Riders"]
     assert "New York Tenants" not in names(wide)
 
@@ -175,3 +175,86 @@ def test_it_restores_the_sqlite_triggers_when_a_table_rebuild_drops_them(spread)
     assert names(selectors.organization_search(user=None, q="salmon")) == [
         "Eureka Watershed Defenders"
     ]
+
+
+def test_it_knows_its_count_without_asking_the_table(spread, places):
+    results = selectors.organization_search(user=None, q="renters", issue="housing")
+    assert results.count() == len(list(results)) == 4
+    # Filtering further drops the known count rather than returning a wrong one.
+    assert results.filter(kind="coop").count() == 1
+    assert selectors.organization_search(user=None, q="renters")[:1].count() == 1
+    assert selectors.organization_search(user=None).count() == 7
+
+
+def test_it_orders_big_result_sets_the_same_way_by_every_plan(
+    spread, organizer, places, monkeypatch
+):
+    everything = [o.name for o in selectors.organization_search(user=None, q="renters")]
+    assert everything == sorted(everything)
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL's planner chooses among these plans by itself")
+    # Pretend the sets are large, to walk the plans used at a million listings.
+    monkeypatch.setattr(selectors, "SORT_FETCHED_MAX", 1)
+    walked = selectors.organization_search(user=None, q="renters")
+    assert [o.name for o in walked] == everything and walked.count() == 4
+    monkeypatch.setattr(selectors, "SORT_BY_NAME_MAX", 2)
+    monkeypatch.setattr(selectors, "RESULT_WINDOW", 2)
+    newest = selectors.organization_search(user=None, q="renters")
+    assert newest.order == "newest" and newest.count() == 4
+    ids = [o.pk for o in newest]
+    assert ids == sorted(ids, reverse=True) and len(ids) == 3
+
+
+def test_it_shows_hidden_listings_only_to_site_coordinators(spread, site_coordinator, organizer):
+    Organization.objects.filter(pk=spread["nyc"].pk).update(is_hidden=True)
+    assert "New York Tenants" not in names(
+        selectors.organization_search(user=organizer, q="tenants")
+    )
+    assert "New York Tenants" in names(
+        selectors.organization_search(user=site_coordinator, q="tenants")
+    )
+    assert selectors.organization_search(user=None).count() == 6
+    assert selectors.organization_search(user=site_coordinator).count() == 7
+
+
+def test_it_indexes_rows_written_while_the_triggers_were_paused(spread, places):
+    first = Organization.objects.order_by("-id").first().pk + 1
+    with search.triggers_paused(first_new_id=first):
+        Organization.objects.bulk_create(
+            [
+                Organization(
+                    name="Salem Bike Kitchen",
+                    slug="salem-bike-kitchen",
+                    description="Repairs for riders.",
+                    home_place=places["oregon"],
+                    place_lft=places["oregon"].lft,
+                )
+            ]
+        )
+    assert names(selectors.organization_search(user=None, q="bike", place=places["cascadia"])) == [
+        "Salem Bike Kitchen"
+    ]
+    search.rebuild_index()
+    assert names(selectors.organization_search(user=None, q="bike", place=places["oregon"])) == [
+        "Salem Bike Kitchen"
+    ]
+
+
+def test_it_splits_place_ranges_into_exact_blocks():
+    for lo, hi in [(0, 0), (1, 1), (5, 70), (16, 31), (3, 1_000), (262_143, 262_145)]:
+        covered: set[int] = set()
+        for token in search.place_tokens([(lo, hi)]):
+            level, prefix = (int(x) for x in token[1:].split("x"))
+            start = prefix << (2 * level)
+            covered |= set(range(start, start + 4**level))
+        assert covered == set(range(lo, hi + 1)), (lo, hi)
+
+
+def test_it_keeps_the_migration_copy_of_the_index_in_step():
+    import importlib
+
+    frozen = importlib.import_module("directory.migrations.0005_faceted_search_index")
+    assert frozen.sqlite_triggers() == list(search.SQLITE_TRIGGERS.values())
+    assert frozen.postgres_vector() == search.postgres_vector_sql()
