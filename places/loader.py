@@ -862,12 +862,14 @@ def _slug_for(spec: Spec, taken: set[str]) -> str:
     return slug
 
 
-def _existing_key(row: dict[str, Any]) -> str | None:
-    if row["source_ref"]:
-        return str(row["source_ref"])
-    if row["iso_code"]:
-        return f"iso:{row['iso_code']}"
-    if row["kind"] == PlaceKind.WORLD:
+def _existing_key(kind: str, iso_code: str, source_ref: str) -> str | None:
+    """The key a stored place answers to: its source, else its ISO code (places made before
+    loading, such as a hand-made country, are adopted rather than doubled)."""
+    if source_ref:
+        return source_ref
+    if iso_code:
+        return f"iso:{iso_code}"
+    if kind == PlaceKind.WORLD:
         return "world"
     return None
 
@@ -911,13 +913,21 @@ def write_specs(
     specs: dict[str, list[Spec]], report: LoadReport, log: Callable[[str], None]
 ) -> None:
     """Create or update places level by level, so every parent has an id before its children."""
-    existing: dict[str, dict[str, Any]] = {}
-    for row in Place.objects.exclude(kind__in=OVERLAY_KINDS).values("id", *_FIELDS):
-        key = _existing_key(row)
-        if key and key not in existing:
-            existing[key] = row
+    # Tuples straight from the cursor: building 200k dicts through the ORM costs seconds.
+    existing: dict[str, tuple[Any, ...]] = {}
+    qn = connection.ops.quote_name
+    columns = ", ".join(qn(f) for f in ("id", *_FIELDS))
+    overlay = ", ".join(f"'{k}'" for k in OVERLAY_KINDS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {columns} FROM {qn(Place._meta.db_table)} WHERE kind NOT IN ({overlay})"
+        )
+        for row in cursor.fetchall():
+            key = _existing_key(row[1], row[4], row[5])
+            if key and key not in existing:
+                existing[key] = row
     taken = set(Place.objects.values_list("slug", flat=True))
-    ids: dict[str, int] = {k: r["id"] for k, r in existing.items()}
+    ids: dict[str, int] = {k: r[0] for k, r in existing.items()}
     for kind in ("world", "country", "state", "county", "locality"):
         to_create: list[dict[str, Any]] = []
         to_update: list[tuple[Any, ...]] = []
@@ -938,8 +948,8 @@ def write_specs(
             if row is None:
                 values["slug"] = _slug_for(spec, taken)
                 to_create.append(values)
-            elif any(row[f] != values[f] for f in _FIELDS):
-                to_update.append((*(values[f] for f in _FIELDS), row["id"]))
+            elif row[1:] != (wanted := tuple(values[f] for f in _FIELDS)):
+                to_update.append((*wanted, row[0]))
         for values, pk in zip(to_create, _new_ids(len(to_create)), strict=True):
             values["id"] = pk
             ids[values["source_ref"]] = pk
