@@ -127,6 +127,8 @@ def main() -> None:
     t0 = time.perf_counter()
     g.warm()
     warmed = time.perf_counter() - t0
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load}")
     print(f"places: {g.size:,}  names: {len(g.index):,}")
     print(f"build: {built:.1f} s (names) + {warmed:.1f} s (ZIP codes, reverse index)")
     print(f"memory: {anon_mb() - before:,.0f} MB anonymous RSS for the geocoder")

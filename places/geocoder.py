@@ -14,7 +14,8 @@ import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -71,6 +72,8 @@ _SEPARATORS = re.compile(r"[\s,]+")
 _COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 EARTH_KM = 6371.0
 _LABEL_KINDS = frozenset({"state", "country"})
+# Localities whose labels and ancestors are remembered between answers (~1 KB each).
+_LOCALITY_CONTEXTS = 20_000
 # Beyond this distance from every locality, coordinates are "nowhere we know".
 REVERSE_MAX_KM = 300.0
 
@@ -126,8 +129,17 @@ class GeocodeResult:
     confidence: float
     uncertain: bool
     match: str
-    alternatives: list[Alternative] = field(default_factory=list)
     distance_km: float | None = None
+    # Other places the text may mean, made on first use: most callers only want the answer.
+    _others: Callable[[], list[Alternative]] | None = None
+    _alternatives: list[Alternative] | None = None
+
+    @property
+    def alternatives(self) -> list[Alternative]:
+        if self._alternatives is None:
+            self._alternatives = self._others() if self._others else []
+            self._others = None
+        return self._alternatives
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -217,6 +229,7 @@ class Geocoder:
         self.parent = [self.index_of_id.get(p, -1) if p else -1 for p in parent_ids]
         del parent_ids
         self._contexts: dict[int, _Context] = {}
+        self._locality_contexts: dict[int, _Context] = {}
 
         # Overlay regions: which regions each member place belongs to.
         self.overlays_of: dict[int, list[int]] = defaultdict(list)
@@ -399,6 +412,19 @@ class Geocoder:
         """ "Oakland, California, United States": the place, its state and its country."""
         return self._context(i)[1]
 
+    def _inside_all(self, i: int, qualifiers: list[list[int]]) -> bool:
+        """Whether place i lies in one of the areas each qualifier may mean."""
+        chain = self.chain(i)
+        for areas in qualifiers:
+            for a in areas:
+                members = self.members_of.get(a)
+                inside = (a in chain) if members is None else not members.isdisjoint(chain)
+                if inside:
+                    break
+            else:
+                return False
+        return True
+
     def _inside(self, i: int, area: int) -> bool:
         members = self.members_of.get(area)
         if members is not None:
@@ -413,7 +439,7 @@ class Geocoder:
         """A place's reference, label, ancestors (root first), regions, and the ", "-joined
         state and country names at or above it. Built from the parent's, which is kept: the
         few thousand areas are shared by every answer below them."""
-        context = self._contexts.get(i)
+        context = self._contexts.get(i) or self._locality_contexts.get(i)
         if context is not None:
             return context
         kind, name = self.kinds[i], self.names[i]
@@ -435,6 +461,11 @@ class Geocoder:
             )
         if kind != "locality":
             self._contexts[i] = context
+        else:
+            # Areas are kept for good; localities only while there is room.
+            if len(self._locality_contexts) >= _LOCALITY_CONTEXTS:
+                self._locality_contexts.clear()
+            self._locality_contexts[i] = context
         return context
 
     def _result(
@@ -451,12 +482,6 @@ class Geocoder:
     ) -> GeocodeResult:
         lat, lng = point if point else (self.lat[i], self.lng[i])
         ref, label, ancestors, overlays, _ = self._context(i)
-        alternatives = []
-        for j, share in others:
-            other = self._context(j)
-            alternatives.append(
-                Alternative(other[0], other[1], self.lat[j], self.lng[j], round(share, 3))
-            )
         return GeocodeResult(
             query=query,
             place=ref,
@@ -468,9 +493,16 @@ class Geocoder:
             confidence=round(max(0.0, min(1.0, confidence)), 3),
             uncertain=uncertain,
             match=match,
-            alternatives=alternatives,
             distance_km=distance_km,
+            _others=partial(self._alternatives, others) if others else None,
         )
+
+    def _alternatives(self, others: Iterable[tuple[int, float]]) -> list[Alternative]:
+        out = []
+        for j, share in others:
+            ref, label, _, _, _ = self._context(j)
+            out.append(Alternative(ref, label, self.lat[j], self.lng[j], round(share, 3)))
+        return out
 
     # -- forward
 
@@ -547,9 +579,7 @@ class Geocoder:
             return None
         ranked, total = entry
         if known:
-            ranked = tuple(
-                (i, s) for i, s in ranked if all(any(self._inside(i, a) for a in q) for q in known)
-            )
+            ranked = tuple((i, s) for i, s in ranked if self._inside_all(i, known))
             if not ranked:
                 best = max(known[0], key=lambda a: self.weight[a])
                 return self._result(
