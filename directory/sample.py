@@ -13,10 +13,12 @@ memberships go through the ORM.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import string
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,11 +28,15 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from directory import search
 from directory.models import IssueArea, Organization, OrganizationKind, OrganizationStatus
 from directory.services import directory_touch
 from places.models import Place, PlaceKind
 
 BATCH = 10_000
+# From this many rows on, PostgreSQL is faster at dropping and rebuilding indexes (above all
+# the full-text GIN index) than at updating them row by row. SQLite gains nothing from it.
+INDEX_PAUSE_ROWS = 100_000
 SAMPLE_NOTE = "Sample listing: this group is fictional, made up to show how the directory works."
 
 K = OrganizationKind
@@ -703,31 +709,46 @@ def _organizations_generate(
 
     slug_formats = [_slug_format(t.name) for t in TEMPLATES]
     word_of = {bit: key.replace("-", " ") for key, bit in bits.items()}
+    topics_of: dict[int, str] = {}
+    around: dict[int, tuple[str, str, str, str, str, str, str, str]] = {}
+    hood_slugs = [slug(h) for h in HOODS]
+    # Plain lists: indexing numpy arrays one element at a time is several times slower.
+    tl, ll, hl, nl, bl = tidx.tolist(), lidx.tolist(), hood.tolist(), num.tolist(), blurb.tolist()
+    ml, dl, cl, bil = masks.tolist(), days.tolist(), confirmed.tolist(), bilingual.tolist()
     names, slugs, descriptions, kinds, languages, last = [], [], [], [], [], []
     for i in range(n):
-        tpl, li = TEMPLATES[tidx[i]], lidx[i]
-        city, county, state, hd = loc.city[li], loc.county[li], loc.state[li], HOODS[hood[i]]
-        names.append(tpl.name.format(city=city, county=county, state=state, hood=hd, num=num[i]))
+        t, li, m = tl[i], ll[i], ml[i]
+        tpl = TEMPLATES[t]
+        here = around.get(li)
+        if here is None:
+            city, county, state = loc.city[li], loc.county[li], loc.state[li]
+            where = city if state == city else f"{city}, {state}"
+            code = LANGUAGES.get(loc.country_iso[li], "")
+            here = (city, county, state, where, slug(city), slug(county), slug(state), code)
+            around[li] = here
+        city, county, state, where, city_s, county_s, state_s, code = here
+        names.append(
+            tpl.name.format(city=city, county=county, state=state, hood=HOODS[hl[i]], num=nl[i])
+        )
         slugs.append(
-            slug_formats[tidx[i]].format(
-                city=slug(city), county=slug(county), state=slug(state), hood=slug(hd), num=num[i]
+            slug_formats[t].format(
+                city=city_s, county=county_s, state=state_s, hood=hood_slugs[hl[i]], num=nl[i]
             )
         )
-        where = city if state == city else f"{city}, {state}"
-        topics = ", ".join(word for bit, word in word_of.items() if masks[i] >> bit & 1)
-        says = tpl.blurbs[blurb[i] % len(tpl.blurbs)]
+        topics = topics_of.get(m)
+        if topics is None:
+            topics = topics_of[m] = ", ".join(w for bit, w in word_of.items() if m >> bit & 1)
+        says = tpl.blurbs[bl[i] % len(tpl.blurbs)]
         descriptions.append(f"{says} Based in {where}. Works on {topics}. {SAMPLE_NOTE}")
-        kinds.append(tpl.kind.value)
-        code = LANGUAGES.get(loc.country_iso[li], "")
+        kinds.append(str(tpl.kind))
         key: tuple[str, ...] = (
-            (code, "es" if code == "en" else "en")
-            if code and bilingual[i]
-            else ((code,) if code else ())
+            (code, "es" if code == "en" else "en") if code and bil[i] else ((code,) if code else ())
         )
-        if key not in language_value:
-            language_value[key] = languages_field.get_db_prep_save(list(key), connection)
-        languages.append(language_value[key])
-        last.append(day_value[days[i]] if confirmed[i] else None)
+        value = language_value.get(key)
+        if value is None:
+            value = language_value[key] = languages_field.get_db_prep_save(list(key), connection)
+        languages.append(value)
+        last.append(day_value[dl[i]] if cl[i] else None)
     return {
         "lidx": lidx,
         "masks": masks,
@@ -743,14 +764,97 @@ def _organizations_generate(
     }
 
 
+@contextmanager
+def _sqlite_text_index_paused(*, since_id: int | None = None) -> Iterator[None]:
+    """Write many rows without SQLite's per-row full-text triggers, then index them at once.
+
+    The triggers cost about six times what one INSERT … SELECT into the index does. They are
+    dropped and restored inside the caller's transaction (SQLite's DDL is transactional and the
+    caller holds the write lock), so no other writer ever sees them missing. With `since_id`,
+    rows from that id on are added to the index; without, the index is rebuilt whole.
+    """
+    with search.triggers_paused(first_new_id=since_id):
+        yield
+
+
+def _sqlite_cache_for_bulk() -> contextlib.AbstractContextManager[None]:
+    """A big page cache while a million rows go into seven indexes, as SQLite spills less."""
+    if connection.vendor != "sqlite":
+        return contextlib.nullcontext()
+
+    @contextmanager
+    def bigger() -> Iterator[None]:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size")
+            before = cursor.fetchone()[0]
+            cursor.execute("PRAGMA cache_size = -1000000")
+        try:
+            yield
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+    return bigger()
+
+
+@contextmanager
+def _indexes_paused(tables: list[str], *, pause: bool) -> Iterator[None]:
+    """Drop the tables' plain indexes for a bulk write and build them again afterwards.
+
+    Building an index once over a million rows is several times faster than updating it a
+    million times. Indexes that back constraints (primary keys, unique constraints declared
+    as such on PostgreSQL) stay. On PostgreSQL the dropped indexes hold an exclusive lock on
+    the tables until the transaction ends, so readers wait for the load to finish.
+    """
+    if not pause:
+        yield
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            marks = ", ".join(["%s"] * len(tables))
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' "  # noqa: S608
+                f"AND sql IS NOT NULL AND tbl_name IN ({marks})",
+                tables,
+            )
+        elif connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes i WHERE schemaname = current_schema() "
+                "AND tablename = ANY(%s) AND NOT EXISTS "
+                "(SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                [tables],
+            )
+        else:
+            cursor.execute("SELECT 1 WHERE 1 = 0")
+        indexes = cursor.fetchall()
+        for name, _sql in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+    yield
+    with connection.cursor() as cursor:
+        if indexes and connection.vendor == "postgresql":
+            # PostgreSQL will not build an index while deferred foreign-key checks are queued
+            # on the table: run them now, then defer again as Django expects.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for _name, sql in indexes:
+            cursor.execute(sql)
+
+
+@transaction.atomic
 def sample_organizations_delete() -> int:
     """Delete every sample listing and, by cascade, its links and memberships; return how many."""
     ids = list(
         Organization.objects.filter(is_sample=True).order_by("id").values_list("id", flat=True)
     )
-    for start in range(0, len(ids), BATCH):
-        # Deferring the fields keeps the deletion collector from loading whole rows.
-        Organization.objects.filter(id__in=ids[start : start + BATCH]).only("id").delete()
+    if not ids:
+        return 0
+    # Indexes stay: PostgreSQL would index the deleted rows again on rebuild, as other
+    # transactions still see them until this one commits.
+    with _sqlite_text_index_paused():
+        for start in range(0, len(ids), BATCH):
+            # Deferring the fields keeps the deletion collector from loading whole rows.
+            Organization.objects.filter(id__in=ids[start : start + BATCH]).only("id").delete()
+    directory_touch()
     return len(ids)
 
 
@@ -771,8 +875,6 @@ def sample_create(
         result.deleted = sample_organizations_delete()
         lap("delete old samples")
     if organizations == 0:
-        if result.deleted:
-            directory_touch()
         return result
     loc = localities_load()
     bits = dict(IssueArea.objects.values_list("slug", "bit"))
@@ -780,14 +882,14 @@ def sample_create(
     rng = np.random.default_rng(seed)
     now = timezone.now()
     n = organizations
+    lap("read places")
     rows = _organizations_generate(rng, loc, n, bits, now)
+    lap("generate")
     ids = _reserve_ids(Organization, n)
     # The id in base 36 keeps slugs unique however many listings share a name.
-    rows["slug"] = [
-        f"{s}-{_base36(int(pk))}" for s, pk in zip(rows["slug"], ids.tolist(), strict=True)
-    ]
+    rows["slug"] = [f"{s}-{_base36(pk)}" for s, pk in zip(rows["slug"], ids.tolist(), strict=True)]
     lidx, masks = rows.pop("lidx"), rows.pop("masks")
-    lap("generate")
+    lap("reserve ids")
     given: dict[str, Sequence[Any]] = {
         "id": ids.tolist(),
         "home_place": loc.ids[lidx].tolist(),
@@ -796,16 +898,24 @@ def sample_create(
         "is_sample": [True] * n,
         **rows,
     }
-    _insert(Organization, given, n, now)
-    lap("write organizations")
-    result.organizations = n
-    result.issue_links = _issue_links_insert(ids, masks, area_by_bit, now)
-    lap("write issue areas")
-    wanted = min(1000, max(3, n // 100)) if coalitions is None else coalitions
-    if wanted:
-        made = _coalitions_create(rng, loc, ids, lidx, masks, bits, wanted, now)
-        result.coalitions, result.memberships = made
-        lap("coalitions")
+    del rows
+    tables = [Organization._meta.db_table, Organization.issue_areas.through._meta.db_table]
+    with (
+        _sqlite_cache_for_bulk(),
+        _sqlite_text_index_paused(since_id=int(ids.min())),
+        _indexes_paused(tables, pause=n >= INDEX_PAUSE_ROWS and connection.vendor == "postgresql"),
+    ):
+        _insert(Organization, given, n, now)
+        lap("write organizations")
+        result.organizations = n
+        result.issue_links = _issue_links_insert(ids, masks, area_by_bit, now)
+        lap("write issue areas")
+        wanted = min(1000, max(3, n // 100)) if coalitions is None else coalitions
+        if wanted:
+            made = _coalitions_create(rng, loc, ids, lidx, masks, bits, wanted, now)
+            result.coalitions, result.memberships = made
+            lap("coalitions")
+    lap("indexes")
     directory_touch()
     return result
 

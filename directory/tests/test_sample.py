@@ -98,6 +98,7 @@ def test_it_keeps_the_text_index_and_directory_version_current(places: dict[str,
     ) | Organization.objects.filter(name__icontains="tenants")
     assert set(found.values_list("id", flat=True)) == set(expected.values_list("id", flat=True))
     assert found.exists()
+    assert search.sqlite_index_is_complete()
 
 
 def test_the_command_reports_what_it_made(
