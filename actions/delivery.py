@@ -26,6 +26,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email.policy import default as default_policy
 from typing import Any
 
 from django.conf import settings
@@ -188,6 +189,8 @@ def open_chunks(alert_id: int, *, now: datetime | None = None) -> list[tuple[int
 
 @dataclass
 class ChunkResult:
+    # When the chunk was claimed: every retry of the chunk is due at the same moment.
+    started: datetime = field(default_factory=timezone.now)
     claimed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     retry_at: datetime | None = None
@@ -223,7 +226,7 @@ def _finish(row: Delivery, claim: uuid.UUID, status: str, error: str, result: Ch
             fields["status"] = status = DeliveryStatus.FAILED
         else:
             # One minute, then 2, 4, 8: long enough for a mail server to come back.
-            fields["retry_after"] = now + timedelta(minutes=2 ** (row.attempts - 1))
+            fields["retry_after"] = result.started + timedelta(minutes=2 ** (row.attempts - 1))
             if result.retry_at is None or fields["retry_after"] < result.retry_at:
                 result.retry_at = fields["retry_after"]
     # Only the holder of the claim may settle the row (the recovery sweep may have taken it).
@@ -234,6 +237,14 @@ def _finish(row: Delivery, claim: uuid.UUID, status: str, error: str, result: Ch
 def _domain() -> str:
     sender = str(getattr(settings, "DEFAULT_FROM_EMAIL", "hub@localhost"))
     return sender.rsplit("@", 1)[-1].strip(">") or "localhost"
+
+
+class AlertEmail(EmailMessage):
+    """Lines up to RFC 5322's 998 characters: a folded List-Unsubscribe URL would otherwise be
+    turned into encoded words that mail clients cannot use."""
+
+    def message(self, *, policy: Any = default_policy) -> Any:
+        return super().message(policy=policy.clone(max_line_length=998))
 
 
 def _email_for(alert: Alert, row: Delivery, notice_reason: str) -> EmailMessage:
@@ -248,7 +259,7 @@ def _email_for(alert: Alert, row: Delivery, notice_reason: str) -> EmailMessage:
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     else:
         footer = f"\n\n--\n{notice_reason}\n"
-    return EmailMessage(
+    return AlertEmail(
         subject=alert.subject,
         body=alert.body + footer,
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -388,7 +399,7 @@ def send_chunk(
 ) -> ChunkResult:
     """Claim and send the open deliveries of one id range."""
     now = now or timezone.now()
-    result = ChunkResult()
+    result = ChunkResult(started=now)
     claim, result.claimed = _claim(alert_id, first_id, last_id, now)
     if not result.claimed:
         return result

@@ -703,9 +703,11 @@ def place_copies_refresh() -> None:
     """After the place tree is renumbered, bring the copied `lft`s back in line."""
     with transaction.atomic():
         index = place_index()
-        for c in Commitment.objects.select_related("organization").iterator():
-            if c.place_lft != c.organization.place_lft:
-                Commitment.objects.filter(pk=c.pk).update(place_lft=c.organization.place_lft)
+        # From the home place itself: the organization's own copy may not be refreshed yet.
+        rows = Commitment.objects.values_list("pk", "place_lft", "organization__home_place__lft")
+        for pk, copied, actual in rows.iterator():
+            if copied != actual:
+                Commitment.objects.filter(pk=pk).update(place_lft=actual)
         for sub in Subscription.objects.filter(place__isnull=False).select_related("place"):
             SubscriptionRange.objects.filter(subscription=sub).delete()
             ranges = (
