@@ -8,6 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from coalitions.selectors import coalition_members, coalitions_at_place, organization_coalitions
@@ -117,14 +118,23 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
     children: list[Place] = list(place_children_for_user(request.user, place))
     child_counts = index.counts_for([(child.pk, place_ranges(child)) for child in children])
+    # Addresses are assembled here rather than reversed per row: a country has hundreds of
+    # sub-places and reversing each link costs more than counting them.
+    search_url = reverse("directory:search")
+    place_url = reverse("place", args=["slug-placeholder"])
     sub_places: list[dict[str, Any]] = []
     for child in children:
         count = child_counts[child.pk]
         sub_places.append(
             {
                 "place": child,
+                "url": place_url.replace("slug-placeholder", child.slug),
                 "total": count.total,
-                "issues": _issue_rows(count.by_issue_bit, areas)[:TOP_ISSUES],
+                "total_text": f"{count.total:,}",
+                "issues": [
+                    (area, f"{n:,}", f"{search_url}?place={child.slug}&issue={area.slug}")
+                    for area, n in _issue_rows(count.by_issue_bit, areas)[:TOP_ISSUES]
+                ],
             }
         )
     sub_places.sort(key=lambda row: (-row["total"], row["place"].name))

@@ -5,21 +5,28 @@ within a page's time budget, but a few flat arrays can: about 40 bytes per organ
 once with a raw cursor and reloaded when the directory version changes.
 
 Rows are sorted by `place_lft`, so "everything inside a place" is one contiguous slice found
-with `np.searchsorted`. Per-issue counts come from prefix sums over the distinct `place_lft`
-values, so counting a place by issue costs O(number of issues), whatever its size.
+with `np.searchsorted`. Per-issue counts come from prefix sums over blocks of rows, so counting
+a place by issue costs O(number of issues), whatever its size.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import logging
 import math
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.db import connection, connections
 from django.urls import reverse
 
@@ -59,6 +66,11 @@ CHECK_SECONDS = 3.0
 # Indexes smaller than this rebuild inside the request; larger ones rebuild in a thread while
 # the previous index keeps serving.
 SYNC_REBUILD_ROWS = 100_000
+REBUILD_MIN_SECONDS = 30.0
+BUILD_TIMEOUT_SECONDS = 1800
+# Index files of earlier versions are removed once this old (other processes may still be
+# loading a recent one).
+OLD_FILE_SECONDS = 600
 FETCH_ROWS = 50_000
 
 
@@ -111,8 +123,36 @@ class _Grid:
 class MapIndex:
     """Immutable once built; a new one replaces it whole when listings change."""
 
+    # Arrays kept, all sorted by place_lft; saved and loaded under these names.
+    ARRAYS = ("ids", "gx", "gy", "place_lft", "mask", "kind", "status")
+
     def __init__(
         self,
+        *,
+        version: int,
+        ids: np.ndarray,
+        gx: np.ndarray,
+        gy: np.ndarray,
+        place_lft: np.ndarray,
+        mask: np.ndarray,
+        kind: np.ndarray,
+        status: np.ndarray,
+    ) -> None:
+        self.version = version
+        self.ids = np.ascontiguousarray(ids, dtype=np.int64)
+        self.gx = np.ascontiguousarray(gx, dtype=np.int32)
+        self.gy = np.ascontiguousarray(gy, dtype=np.int32)
+        self.place_lft = np.ascontiguousarray(place_lft, dtype=np.int32)
+        self.mask = np.ascontiguousarray(mask, dtype=np.int64)
+        self.kind = np.ascontiguousarray(kind, dtype=np.uint8)
+        self.status = np.ascontiguousarray(status, dtype=np.uint8)
+        self._build_issue_blocks()
+        self._world_grids: dict[tuple[int, Filters], _Grid] = {}
+        self._world_lock = threading.Lock()
+
+    @classmethod
+    def from_rows(
+        cls,
         *,
         version: int,
         ids: np.ndarray,
@@ -122,25 +162,43 @@ class MapIndex:
         mask: np.ndarray,
         kind: np.ndarray,
         status: np.ndarray,
-    ) -> None:
+    ) -> MapIndex:
+        """Sort rows by place and turn coordinates into integer Web Mercator ones: cells of any
+        zoom are then plain bit shifts, and 2**24 steps across the world are about 2 m."""
         order = np.argsort(place_lft, kind="stable")
-        self.version = version
-        self.ids = np.ascontiguousarray(ids[order], dtype=np.int64)
-        self.place_lft = np.ascontiguousarray(place_lft[order], dtype=np.int32)
-        self.mask = np.ascontiguousarray(mask[order], dtype=np.int64)
-        self.kind = np.ascontiguousarray(kind[order], dtype=np.uint8)
-        self.status = np.ascontiguousarray(status[order], dtype=np.uint8)
         lat, lng = lat[order], lng[order]
-        # Integer Web Mercator coordinates: cells of any zoom are then plain bit shifts, and
-        # 2**24 steps across the world are about 2 m at the equator.
         located = np.isfinite(lat) & np.isfinite(lng)
-        self.gx = np.full(len(order), -1, dtype=np.int32)
-        self.gy = np.full(len(order), -1, dtype=np.int32)
-        self.gx[located] = _to_grid(mercator_x(lng[located]))
-        self.gy[located] = _to_grid(mercator_y(lat[located]))
-        self._build_issue_blocks()
-        self._world_grids: dict[tuple[int, Filters], _Grid] = {}
-        self._world_lock = threading.Lock()
+        gx = np.full(len(order), -1, dtype=np.int32)
+        gy = np.full(len(order), -1, dtype=np.int32)
+        gx[located] = _to_grid(mercator_x(lng[located]))
+        gy[located] = _to_grid(mercator_y(lat[located]))
+        return cls(
+            version=version,
+            ids=ids[order],
+            gx=gx,
+            gy=gy,
+            place_lft=place_lft[order],
+            mask=mask[order],
+            kind=kind[order],
+            status=status[order],
+        )
+
+    def save(self, path: Path) -> None:
+        """Write atomically, so a process loading the file never reads half of it."""
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as fh:
+            np.savez(
+                fh,
+                version=np.int64(self.version),
+                **{name: getattr(self, name) for name in self.ARRAYS},
+            )
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> MapIndex:
+        with np.load(path) as data:
+            arrays = {name: data[name] for name in cls.ARRAYS}
+            return cls(version=int(data["version"]), **arrays)
 
     def _build_issue_blocks(self) -> None:
         """Per-issue counts summed over blocks of BLOCK rows, then cumulated: counting any range
@@ -171,8 +229,11 @@ class MapIndex:
         merged = merge_ranges(ranges)
         if not merged:
             return []
-        lo = np.searchsorted(self.place_lft, [r[0] for r in merged], side="left")
-        hi = np.searchsorted(self.place_lft, [r[1] for r in merged], side="right")
+        # Keys in the array's own dtype: otherwise numpy converts the whole array on every call.
+        bounds = np.clip(np.asarray(merged, dtype=np.int64), NO_PLACE, np.iinfo(np.int32).max)
+        bounds = bounds.astype(np.int32)
+        lo = np.searchsorted(self.place_lft, bounds[:, 0], side="left")
+        hi = np.searchsorted(self.place_lft, bounds[:, 1], side="right")
         return [slice(int(a), int(b)) for a, b in zip(lo, hi, strict=True) if b > a]
 
     def _issue_counts(self, lo: int, hi: int) -> np.ndarray:
@@ -479,7 +540,7 @@ def index_build(using: str = "default") -> MapIndex:
     def joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
         return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
-    return MapIndex(
+    return MapIndex.from_rows(
         version=version,
         ids=joined(ids, np.int64),
         lat=joined(lats, np.float64),
@@ -491,12 +552,81 @@ def index_build(using: str = "default") -> MapIndex:
     )
 
 
+def _index_file(version: int) -> Path:
+    """Where processes share the index of one version of one database."""
+    db = settings.DATABASES["default"]
+    identity = f"{db['ENGINE']}|{db['NAME']}|{db.get('HOST', '')}|{db.get('PORT', '')}"
+    tag = hashlib.sha256(identity.encode()).hexdigest()[:12]
+    return Path(settings.VAR_DIR) / "mapindex" / f"{tag}-v{version}.npz"
+
+
+def _row_count() -> int:
+    # Unfiltered: SQLite answers from its smallest index without reading the table.
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {Organization._meta.db_table}")  # noqa: S608
+        return int(cursor.fetchone()[0])
+
+
+# Run in a child process: `python -c CHILD_BUILD path`.
+CHILD_BUILD = (
+    "import sys, pathlib, django; django.setup(); "
+    "from directory.mapindex import index_build; index_build().save(pathlib.Path(sys.argv[1]))"
+)
+
+
+def _build_in_child(path: Path) -> None:
+    """Reading a million rows walks the whole table; in a child process the pages it maps and
+    the rows it converts never count against the web process's memory."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "commonweal.settings"),
+    }
+    subprocess.run(
+        [sys.executable, "-c", CHILD_BUILD, str(path)],
+        check=True,
+        cwd=settings.BASE_DIR,
+        env=env,
+        timeout=BUILD_TIMEOUT_SECONDS,
+        capture_output=True,
+    )
+
+
+def _forget_old_files(keep: Path) -> None:
+    tag = keep.name.split("-v")[0]
+    cutoff = time.time() - OLD_FILE_SECONDS
+    for old in keep.parent.glob(f"{tag}-v*.npz"):
+        try:
+            if old != keep and old.stat().st_mtime < cutoff:
+                old.unlink()
+        except FileNotFoundError:
+            pass  # another process tidied it first
+
+
+def index_obtain() -> MapIndex:
+    """The index of the directory as it is now: built here when small, otherwise loaded from the
+    file that a child process wrote (once per version, whichever process asks first)."""
+    if _row_count() < SYNC_REBUILD_ROWS:
+        return index_build()
+    path = _index_file(directory_version())
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with (path.parent / f"{path.name.split('-v')[0]}.lock").open("w") as lock:
+            # Other workers wanting the same version wait here instead of building it twice.
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not path.exists():
+                _build_in_child(path)
+    index = MapIndex.load(path)
+    _forget_old_files(path)
+    return index
+
+
 class _Holder:
     """The process's current index, swapped whole so readers never see a half-built one."""
 
     def __init__(self) -> None:
         self.index: MapIndex | None = None
         self.checked_at = 0.0
+        self.rebuilt_at = 0.0
         self.lock = threading.Lock()
         self.build_lock = threading.Lock()
         self.rebuilding = False
@@ -510,14 +640,20 @@ def index_reset() -> None:
     with _holder.lock:
         _holder.index = None
         _holder.checked_at = 0.0
+        _holder.rebuilt_at = 0.0
+
+
+def _install(index: MapIndex) -> None:
+    with _holder.lock:
+        _holder.index = index
+        _holder.rebuilt_at = time.monotonic()
 
 
 def _rebuild_in_background() -> None:
     try:
-        fresh = index_build()
+        fresh = index_obtain()
         fresh.warm()
-        with _holder.lock:
-            _holder.index = fresh
+        _install(fresh)
     except Exception:  # a failed rebuild must not take the map down; the old index stays
         log.exception("map index rebuild failed")
     finally:
@@ -526,7 +662,11 @@ def _rebuild_in_background() -> None:
 
 
 def get_index() -> MapIndex:
-    """The current index, reloaded when the directory version moved (checked every few seconds)."""
+    """The current index, reloaded when the directory version moved (checked every few seconds).
+
+    A big index is replaced in the background while the old one keeps answering, at most every
+    REBUILD_MIN_SECONDS, so a burst of edits costs one rebuild rather than one each.
+    """
     now = time.monotonic()
     current = _holder.index
     if current is not None and now - _holder.checked_at < CHECK_SECONDS:
@@ -536,7 +676,7 @@ def get_index() -> MapIndex:
         return current
     if current is not None and len(current) >= SYNC_REBUILD_ROWS:
         with _holder.lock:
-            if _holder.rebuilding:
+            if _holder.rebuilding or now - _holder.rebuilt_at < REBUILD_MIN_SECONDS:
                 return current
             _holder.rebuilding = True
         threading.Thread(target=_rebuild_in_background, name="map-index", daemon=True).start()
@@ -546,9 +686,8 @@ def get_index() -> MapIndex:
         installed = _holder.index
         if installed is not None and installed is not current:
             return installed
-        fresh = index_build()
+        fresh = index_obtain()
         if len(fresh) >= SYNC_REBUILD_ROWS:
             fresh.warm()
-        with _holder.lock:
-            _holder.index = fresh
+        _install(fresh)
     return fresh

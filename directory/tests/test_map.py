@@ -1,6 +1,7 @@
 """The map: its page, the clusters endpoint and the in-memory index behind both."""
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -175,7 +176,7 @@ class TestMapIndex:
         rng = np.random.default_rng(7)
         n = 5000
         lat, lng = rng.uniform(-60, 70, n), rng.uniform(-170, 170, n)
-        index = mapindex.MapIndex(
+        index = mapindex.MapIndex.from_rows(
             version=1,
             ids=np.arange(1, n + 1, dtype=np.int64),
             lat=lat,
@@ -194,3 +195,31 @@ class TestMapIndex:
         )
         # Cells are 64 px: at zoom 2 the world is 16 x 16 of them.
         assert len(result["clusters"]) <= 256
+
+    def test_it_saves_and_loads_itself_unchanged(self, listings: dict, tmp_path: Path) -> None:
+        index = mapindex.index_build()
+        index.save(tmp_path / "index.npz")
+        loaded = mapindex.MapIndex.load(tmp_path / "index.npz")
+        assert loaded.version == index.version
+        for name in mapindex.MapIndex.ARRAYS:
+            assert np.array_equal(getattr(loaded, name), getattr(index, name)), name
+
+    def test_big_directories_share_one_index_file_per_version(
+        self, listings: dict, tmp_path: Path, settings: Any, monkeypatch: Any
+    ) -> None:
+        settings.VAR_DIR = tmp_path
+        monkeypatch.setattr(mapindex, "SYNC_REBUILD_ROWS", 0)
+        built: list[Path] = []
+
+        def child(path: Path) -> None:  # what the child process does, minus the process
+            built.append(path)
+            mapindex.index_build().save(path)
+
+        monkeypatch.setattr(mapindex, "_build_in_child", child)
+        first = mapindex.index_obtain()
+        second = mapindex.index_obtain()
+        assert len(built) == 1 and built[0].exists()
+        assert len(first) == len(second) == 6
+        directory_touch()
+        mapindex.index_obtain()
+        assert len(built) == 2 and built[1] != built[0]

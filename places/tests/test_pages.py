@@ -34,7 +34,10 @@ class TestPlacePage:
         assert [p.name for p in response.context["ancestors"]] == ["World", "United States"]
         rows = {row["place"].name: row for row in response.context["with_groups"]}
         assert rows["Alameda County"]["total"] == 1 and rows["Humboldt County"]["total"] == 1
-        assert [area.name for area, _ in rows["Alameda County"]["issues"]] == ["Food", "Mutual aid"]
+        assert [area.name for area, _, _ in rows["Alameda County"]["issues"]] == [
+            "Food",
+            "Mutual aid",
+        ]
         assert response.context["total"] == 2
         assert "Oakland Food Not Bombs" in body and "Eureka Climate Action" in body
         assert "Cascadia" not in body  # California as a whole is not inside Cascadia
