@@ -118,7 +118,8 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         "page": page,
         "resolved": resolved,
         "query": _query_without_page(request),
-        "searched": any(v for k, v in request.GET.items() if k != "page"),
+        # Page links swap only the results, like the filters do.
+        "pagination_target": "#results",
     }
     status = 400 if form.errors else 200
     template = "directory/_results.html" if request.htmx else "directory/search.html"

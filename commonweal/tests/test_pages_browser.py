@@ -101,6 +101,20 @@ def test_search_and_filters_update_the_results_in_place(
     assert page.evaluate("window.__sameDocument") is True
 
 
+def test_result_pages_turn_in_place(
+    page: Any, live_server: Any, listings: dict, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr("directory.views.PER_PAGE", 4)
+    page.goto(f"{live_server.url}/directory/")
+    page.evaluate("window.__sameDocument = true")
+    first = result_names(page)
+    page.click("a[rel='next']")
+    page.wait_for_function("document.querySelectorAll('#results .result').length === 2")
+    assert "page=2" in page.url
+    assert set(result_names(page)).isdisjoint(first)
+    assert page.evaluate("window.__sameDocument") is True
+
+
 def test_the_search_form_works_by_keyboard(page: Any, live_server: Any, listings: dict) -> None:
     page.goto(f"{live_server.url}/directory/")
     page.keyboard.press("Tab")

@@ -108,6 +108,7 @@ class TestSearch:
         assert len(names(second)) == 2 and not second.context["page"].has_next
         assert set(names(first)).isdisjoint(names(second))
         assert "page=2" in first.content.decode()
+        assert 'hx-target="#results"' in first.content.decode()
 
     def test_it_answers_htmx_with_the_results_fragment_only(
         self, client: Client, listings: dict
