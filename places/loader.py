@@ -998,6 +998,7 @@ def world_load(
         write_specs(specs, report, log)
         report.renumbered = place_tree_renumber()
         report.regions = shipped_regions_load()
-        places_touch()
+        if sum(report.created.values()) or sum(report.updated.values()):
+            places_touch()
     report.seconds = time.monotonic() - started
     return report

@@ -134,12 +134,17 @@ def region_upsert(
     }
     if region is None:
         region = Place.objects.create(source_ref=source_ref, slug=_region_slug(name), **values)
+        changed = True
     else:
-        for field, value in values.items():
-            setattr(region, field, value)
-        region.save()
-    region.members.set(member_list)
-    places_touch()
+        changed = any(getattr(region, field) != value for field, value in values.items())
+        if changed:
+            for field, value in values.items():
+                setattr(region, field, value)
+            region.save()
+    if changed or set(region.members.values_list("pk", flat=True)) != {m.pk for m in member_list}:
+        region.members.set(member_list)
+        # Loading again usually changes nothing; only a change should rebuild caches.
+        places_touch()
     return region
 
 
