@@ -13,7 +13,7 @@ import threading
 import unicodedata
 from bisect import bisect_left
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -225,8 +225,8 @@ class Geocoder:
                 alternates[n] = alt
         self.size = len(ids)
         self.ids = ids
-        self.index_of_id = {pk: i for i, pk in enumerate(ids)}
-        self.parent = [self.index_of_id.get(p, -1) if p else -1 for p in parent_ids]
+        index_of_id = {pk: i for i, pk in enumerate(ids)}
+        self.parent = [index_of_id.get(p, -1) if p else -1 for p in parent_ids]
         del parent_ids
         self._contexts: dict[int, _Context] = {}
         self._locality_contexts: dict[int, _Context] = {}
@@ -235,7 +235,7 @@ class Geocoder:
         self.overlays_of: dict[int, list[int]] = defaultdict(list)
         self.members_of: dict[int, set[int]] = defaultdict(set)
         for region_id, member_id in members:
-            r, m = self.index_of_id.get(region_id), self.index_of_id.get(member_id)
+            r, m = index_of_id.get(region_id), index_of_id.get(member_id)
             if r is not None and m is not None:
                 self.overlays_of[m].append(r)
                 self.members_of[r].add(m)
@@ -741,11 +741,13 @@ def build_geocoder() -> Geocoder:
     return Geocoder(rows, list(members), _us_zip_codes if has_us else ())
 
 
-def _us_zip_codes() -> list[dict[str, Any]]:
+def _us_zip_codes() -> Iterator[dict[str, Any]]:
     import zipcodes
 
-    # Not list_all(): that keeps its own 80 MB copy for the life of the process.
-    return zipcodes.filter_by(country="US")
+    # A tenth at a time: the package hands out ~2 KB dicts, and 42k of them at once leave
+    # tens of MB of scattered heap behind (list_all() even keeps its own copy for good).
+    for digit in "0123456789":
+        yield from zipcodes.similar_to(digit)
 
 
 _lock = threading.Lock()
