@@ -764,19 +764,6 @@ def _organizations_generate(
     }
 
 
-@contextmanager
-def _sqlite_text_index_paused(*, since_id: int | None = None) -> Iterator[None]:
-    """Write many rows without SQLite's per-row full-text triggers, then index them at once.
-
-    The triggers cost about six times what one INSERT … SELECT into the index does. They are
-    dropped and restored inside the caller's transaction (SQLite's DDL is transactional and the
-    caller holds the write lock), so no other writer ever sees them missing. With `since_id`,
-    rows from that id on are added to the index; without, the index is rebuilt whole.
-    """
-    with search.triggers_paused(first_new_id=since_id):
-        yield
-
-
 def _sqlite_cache_for_bulk() -> contextlib.AbstractContextManager[None]:
     """A big page cache while a million rows go into seven indexes, as SQLite spills less."""
     if connection.vendor != "sqlite":
@@ -850,7 +837,7 @@ def sample_organizations_delete() -> int:
         return 0
     # Indexes stay: PostgreSQL would index the deleted rows again on rebuild, as other
     # transactions still see them until this one commits.
-    with _sqlite_text_index_paused():
+    with search.triggers_paused():
         for start in range(0, len(ids), BATCH):
             # Deferring the fields keeps the deletion collector from loading whole rows.
             Organization.objects.filter(id__in=ids[start : start + BATCH]).only("id").delete()
@@ -902,7 +889,7 @@ def sample_create(
     tables = [Organization._meta.db_table, Organization.issue_areas.through._meta.db_table]
     with (
         _sqlite_cache_for_bulk(),
-        _sqlite_text_index_paused(since_id=int(ids.min())),
+        search.triggers_paused(first_new_id=int(ids.min())),
         _indexes_paused(tables, pause=n >= INDEX_PAUSE_ROWS and connection.vendor == "postgresql"),
     ):
         _insert(Organization, given, n, now)
@@ -916,6 +903,9 @@ def sample_create(
             result.coalitions, result.memberships = made
             lap("coalitions")
     lap("indexes")
+    # Fresh statistics, or the planner may pick a table scan for a filter an index answers.
+    search.analyze()
+    lap("statistics")
     directory_touch()
     return result
 

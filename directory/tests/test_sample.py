@@ -111,3 +111,22 @@ def test_the_command_reports_what_it_made(
 def test_the_command_explains_when_there_are_no_places(db: None) -> None:
     with pytest.raises(CommandError, match="places load"):
         call_command("sample", organizations=5)
+
+
+def test_it_indexes_place_and_issue_for_faceted_search(places: dict[str, Place]) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    from directory.models import IssueArea
+    from directory.selectors import organization_search
+
+    sample_create(organizations=300, seed=7, coalitions=0)
+    housing = IssueArea.objects.get(slug="housing")
+    found = organization_search(user=AnonymousUser(), place=places["california"], issue="housing")
+    ca = places["california"]
+    expected = {
+        o.pk
+        for o in Organization.objects.filter(place_lft__gte=ca.lft, place_lft__lte=ca.rgt)
+        if o.issue_mask >> housing.bit & 1
+    }
+    assert expected
+    assert {o.pk for o in found} == expected
