@@ -1,6 +1,8 @@
 """Reads of the directory, already limited to what the asking person may see."""
 
 import math
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -47,16 +49,16 @@ class SearchResults(OrganizationQuerySet):
 
     _known_count: int | None = None
     _count_key: str | None = None
-    # "name" or "newest": how the results are ordered, for pages that want to say so.
+    _remember_as: tuple[Any, ...] | None = None
+    # "name", "newest" or "distance": how the results are ordered, for pages to say so.
     order: str = "name"
 
     def _clone(self) -> "SearchResults":
         clone = super()._clone()
-        clone._known_count, clone._count_key, clone.order = (
-            self._known_count,
-            self._count_key,
-            self.order,
-        )
+        clone._known_count = self._known_count
+        clone._count_key = self._count_key
+        clone._remember_as = self._remember_as
+        clone.order = self.order
         return clone
 
     def _where_key(self) -> str:
@@ -68,14 +70,42 @@ class SearchResults(OrganizationQuerySet):
         clone._count_key = clone._where_key()
         return clone
 
+    def remembered(self, key: tuple[Any, ...]) -> "SearchResults":
+        """Count once per directory version and remember it under `key` (for databases whose
+        index cannot count without reading rows)."""
+        clone = self.with_count(None)
+        clone._remember_as = key
+        return clone
+
     def count(self) -> int:
-        if (
-            self._known_count is not None
-            and not self.query.is_sliced
-            and self._count_key == self._where_key()
-        ):
+        if self.query.is_sliced or self._count_key != self._where_key():
+            return super().count()
+        if self._known_count is not None:
             return self._known_count
+        if self._remember_as is not None:
+            return _count_remembered(self._remember_as, super().count)
         return super().count()
+
+
+# Counts of recent searches, per process: (directory version, search) → count.
+_remembered_counts: "OrderedDict[tuple[Any, ...], int]" = OrderedDict()
+REMEMBERED_COUNTS = 4096
+
+
+def _count_remembered(key: tuple[Any, ...], compute: Callable[[], int]) -> int:
+    # Inside a transaction the rows counted may still be rolled back: count, do not remember.
+    if connection.in_atomic_block:
+        return compute()
+    full_key = (directory_version(), *key)
+    found = _remembered_counts.get(full_key)
+    if found is not None:
+        _remembered_counts.move_to_end(full_key)
+        return found
+    n = compute()
+    _remembered_counts[full_key] = n
+    while len(_remembered_counts) > REMEMBERED_COUNTS:
+        _remembered_counts.popitem(last=False)
+    return n
 
 
 def _results(qs: OrganizationQuerySet, *, order: str = "name") -> SearchResults:
@@ -175,24 +205,29 @@ def organization_search(
         box=box[:4] if box is not None else None,
         include_hidden=sees_hidden,
     )
-    base = Organization.objects.all() if sees_hidden else Organization.objects.public()
     if spec.is_empty:
-        return _results(base.order_by("name", "id")).with_count(_everything_count(sees_hidden))
+        listed = Organization.objects.all() if sees_hidden else Organization.objects.public()
+        return _results(listed.order_by("name", "id")).with_count(_everything_count(sees_hidden))
+    # The index leaves hidden listings out by itself (see search.Spec.include_hidden); a second
+    # test on the table would make every match read its row.
+    base = Organization.objects.all()
 
     vendor = search.vendor_for(base)
     if near is not None and box is not None:
-        return _within(base.filter(search.match_filter(spec, vendor)), near, box)
+        within = _within(base.filter(search.match_filter(spec, vendor)), near, box)
+        return within.remembered((vendor, spec, near.pk, radius_km))
     if vendor != "sqlite":
-        return _results(base.filter(search.match_filter(spec, vendor)).order_by("name", "id"))
+        qs = base.filter(search.match_filter(spec, vendor)).order_by("name", "id")
+        return _results(qs).remembered((vendor, spec))
 
-    n = search.count(spec, base.db)
+    n = _count_remembered(("sqlite", spec), lambda: search.count(spec, base.db) or 0)
     matched = search.match_filter(spec, vendor)
-    if n is not None and n > SORT_BY_NAME_MAX:
+    if n > SORT_BY_NAME_MAX:
         bound = search.newest_bound(spec, RESULT_WINDOW, base.db) or 0
         # Walk the newest rows down to `bound`, checking each against the (bounded) match list.
         qs = base.alias(id_plus=F("id") + 0).filter(pk__gte=bound, id_plus__in=_rowids(spec, bound))
         return _results(qs.order_by("-id"), order="newest").with_count(n)
-    if n is not None and n > SORT_FETCHED_MAX:
+    if n > SORT_FETCHED_MAX:
         # `id + 0` hides the id from the planner, so it walks the name index instead of
         # fetching every match by id and sorting them all.
         qs = base.alias(id_plus=F("id") + 0).filter(id_plus__in=_rowids(spec, 0))
