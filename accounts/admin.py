@@ -12,6 +12,11 @@ from accounts.models import AuditEvent, RegionalCoordinator, User
 from accounts.services import audit_record
 
 
+def _staff(request: HttpRequest) -> User | None:
+    # Only signed-in staff reach the admin; anything else is recorded as no one.
+    return request.user if isinstance(request.user, User) else None
+
+
 class UserCreationForm(AdminUserCreationForm):
     class Meta:
         model = User
@@ -47,7 +52,7 @@ class UserAdmin(BaseUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
-    filter_horizontal: tuple[str, ...] = ()
+    filter_horizontal = ()
 
     def save_model(
         self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool
@@ -57,7 +62,7 @@ class UserAdmin(BaseUserAdmin):
         changed = sorted(roles & set(form.changed_data))
         if changed or not change:
             audit_record(
-                actor=request.user,
+                actor=_staff(request),
                 action="user.roles" if change else "user.create",
                 target=obj,
                 data={f: getattr(obj, f) for f in changed},
@@ -67,14 +72,14 @@ class UserAdmin(BaseUserAdmin):
         super().save_formset(request, form, formset, change)
         for role in formset.new_objects:
             audit_record(
-                actor=request.user,
+                actor=_staff(request),
                 action="regional_coordinator.add",
                 target=form.instance,
                 data={"place": role.place.slug},
             )
         for role in formset.deleted_objects:
             audit_record(
-                actor=request.user,
+                actor=_staff(request),
                 action="regional_coordinator.remove",
                 target=form.instance,
                 data={"place_id": role.place_id},

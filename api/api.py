@@ -155,6 +155,11 @@ def _org_ref(org: Organization) -> dict[str, Any]:
     return {"slug": org.slug, "name": org.name, "kind": org.kind}
 
 
+def _distance(org: Organization) -> float | None:
+    distance = getattr(org, "distance_km", None)  # only present on searches near a place
+    return round(distance, 2) if distance is not None else None
+
+
 def _org_out(org: Organization, bits: dict[int, str]) -> dict[str, Any]:
     mask = org.issue_mask
     return {
@@ -175,9 +180,7 @@ def _org_out(org: Organization, bits: dict[int, str]) -> dict[str, Any]:
         "status": org.status,
         "last_confirmed_at": org.last_confirmed_at,
         "is_sample": org.is_sample,
-        "distance_km": round(org.distance_km, 2)
-        if getattr(org, "distance_km", None) is not None
-        else None,
+        "distance_km": _distance(org),
     }
 
 

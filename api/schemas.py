@@ -8,6 +8,7 @@ from ninja import Field, Schema
 
 from coalitions.models import MembershipStatus
 from directory.models import OrganizationKind, OrganizationStatus
+from directory.selectors import MAX_RADIUS_KM
 from places.models import PlaceKind
 
 
@@ -71,7 +72,7 @@ class OrganizationFilters(Schema):
     kind: OrganizationKind | None = None
     status: OrganizationStatus | None = None
     near: str = Field("", description="Place slug: only organizations near it, nearest first.")
-    radius_km: float = Field(50.0, gt=0, le=2000, description="Radius for `near`.")
+    radius_km: float = Field(50.0, gt=0, le=MAX_RADIUS_KM, description="Radius for `near`, in km.")
 
 
 class CoalitionFilters(Schema):

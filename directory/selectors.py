@@ -54,7 +54,7 @@ class SearchResults(OrganizationQuerySet):
     order: str = "name"
 
     def _clone(self) -> "SearchResults":
-        clone = super()._clone()
+        clone = super()._clone()  # type: ignore[misc]
         clone._known_count = self._known_count
         clone._count_key = self._count_key
         clone._remember_as = self._remember_as
@@ -109,7 +109,7 @@ def _count_remembered(key: tuple[Any, ...], compute: Callable[[], int]) -> int:
 
 
 def _results(qs: OrganizationQuerySet, *, order: str = "name") -> SearchResults:
-    results = SearchResults(model=Organization, query=qs.query.chain(), using=qs._db)
+    results = SearchResults(model=Organization, query=qs.query.chain(), using=qs.db)
     results.order = order
     return results
 

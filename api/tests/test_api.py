@@ -245,7 +245,7 @@ def test_it_never_shows_private_contact_anywhere(
         "/api/openapi.json",
         "/api/organizations",
         "/api/organizations?q=renters",
-        "/api/organizations?near=cascadia&radius_km=2000",
+        "/api/organizations?near=cascadia&radius_km=500",
         f"/api/organizations/{group}",
         f"/api/organizations/{group}/coalitions",
         f"/api/organizations/{group}/memberships",
