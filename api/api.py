@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Path, Query, Schema
@@ -22,10 +23,12 @@ from coalitions.models import Membership
 from directory import permissions
 from directory.models import IssueArea, Organization, OrganizationKind
 from directory.selectors import (
+    SearchResults,
     directory_counts,
     get_organization_for_user,
     issue_areas_list,
     organization_search,
+    place_ranges,
 )
 from places.models import OVERLAY_KINDS, Place
 
@@ -283,18 +286,42 @@ def issue_areas(request: HttpRequest) -> Any:
 def organizations_list(
     request: HttpRequest, filters: Query[s.OrganizationFilters], page: Query[PageIn]
 ) -> Any:
-    """Organizations matching all the filters, by name; with `near`, nearest first."""
+    """Organizations matching all the filters, by name; with `near`, nearest first. When very
+    many match words alone, the newest come first."""
+    place, issue = _place(filters.place, "place"), _issue(filters.issue)
+    kind, status = filters.kind or "", filters.status or ""
     qs = organization_search(
         user=_public(),
         q=filters.q,
-        place=_place(filters.place, "place"),
-        issue=_issue(filters.issue),
-        kind=filters.kind or "",
-        status=filters.status or "",
+        place=place,
+        issue=issue,
+        kind=kind,
+        status=status,
         near=_place(filters.near, "near"),
         radius_km=filters.radius_km,
     )
+    if not filters.q and not filters.near:
+        qs = _counted_by_map_index(qs, place, issue, kind, status)
     return _org_page(qs, page)
+
+
+def _counted_by_map_index(
+    qs: SearchResults, place: Place | None, issue: IssueArea | None, kind: str, status: str
+) -> SearchResults:
+    """On PostgreSQL, counting a big filter reads every matching row; the map index every web
+    process keeps counts public listings by place, issue, kind and status in memory instead.
+    (SQLite's full-text index already counts these without reading rows.)"""
+    if connection.vendor == "sqlite":
+        return qs
+    from directory import mapindex
+
+    filters = mapindex.Filters(
+        issue_bit=issue.bit if issue is not None else None,
+        kind=kind,
+        status=status,
+        ranges=place_ranges(place) if place is not None else None,
+    )
+    return qs.with_count(mapindex.get_index().count_matching(filters))
 
 
 def _org(key: str) -> Organization:
@@ -342,14 +369,21 @@ def organization_memberships(request: HttpRequest, key: str, page: Query[PageIn]
 def coalitions_list(
     request: HttpRequest, filters: Query[s.CoalitionFilters], page: Query[PageIn]
 ) -> Any:
+    place, issue, status = (
+        _place(filters.place, "place"),
+        _issue(filters.issue),
+        filters.status or "",
+    )
     qs = organization_search(
         user=_public(),
         q=filters.q,
-        place=_place(filters.place, "place"),
-        issue=_issue(filters.issue),
+        place=place,
+        issue=issue,
         kind=OrganizationKind.COALITION,
-        status=filters.status or "",
+        status=status,
     )
+    if not filters.q:
+        qs = _counted_by_map_index(qs, place, issue, OrganizationKind.COALITION, status)
     return _org_page(qs, page)
 
 
