@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,10 @@ from places.geocoder import normalize
 from places.models import OVERLAY_KINDS, Place, PlaceKind
 from places.services import (
     place_rows_update,
-    place_tree_renumber,
     places_touch,
     region_upsert,
+    tree_numbers,
+    tree_renumbered_notify,
 )
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -834,6 +836,7 @@ class WorldBuilder:
 # --------------------------------------------------------------------------- writing
 
 
+_NUMBERS = ("lft", "rgt", "depth")
 _FIELDS = (
     "kind",
     "name",
@@ -848,10 +851,12 @@ _FIELDS = (
 )
 
 
-def _slug_for(spec: Spec, taken: set[str]) -> str:
-    base = slugify(
-        " ".join(_norm(p) for p in spec.slug_parts[:-1]) + " " + normalize(spec.slug_parts[-1])
-    )
+def _slug_for(spec: Spec, search_name: str, taken: set[str]) -> str:
+    # Normalized names are already lower-case words; slugify only what is not plain ASCII.
+    parts = [_norm(p) for p in spec.slug_parts[:-1]]
+    base = "-".join(" ".join([*parts, search_name]).split())
+    if not base.isascii() or not base.replace("-", "").isalnum():
+        base = slugify(base)
     base = base[:110].strip("-")
     if not base:
         base = slugify(spec.key.replace(":", "-"))[:110]
@@ -903,7 +908,8 @@ def _insert_rows(rows: list[dict[str, Any]]) -> None:
     names = ", ".join(qn(str(f.column)) for f in columns)
     marks = ", ".join(["%s"] * len(columns))
     sql = f"INSERT INTO {qn(Place._meta.db_table)} ({names}) VALUES ({marks})"
-    params = [tuple(row.get(f.attname, defaults[f.attname]) for f in columns) for row in rows]
+    row_of = itemgetter(*(f.attname for f in columns))
+    params = [row_of({**defaults, **row}) for row in rows]
     with connection.cursor() as cursor:
         for start in range(0, len(params), 5000):
             cursor.executemany(sql, params[start : start + 5000])
@@ -912,30 +918,37 @@ def _insert_rows(rows: list[dict[str, Any]]) -> None:
 def write_specs(
     specs: dict[str, list[Spec]], report: LoadReport, log: Callable[[str], None]
 ) -> None:
-    """Create or update places level by level, so every parent has an id before its children."""
+    """Create or update the places, numbered for the tree (lft/rgt/depth) before they are
+    written, so a load needs one pass over the table instead of inserting and renumbering."""
     # Tuples straight from the cursor: building 200k dicts through the ORM costs seconds.
-    existing: dict[str, tuple[Any, ...]] = {}
     qn = connection.ops.quote_name
-    columns = ", ".join(qn(f) for f in ("id", *_FIELDS))
+    columns = ", ".join(qn(f) for f in ("id", *_FIELDS, *_NUMBERS))
     overlay = ", ".join(f"'{k}'" for k in OVERLAY_KINDS)
+    existing: dict[str, tuple[Any, ...]] = {}
+    tree: dict[int, tuple[int | None, str]] = {}  # every tree place: id → (parent id, name)
+    stored: dict[int, tuple[Any, ...]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {columns} FROM {qn(Place._meta.db_table)} WHERE kind NOT IN ({overlay})"
         )
         for row in cursor.fetchall():
+            tree[row[0]] = (row[6], row[2])
+            stored[row[0]] = row
             key = _existing_key(row[1], row[4], row[5])
             if key and key not in existing:
                 existing[key] = row
     taken = set(Place.objects.values_list("slug", flat=True))
     ids: dict[str, int] = {k: r[0] for k, r in existing.items()}
+    fresh = iter(_new_ids(sum(1 for kind in specs.values() for s in kind if s.key not in ids)))
+    wanted: dict[int, dict[str, Any]] = {}
     for kind in ("world", "country", "state", "county", "locality"):
-        to_create: list[dict[str, Any]] = []
-        to_update: list[tuple[Any, ...]] = []
+        created = 0
         for spec in specs[kind]:
+            search_name = normalize(spec.name)[:200]
             values: dict[str, Any] = {
                 "kind": str(spec.kind),
                 "name": spec.name[:200],
-                "search_name": normalize(spec.name)[:200],
+                "search_name": search_name,
                 "iso_code": spec.iso_code,
                 "source_ref": spec.key,
                 "parent_id": ids.get(spec.parent) if spec.parent else None,
@@ -946,19 +959,41 @@ def write_specs(
             }
             row = existing.get(spec.key)
             if row is None:
-                values["slug"] = _slug_for(spec, taken)
-                to_create.append(values)
-            elif row[1:] != (wanted := tuple(values[f] for f in _FIELDS)):
-                to_update.append((*wanted, row[0]))
-        for values, pk in zip(to_create, _new_ids(len(to_create)), strict=True):
-            values["id"] = pk
-            ids[values["source_ref"]] = pk
-        _insert_rows(to_create)
-        place_rows_update(list(_FIELDS), to_update)
-        report.created[kind] += len(to_create)
-        report.updated[kind] += len(to_update)
+                values["id"] = ids[spec.key] = next(fresh)
+                values["slug"] = _slug_for(spec, search_name, taken)
+                created += 1
+            else:
+                values["id"] = row[0]
+            wanted[values["id"]] = values
+            tree[values["id"]] = (values["parent_id"], values["name"])
+        report.created[kind] += created
         report.total[kind] = len(specs[kind])
-        log(f"{kind}: {len(specs[kind]):,} ({len(to_create):,} new, {len(to_update):,} changed)")
+        log(f"{kind}: {len(specs[kind]):,} ({created:,} new)")
+
+    numbers = tree_numbers((pk, parent, name) for pk, (parent, name) in tree.items())
+    to_create: list[dict[str, Any]] = []
+    to_update: list[tuple[Any, ...]] = []
+    for pk, (lft, rgt, depth) in numbers.items():
+        want = wanted.get(pk)
+        row = stored.get(pk)
+        if row is None:
+            assert want is not None
+            to_create.append({**want, "lft": lft, "rgt": rgt, "depth": depth})
+            continue
+        # Places the sources no longer mention keep their fields; only their numbers move.
+        fields = tuple(want[f] for f in _FIELDS) if want else row[1:-3]
+        moved = (lft, rgt, depth) != row[-3:]
+        if fields != row[1:-3] or moved:
+            to_update.append((*fields, lft, rgt, depth, pk))
+            if want and fields != row[1:-3]:
+                report.updated[want["kind"]] += 1
+            report.renumbered += moved
+    report.renumbered += len(to_create)
+    _insert_rows(to_create)
+    place_rows_update([*_FIELDS, *_NUMBERS], to_update)
+    log(f"wrote {len(to_create):,} new and {len(to_update):,} changed places")
+    if report.renumbered:
+        tree_renumbered_notify(report.renumbered)
 
 
 def shipped_regions_load() -> int:
@@ -995,8 +1030,9 @@ def world_load(
     report = LoadReport()
     specs = WorldBuilder(selected, min_population, log).build()
     with transaction.atomic():
+        t0 = time.monotonic()
         write_specs(specs, report, log)
-        report.renumbered = place_tree_renumber()
+        log(f"  ({time.monotonic() - t0:.1f} s)")
         report.regions = shipped_regions_load()
         if sum(report.created.values()) or sum(report.updated.values()):
             places_touch()

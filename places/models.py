@@ -44,7 +44,8 @@ class PlaceQuerySet(models.QuerySet["Place"]):
 
 
 class Place(models.Model):
-    kind = models.CharField(max_length=16, choices=PlaceKind.choices, db_index=True)
+    # Not indexed alone: the (kind, search_name) index serves look-ups by kind.
+    kind = models.CharField(max_length=16, choices=PlaceKind.choices)
     name = models.CharField(max_length=200)
     # ASCII, lower-case name used by search and the geocoder ("Österreich" → "osterreich").
     search_name = models.CharField(max_length=200, db_index=True)
@@ -53,8 +54,14 @@ class Place(models.Model):
     iso_code = models.CharField(max_length=12, blank=True, db_index=True)
     # Where the place came from, e.g. "geonames:5378538" or "fips:06001".
     source_ref = models.CharField(max_length=40, blank=True, db_index=True)
+    # Not indexed alone: the (parent, name) index serves look-ups of children.
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        db_index=False,
     )
     depth = models.PositiveSmallIntegerField(default=0)
     lft = models.PositiveIntegerField(default=0, db_index=True)

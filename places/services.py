@@ -26,23 +26,12 @@ def places_touch() -> int:
     return PlacesState.objects.values_list("version", flat=True).get(pk=1)
 
 
-@transaction.atomic
-def place_tree_renumber() -> int:
-    """Give every tree place pre-order `lft`/`rgt` numbers and `depth`; return how many
-    rows changed.
-
-    Organizations copy `lft`; listeners of `tree_renumbered` refresh their copies.
-    """
-    rows = list(
-        Place.objects.exclude(kind__in=OVERLAY_KINDS).values_list(
-            "id", "parent_id", "name", "lft", "rgt", "depth"
-        )
-    )
+def tree_numbers(rows: Iterable[tuple[int, int | None, str]]) -> dict[int, tuple[int, int, int]]:
+    """Pre-order (lft, rgt, depth) for tree rows of (id, parent id, name); children in name
+    order, so the same tree always gets the same numbers."""
     children: dict[int | None, list[tuple[str, int]]] = defaultdict(list)
-    current: dict[int, tuple[int, int, int]] = {}
-    for pk, parent_id, name, lft, rgt, depth in rows:
+    for pk, parent_id, name in rows:
         children[parent_id].append((name, pk))
-        current[pk] = (lft, rgt, depth)
     numbers: dict[int, tuple[int, int, int]] = {}
     counter = 0
     # Iterative depth-first walk: the tree is ~200k places but only 5 levels deep and wide.
@@ -60,17 +49,39 @@ def place_tree_renumber() -> int:
         stack.append((pk, depth, True))
         for _, child in sorted(children.get(pk, []), reverse=True):
             stack.append((child, depth + 1, False))
+    return numbers
+
+
+@transaction.atomic
+def place_tree_renumber() -> int:
+    """Give every tree place pre-order `lft`/`rgt` numbers and `depth`; return how many
+    rows changed.
+
+    Organizations copy `lft`; listeners of `tree_renumbered` refresh their copies.
+    """
+    current: dict[int, tuple[int, int, int]] = {}
+    rows = []
+    for pk, parent_id, name, lft, rgt, depth in Place.objects.exclude(
+        kind__in=OVERLAY_KINDS
+    ).values_list("id", "parent_id", "name", "lft", "rgt", "depth"):
+        rows.append((pk, parent_id, name))
+        current[pk] = (lft, rgt, depth)
     # Loading again usually changes nothing; writing only what moved keeps that fast.
     changed = [
         (lft, rgt, depth, pk)
-        for pk, (lft, rgt, depth) in numbers.items()
+        for pk, (lft, rgt, depth) in tree_numbers(rows).items()
         if current[pk] != (lft, rgt, depth)
     ]
     place_rows_update(["lft", "rgt", "depth"], changed)
     if changed:
-        places_touch()
-        tree_renumbered.send(sender=Place, changed=len(changed))
+        tree_renumbered_notify(len(changed))
     return len(changed)
+
+
+def tree_renumbered_notify(changed: int) -> None:
+    """Tell caches and copies of `lft` that the tree's numbers moved."""
+    places_touch()
+    tree_renumbered.send(sender=Place, changed=changed)
 
 
 def place_rows_update(fields: list[str], rows: list[tuple[Any, ...]]) -> None:
