@@ -119,3 +119,21 @@ def smtp_sink() -> Any:
             yield sink
     finally:
         controller.stop()
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings: Any) -> None:
+    """The named people get real passwords; a deliberately slow hash would dominate the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Any:
+    """Per-process caches are keyed by version numbers, which a rolled-back test reuses."""
+    from actions import rollup, selectors
+
+    rollup.place_index_reset()
+    selectors._rollups.clear()
+    yield
+    rollup.place_index_reset()
+    selectors._rollups.clear()

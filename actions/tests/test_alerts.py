@@ -9,6 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -21,8 +22,20 @@ pytestmark = pytest.mark.django_db
 
 
 def run_tasks():
-    """Run every queued task in this process, as a worker would."""
-    call_command("db_worker", batch=True, startup_delay=False, interval=0, verbosity=0)
+    """Run every queued task in this process, as a worker would.
+
+    On SQLite this is the real `db_worker`. On PostgreSQL the worker closes the connection
+    after each task, which would end the test's transaction, so the queue is drained here.
+    """
+    if connection.vendor == "sqlite":
+        call_command("db_worker", batch=True, startup_delay=False, interval=0, verbosity=0)
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    while (row := DBTaskResult.objects.ready().order_by("enqueued_at").first()) is not None:
+        row.claim("test-worker")
+        result = row.task_result
+        row.set_successful(row.task.call(*result.args, **result.kwargs))
 
 
 def send(captured, **kwargs):
