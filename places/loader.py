@@ -911,6 +911,13 @@ def _insert_rows(rows: list[dict[str, Any]]) -> None:
     row_of = itemgetter(*(f.attname for f in columns))
     params = [row_of({**defaults, **row}) for row in rows]
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY is several times faster than INSERTs for a whole world.
+            copy_sql = f"COPY {qn(Place._meta.db_table)} ({names}) FROM STDIN"
+            with cursor.cursor.copy(copy_sql) as copy:
+                for values in params:
+                    copy.write_row(values)
+            return
         for start in range(0, len(params), 5000):
             cursor.executemany(sql, params[start : start + 5000])
 
