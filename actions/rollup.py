@@ -27,10 +27,12 @@ class PlaceIndex:
     lfts: np.ndarray
     rgts: np.ndarray
     kinds: np.ndarray
+    slugs: np.ndarray
     # Per tree kind: (sorted lfts, rgts, ids) of the places of that kind.
     by_kind: dict[str, tuple[list[int], list[int], list[int]]]
     # Overlay regions: id → (kind, merged member ranges).
     overlays: dict[int, tuple[str, list[tuple[int, int]]]] = field(default_factory=dict)
+    overlay_slugs: dict[int, str] = field(default_factory=dict)
 
     def containing(self, lft: int | None, kind: str) -> list[int]:
         """The places of `kind` that hold the tree position `lft` (several for regions)."""
@@ -74,7 +76,7 @@ def _build(version: int) -> PlaceIndex:
     overlay_kinds = [k.value for k in OVERLAY_KINDS]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id, lft, rgt, kind FROM {table} "  # noqa: S608 - fixed identifiers
+            f"SELECT id, lft, rgt, kind, slug FROM {table} "  # noqa: S608 - fixed identifiers
             f"WHERE kind NOT IN (%s, %s) ORDER BY lft",
             overlay_kinds,
         )
@@ -83,6 +85,7 @@ def _build(version: int) -> PlaceIndex:
     lfts = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
     rgts = np.fromiter((r[2] for r in rows), dtype=np.int64, count=len(rows))
     kinds = np.fromiter((KIND_CODES.get(r[3], 255) for r in rows), dtype=np.uint8, count=len(rows))
+    slugs = np.array([r[4] for r in rows], dtype=object)
     by_kind: dict[str, tuple[list[int], list[int], list[int]]] = {}
     for kind, code in KIND_CODES.items():
         sel = kinds == code
@@ -100,7 +103,8 @@ def _build(version: int) -> PlaceIndex:
         Place.objects.overlays().exclude(pk__in=list(overlays)).values_list("id", "kind")
     ):
         overlays[pk] = (kind, [])
-    return PlaceIndex(version, ids, lfts, rgts, kinds, by_kind, overlays)
+    overlay_slugs = dict(Place.objects.overlays().values_list("id", "slug"))
+    return PlaceIndex(version, ids, lfts, rgts, kinds, slugs, by_kind, overlays, overlay_slugs)
 
 
 _lock = threading.Lock()
@@ -130,10 +134,24 @@ class Rollup:
     """Active commitments of one call counted in every place that has any."""
 
     total: int
-    # place id → count, for tree places and overlay regions with at least one commitment.
-    counts: dict[int, int]
     # Commitments whose organization has no place (they count only toward the total).
     unplaced: int
+    # Rows of the place index with a non-zero count, and those counts.
+    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    values: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Overlay region id → count.
+    regions: dict[int, int] = field(default_factory=dict)
+    _by_id: dict[int, int] | None = None
+
+    @property
+    def counts(self) -> dict[int, int]:
+        """place id → count, tree places and regions alike (built on first use)."""
+        if self._by_id is None:
+            index = place_index()
+            by_id = dict(zip(index.ids[self.rows].tolist(), self.values.tolist(), strict=True))
+            by_id.update(self.regions)
+            self._by_id = by_id
+        return self._by_id
 
     def count(self, place_id: int) -> int:
         return self.counts.get(place_id, 0)
@@ -149,7 +167,7 @@ def rollup_from_counts(index: PlaceIndex, pairs: list[tuple[int | None, int]]) -
     placed = sorted((lft, n) for lft, n in pairs if lft is not None)
     total = unplaced + sum(n for _, n in placed)
     if not placed:
-        return Rollup(total=total, counts={}, unplaced=unplaced)
+        return Rollup(total=total, unplaced=unplaced)
     keys = np.fromiter((p[0] for p in placed), dtype=np.int64, count=len(placed))
     prefix = np.zeros(len(placed) + 1, dtype=np.int64)
     np.cumsum(
@@ -158,8 +176,8 @@ def rollup_from_counts(index: PlaceIndex, pairs: list[tuple[int | None, int]]) -
     lo = np.searchsorted(keys, index.lfts, side="left")
     hi = np.searchsorted(keys, index.rgts, side="right")
     per_place = prefix[hi] - prefix[lo]
-    nonzero = np.nonzero(per_place)[0]
-    counts = dict(zip(index.ids[nonzero].tolist(), per_place[nonzero].tolist(), strict=True))
+    rows = np.nonzero(per_place)[0]
+    regions: dict[int, int] = {}
     for pk, (_, ranges) in index.overlays.items():
         n = 0
         for a, b in ranges:
@@ -168,5 +186,7 @@ def rollup_from_counts(index: PlaceIndex, pairs: list[tuple[int | None, int]]) -
                 - prefix[np.searchsorted(keys, a, side="left")]
             )
         if n:
-            counts[pk] = n
-    return Rollup(total=total, counts=counts, unplaced=unplaced)
+            regions[pk] = n
+    return Rollup(
+        total=total, unplaced=unplaced, rows=rows, values=per_place[rows], regions=regions
+    )

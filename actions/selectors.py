@@ -7,6 +7,7 @@ after-action lists by group are for the people responsible for them.
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from actions.models import (
     CommitmentState,
     Subscription,
 )
-from actions.rollup import PlaceIndex, Rollup, place_index, rollup_from_counts
+from actions.rollup import KIND_CODES, PlaceIndex, Rollup, place_index, rollup_from_counts
 from directory import permissions as directory_permissions
 from directory.models import IssueArea, IssueLink, Organization, OrganizationStatus
 from places.models import LEVELS, TREE_KINDS, Place, PlaceKind
@@ -120,7 +121,8 @@ def call_rollup(call: CallToAction) -> Rollup:
     """Active commitments counted in every place, cached per process until the call changes."""
     index = place_index()
     version = CallToAction.objects.filter(pk=call.pk).values_list("version", flat=True).first()
-    key = (int(version or 0), index.version)
+    call.version = int(version or 0)
+    key = (call.version, index.version)
     cached = _rollups.get(call.pk)
     if cached is not None and cached[0] == key:
         return cached[1]
@@ -132,33 +134,46 @@ def call_rollup(call: CallToAction) -> Rollup:
     return rollup
 
 
-def rollup_payload(call: CallToAction) -> dict[str, Any]:
-    """Every place with commitments, by level, for the roll-up endpoint and the API."""
+_payloads: dict[int, tuple[tuple[int, int], bytes]] = {}
+
+
+def rollup_json(call: CallToAction) -> bytes:
+    """Every place and region with commitments, by kind, as JSON bytes (cached like the
+    roll-up itself): `{"counts": {"state": {"<slug>": n, …}, …}, …}`."""
     rollup = call_rollup(call)
-    ids = list(rollup.counts)
-    places = {
-        pk: (slug, name, kind)
-        for pk, slug, name, kind in Place.objects.filter(pk__in=ids).values_list(
-            "id", "slug", "name", "kind"
-        )
-    }
-    by_kind: dict[str, list[dict[str, Any]]] = {}
-    k = call.min_per_place
-    for pk, n in rollup.counts.items():
-        slug, name, kind = places.get(pk, ("", "", ""))
-        row: dict[str, Any] = {"place": slug, "name": name, "count": n}
-        if kind == call.place_level:
-            row["meets_threshold"] = n >= k
-        by_kind.setdefault(kind, []).append(row)
-    for rows in by_kind.values():
-        rows.sort(key=lambda r: (-r["count"], r["name"]))
-    return {
+    index = place_index()
+    key = (int(call.version), index.version)
+    cached = _payloads.get(call.pk)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    counts: dict[str, dict[str, int]] = {}
+    kinds = index.kinds[rollup.rows]
+    for kind, code in KIND_CODES.items():
+        sel = kinds == code
+        if sel.any():
+            counts[kind] = dict(
+                zip(
+                    index.slugs[rollup.rows[sel]].tolist(), rollup.values[sel].tolist(), strict=True
+                )
+            )
+    for pk, n in rollup.regions.items():
+        kind = index.overlays[pk][0]
+        counts.setdefault(kind, {})[index.overlay_slugs.get(pk, str(pk))] = n
+    payload = {
         "call": call.slug,
         "state": call.state,
         "total": rollup.total,
         "unplaced": rollup.unplaced,
-        "levels": by_kind,
+        "place_level": call.place_level,
+        "min_per_place": call.min_per_place,
+        "counts": counts,
     }
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    with _cache_lock:
+        if len(_payloads) > 100:
+            _payloads.clear()
+        _payloads[call.pk] = (key, body)
+    return body
 
 
 @dataclass

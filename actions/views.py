@@ -203,9 +203,9 @@ def call_progress(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
-def call_rollup(request: HttpRequest, slug: str) -> JsonResponse:
+def call_rollup(request: HttpRequest, slug: str) -> HttpResponse:
     call = selectors.get_call_for_user(request.user, slug)
-    return JsonResponse(selectors.rollup_payload(call))
+    return HttpResponse(selectors.rollup_json(call), content_type="application/json")
 
 
 @require_GET

@@ -134,6 +134,7 @@ def _fresh_caches() -> Any:
 
     rollup.place_index_reset()
     selectors._rollups.clear()
+    selectors._payloads.clear()
     yield
     rollup.place_index_reset()
     selectors._rollups.clear()

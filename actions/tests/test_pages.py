@@ -121,10 +121,10 @@ class TestCallPage:
         services.commitment_make(user=organizer, call=call, organization=cast.groups["berkeley"])
         data = client.get(reverse("actions:rollup", args=[call.slug])).json()
         assert data["total"] == 2
-        states = {row["place"]: row for row in data["levels"]["state"]}
-        assert states["united-states-california"]["count"] == 2
-        assert states["united-states-california"]["meets_threshold"] is True
-        assert {r["place"] for r in data["levels"]["county"]} == {places["alameda"].slug}
+        assert data["counts"]["state"] == {"united-states-california": 2}
+        assert data["counts"]["county"] == {places["alameda"].slug: 2}
+        assert data["counts"]["country"] == {"united-states": 2}
+        assert data["min_per_place"] == 1
         points = client.get(reverse("actions:map", args=[call.slug])).json()["points"]
         assert len(points) == 2
 
