@@ -25,6 +25,7 @@ becomes a quoted term, so punctuation and operators cannot change a query's mean
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Iterable, Iterator
@@ -313,6 +314,33 @@ def _portable_filter(spec: Spec) -> Q:
     if not spec.include_hidden:
         q &= Q(is_hidden=False)
     return q
+
+
+def matching_ids(spec: Spec, limit: int, using: str = "default") -> list[int]:
+    """Ids of up to `limit` matches, in no particular order, in one pass over the index."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s",  # noqa: S608
+                [fts5_query(spec), limit],
+            )
+        else:
+            from directory.models import Organization
+
+            qs = Organization.objects.using(using).filter(match_filter(spec, connection.vendor))
+            sql, params = qs.order_by().values_list("id").query.sql_with_params()
+            cursor.execute(f"{sql} LIMIT %s", [*params, limit])
+        return [row[0] for row in cursor.fetchall()]
+
+
+def ids_subquery(ids: list[int], vendor: str) -> RawSQL | list[int]:
+    """`ids` as one subquery parameter whatever their number, for an `__in` filter."""
+    if vendor == "sqlite":
+        return RawSQL("SELECT value FROM json_each(%s)", [json.dumps(ids)])  # noqa: S611
+    if vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", [ids])  # noqa: S611
+    return ids
 
 
 def count(spec: Spec, using: str = "default") -> int | None:

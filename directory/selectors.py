@@ -32,6 +32,8 @@ MAX_RADIUS_KM = 500.0
 # Up to this many matches, rows are fetched by id and sorted by name; beyond, the name index
 # is walked and each row checked against the match list. (Measured crossover at 1M rows.)
 SORT_FETCHED_MAX = 3_000
+# Up to this many matches, their ids are read from the index in one pass (and counted there).
+IDS_MAX = 20_000
 # Beyond this many matches, sorting by name costs more than it is worth: results come newest
 # first, and only the newest RESULT_WINDOW of them can be paged through.
 SORT_BY_NAME_MAX = 50_000
@@ -216,23 +218,52 @@ def organization_search(
     if near is not None and box is not None:
         within = _within(base.filter(search.match_filter(spec, vendor)), near, box)
         return within.remembered((vendor, spec, near.pk, radius_km))
+    # One pass over the index gives the ids of every match, if not too many: their number is
+    # the count, and the page is then sorted from the table without asking the index again.
+    ids = _matching_ids(vendor, spec, base.db)
+    if ids is not None:
+        listed = search.ids_subquery(ids, vendor)
+        if len(ids) > SORT_FETCHED_MAX:
+            # `id + 0` hides the id from the planner, so it walks the name index and checks
+            # each row instead of fetching every match and sorting them all.
+            qs = base.alias(id_plus=F("id") + 0).filter(id_plus__in=listed)
+        else:
+            qs = base.filter(pk__in=listed)
+        return _results(qs.order_by("name", "id")).with_count(len(ids))
     if vendor != "sqlite":
         qs = base.filter(search.match_filter(spec, vendor)).order_by("name", "id")
         return _results(qs).remembered((vendor, spec))
 
     n = _count_remembered(("sqlite", spec), lambda: search.count(spec, base.db) or 0)
-    matched = search.match_filter(spec, vendor)
     if n > SORT_BY_NAME_MAX:
         bound = search.newest_bound(spec, RESULT_WINDOW, base.db) or 0
         # Walk the newest rows down to `bound`, checking each against the (bounded) match list.
         qs = base.alias(id_plus=F("id") + 0).filter(pk__gte=bound, id_plus__in=_rowids(spec, bound))
         return _results(qs.order_by("-id"), order="newest").with_count(n)
-    if n > SORT_FETCHED_MAX:
-        # `id + 0` hides the id from the planner, so it walks the name index instead of
-        # fetching every match by id and sorting them all.
-        qs = base.alias(id_plus=F("id") + 0).filter(id_plus__in=_rowids(spec, 0))
-        return _results(qs.order_by("name", "id")).with_count(n)
-    return _results(base.filter(matched).order_by("name", "id")).with_count(n)
+    qs = base.alias(id_plus=F("id") + 0).filter(id_plus__in=_rowids(spec, 0))
+    return _results(qs.order_by("name", "id")).with_count(n)
+
+
+# Id lists of recent searches, per process: (directory version, vendor, search) → ids, or None
+# when there were more than IDS_MAX.
+_recent_ids: "OrderedDict[tuple[Any, ...], list[int] | None]" = OrderedDict()
+RECENT_IDS = 32
+
+
+def _matching_ids(vendor: str, spec: search.Spec, using: str) -> list[int] | None:
+    key = (directory_version(), vendor, spec)
+    cacheable = not connection.in_atomic_block
+    if cacheable and key in _recent_ids:
+        _recent_ids.move_to_end(key)
+        return _recent_ids[key]
+    ids: list[int] | None = search.matching_ids(spec, IDS_MAX + 1, using)
+    if ids is not None and len(ids) > IDS_MAX:
+        ids = None
+    if cacheable:
+        _recent_ids[key] = ids
+        while len(_recent_ids) > RECENT_IDS:
+            _recent_ids.popitem(last=False)
+    return ids
 
 
 def _rowids(spec: search.Spec, bound: int) -> RawSQL:

@@ -200,6 +200,9 @@ def test_it_orders_big_result_sets_the_same_way_by_every_plan(
     monkeypatch.setattr(selectors, "SORT_FETCHED_MAX", 1)
     walked = selectors.organization_search(user=None, q="renters")
     assert [o.name for o in walked] == everything and walked.count() == 4
+    monkeypatch.setattr(selectors, "IDS_MAX", 1)
+    walked = selectors.organization_search(user=None, q="renters")
+    assert [o.name for o in walked] == everything and walked.count() == 4
     monkeypatch.setattr(selectors, "SORT_BY_NAME_MAX", 2)
     monkeypatch.setattr(selectors, "RESULT_WINDOW", 2)
     newest = selectors.organization_search(user=None, q="renters")
