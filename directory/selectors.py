@@ -1,6 +1,7 @@
 """Reads of the directory, already limited to what the asking person may see."""
 
 import math
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -244,9 +245,9 @@ def organization_search(
     return _results(qs.order_by("name", "id")).with_count(n)
 
 
-# Id lists of recent searches, per process: (directory version, vendor, search) → ids, or None
-# when there were more than IDS_MAX.
-_recent_ids: "OrderedDict[tuple[Any, ...], list[int] | None]" = OrderedDict()
+# Id lists of recent searches, per process: (directory version, vendor, search) → ids (as
+# 8-byte integers, a few hundred KB at most each), or None when there were more than IDS_MAX.
+_recent_ids: "OrderedDict[tuple[Any, ...], array[int] | None]" = OrderedDict()
 RECENT_IDS = 32
 
 
@@ -255,12 +256,13 @@ def _matching_ids(vendor: str, spec: search.Spec, using: str) -> list[int] | Non
     cacheable = not connection.in_atomic_block
     if cacheable and key in _recent_ids:
         _recent_ids.move_to_end(key)
-        return _recent_ids[key]
+        kept = _recent_ids[key]
+        return kept.tolist() if kept is not None else None
     ids: list[int] | None = search.matching_ids(spec, IDS_MAX + 1, using)
     if ids is not None and len(ids) > IDS_MAX:
         ids = None
     if cacheable:
-        _recent_ids[key] = ids
+        _recent_ids[key] = array("q", ids) if ids is not None else None
         while len(_recent_ids) > RECENT_IDS:
             _recent_ids.popitem(last=False)
     return ids

@@ -262,3 +262,23 @@ def test_it_keeps_the_migration_copy_of_the_index_in_step():
     frozen = importlib.import_module("directory.migrations.0005_faceted_search_index")
     assert frozen.sqlite_triggers() == list(search.SQLITE_TRIGGERS.values())
     assert frozen.postgres_vector() == search.postgres_vector_sql()
+
+
+def test_it_forgets_remembered_results_when_the_directory_changes(
+    spread, organizer, places, monkeypatch
+):
+    from types import SimpleNamespace
+
+    # Outside a transaction (as in a web request) results are remembered per directory version.
+    monkeypatch.setattr(selectors, "connection", SimpleNamespace(in_atomic_block=False))
+    monkeypatch.setattr(selectors, "_recent_ids", type(selectors._recent_ids)())
+    monkeypatch.setattr(selectors, "_remembered_counts", type(selectors._remembered_counts)())
+    first = selectors.organization_search(user=None, q="renters")
+    assert first.count() == 4
+    again = selectors.organization_search(user=None, q="renters")
+    assert names(again) == names(first)
+    services.organization_create(
+        user=organizer, name="Salem Renters", home_place=places["oregon"], description="Renters."
+    )
+    after = selectors.organization_search(user=None, q="renters")
+    assert after.count() == 5 and "Salem Renters" in names(after)
