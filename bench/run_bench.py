@@ -445,6 +445,10 @@ def report(
     print(
         f"{sum(len(k.times_ms) for k in kinds):,} requests in {elapsed:.0f} s, one client, keep-alive"
     )
+    # Other work on the machine slows every figure; the load average says how busy it was.
+    print(
+        "load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    )
     print()
     header = (
         f"| {'request':<38} | {'n':>5} | {'p50 ms':>7} | {'p95 ms':>7} | {'max ms':>7} | statuses"
