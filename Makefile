@@ -29,7 +29,7 @@ run: install
 	$(BIN)/commonweal serve --host $(HOST) --port $(PORT)
 
 test: install-test
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --durations=15
 
 lint: install-test
 	$(BIN)/ruff check .
