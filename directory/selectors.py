@@ -81,8 +81,15 @@ class SearchResults(OrganizationQuerySet):
         return clone
 
     def count(self) -> int:
-        if self.query.is_sliced or self._count_key != self._where_key():
+        if self._count_key != self._where_key():
             return super().count()
+        if self.query.is_sliced:
+            if self._known_count is None:
+                return super().count()
+            # A slice of known results: how many of them fall inside it.
+            low, high = self.query.low_mark, self.query.high_mark
+            end = self._known_count if high is None else min(high, self._known_count)
+            return max(0, end - low)
         if self._known_count is not None:
             return self._known_count
         if self._remember_as is not None:

@@ -184,6 +184,8 @@ def test_it_knows_its_count_without_asking_the_table(spread, places):
     # Filtering further drops the known count rather than returning a wrong one.
     assert results.filter(kind="coop").count() == 1
     assert selectors.organization_search(user=None, q="renters")[:1].count() == 1
+    assert selectors.organization_search(user=None, q="renters")[2:10].count() == 2
+    assert selectors.organization_search(user=None, q="renters")[5:].count() == 0
     assert selectors.organization_search(user=None).count() == 7
 
 
