@@ -224,7 +224,7 @@ class TestOrganizationPage:
 
 
 class TestOrganizationEdit:
-    def form_data(self, org: Organization, **changes: str) -> dict[str, Any]:
+    def form_data(self, org: Organization, **changes: Any) -> dict[str, Any]:
         data: dict[str, Any] = {
             "name": org.name,
             "kind": org.kind,
