@@ -220,6 +220,23 @@ class PlaceTally(models.Model):
         return f"{self.place}: {self.active}"
 
 
+class LftTally(models.Model):
+    """Active commitments per organization `place_lft` of a call, kept under the call's lock,
+    so a roll-up reads one row per distinct place instead of grouping every commitment."""
+
+    call = models.ForeignKey(CallToAction, on_delete=models.CASCADE, related_name="lft_tallies")
+    place_lft = models.PositiveIntegerField(null=True, blank=True)
+    active = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["call", "place_lft"], name="lft_tally_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.place_lft}: {self.active}"
+
+
 def _new_secret() -> str:
     return secrets.token_urlsafe(32)
 

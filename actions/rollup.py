@@ -158,21 +158,27 @@ class Rollup:
 
 
 def rollup_from_counts(index: PlaceIndex, pairs: list[tuple[int | None, int]]) -> Rollup:
-    """Roll (place_lft, count) pairs up to every place.
+    """Roll (place_lft, count) pairs up to every place."""
+    unplaced = sum(n for lft, n in pairs if lft is None)
+    placed = sorted((lft, n) for lft, n in pairs if lft is not None)
+    keys = np.array([p[0] for p in placed], dtype=np.int64)
+    counts = np.array([p[1] for p in placed], dtype=np.int64)
+    return rollup_from_arrays(index, keys, counts, unplaced)
+
+
+def rollup_from_arrays(
+    index: PlaceIndex, keys: np.ndarray, counts: np.ndarray, unplaced: int
+) -> Rollup:
+    """Roll counts at sorted tree positions `keys` up to every place.
 
     Vectorised: two `searchsorted` calls over all tree places, then a loop over the (few)
     overlay regions.
     """
-    unplaced = sum(n for lft, n in pairs if lft is None)
-    placed = sorted((lft, n) for lft, n in pairs if lft is not None)
-    total = unplaced + sum(n for _, n in placed)
-    if not placed:
+    total = unplaced + int(counts.sum())
+    if not len(keys):
         return Rollup(total=total, unplaced=unplaced)
-    keys = np.fromiter((p[0] for p in placed), dtype=np.int64, count=len(placed))
-    prefix = np.zeros(len(placed) + 1, dtype=np.int64)
-    np.cumsum(
-        np.fromiter((p[1] for p in placed), dtype=np.int64, count=len(placed)), out=prefix[1:]
-    )
+    prefix = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(counts, out=prefix[1:])
     lo = np.searchsorted(keys, index.lfts, side="left")
     hi = np.searchsorted(keys, index.rgts, side="right")
     per_place = prefix[hi] - prefix[lo]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 
@@ -25,9 +26,17 @@ from actions.models import (
     Commitment,
     CommitmentQuerySet,
     CommitmentState,
+    LftTally,
     Subscription,
 )
-from actions.rollup import KIND_CODES, PlaceIndex, Rollup, place_index, rollup_from_counts
+from actions.rollup import (
+    KIND_CODES,
+    PlaceIndex,
+    Rollup,
+    place_index,
+    rollup_from_arrays,
+    rollup_from_counts,
+)
 from directory import permissions as directory_permissions
 from directory.models import IssueArea, IssueLink, Organization, OrganizationStatus
 from places.models import LEVELS, TREE_KINDS, Place, PlaceKind
@@ -108,13 +117,21 @@ _cache_lock = threading.Lock()
 _rollups: dict[int, tuple[tuple[int, int], Rollup]] = {}
 
 
-def _pairs(call_id: int) -> list[tuple[int | None, int]]:
-    return list(
-        Commitment.objects.filter(call_id=call_id, state=CommitmentState.ACTIVE)
-        .values_list("place_lft")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
+def _tallies(call_id: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Sorted positions and counts of a call's active commitments, read in one pass."""
+    table = connection.ops.quote_name(LftTally._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT place_lft, active FROM {table} "  # noqa: S608 - fixed identifiers
+            "WHERE call_id = %s AND active > 0 ORDER BY place_lft",
+            [call_id],
+        )
+        rows = cursor.fetchall()
+    unplaced = sum(n for lft, n in rows if lft is None)
+    if unplaced:
+        rows = [r for r in rows if r[0] is not None]
+    flat = np.array(rows, dtype=np.int64).reshape(-1, 2)
+    return np.ascontiguousarray(flat[:, 0]), np.ascontiguousarray(flat[:, 1]), unplaced
 
 
 def call_rollup(call: CallToAction) -> Rollup:
@@ -126,7 +143,7 @@ def call_rollup(call: CallToAction) -> Rollup:
     cached = _rollups.get(call.pk)
     if cached is not None and cached[0] == key:
         return cached[1]
-    rollup = rollup_from_counts(index, _pairs(call.pk))
+    rollup = rollup_from_arrays(index, *_tallies(call.pk))
     with _cache_lock:
         if len(_rollups) > 500:
             _rollups.clear()

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -28,6 +28,7 @@ from actions.models import (
     CallToAction,
     Commitment,
     CommitmentState,
+    LftTally,
     PlaceTally,
     Subscription,
     SubscriptionRange,
@@ -340,6 +341,29 @@ def _tally(call: CallToAction, place_ids: list[int], delta: int) -> None:
         CallToAction.objects.filter(pk=call.pk).update(places_met=F("places_met") + crossed)
 
 
+def _lft_tally(call: CallToAction, place_lft: int | None, delta: int) -> None:
+    tally, _ = LftTally.objects.get_or_create(call=call, place_lft=place_lft)
+    LftTally.objects.filter(pk=tally.pk).update(active=F("active") + delta)
+
+
+def call_tallies_rebuild(call: CallToAction) -> None:
+    """Recount a call's per-position tallies from its commitments (after renumbering places,
+    or after rows were written in bulk)."""
+    with transaction.atomic():
+        CallToAction.objects.select_for_update().filter(pk=call.pk).first()
+        LftTally.objects.filter(call=call).delete()
+        rows = (
+            Commitment.objects.filter(call=call, state=CommitmentState.ACTIVE)
+            .values_list("place_lft")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        LftTally.objects.bulk_create(
+            (LftTally(call=call, place_lft=lft, active=n) for lft, n in rows), batch_size=5000
+        )
+        CallToAction.objects.filter(pk=call.pk).update(version=F("version") + 1)
+
+
 def thresholds_met(call: CallToAction) -> bool:
     orgs_ok = call.min_organizations == NO_LIMIT or call.active_count >= call.min_organizations
     places_ok = call.min_places == NO_LIMIT or call.places_met >= call.min_places
@@ -466,6 +490,7 @@ def commitment_make(
         frozen=True,
     )
     _tally(locked, tally_places, +1)
+    _lft_tally(locked, commitment.place_lft, +1)
     audit_record(actor=user, action="commitment.make", target=commitment)
     _maybe_go(locked, now)
     return commitment
@@ -496,6 +521,7 @@ def commitment_withdraw(
         version=F("version") + 1,
     )
     _tally(locked, list(current.tally_places), -1)
+    _lft_tally(locked, current.place_lft, -1)
     audit_record(actor=user, action="commitment.withdraw", target=current)
     return current
 
@@ -716,4 +742,5 @@ def place_copies_refresh() -> None:
             SubscriptionRange.objects.bulk_create(
                 SubscriptionRange(subscription=sub, lft=lo, rgt=hi) for lo, hi in ranges
             )
-        CallToAction.objects.update(version=F("version") + 1)
+    for call in CallToAction.objects.all():
+        call_tallies_rebuild(call)

@@ -152,8 +152,11 @@ def bench_rollup(args: argparse.Namespace) -> None:
             batch_size=5000,
         )
         CallToAction.objects.filter(pk=call.pk).update(active_count=len(orgs), frozen=True)
+        services.call_tallies_rebuild(call)
         say(f"{len(orgs):,} commitments written in {time.perf_counter() - t:.1f} s")
     n = call.commitments.count()
+    if not call.lft_tallies.exists():
+        services.call_tallies_rebuild(call)
     places = Place.objects.count()
     client = Client(HTTP_HOST="127.0.0.1")
     url = f"/actions/{call.slug}/rollup.json"
@@ -200,7 +203,7 @@ def _wait_for(port: int, timeout: float = 60) -> None:
 
 
 def bench_commit(args: argparse.Namespace) -> None:
-    prepare(args.users * 10)
+    prepare(args.users * 20)
     call = new_call("Bench commitments")
     orgs = list(
         Organization.objects.filter(is_sample=True, status="active", is_hidden=False)
@@ -214,7 +217,8 @@ def bench_commit(args: argparse.Namespace) -> None:
         OrganizationAdmin.objects.bulk_create(
             OrganizationAdmin(organization_id=pk, user=user) for pk in orgs[i * 10 : i * 10 + 10]
         )
-        users.append((user, orgs[i * 10 : i * 10 + 10]))
+        if orgs[i * 10 : i * 10 + 10]:
+            users.append((user, orgs[i * 10 : i * 10 + 10]))
     csrf = "b" * 32
     work: queue.Queue[tuple[str, int]] = queue.Queue()
     jobs = []
@@ -225,7 +229,7 @@ def bench_commit(args: argparse.Namespace) -> None:
     for user, org in jobs:
         work.put((sessions[user.pk], org))
     port = free_port()
-    log = open(tempfile.mktemp(prefix="actions-bench-", suffix=".log"), "w")  # noqa: SIM115
+    log = tempfile.NamedTemporaryFile("w", prefix="actions-bench-", suffix=".log", delete=False)  # noqa: SIM115
     server = subprocess.Popen(  # noqa: S603
         [
             PY,
@@ -358,7 +362,7 @@ def bench_fanout(args: argparse.Namespace) -> None:
     )
     say(f"{len(subs):,} subscriptions written in {time.perf_counter() - t:.1f} s")
     port = free_port()
-    counts = Path(tempfile.mktemp(prefix="actions-sink-"))
+    counts = Path(tempfile.mkdtemp(prefix="actions-sink-")) / "counts"
     sink = subprocess.Popen([PY, "-c", SINK, str(port), str(counts)])  # noqa: S603
     env = dict(os.environ, EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port))
     _wait_for(port)
