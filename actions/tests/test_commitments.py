@@ -156,3 +156,34 @@ class TestAfterAction:
         with pytest.raises(ValidationError) as err:
             services.commitment_report(user=organizer, commitment=c, held=False, turnout=3)
         assert "turnout" in err.value.message_dict
+
+
+def test_it_keeps_the_rollup_tallies_in_step_with_withdrawals(cast, member, organizer, places):
+    from actions import selectors
+
+    call = call_for(cast, member, places["us"])
+    a = commit(call, cast.groups["oakland"], organizer)
+    commit(call, cast.groups["portland"], organizer)
+    services.commitment_withdraw(user=organizer, commitment=a)
+    rollup = selectors.call_rollup(call)
+    assert rollup.total == 1
+    assert rollup.count(places["california"].pk) == 0
+    assert rollup.count(places["oregon"].pk) == 1
+    assert rollup.count(places["cascadia"].pk) == 1
+
+
+def test_it_closes_expired_calls_from_the_command_line(cast, member, places):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from actions.models import CallToAction
+
+    call = call_for(cast, member, places["us"])
+    CallToAction.objects.filter(pk=call.pk).update(deadline=call.deadline - timedelta(days=30))
+    out = StringIO()
+    call_command("actions", "tick", stdout=out)
+    call.refresh_from_db()
+    assert call.state == CallState.NOT_ENOUGH
+    assert "not_enough: 1" in out.getvalue()
