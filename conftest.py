@@ -10,7 +10,9 @@ from places.services import place_tree_renumber
 
 def _place(kind: str, name: str, parent: Place | None, **extra: object) -> Place:
     slug = slugify(f"{parent.slug}-{name}" if parent and parent.kind != PlaceKind.WORLD else name)
-    return Place.objects.create(kind=kind, name=name, search_name=name.lower(), slug=slug, parent=parent, **extra)
+    return Place.objects.create(
+        kind=kind, name=name, search_name=name.lower(), slug=slug, parent=parent, **extra
+    )
 
 
 @pytest.fixture
@@ -18,24 +20,120 @@ def places(db: None) -> dict[str, Place]:
     """World → US/Canada → states → counties → a few localities, plus Cascadia."""
     p: dict[str, Place] = {}
     p["world"] = _place(PlaceKind.WORLD, "World", None)
-    p["us"] = _place(PlaceKind.COUNTRY, "United States", p["world"], iso_code="US", latitude=39.8, longitude=-98.6)
-    p["ca_country"] = _place(PlaceKind.COUNTRY, "Canada", p["world"], iso_code="CA", latitude=56.1, longitude=-106.3)
-    p["california"] = _place(PlaceKind.STATE, "California", p["us"], iso_code="US-CA", latitude=36.8, longitude=-119.4)
-    p["oregon"] = _place(PlaceKind.STATE, "Oregon", p["us"], iso_code="US-OR", latitude=44.0, longitude=-120.5)
-    p["washington"] = _place(PlaceKind.STATE, "Washington", p["us"], iso_code="US-WA", latitude=47.4, longitude=-120.5)
-    p["new_york"] = _place(PlaceKind.STATE, "New York", p["us"], iso_code="US-NY", latitude=43.0, longitude=-75.0)
-    p["bc"] = _place(PlaceKind.STATE, "British Columbia", p["ca_country"], iso_code="CA-BC", latitude=53.7, longitude=-127.6)
-    p["alameda"] = _place(PlaceKind.COUNTY, "Alameda County", p["california"], source_ref="fips:06001", latitude=37.6, longitude=-121.9)
-    p["humboldt"] = _place(PlaceKind.COUNTY, "Humboldt County", p["california"], source_ref="fips:06023", latitude=40.7, longitude=-123.9)
-    p["multnomah"] = _place(PlaceKind.COUNTY, "Multnomah County", p["oregon"], source_ref="fips:41051", latitude=45.5, longitude=-122.4)
-    p["oakland"] = _place(PlaceKind.LOCALITY, "Oakland", p["alameda"], latitude=37.8044, longitude=-122.2711, population=433031)
-    p["berkeley"] = _place(PlaceKind.LOCALITY, "Berkeley", p["alameda"], latitude=37.8716, longitude=-122.2727, population=124321)
-    p["eureka"] = _place(PlaceKind.LOCALITY, "Eureka", p["humboldt"], latitude=40.8021, longitude=-124.1637, population=26512)
-    p["portland"] = _place(PlaceKind.LOCALITY, "Portland", p["multnomah"], latitude=45.5152, longitude=-122.6784, population=652503)
-    p["seattle"] = _place(PlaceKind.LOCALITY, "Seattle", p["washington"], latitude=47.6062, longitude=-122.3321, population=737015)
-    p["nyc"] = _place(PlaceKind.LOCALITY, "New York City", p["new_york"], latitude=40.7128, longitude=-74.006, population=8336817)
-    p["vancouver"] = _place(PlaceKind.LOCALITY, "Vancouver", p["bc"], latitude=49.2827, longitude=-123.1207, population=662248)
-    p["cascadia"] = _place(PlaceKind.BIOREGION, "Cascadia", p["world"], latitude=46.0, longitude=-122.0)
+    p["us"] = _place(
+        PlaceKind.COUNTRY,
+        "United States",
+        p["world"],
+        iso_code="US",
+        latitude=39.8,
+        longitude=-98.6,
+    )
+    p["ca_country"] = _place(
+        PlaceKind.COUNTRY, "Canada", p["world"], iso_code="CA", latitude=56.1, longitude=-106.3
+    )
+    p["california"] = _place(
+        PlaceKind.STATE, "California", p["us"], iso_code="US-CA", latitude=36.8, longitude=-119.4
+    )
+    p["oregon"] = _place(
+        PlaceKind.STATE, "Oregon", p["us"], iso_code="US-OR", latitude=44.0, longitude=-120.5
+    )
+    p["washington"] = _place(
+        PlaceKind.STATE, "Washington", p["us"], iso_code="US-WA", latitude=47.4, longitude=-120.5
+    )
+    p["new_york"] = _place(
+        PlaceKind.STATE, "New York", p["us"], iso_code="US-NY", latitude=43.0, longitude=-75.0
+    )
+    p["bc"] = _place(
+        PlaceKind.STATE,
+        "British Columbia",
+        p["ca_country"],
+        iso_code="CA-BC",
+        latitude=53.7,
+        longitude=-127.6,
+    )
+    p["alameda"] = _place(
+        PlaceKind.COUNTY,
+        "Alameda County",
+        p["california"],
+        source_ref="fips:06001",
+        latitude=37.6,
+        longitude=-121.9,
+    )
+    p["humboldt"] = _place(
+        PlaceKind.COUNTY,
+        "Humboldt County",
+        p["california"],
+        source_ref="fips:06023",
+        latitude=40.7,
+        longitude=-123.9,
+    )
+    p["multnomah"] = _place(
+        PlaceKind.COUNTY,
+        "Multnomah County",
+        p["oregon"],
+        source_ref="fips:41051",
+        latitude=45.5,
+        longitude=-122.4,
+    )
+    p["oakland"] = _place(
+        PlaceKind.LOCALITY,
+        "Oakland",
+        p["alameda"],
+        latitude=37.8044,
+        longitude=-122.2711,
+        population=433031,
+    )
+    p["berkeley"] = _place(
+        PlaceKind.LOCALITY,
+        "Berkeley",
+        p["alameda"],
+        latitude=37.8716,
+        longitude=-122.2727,
+        population=124321,
+    )
+    p["eureka"] = _place(
+        PlaceKind.LOCALITY,
+        "Eureka",
+        p["humboldt"],
+        latitude=40.8021,
+        longitude=-124.1637,
+        population=26512,
+    )
+    p["portland"] = _place(
+        PlaceKind.LOCALITY,
+        "Portland",
+        p["multnomah"],
+        latitude=45.5152,
+        longitude=-122.6784,
+        population=652503,
+    )
+    p["seattle"] = _place(
+        PlaceKind.LOCALITY,
+        "Seattle",
+        p["washington"],
+        latitude=47.6062,
+        longitude=-122.3321,
+        population=737015,
+    )
+    p["nyc"] = _place(
+        PlaceKind.LOCALITY,
+        "New York City",
+        p["new_york"],
+        latitude=40.7128,
+        longitude=-74.006,
+        population=8336817,
+    )
+    p["vancouver"] = _place(
+        PlaceKind.LOCALITY,
+        "Vancouver",
+        p["bc"],
+        latitude=49.2827,
+        longitude=-123.1207,
+        population=662248,
+    )
+    p["cascadia"] = _place(
+        PlaceKind.BIOREGION, "Cascadia", p["world"], latitude=46.0, longitude=-122.0
+    )
     p["cascadia"].members.set([p["washington"], p["oregon"], p["bc"], p["humboldt"]])
     place_tree_renumber()
     for place in p.values():
@@ -45,12 +143,16 @@ def places(db: None) -> dict[str, Place]:
 
 @pytest.fixture
 def site_coordinator(db: None) -> User:
-    return User.objects.create_user("coordinator@example.org", "a-long-passphrase", is_site_coordinator=True)
+    return User.objects.create_user(
+        "coordinator@example.org", "a-long-passphrase", is_site_coordinator=True
+    )
 
 
 @pytest.fixture
 def regional_coordinator(places: dict[str, Place]) -> User:
-    user = User.objects.create_user("cascadia@example.org", "a-long-passphrase", display_name="Regional Coordinator")
+    user = User.objects.create_user(
+        "cascadia@example.org", "a-long-passphrase", display_name="Regional Coordinator"
+    )
     RegionalCoordinator.objects.create(user=user, place=places["oregon"])
     return user
 
@@ -58,14 +160,20 @@ def regional_coordinator(places: dict[str, Place]) -> User:
 @pytest.fixture
 def organizer(db: None) -> User:
     """Admin of the organization under test (the tests that need it make the link)."""
-    return User.objects.create_user("organizer@example.org", "a-long-passphrase", display_name="Organizer")
+    return User.objects.create_user(
+        "organizer@example.org", "a-long-passphrase", display_name="Organizer"
+    )
 
 
 @pytest.fixture
 def member(db: None) -> User:
-    return User.objects.create_user("member@example.org", "a-long-passphrase", display_name="Member")
+    return User.objects.create_user(
+        "member@example.org", "a-long-passphrase", display_name="Member"
+    )
 
 
 @pytest.fixture
 def outsider(db: None) -> User:
-    return User.objects.create_user("outsider@example.org", "a-long-passphrase", display_name="Outsider")
+    return User.objects.create_user(
+        "outsider@example.org", "a-long-passphrase", display_name="Outsider"
+    )

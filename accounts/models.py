@@ -56,7 +56,9 @@ class RegionalCoordinator(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["user", "place"], name="regional_coordinator_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "place"], name="regional_coordinator_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} coordinates {self.place}"
@@ -65,7 +67,9 @@ class RegionalCoordinator(models.Model):
 class AuditEvent(models.Model):
     """Who did what to which record, kept for accountability and for spotting disruption."""
 
-    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     action = models.CharField(max_length=60, db_index=True)
     target_type = models.CharField(max_length=60)
     target_id = models.CharField(max_length=40)

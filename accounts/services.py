@@ -5,7 +5,9 @@ from django.db import models, transaction
 from accounts.models import AuditEvent, User
 
 
-def audit_record(*, actor: User | None, action: str, target: models.Model, data: dict[str, Any] | None = None) -> AuditEvent:
+def audit_record(
+    *, actor: User | None, action: str, target: models.Model, data: dict[str, Any] | None = None
+) -> AuditEvent:
     """Append one event to the audit log. Called by services, never by views."""
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,

@@ -97,7 +97,9 @@ def _place_for(fields: dict[str, Any], lat: float | None, lng: float | None) -> 
     return Place.objects.filter(pk=result.place.id).first()
 
 
-def _organization_kwargs(row: Row, match_issues: Callable[[str], list[IssueArea]]) -> dict[str, Any]:
+def _organization_kwargs(
+    row: Row, match_issues: Callable[[str], list[IssueArea]]
+) -> dict[str, Any]:
     f = row.fields
     name = str(f.get("name", "")).strip()
     if not name:
