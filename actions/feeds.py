@@ -15,7 +15,7 @@ from actions.models import CallState, CallToAction, Commitment, CommitmentState
 from directory.models import Organization
 from places.models import Place
 
-STATUS = {
+STATUS: dict[str, str] = {
     CallState.GATHERING: "TENTATIVE",
     CallState.GO: "CONFIRMED",
     CallState.NOT_ENOUGH: "CANCELLED",
@@ -59,6 +59,7 @@ def _local_event(c: Commitment, request: HttpRequest) -> Event:
     event = Event()
     event.add("uid", f"commitment-{c.pk}@{_host(request)}")
     event.add("dtstamp", c.updated_at.astimezone(UTC))
+    assert c.event_date is not None  # feeds list only commitments with an event
     if c.event_time is not None:
         # Local wall-clock time, as the group gave it: a floating time in iCalendar terms.
         event.add("dtstart", datetime.combine(c.event_date, c.event_time))

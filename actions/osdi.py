@@ -25,7 +25,7 @@ CURIES = [
     {"name": "commonweal", "href": "/actions/osdi/docs/{rel}", "templated": True},
 ]
 MAX_PER_PAGE = 100
-STATUS = {
+STATUS: dict[str, str] = {
     CallState.GATHERING: "tentative",
     CallState.GO: "confirmed",
     CallState.NOT_ENOUGH: "cancelled",
@@ -105,6 +105,7 @@ def _region_parts(place: Place | None) -> dict[str, str]:
 
 def _event(request: HttpRequest, c: Commitment) -> dict[str, Any]:
     call, org = c.call, c.organization
+    assert c.event_date is not None  # only commitments with an event are listed as events
     start = datetime.combine(c.event_date, c.event_time) if c.event_time else None
     location: dict[str, Any] = {"venue": c.venue, **_region_parts(org.home_place)}
     if c.address_public and c.address:

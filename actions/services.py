@@ -735,6 +735,7 @@ def place_copies_refresh() -> None:
             if copied != actual:
                 Commitment.objects.filter(pk=pk).update(place_lft=actual)
         for sub in Subscription.objects.filter(place__isnull=False).select_related("place"):
+            assert sub.place is not None
             SubscriptionRange.objects.filter(subscription=sub).delete()
             ranges = (
                 index.ranges(sub.place) if sub.place.is_overlay else _subscription_ranges(sub.place)

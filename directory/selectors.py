@@ -230,13 +230,14 @@ def organization_search(
     # the count, and the page is then sorted from the table without asking the index again.
     ids = _matching_ids(vendor, spec, base.db)
     if ids is not None:
-        listed = search.ids_subquery(ids, vendor)
+        matched: Any = search.ids_subquery(ids, vendor)
+        qs: Any
         if len(ids) > SORT_FETCHED_MAX:
             # `id + 0` hides the id from the planner, so it walks the name index and checks
             # each row instead of fetching every match and sorting them all.
-            qs = base.alias(id_plus=F("id") + 0).filter(id_plus__in=listed)
+            qs = base.alias(id_plus=F("id") + 0).filter(id_plus__in=matched)
         else:
-            qs = base.filter(pk__in=listed)
+            qs = base.filter(pk__in=matched)
         return _results(qs.order_by("name", "id")).with_count(len(ids))
     if vendor != "sqlite":
         qs = base.filter(search.match_filter(spec, vendor)).order_by("name", "id")

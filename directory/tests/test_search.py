@@ -284,4 +284,3 @@ def test_it_forgets_remembered_results_when_the_directory_changes(
     )
     after = selectors.organization_search(user=None, q="renters")
     assert after.count() == 5 and "Salem Renters" in names(after)
-
