@@ -26,12 +26,16 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.policy import default as default_policy
+from email.charset import QP, Charset
+from email.header import Header
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formatdate, parseaddr
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMessage, mailers
+from django.core.mail import mailers
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.lookups import GreaterThan
 from django.urls import reverse
@@ -54,6 +58,7 @@ from directory.models import OrganizationAdmin
 log = logging.getLogger(__name__)
 
 CHUNK = 500
+SENT_BATCH = 50
 INSERT_BATCH = 5000
 MAX_ATTEMPTS = 5
 # A claim older than this belongs to a worker that died.
@@ -234,44 +239,96 @@ def _finish(row: Delivery, claim: uuid.UUID, status: str, error: str, result: Ch
     result.add(status)
 
 
+class _SentMarks:
+    """Marks sent rows in batches: one UPDATE per SENT_BATCH messages instead of one each.
+
+    If a worker dies between sending and flushing, those rows stay "sending" and are later
+    marked uncertain, never resent: the batch size bounds how many can end up that way.
+    """
+
+    def __init__(self, claim: uuid.UUID, result: ChunkResult) -> None:
+        self.claim, self.result = claim, result
+        self.ids: list[int] = []
+
+    def add(self, row: Delivery) -> None:
+        self.ids.append(row.pk)
+        self.result.add(DeliveryStatus.SENT)
+        if len(self.ids) >= SENT_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.ids:
+            Delivery.objects.filter(pk__in=self.ids, claim=self.claim).update(
+                status=DeliveryStatus.SENT, sent_at=timezone.now(), last_error=""
+            )
+            self.ids = []
+
+
 def _domain() -> str:
     sender = str(getattr(settings, "DEFAULT_FROM_EMAIL", "hub@localhost"))
     return sender.rsplit("@", 1)[-1].strip(">") or "localhost"
 
 
-class AlertEmail(EmailMessage):
-    """Lines up to RFC 5322's 998 characters: a folded List-Unsubscribe URL would otherwise be
-    turned into encoded words that mail clients cannot use."""
+@dataclass
+class _Envelope:
+    """What every message of one chunk shares, encoded once."""
 
-    def message(self, *, policy: Any = default_policy) -> Any:
-        return super().message(policy=policy.clone(max_line_length=998))
+    sender: str
+    from_header: str
+    subject: str
+    date: str
+    domain: str
+    notice_reason: str
+
+    @classmethod
+    def of(cls, alert: Alert) -> _Envelope:
+        from_header = str(settings.DEFAULT_FROM_EMAIL)
+        subject = " ".join(alert.subject.split())
+        return cls(
+            sender=parseaddr(from_header)[1] or from_header,
+            from_header=from_header if from_header.isascii() else str(Header(from_header, "utf-8")),
+            subject=subject if subject.isascii() else Header(subject, "utf-8").encode(),
+            date=formatdate(usegmt=True),
+            domain=_domain(),
+            notice_reason="You receive this because your group committed to this call.",
+        )
 
 
-def _email_for(alert: Alert, row: Delivery, notice_reason: str) -> EmailMessage:
-    headers = {"Message-ID": f"<{row.key}@{_domain()}>", "X-Commonweal-Delivery": str(row.key)}
+_QP = Charset("utf-8")
+_QP.body_encoding = QP
+# No folding: a folded List-Unsubscribe URL is useless to mail clients (RFC 5322 allows 998).
+_UNFOLDED = compat32.clone(max_line_length=0)
+
+
+def email_bytes(alert: Alert, row: Delivery, env: _Envelope) -> bytes:
+    """One recipient's message. Built with the standard library's classic MIME classes, which
+    are many times faster than the header-registry API at 100,000 messages."""
     if row.subscription_id:
         url = unsubscribe_url(row.subscription_id)
         footer = (
             "\n\n--\nYou receive this because you opted in to alerts on this hub.\n"
             f"Stop these alerts: {url}\n"
         )
-        headers["List-Unsubscribe"] = f"<{url}>"
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     else:
-        footer = f"\n\n--\n{notice_reason}\n"
-    return AlertEmail(
-        subject=alert.subject,
-        body=alert.body + footer,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[row.address],
-        headers=headers,
-    )
+        url, footer = "", f"\n\n--\n{env.notice_reason}\n"
+    msg = MIMEText(alert.body + footer, "plain", _QP)
+    msg["From"] = env.from_header
+    msg["To"] = row.address
+    msg["Subject"] = env.subject
+    msg["Date"] = env.date
+    msg["Message-ID"] = f"<{row.key}@{env.domain}>"
+    msg["X-Commonweal-Delivery"] = str(row.key)
+    if url:
+        msg["List-Unsubscribe"] = f"<{url}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return msg.as_bytes(policy=_UNFOLDED)
 
 
 def _send_emails(alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: ChunkResult) -> None:
-    reason = "You receive this because your group committed to this call."
     connection = mailers.default
     pending = list(rows)
+    sent = _SentMarks(claim, result)
+    env = _Envelope.of(alert)
     try:
         while pending:
             try:
@@ -283,7 +340,10 @@ def _send_emails(alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: C
                 return
             row = pending.pop(0)
             try:
-                connection.send_messages([_email_for(alert, row, reason)])
+                # Django's backend (MAILERS) holds the SMTP session; the message is pre-built.
+                connection.connection.sendmail(
+                    env.sender, [row.address], email_bytes(alert, row, env)
+                )
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = [code for code, _ in exc.recipients.values()]
                 status = (
@@ -301,11 +361,10 @@ def _send_emails(alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: C
                 # blindly; the delivery page shows it for a person to decide.
                 _finish(row, claim, DeliveryStatus.UNCERTAIN, f"connection lost: {exc}", result)
                 connection.close()
-            except ValueError as exc:
-                _finish(row, claim, DeliveryStatus.FAILED, f"bad address: {exc}", result)
             else:
-                _finish(row, claim, DeliveryStatus.SENT, "", result)
+                sent.add(row)
     finally:
+        sent.flush()
         connection.close()
 
 
