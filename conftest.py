@@ -1,5 +1,7 @@
 """Shared test fixtures: a small real-shaped place tree and the named people of every story."""
 
+import importlib
+
 import pytest
 from django.utils.text import slugify
 
@@ -15,9 +17,23 @@ def _place(kind: str, name: str, parent: Place | None, **extra: object) -> Place
     )
 
 
+def _ensure_default_issue_areas() -> None:
+    """Put back the shipped issue areas if a transactional test (browser, concurrency) flushed
+    the tables that migrations had filled."""
+    from django.apps import apps
+
+    from directory.models import IssueArea
+
+    if not IssueArea.objects.exists():
+        importlib.import_module("directory.migrations.0003_default_issue_areas").forwards(
+            apps, None
+        )
+
+
 @pytest.fixture
 def places(db: None) -> dict[str, Place]:
     """World → US/Canada → states → counties → a few localities, plus Cascadia."""
+    _ensure_default_issue_areas()
     p: dict[str, Place] = {}
     p["world"] = _place(PlaceKind.WORLD, "World", None)
     p["us"] = _place(

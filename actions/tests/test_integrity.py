@@ -18,15 +18,15 @@ DISTINCT = 180  # the other 20 requests repeat an organization that already aske
 THREADS = 40
 
 
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite lets one writer in at a time, so there is no race to test; "
+    "run with DATABASE_URL=postgres://… to exercise the row lock.",
+)
 @pytest.mark.django_db(transaction=True)
 def test_it_counts_200_concurrent_commitments_exactly_and_goes_once(
     cast, member, organizer, places
 ):
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "SQLite lets one writer in at a time, so there is no race to test; "
-            "run with DATABASE_URL=postgres://… to exercise the row lock."
-        )
     homes = [places[k] for k in ["oakland", "berkeley", "eureka", "portland", "seattle", "nyc"]]
     orgs = Organization.objects.bulk_create(
         Organization(
