@@ -406,3 +406,23 @@ class TestAlertPages:
         client.force_login(outsider)
         url = reverse("actions:subscription_cancel", args=[subscribers["member_oregon_housing"].pk])
         assert client.post(url).status_code == 404
+
+
+def test_it_also_works_with_a_non_smtp_mail_backend(
+    subscribers, site_coordinator, places, settings, mailoutbox
+):
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    ):
+        alert = services.alert_send(
+            user=site_coordinator, subject="Local", body="Body", place=places["portland"]
+        )
+    [(first, last)] = delivery.fan_out(alert.pk)
+    delivery.send_chunk(alert.pk, first, last)
+    assert sorted(m.to[0] for m in mailoutbox) == [
+        "list@portland-tenants.example",
+        "member@example.org",
+        "outsider@example.org",
+    ]
+    assert "Stop these alerts" in mailoutbox[0].body
