@@ -163,29 +163,34 @@ def rollup_json(call: CallToAction) -> bytes:
     cached = _payloads.get(call.pk)
     if cached is not None and cached[0] == key:
         return cached[1]
-    counts: dict[str, dict[str, int]] = {}
+    # Slugs are ASCII letters, digits and hyphens, so each entry is written directly: building
+    # a dict of 30,000 places and encoding it cost most of a recomputation.
+    parts: dict[str, list[str]] = {}
     kinds = index.kinds[rollup.rows]
     for kind, code in KIND_CODES.items():
         sel = kinds == code
         if sel.any():
-            counts[kind] = dict(
-                zip(
-                    index.slugs[rollup.rows[sel]].tolist(), rollup.values[sel].tolist(), strict=True
-                )
-            )
+            slugs = index.slugs[rollup.rows[sel]].tolist()
+            values = rollup.values[sel].tolist()
+            parts[kind] = [f'"{slug}":{n}' for slug, n in zip(slugs, values, strict=True)]
     for pk, n in rollup.regions.items():
         kind = index.overlays[pk][0]
-        counts.setdefault(kind, {})[index.overlay_slugs.get(pk, str(pk))] = n
-    payload = {
-        "call": call.slug,
-        "state": call.state,
-        "total": rollup.total,
-        "unplaced": rollup.unplaced,
-        "place_level": call.place_level,
-        "min_per_place": call.min_per_place,
-        "counts": counts,
-    }
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+        slug = json.dumps(index.overlay_slugs.get(pk, str(pk)))
+        parts.setdefault(kind, []).append(f"{slug}:{n}")
+    head = json.dumps(
+        {
+            "call": call.slug,
+            "state": call.state,
+            "total": rollup.total,
+            "unplaced": rollup.unplaced,
+            "place_level": call.place_level,
+            "min_per_place": call.min_per_place,
+        },
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    counts = ",".join(f'"{kind}":{{{",".join(items)}}}' for kind, items in parts.items())
+    body = f'{head[:-1]},"counts":{{{counts}}}}}'.encode()
     with _cache_lock:
         if len(_payloads) > 100:
             _payloads.clear()
