@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "accounts",
     "places",
     "directory",
+    "sources",
     "coalitions",
     "api",
     "commonground",
