@@ -56,6 +56,15 @@ class OrganizationStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+class IssueAreaOrigin(models.TextChoices):
+    """Who chose an organization's issue areas. The automatic tagger only ever replaces its own
+    choices, so a person's correction survives every later re-tag and re-import."""
+
+    NONE = "", "Not tagged yet"
+    AUTO = "auto", "Suggested automatically"
+    COORDINATOR = "coordinator", "Chosen by a person"
+
+
 class OrganizationQuerySet(models.QuerySet["Organization"]):
     def public(self) -> "OrganizationQuerySet":
         """Listings anyone may see (everything except hidden ones)."""
@@ -79,6 +88,9 @@ class Organization(models.Model):
     # Bit mask of issue_areas' `bit`s, kept by the services that change issue areas; lets the
     # map index and roll-ups filter by issue without a join.
     issue_mask = models.BigIntegerField(default=0)
+    issue_areas_origin = models.CharField(
+        max_length=12, choices=IssueAreaOrigin.choices, default=IssueAreaOrigin.NONE, blank=True
+    )
     home_place = models.ForeignKey(
         "places.Place",
         null=True,
@@ -104,6 +116,8 @@ class Organization(models.Model):
         db_index=True,
     )
     last_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # When the group itself took charge of its listing (signed link or approved request).
+    claimed_at = models.DateTimeField(null=True, blank=True)
     is_sample = models.BooleanField(
         default=False, help_text="Fictional listing created as sample data."
     )

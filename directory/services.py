@@ -18,6 +18,7 @@ from directory import permissions
 from directory.models import (
     DirectoryState,
     IssueArea,
+    IssueAreaOrigin,
     IssueLink,
     Organization,
     OrganizationAdmin,
@@ -153,6 +154,7 @@ def organization_create(
         last_confirmed_at=last_confirmed_at,
         is_sample=is_sample,
         issue_mask=issue_mask_of(areas),
+        issue_areas_origin=IssueAreaOrigin.COORDINATOR if areas and user else IssueAreaOrigin.NONE,
     )
     org.full_clean()
     org.save()
@@ -195,7 +197,7 @@ def organization_update(*, user: Any, organization: Organization, **fields: Any)
         org.save()
     if issue_areas is not None:
         before = org.issue_mask
-        org = _set_issue_areas(org, _resolve_issue_areas(issue_areas))
+        org = _set_issue_areas(org, _resolve_issue_areas(issue_areas), by_person=user is not None)
         if org.issue_mask != before:
             changed.append("issue_areas")
     if changed:
@@ -204,12 +206,14 @@ def organization_update(*, user: Any, organization: Organization, **fields: Any)
     return org
 
 
-def _set_issue_areas(org: Organization, areas: list[IssueArea]) -> Organization:
+def _set_issue_areas(org: Organization, areas: list[IssueArea], *, by_person: bool) -> Organization:
     org.issue_areas.set(areas)
     mask = issue_mask_of(areas)
-    if org.issue_mask != mask:
-        Organization.objects.filter(pk=org.pk).update(issue_mask=mask)
-        org.issue_mask = mask
+    # A person's choice locks the areas against the automatic tagger (directory/tagging.py).
+    origin = IssueAreaOrigin.COORDINATOR if by_person else org.issue_areas_origin
+    if org.issue_mask != mask or org.issue_areas_origin != origin:
+        Organization.objects.filter(pk=org.pk).update(issue_mask=mask, issue_areas_origin=origin)
+        org.issue_mask, org.issue_areas_origin = mask, origin
     return org
 
 
@@ -223,7 +227,7 @@ def organization_set_issue_areas(
         "Only this organization's admins can change its issue areas.",
     )
     areas = _resolve_issue_areas(issue_areas)
-    org = _set_issue_areas(organization, areas)
+    org = _set_issue_areas(organization, areas, by_person=user is not None)
     directory_touch()
     audit_record(
         actor=user,
