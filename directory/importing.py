@@ -1,47 +1,19 @@
-"""Import lists of groups into the directory: read, clean, place, then write all or nothing.
-
-A bad row is reported with its line number and reason while the good rows are kept; the write
-happens in one transaction so an interrupted import never leaves half a file behind.
-"""
+"""Turn rows of imported lists into listings: clean links, coordinates, a first guess at kind
+and issue areas. The import itself (sources, records, runs) lives in the sources app."""
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import transaction
 
-from accounts.services import audit_record
 from directory.models import IssueArea, Organization, OrganizationKind
-from directory.readers import ReadError, Row, RowError, read
-from directory.services import organization_create
-from places.geocoder import get_geocoder
-from places.models import Place
+from directory.services import issue_mask_of
 
 _url_ok = URLValidator(schemes=["http", "https"])
 _email_ok = EmailValidator()
 _FACEBOOK = re.compile(r"^(https?://)?([a-z0-9-]+\.)?(facebook|fb)\.(com|me)/", re.I)
-
-
-@dataclass
-class ImportReport:
-    source: str
-    rows: int = 0
-    created: int = 0
-    unplaced: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    warnings: list[RowError] = field(default_factory=list)
-    dry_run: bool = False
-
-    def summary(self) -> str:
-        verb = "would create" if self.dry_run else "created"
-        return (
-            f"{self.source}: {self.rows} rows read, {verb} {self.created} organizations "
-            f"({self.unplaced} without a known place), {len(self.errors)} rows rejected"
-        )
 
 
 def clean_url(value: str) -> str:
@@ -58,7 +30,7 @@ def clean_url(value: str) -> str:
     return value
 
 
-def _float(value: Any, name: str) -> float | None:
+def parse_float(value: Any, name: str) -> float | None:
     if value in (None, ""):
         return None
     try:
@@ -78,133 +50,70 @@ def _issue_matcher() -> Callable[[str], list[IssueArea]]:
     return match
 
 
-def _place_for(fields: dict[str, Any], lat: float | None, lng: float | None) -> Place | None:
-    geocoder = get_geocoder()
-    result = None
-    if lat is not None and lng is not None:
-        result = geocoder.reverse(lat, lng)
-    if result is None:
-        parts = [fields.get(k, "") for k in ("city", "state", "country")]
-        text = ", ".join(str(p) for p in parts if p)
-        if not text and fields.get("postcode"):
-            text = str(fields["postcode"])
-        if text:
-            result = geocoder.geocode(text)
-            if result is None and fields.get("postcode"):
-                result = geocoder.geocode(str(fields["postcode"]))
-    if result is None:
-        return None
-    return Place.objects.filter(pk=result.place.id).first()
+def kind_for(name: str) -> str:
+    """A first guess at the kind of group from its name; a coordinator or the group corrects it."""
+    lowered = name.lower()
+    if "coalition" in lowered or "alliance" in lowered:
+        return OrganizationKind.COALITION
+    if re.search(r"\bco-?op", lowered) or "cooperativ" in lowered:
+        return OrganizationKind.COOP
+    if "network" in lowered:
+        return OrganizationKind.NETWORK
+    return OrganizationKind.LOCAL_GROUP
 
 
-def _organization_kwargs(
-    row: Row, match_issues: Callable[[str], list[IssueArea]]
-) -> dict[str, Any]:
-    f = row.fields
-    name = str(f.get("name", "")).strip()
-    if not name:
-        raise ValueError("no name")
-    if len(name) > Organization._meta.get_field("name").max_length:  # type: ignore[operator]
-        raise ValueError("name is longer than 300 characters")
-    lat = _float(f.get("latitude"), "latitude")
-    lng = _float(f.get("longitude"), "longitude")
+def coordinates(fields: dict[str, Any]) -> tuple[float | None, float | None]:
+    """Latitude and longitude from a row; ValueError names what is wrong with them."""
+    lat = parse_float(fields.get("latitude"), "latitude")
+    lng = parse_float(fields.get("longitude"), "longitude")
     if (lat is None) != (lng is None):
         raise ValueError("latitude and longitude must be given together")
     if lat is not None and lng is not None and not (-90 <= lat <= 90 and -180 <= lng <= 180):
         raise ValueError(f"coordinates {lat}, {lng} are outside the globe")
-    social: dict[str, str] = {}
-    website = clean_url(str(f.get("website", "")))
-    if website and _FACEBOOK.match(website):
-        social["facebook"], website = website, ""
-    facebook = clean_url(str(f.get("facebook", "")))
-    if facebook:
-        social.setdefault("facebook", facebook)
-    email = str(f.get("email", "")).strip()
-    try:
-        _email_ok(email)
-    except ValidationError:
-        email = ""
-    languages = [
-        lang.strip() for lang in re.split(r"[,;/]", str(f.get("languages", ""))) if lang.strip()
-    ]
-    tag_text = " ".join(str(f.get(k, "")) for k in ("tags", "name", "description"))
-    kind = OrganizationKind.LOCAL_GROUP
-    lowered = name.lower()
-    if "coalition" in lowered or "alliance" in lowered:
-        kind = OrganizationKind.COALITION
-    elif re.search(r"\bco-?op", lowered) or "cooperativ" in lowered:
-        kind = OrganizationKind.COOP
-    elif "network" in lowered:
-        kind = OrganizationKind.NETWORK
-    return {
-        "name": name,
-        "kind": kind,
-        "description": str(f.get("description", ""))[:10000],
-        "latitude": lat,
-        "longitude": lng,
-        "website": website,
-        "social_links": social,
-        "public_email": email,
-        "public_phone": str(f.get("phone", ""))[:40],
-        "languages": languages[:10],
-        "issue_areas": match_issues(tag_text),
-    }
+    return lat, lng
 
 
-def organizations_import(
+def issue_matcher() -> Callable[[str], list[IssueArea]]:
+    """Issue areas named in a text (their slug or name), a first tagging before any model runs."""
+    return _issue_matcher()
+
+
+def organization_build(
     *,
-    user: Any,
-    path: Path,
-    source: str,
-    fmt: str | None = None,
-    mapping: dict[str, str] | None = None,
-    dry_run: bool = False,
-    progress: Callable[[int], None] | None = None,
-) -> ImportReport:
-    """Import one file. Raises ReadError when the file as a whole cannot be read."""
-    report = ImportReport(source=source, dry_run=dry_run)
-    match_issues = _issue_matcher()
-    prepared: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
-    for item in read(path, fmt, mapping):
-        if isinstance(item, RowError):
-            report.rows += 1
-            report.errors.append(item)
-            continue
-        report.rows += 1
-        try:
-            kwargs = _organization_kwargs(item, match_issues)
-        except ValueError as exc:
-            report.errors.append(RowError(item.line, str(exc)))
-            continue
-        prepared.append((item.line, item.fields, kwargs))
-        if progress:
-            progress(report.rows)
-    with transaction.atomic():
-        for line, fields, kwargs in prepared:
-            place = _place_for(fields, kwargs["latitude"], kwargs["longitude"])
-            if place is None:
-                report.unplaced += 1
-                report.warnings.append(RowError(line, "no known place for this row"))
-            try:
-                with transaction.atomic():
-                    organization_create(user=user, home_place=place, as_admin=False, **kwargs)
-            except ValidationError as exc:
-                report.errors.append(RowError(line, "; ".join(exc.messages)))
-                continue
-            report.created += 1
-        if dry_run:
-            transaction.set_rollback(True)
-        elif report.created:
-            # Audit the import as a whole; each organization_create audited its own row.
-            marker = Organization.objects.order_by("-pk").first()
-            if marker is not None:
-                audit_record(
-                    actor=user,
-                    action="directory.import",
-                    target=marker,
-                    data={"source": source, "file": path.name, "created": report.created},
-                )
-    return report
+    name: str,
+    slug: str,
+    description: str = "",
+    home_place_id: int | None = None,
+    place_lft: int | None = None,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    website: str = "",
+    facebook: str = "",
+    email: str = "",
+    phone: str = "",
+    issue_areas: list[IssueArea] | None = None,
+) -> Organization:
+    """An unsaved listing for a group found in an imported list (saved in bulk by the caller)."""
+    public_email = email
+    try:
+        _email_ok(public_email)
+    except ValidationError:
+        public_email = ""
+    return Organization(
+        name=name.strip()[:300],
+        slug=slug,
+        kind=kind_for(name),
+        description=description[:10000],
+        home_place_id=home_place_id,
+        place_lft=place_lft,
+        latitude=latitude,
+        longitude=longitude,
+        website=clean_url(website)[:500] if website else "",
+        social_links={"facebook": facebook} if facebook else {},
+        public_email=public_email,
+        public_phone=phone[:40],
+        issue_mask=issue_mask_of(issue_areas or []),
+    )
 
 
-__all__ = ["ImportReport", "ReadError", "clean_url", "organizations_import"]
+__all__ = ["clean_url", "coordinates", "issue_matcher", "kind_for", "organization_build"]

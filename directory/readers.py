@@ -1,4 +1,5 @@
-"""Read the lists groups already publish (CSV/TSV, GeoJSON, JSON, JSON lines) into rows.
+"""Read the lists groups already publish (CSV/TSV, XLSX/ODS, GeoJSON, JSON, JSON lines,
+Murmurations profiles) into rows.
 
 No Django here: a reader turns a file into `Row`s (line number, raw record, fields mapped to our
 names) and `RowError`s, so that a bad row is reported with its line and the good rows go on.
@@ -17,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-FORMATS = ("csv", "geojson", "json", "jsonl")
+FORMATS = ("csv", "tsv", "xlsx", "ods", "geojson", "json", "jsonl", "murmurations")
 
 # Our field → header spellings seen in the wild, compared after `_header_key` normalization.
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -60,6 +61,8 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
         "keywords",
     ),
     "languages": ("language", "languages"),
+    # The source's own identifier for a row, which lets a re-import recognise it.
+    "external_id": ("id", "uuid", "externalid", "identifier", "recordid", "profileurl"),
 }
 
 
@@ -109,13 +112,20 @@ def detect_format(path: Path) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if suffix in ("csv", "tsv", "txt"):
         return "csv"
+    if suffix in ("xlsx", "xlsm", "xls"):
+        return "xlsx"
+    if suffix == "ods":
+        return "ods"
     if suffix in ("geojson",):
         return "geojson"
     if suffix in ("jsonl", "ndjson"):
         return "jsonl"
     if suffix == "json":
         head = path.read_bytes()[:4096].decode("utf-8", "ignore")
-        return "geojson" if '"FeatureCollection"' in head or '"Feature"' in head else "json"
+        if '"FeatureCollection"' in head or '"Feature"' in head:
+            return "geojson"
+        # Murmurations profiles point at their schema: "linked_schemas": ["organizations_schema..."]
+        return "murmurations" if '"linked_schemas"' in head or '"primary_url"' in head else "json"
     raise ReadError(f"cannot tell the format of {path.name}; pass --format ({', '.join(FORMATS)})")
 
 
@@ -138,13 +148,17 @@ def read(
     fmt = fmt or detect_format(path)
     if fmt not in FORMATS:
         raise ReadError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+    if fmt in ("xlsx", "ods"):
+        return _read_sheet(path, fmt, mapping)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
     text = decode(data)
-    if fmt == "csv":
+    if fmt in ("csv", "tsv"):
         return _read_csv(text, mapping)
+    if fmt == "murmurations":
+        return _read_murmurations(text, mapping)
     if fmt == "geojson":
         return _read_geojson(text, mapping)
     if fmt == "jsonl":
@@ -178,39 +192,75 @@ def _read_csv(text: str, overrides: dict[str, str] | None) -> Iterator[Row | Row
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text, newline=""), dialect)
+
+    def numbered() -> Iterator[tuple[int, list[str]]]:
+        for record in reader:
+            yield reader.line_num, record
+
+    try:
+        yield from _table_rows(numbered(), overrides)
+    except csv.Error as exc:
+        yield RowError(reader.line_num, f"unreadable CSV: {exc}")
+
+
+def _table_rows(
+    records: Iterator[tuple[int, list[str]]], overrides: dict[str, str] | None
+) -> Iterator[Row | RowError]:
+    """Rows of a table (CSV or spreadsheet), skipping preambles until the header row."""
     headers: list[str] | None = None
     mapping: dict[str, str] = {}
     key = 0
-    try:
-        for record in reader:
-            if headers is None:
-                # Skip preambles (licences, titles) until a row that looks like a header.
-                candidate = [c.strip() for c in record]
-                guessed = guess_mapping(candidate)
-                if (overrides and set(overrides.values()) & set(candidate)) or (
-                    len(guessed) >= 2 and "name" in guessed
-                ):
-                    headers = candidate
-                    mapping = guess_mapping(headers, overrides)
+    for line, record in records:
+        if headers is None:
+            # Skip preambles (licences, titles) until a row that looks like a header.
+            candidate = [c.strip() for c in record]
+            guessed = guess_mapping(candidate)
+            if (overrides and set(overrides.values()) & set(candidate)) or (
+                len(guessed) >= 2 and "name" in guessed
+            ):
+                headers = candidate
+                mapping = guess_mapping(headers, overrides)
+            continue
+        if not any(cell.strip() for cell in record):
+            continue
+        key += 1
+        if len(record) > len(headers):
+            extra = record[len(headers) :]
+            if any(c.strip() for c in extra):
+                yield RowError(line, f"{len(record)} cells but the header has {len(headers)}")
                 continue
-            if not any(cell.strip() for cell in record):
-                continue
-            key += 1
-            if len(record) > len(headers):
-                extra = record[len(headers) :]
-                if any(c.strip() for c in extra):
-                    yield RowError(
-                        reader.line_num, f"{len(record)} cells but the header has {len(headers)}"
-                    )
-                    continue
-            raw = dict(zip(headers, record, strict=False))
-            yield Row(line=reader.line_num, key=key, raw=raw, fields=_apply(raw, mapping))
-    except csv.Error as exc:
-        yield RowError(reader.line_num, f"unreadable CSV: {exc}")
+        raw = dict(zip(headers, record, strict=False))
+        yield Row(line=line, key=key, raw=raw, fields=_apply(raw, mapping))
     if headers is None:
         raise ReadError(
             "no header row found: expected a row naming at least a name column and one more"
         )
+
+
+def _cell_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        # Spreadsheets store ZIP codes and ids as numbers: 97201.0 means "97201".
+        return str(int(value))
+    return str(value)
+
+
+def _read_sheet(path: Path, fmt: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
+    """The first sheet of an XLSX or ODS workbook; its line numbers are spreadsheet row numbers."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        if not book.sheet_names:
+            raise ReadError(f"the {fmt.upper()} workbook has no sheets")
+        sheet = book.get_sheet_by_index(0).to_python(skip_empty_area=False)
+    except ReadError:
+        raise
+    except Exception as exc:  # calamine raises its own error types for damaged files
+        raise ReadError(f"cannot read {path.name} as {fmt.upper()}: {exc}") from exc
+    numbered = ((i, [_cell_text(c) for c in row]) for i, row in enumerate(sheet, start=1))
+    return _table_rows(numbered, overrides)
 
 
 def _read_geojson(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
@@ -290,3 +340,74 @@ def _read_jsonl(text: str, overrides: dict[str, str] | None) -> Iterator[Row | R
     for row, number in zip(_json_rows(items, overrides), lines, strict=True):
         row.line = number
         yield row
+
+
+def _murmurations_fields(profile: dict[str, Any]) -> dict[str, Any]:
+    """Our fields from a profile of the Murmurations organizations schema."""
+    fields: dict[str, Any] = {}
+
+    def put(ours: str, value: Any) -> None:
+        if isinstance(value, str):
+            value = value.strip()
+        if value not in (None, "", [], {}):
+            fields[ours] = value
+
+    put("name", profile.get("name"))
+    put("website", profile.get("primary_url"))
+    put("description", profile.get("description") or profile.get("mission"))
+    put("city", profile.get("locality"))
+    put("state", profile.get("region"))
+    put(
+        "country",
+        profile.get("country_iso_3166") or profile.get("country_name") or profile.get("country"),
+    )
+    put("postcode", profile.get("postal_code"))
+    put("address", profile.get("full_address") or profile.get("street_address"))
+    put("external_id", profile.get("profile_url"))
+    tags = profile.get("tags")
+    if isinstance(tags, list):
+        put("tags", ";".join(str(t) for t in tags if t))
+    else:
+        put("tags", tags)
+    geo = profile.get("geolocation")
+    if isinstance(geo, dict):
+        put("latitude", geo.get("lat"))
+        put("longitude", geo.get("lon", geo.get("lng")))
+    else:
+        # Index nodes flatten the point into the answer.
+        put("latitude", profile.get("latitude"))
+        put("longitude", profile.get("longitude"))
+    contact = profile.get("contact_details")
+    if isinstance(contact, dict):
+        put("email", contact.get("email"))
+    for url in profile.get("urls") or []:
+        link = url.get("url") if isinstance(url, dict) else url
+        if isinstance(link, str) and re.search(r"(facebook|fb)\.(com|me)/", link, re.I):
+            put("facebook", link)
+            break
+    put("phone", profile.get("telephone"))
+    return fields
+
+
+def _read_murmurations(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReadError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from exc
+    # One profile, a list of profiles, or an index node's answer {"data": [...]}.
+    if isinstance(doc, dict) and isinstance(doc.get("data"), list):
+        profiles = doc["data"]
+    elif isinstance(doc, dict):
+        profiles = [doc]
+    elif isinstance(doc, list):
+        profiles = doc
+    else:
+        raise ReadError('expected a Murmurations profile, a list of them or {"data": [...]}')
+    for position, profile in enumerate(profiles, start=1):
+        if not isinstance(profile, dict):
+            yield RowError(position, "profile is not an object")
+            continue
+        fields = _murmurations_fields(profile)
+        if overrides:
+            fields.update(_apply(profile, overrides))
+        yield Row(line=position, key=position, raw=profile, fields=fields)

@@ -3,10 +3,12 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from directory.importing import clean_url, organizations_import
+from directory.importing import clean_url
 from directory.models import Organization
 from directory.readers import ReadError
 from places.geocoder import reset_geocoder
+from sources.models import ImportRun, Source, SourceRecord
+from sources.services import import_file
 
 PREAMBLE_CSV = (
     '\ufeff"A licence preamble\n\nthat spans lines"\n\n'
@@ -27,9 +29,10 @@ def geocoder(places):
 def test_it_keeps_good_rows_and_reports_bad_ones_by_line(tmp_path: Path, geocoder) -> None:
     path = tmp_path / "groups.csv"
     path.write_text(PREAMBLE_CSV, encoding="utf-8")
-    report = organizations_import(user=None, path=path, source="test")
-    assert report.created == 2
+    run, report = import_file(user=None, path=path, source_name="test")
+    assert report.created == 2 and report.organizations_created == 2
     assert [(e.line, e.reason) for e in report.errors] == [(7, "no name")]
+    assert run.status == "done" and run.error_report == [{"line": 7, "reason": "no name"}]
     oakland = Organization.objects.get(name="Oakland Tenants Union")
     assert oakland.home_place is not None and oakland.home_place.name == "Oakland"
     assert oakland.website == "https://oaklandtenants.example.org"
@@ -43,7 +46,7 @@ def test_it_places_geojson_points_by_their_coordinates(tmp_path: Path, geocoder)
         '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
         '{"type": "Point", "coordinates": [-122.27, 37.80]}, "properties": {"title": "East Bay Aid"}}]}'
     )
-    report = organizations_import(user=None, path=path, source="test")
+    _run, report = import_file(user=None, path=path, source_name="test")
     assert report.created == 1
     org = Organization.objects.get()
     assert org.home_place is not None and org.home_place.name == "Oakland"
@@ -53,17 +56,19 @@ def test_it_places_geojson_points_by_their_coordinates(tmp_path: Path, geocoder)
 def test_it_saves_nothing_on_a_dry_run(tmp_path: Path, geocoder) -> None:
     path = tmp_path / "groups.jsonl"
     path.write_text('{"name": "A"}\nnot json\n{"name": "B", "city": "Seattle"}\n')
-    report = organizations_import(user=None, path=path, source="test", dry_run=True)
-    assert report.created == 2
+    _run, report = import_file(user=None, path=path, source_name="test", dry_run=True)
+    assert report.created == 2 and report.organizations_created == 2
     assert [e.line for e in report.errors] == [2]
     assert Organization.objects.count() == 0
+    assert not Source.objects.exists() and not ImportRun.objects.exists()
+    assert not SourceRecord.objects.exists()
 
 
 def test_it_refuses_a_file_it_cannot_read(tmp_path: Path, geocoder) -> None:
     path = tmp_path / "groups.json"
     path.write_text("{not json")
     with pytest.raises(ReadError, match="not valid JSON"):
-        organizations_import(user=None, path=path, source="test")
+        import_file(user=None, path=path, source_name="test")
     with pytest.raises(CommandError, match="not valid JSON"):
         call_command("import", str(path))
 
