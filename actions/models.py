@@ -79,6 +79,9 @@ class CallToAction(models.Model):
     expected_turnout = models.PositiveIntegerField(default=0)
     # Goes up with every change to commitments, so per-process roll-up caches know to reload.
     version = models.PositiveBigIntegerField(default=0)
+    # Goes up by one with every change to the per-position tallies, each step logged as a
+    # TallyChange, so a cached roll-up can catch up by applying the steps it missed.
+    tally_version = models.PositiveBigIntegerField(default=0)
     # Set once the first commitment exists: wording and thresholds may no longer change.
     frozen = models.BooleanField(default=False)
     went_at = models.DateTimeField(null=True, blank=True)
@@ -235,6 +238,27 @@ class LftTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.place_lft}: {self.active}"
+
+
+class TallyChange(models.Model):
+    """One step of a call's tallies: `delta` commitments at `place_lft`, as of `tally_version`.
+
+    Written under the call's lock with the step itself; old steps are pruned, and a reader that
+    finds a step missing recounts from the tallies instead.
+    """
+
+    call = models.ForeignKey(CallToAction, on_delete=models.CASCADE, related_name="+")
+    tally_version = models.PositiveBigIntegerField()
+    place_lft = models.PositiveIntegerField(null=True, blank=True)
+    delta = models.SmallIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["call", "tally_version"], name="tally_change_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tally_version}: {self.place_lft} {self.delta:+d}"
 
 
 def _new_secret() -> str:

@@ -131,15 +131,18 @@ def place_index_reset() -> None:
 
 @dataclass
 class Rollup:
-    """Active commitments of one call counted in every place that has any."""
+    """Active commitments of one call counted in every place that has any.
+
+    Mutable: `apply` moves the counts for one changed position, so a cached roll-up follows
+    single commitments and withdrawals without a recount.
+    """
 
     total: int
     # Commitments whose organization has no place (they count only toward the total).
     unplaced: int
-    # Rows of the place index with a non-zero count, and those counts.
-    rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    values: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # Overlay region id → count.
+    # Row of the place index → non-zero count, in index order for a fresh roll-up.
+    by_row: dict[int, int] = field(default_factory=dict)
+    # Overlay region id → non-zero count.
     regions: dict[int, int] = field(default_factory=dict)
     _by_id: dict[int, int] | None = None
 
@@ -147,14 +150,47 @@ class Rollup:
     def counts(self) -> dict[int, int]:
         """place id → count, tree places and regions alike (built on first use)."""
         if self._by_id is None:
-            index = place_index()
-            by_id = dict(zip(index.ids[self.rows].tolist(), self.values.tolist(), strict=True))
+            ids = place_index().ids
+            by_id = {int(ids[row]): n for row, n in self.by_row.items()}
             by_id.update(self.regions)
             self._by_id = by_id
         return self._by_id
 
     def count(self, place_id: int) -> int:
         return self.counts.get(place_id, 0)
+
+    def apply(self, index: PlaceIndex, lft: int | None, delta: int) -> tuple[list[int], list[int]]:
+        """Add `delta` commitments at tree position `lft`; returns the index rows and the
+        regions whose counts changed."""
+        self.total += delta
+        self._by_id = None
+        if lft is None:
+            self.unplaced += delta
+            return [], []
+        # Every tree place whose range holds `lft`: those starting at or before it (a prefix of
+        # the lft-sorted index) that also end at or after it.
+        end = int(np.searchsorted(index.lfts, lft, side="right"))
+        rows = np.nonzero(index.rgts[:end] >= lft)[0].tolist()
+        for row in rows:
+            _bump(self.by_row, row, delta)
+        regions = [
+            pk
+            for pk, (_, ranges) in index.overlays.items()
+            if any(lo <= lft <= hi for lo, hi in ranges)
+        ]
+        for pk in regions:
+            _bump(self.regions, pk, delta)
+        return rows, regions
+
+
+def _bump(counts: dict[int, int], key: int, delta: int) -> None:
+    n = counts.get(key, 0) + delta
+    if n < 0:
+        raise ValueError("a roll-up count went below zero")
+    if n:
+        counts[key] = n
+    else:
+        counts.pop(key, None)
 
 
 def rollup_from_counts(index: PlaceIndex, pairs: list[tuple[int | None, int]]) -> Rollup:
@@ -193,6 +229,5 @@ def rollup_from_arrays(
             )
         if n:
             regions[pk] = n
-    return Rollup(
-        total=total, unplaced=unplaced, rows=rows, values=per_place[rows], regions=regions
-    )
+    by_row = dict(zip(rows.tolist(), per_place[rows].tolist(), strict=True))
+    return Rollup(total=total, unplaced=unplaced, by_row=by_row, regions=regions)

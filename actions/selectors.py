@@ -28,6 +28,7 @@ from actions.models import (
     CommitmentState,
     LftTally,
     Subscription,
+    TallyChange,
 )
 from actions.rollup import (
     KIND_CODES,
@@ -113,89 +114,186 @@ def issuable_coalitions(user: Any) -> list[Organization]:
 
 # Roll-up -------------------------------------------------------------------------------------
 
+# Roll-ups are cached per process and per call. A commitment or withdrawal is one logged step
+# of the call's `tally_version` (see services._lft_tally), so a cached roll-up catches up by
+# applying the steps it missed to the counts and to the JSON entries of the places they touch.
+# It recounts from the tallies only when steps are missing (pruned, or a rebuild), too many
+# are pending, or the places changed.
+STEPS_APPLIED_MAX = 200
+
+
+@dataclass
+class _Live:
+    places_version: int
+    tally_version: int
+    rollup: Rollup
+    # kind → (index row or region id → '"slug":n'), built on the first JSON request.
+    entries: dict[str, dict[int, str]] | None = None
+    # The `"counts":{…}` member of the JSON, rebuilt from `entries` after each catch-up.
+    counts_json: bytes | None = None
+
+
 _cache_lock = threading.Lock()
-_rollups: dict[int, tuple[tuple[int, int], Rollup]] = {}
+_live: dict[int, _Live] = {}
 
 
-def _tallies(call_id: int) -> tuple[np.ndarray, np.ndarray, int]:
-    """Sorted positions and counts of a call's active commitments, read in one pass."""
-    table = connection.ops.quote_name(LftTally._meta.db_table)
+def _tallies(call_id: int) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Sorted positions and counts of a call's active commitments, and the tally version they
+    are at, read in one statement so both come from the same snapshot."""
+    tallies = connection.ops.quote_name(LftTally._meta.db_table)
+    calls = connection.ops.quote_name(CallToAction._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT place_lft, active FROM {table} "  # noqa: S608 - fixed identifiers
-            "WHERE call_id = %s AND active > 0 ORDER BY place_lft",
-            [call_id],
+            f"SELECT 0, place_lft, active FROM {tallies} "  # noqa: S608 - fixed identifiers
+            "WHERE call_id = %s AND active > 0 "
+            f"UNION ALL SELECT 1, tally_version, 0 FROM {calls} WHERE id = %s",
+            [call_id, call_id],
         )
         rows = cursor.fetchall()
-    unplaced = sum(n for lft, n in rows if lft is None)
-    if unplaced:
-        rows = [r for r in rows if r[0] is not None]
-    flat = np.array(rows, dtype=np.int64).reshape(-1, 2)
-    return np.ascontiguousarray(flat[:, 0]), np.ascontiguousarray(flat[:, 1]), unplaced
+    version = next((int(r[1]) for r in rows if r[0] == 1), 0)
+    unplaced = sum(int(r[2]) for r in rows if r[0] == 0 and r[1] is None)
+    placed = sorted((int(r[1]), int(r[2])) for r in rows if r[0] == 0 and r[1] is not None)
+    flat = np.array(placed, dtype=np.int64).reshape(-1, 2)
+    keys = np.ascontiguousarray(flat[:, 0])
+    return keys, np.ascontiguousarray(flat[:, 1]), unplaced, version
+
+
+def _steps(call_id: int, after: int, upto: int) -> list[tuple[int, int | None, int]] | None:
+    """The logged steps after `after` up to `upto`, or None if any is missing."""
+    rows = list(
+        TallyChange.objects.filter(
+            call_id=call_id, tally_version__gt=after, tally_version__lte=upto
+        )
+        .order_by("tally_version")
+        .values_list("tally_version", "place_lft", "delta")
+    )
+    if len(rows) != upto - after:
+        return None
+    return rows
+
+
+def _live_for(call: CallToAction, index: PlaceIndex) -> _Live:
+    """The call's cached roll-up, brought up to the call's current tally version."""
+    row = CallToAction.objects.filter(pk=call.pk).values_list("version", "tally_version").first()
+    version, wanted = (int(row[0]), int(row[1])) if row else (0, 0)
+    call.version = version
+    live = _live.get(call.pk)
+    if live is not None and live.places_version == index.version and live.tally_version >= wanted:
+        return live
+    with _cache_lock:
+        live = _live.get(call.pk)
+        if live is not None and live.places_version == index.version:
+            if live.tally_version >= wanted:
+                return live
+            if wanted - live.tally_version <= STEPS_APPLIED_MAX:
+                steps = _steps(call.pk, live.tally_version, wanted)
+                if steps is not None:
+                    return _catch_up(call.pk, live, index, steps)
+        keys, counts, unplaced, at = _tallies(call.pk)
+        fresh = _Live(index.version, at, rollup_from_arrays(index, keys, counts, unplaced))
+        if len(_live) > 500:
+            _live.clear()
+        _live[call.pk] = fresh
+        return fresh
+
+
+def _catch_up(
+    call_id: int, live: _Live, index: PlaceIndex, steps: list[tuple[int, int | None, int]]
+) -> _Live:
+    """A new cache entry with the steps applied. Readers may still hold the old entry's roll-up,
+    so its counts are copied rather than changed; the JSON entries are only touched here,
+    under the lock, and handed on."""
+    rollup = Rollup(
+        total=live.rollup.total,
+        unplaced=live.rollup.unplaced,
+        by_row=dict(live.rollup.by_row),
+        regions=dict(live.rollup.regions),
+    )
+    touched_rows: set[int] = set()
+    touched_regions: set[int] = set()
+    for _, lft, delta in steps:
+        rows, regions = rollup.apply(index, lft, delta)
+        touched_rows.update(rows)
+        touched_regions.update(regions)
+    entries = live.entries
+    live.entries = None
+    if entries is not None:
+        for row in touched_rows:
+            code = int(index.kinds[row])
+            if code < len(TREE_KINDS):
+                kind = TREE_KINDS[code].value
+                _set_entry(entries[kind], row, str(index.slugs[row]), rollup.by_row.get(row, 0))
+        for pk in touched_regions:
+            kind = index.overlays[pk][0]
+            slug = index.overlay_slugs.get(pk, str(pk))
+            _set_entry(entries.setdefault(kind, {}), pk, slug, rollup.regions.get(pk, 0))
+    fresh = _Live(index.version, steps[-1][0], rollup, entries)
+    _live[call_id] = fresh
+    return fresh
+
+
+def _set_entry(entries: dict[int, str], key: int, slug: str, n: int) -> None:
+    if n:
+        entries[key] = f"{json.dumps(slug)}:{n}"
+    else:
+        entries.pop(key, None)
+
+
+def _entries(index: PlaceIndex, rollup: Rollup) -> dict[str, dict[int, str]]:
+    """JSON entries of every place with commitments, by kind. Slugs are ASCII letters, digits
+    and hyphens, so tree places' entries are written directly: encoding a dict of 30,000
+    places cost most of a recomputation."""
+    entries: dict[str, dict[int, str]] = {kind: {} for kind in KIND_CODES}
+    rows = np.fromiter(rollup.by_row, dtype=np.int64, count=len(rollup.by_row))
+    kinds = index.kinds[rows]
+    slugs = index.slugs[rows]
+    for row, code, slug, n in zip(
+        rows.tolist(), kinds.tolist(), slugs.tolist(), rollup.by_row.values(), strict=True
+    ):
+        if code >= len(TREE_KINDS):
+            continue  # a kind of place the roll-up does not report
+        entries[TREE_KINDS[code].value][row] = f'"{slug}":{n}'
+    for pk, n in rollup.regions.items():
+        kind = index.overlays[pk][0]
+        slug = index.overlay_slugs.get(pk, str(pk))
+        entries.setdefault(kind, {})[pk] = f"{json.dumps(slug)}:{n}"
+    return entries
 
 
 def call_rollup(call: CallToAction) -> Rollup:
-    """Active commitments counted in every place, cached per process until the call changes."""
-    index = place_index()
-    version = CallToAction.objects.filter(pk=call.pk).values_list("version", flat=True).first()
-    call.version = int(version or 0)
-    key = (call.version, index.version)
-    cached = _rollups.get(call.pk)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    rollup = rollup_from_arrays(index, *_tallies(call.pk))
-    with _cache_lock:
-        if len(_rollups) > 500:
-            _rollups.clear()
-        _rollups[call.pk] = (key, rollup)
-    return rollup
-
-
-_payloads: dict[int, tuple[tuple[int, int], bytes]] = {}
+    """Active commitments counted in every place, kept current per process (see `_Live`)."""
+    return _live_for(call, place_index()).rollup
 
 
 def rollup_json(call: CallToAction) -> bytes:
-    """Every place and region with commitments, by kind, as JSON bytes (cached like the
-    roll-up itself): `{"counts": {"state": {"<slug>": n, …}, …}, …}`."""
-    rollup = call_rollup(call)
+    """Every place and region with commitments, by kind, as JSON bytes:
+    `{"call": …, "total": n, "counts": {"state": {"<slug>": n, …}, …}}`."""
     index = place_index()
-    key = (int(call.version), index.version)
-    cached = _payloads.get(call.pk)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    # Slugs are ASCII letters, digits and hyphens, so each entry is written directly: building
-    # a dict of 30,000 places and encoding it cost most of a recomputation.
-    parts: dict[str, list[str]] = {}
-    kinds = index.kinds[rollup.rows]
-    for kind, code in KIND_CODES.items():
-        sel = kinds == code
-        if sel.any():
-            slugs = index.slugs[rollup.rows[sel]].tolist()
-            values = rollup.values[sel].tolist()
-            parts[kind] = [f'"{slug}":{n}' for slug, n in zip(slugs, values, strict=True)]
-    for pk, n in rollup.regions.items():
-        kind = index.overlays[pk][0]
-        slug = json.dumps(index.overlay_slugs.get(pk, str(pk)))
-        parts.setdefault(kind, []).append(f"{slug}:{n}")
+    live = _live_for(call, index)
+    counts = live.counts_json
+    if counts is None:
+        with _cache_lock:
+            if live.entries is None:
+                live.entries = _entries(index, live.rollup)
+            counts = ",".join(
+                f'"{kind}":{{{",".join(items.values())}}}'
+                for kind, items in live.entries.items()
+                if items
+            ).encode()
+            live.counts_json = counts
     head = json.dumps(
         {
             "call": call.slug,
             "state": call.state,
-            "total": rollup.total,
-            "unplaced": rollup.unplaced,
+            "total": live.rollup.total,
+            "unplaced": live.rollup.unplaced,
             "place_level": call.place_level,
             "min_per_place": call.min_per_place,
         },
         separators=(",", ":"),
         ensure_ascii=False,
     )
-    counts = ",".join(f'"{kind}":{{{",".join(items)}}}' for kind, items in parts.items())
-    body = f'{head[:-1]},"counts":{{{counts}}}}}'.encode()
-    with _cache_lock:
-        if len(_payloads) > 100:
-            _payloads.clear()
-        _payloads[call.pk] = (key, body)
-    return body
+    return b"".join((head[:-1].encode(), b',"counts":{', counts, b"}}"))
 
 
 @dataclass

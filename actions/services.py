@@ -32,6 +32,7 @@ from actions.models import (
     PlaceTally,
     Subscription,
     SubscriptionRange,
+    TallyChange,
 )
 from actions.rollup import place_index
 from directory.models import IssueArea, Organization, OrganizationStatus
@@ -341,9 +342,20 @@ def _tally(call: CallToAction, place_ids: list[int], delta: int) -> None:
         CallToAction.objects.filter(pk=call.pk).update(places_met=F("places_met") + crossed)
 
 
+TALLY_CHANGES_KEPT = 500
+
+
 def _lft_tally(call: CallToAction, place_lft: int | None, delta: int) -> None:
+    """Move one position's tally and log the step; caller holds the call's row lock, which is
+    what makes `tally_version + 1` safe to compute here."""
     tally, _ = LftTally.objects.get_or_create(call=call, place_lft=place_lft)
     LftTally.objects.filter(pk=tally.pk).update(active=F("active") + delta)
+    step = call.tally_version + 1
+    CallToAction.objects.filter(pk=call.pk).update(tally_version=step)
+    TallyChange.objects.create(call=call, tally_version=step, place_lft=place_lft, delta=delta)
+    call.tally_version = step
+    if step % 100 == 0:
+        TallyChange.objects.filter(call=call, tally_version__lte=step - TALLY_CHANGES_KEPT).delete()
 
 
 def call_tallies_rebuild(call: CallToAction) -> None:
@@ -361,7 +373,11 @@ def call_tallies_rebuild(call: CallToAction) -> None:
         LftTally.objects.bulk_create(
             (LftTally(call=call, place_lft=lft, active=n) for lft, n in rows), batch_size=5000
         )
-        CallToAction.objects.filter(pk=call.pk).update(version=F("version") + 1)
+        # A step with no logged change: cached roll-ups notice the gap and recount.
+        TallyChange.objects.filter(call=call).delete()
+        CallToAction.objects.filter(pk=call.pk).update(
+            version=F("version") + 1, tally_version=F("tally_version") + 1
+        )
 
 
 def thresholds_met(call: CallToAction) -> bool:

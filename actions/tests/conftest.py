@@ -133,8 +133,7 @@ def _fresh_caches() -> Any:
     from actions import rollup, selectors
 
     rollup.place_index_reset()
-    selectors._rollups.clear()
-    selectors._payloads.clear()
+    selectors._live.clear()
     yield
     rollup.place_index_reset()
-    selectors._rollups.clear()
+    selectors._live.clear()

@@ -8,8 +8,16 @@ from django.db import connection, connections
 from django.db.models import Sum
 
 from accounts.models import AuditEvent
-from actions import services
-from actions.models import Alert, AlertKind, CallState, CallToAction, Commitment, PlaceTally
+from actions import selectors, services
+from actions.models import (
+    Alert,
+    AlertKind,
+    CallState,
+    CallToAction,
+    Commitment,
+    PlaceTally,
+    TallyChange,
+)
 from actions.tests.conftest import call_for
 from directory.models import Organization, OrganizationAdmin
 
@@ -58,13 +66,38 @@ def test_it_counts_200_concurrent_commitments_exactly_and_goes_once(
         finally:
             connections.close_all()
 
+    done = threading.Event()
+    reads: list[int] = []
+
+    def read_rollup() -> None:
+        """Keeps the cached roll-up catching up while the commitments land."""
+        start.wait()
+        try:
+            while not done.is_set():
+                reads.append(selectors.call_rollup(CallToAction(pk=call.pk)).total)
+        except BaseException as exc:  # noqa: BLE001 - collected and reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    reader = threading.Thread(target=read_rollup)
+    reader.start()
     with ThreadPoolExecutor(max_workers=THREADS) as pool:
         futures = [pool.submit(commit, org) for org in requests]
         start.set()
         for f in futures:
             f.result()
+    done.set()
+    reader.join()
 
     assert errors == []
+    assert reads == sorted(reads)  # a reader never sees the counts go back
+    followed = selectors.call_rollup(CallToAction(pk=call.pk))
+    selectors._live.clear()
+    recounted = selectors.call_rollup(CallToAction(pk=call.pk))
+    assert followed.total == recounted.total == DISTINCT
+    assert followed.counts == recounted.counts
+    assert TallyChange.objects.filter(call_id=call.pk).count() == DISTINCT
     call = CallToAction.objects.get(pk=call.pk)
     assert call.state == CallState.GO
     assert Commitment.objects.filter(call=call).count() == DISTINCT
