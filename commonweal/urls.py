@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("places.urls")),
     path("coalitions/", include("coalitions.urls")),
     path("actions/", include("actions.urls")),
+    path("commonground/", include("commonground.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
