@@ -12,12 +12,14 @@ The flow, for the apps that build on it (resolution, claims):
    Re-importing updates changed records, leaves unchanged ones alone, flags records missing from
    the new file as `vanished` (never deletes them) and un-flags them when they come back.
 3. After a run has written its records, `sources.signals.records_imported` is sent with
-   `run` and `record_ids` (records created or changed by the run), inside the run's transaction.
-   A receiver that groups records into organizations (the resolution app) sets
-   `SourceRecord.organization` itself and returns `HANDLED`; if no receiver returns `HANDLED`,
-   the default gives each record without an organization a new Organization of its own.
-   Either way, call `sources.services.organization_apply_records(organization=...)` (or let the
-   default do it) so the organization's imported fields follow its records.
+   `run` and `record_ids` (records the run created, changed or brought back), inside the run's
+   transaction. A receiver that groups records into organizations (the resolution app) sets
+   `SourceRecord.organization` itself and returns `sources.signals.HANDLED`; it builds new
+   organizations with `sources.services.organizations_for_records(record_ids=[...])` and brings
+   merged ones up to date with `sources.services.organization_apply_records(organization=org)`.
+   If no receiver returns HANDLED, each record without an organization gets a new one of its
+   own. Either way, afterwards the organizations of records that existed before the run and
+   changed are brought up to date from their records.
 4. Every field of an organization knows who said it: `FieldProvenance` holds, per organization,
    field and origin (import / claim / coordinator), the current value, the record it came from
    (for imports) and when. Claim and coordinator values outrank imported ones: an import never

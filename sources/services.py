@@ -570,14 +570,16 @@ def _execute(
 
 def _resolve(run: ImportRun, record_ids: list[int]) -> int:
     """Give the run's records their organizations: the resolution app's receiver if it takes
-    over, else one new organization per record that has none, then follow changed records."""
+    over, else one new organization per record that has none. Then organizations whose records
+    changed follow them. Returns how many organizations were created."""
     if not record_ids:
         return 0
+    before = Organization.objects.count()
     answers = records_imported.send(sender=ImportRun, run=run, record_ids=record_ids)
     if any(answer == HANDLED for _receiver, answer in answers):
-        return 0
-    created = organizations_for_records(record_ids=record_ids)
-    # Records that already had an organization and changed: their organization follows them.
+        created = Organization.objects.count() - before
+    else:
+        created = organizations_for_records(record_ids=record_ids)
     changed_orgs: set[int] = set()
     for i in range(0, len(record_ids), 5000):
         changed_orgs.update(
@@ -587,7 +589,7 @@ def _resolve(run: ImportRun, record_ids: list[int]) -> int:
         )
     for org in Organization.objects.filter(pk__in=changed_orgs):
         organization_apply_records(organization=org)
-    return created
+    return max(created, 0)
 
 
 # --------------------------------------------------------------------------- organizations
