@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "places",
     "directory",
     "sources",
+    "resolution",
     "coalitions",
     "api",
     "commonground",

@@ -13,6 +13,7 @@ urlpatterns = [
     path("coalitions/", include("coalitions.urls")),
     path("actions/", include("actions.urls")),
     path("commonground/", include("commonground.urls")),
+    path("duplicates/", include("resolution.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),

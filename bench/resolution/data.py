@@ -1,0 +1,45 @@
+"""Load the Mutual Aid Hub CSV (2020-04-02) and GeoJSON (2020-03-30) as resolution records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from directory import readers
+from resolution.features import record_features
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "groups"
+FILES = {
+    "mah-csv": DATA / "mutual-aid-hub_2020-04-02_raw.csv",
+    "mah-geojson": DATA / "mutual-aid-hub_2020-03-30.geojson",
+}
+# unique_id = OFFSET[source] + record_key, so a pair names its records at a glance.
+OFFSET = {"mah-csv": 0, "mah-geojson": 100_000}
+
+
+def load() -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """(features for the model, unique_id → what a person reads when labelling)."""
+    records: list[dict[str, Any]] = []
+    shown: dict[int, dict[str, Any]] = {}
+    for source, path in FILES.items():
+        for row in readers.read(path):
+            if not isinstance(row, readers.Row):
+                continue
+            uid = OFFSET[source] + row.key
+            records.append(record_features(uid, row.fields, row.raw))
+            raw = row.raw.get("properties", row.raw)
+            shown[uid] = {
+                "source": source,
+                "record_key": row.key,
+                "name": row.fields.get("name", ""),
+                "city": row.fields.get("city", ""),
+                "state": row.fields.get("state", ""),
+                "links": " ".join(
+                    str(v) for v in raw.values() if isinstance(v, str) and "http" in v
+                ),
+            }
+    return records, shown
+
+
+def split_uid(uid: int) -> tuple[str, int]:
+    return ("mah-geojson", uid - 100_000) if uid > 100_000 else ("mah-csv", uid)

@@ -1,0 +1,210 @@
+"""Turn an imported record into the cleaned values entity resolution compares. No Django here.
+
+A record arrives as the fields the reader mapped (name, city, website, ...) plus its raw row.
+Sources disagree on which column holds a group's link (one list calls it "General", another
+"generalForm" or "Support Offer"), so every URL anywhere in the raw row counts as a link of
+the group: two records sharing a sign-up form or a Facebook group are very likely one group.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+_URL_RE = re.compile(r"(?:https?://|www\.)[^\s,;<>\"']+", re.IGNORECASE)
+# "Canada / Vancouver: Mutual Aid ..." and "Maine / Maine Coronavirus ..." carry the place in
+# front of the name; the place is compared on its own, so it is cut from the name.
+_PLACE_PREFIX_RE = re.compile(r"^[^/:]{2,40}/[^:]{0,80}:\s*|^[^/:]{2,40}/\s*")
+_NON_WORD_RE = re.compile(r"[^a-z0-9]+")
+# Words nearly every mutual-aid listing has; they make unrelated names look alike.
+_GENERIC_WORDS = (
+    "the and of for a an in to mutual aid aide network networks community communities covid "
+    "covid19 19 coronavirus corona support group groups response relief care project "
+    "collective resources resource mutualaid volunteers volunteer neighbors neighbours "
+    "helping help fund solidarity"
+)
+_GENERIC = frozenset(_GENERIC_WORDS.split())
+# Links that say nothing about which group a record is (hubs listing many groups).
+_SHARED_HOSTS = frozenset({"mutualaidhub.org", "linktr.ee", "bit.ly", "tinyurl.com"})
+_STATE_NAMES = {
+    "al": "alabama",
+    "ak": "alaska",
+    "az": "arizona",
+    "ar": "arkansas",
+    "ca": "california",
+    "co": "colorado",
+    "ct": "connecticut",
+    "de": "delaware",
+    "dc": "district of columbia",
+    "fl": "florida",
+    "ga": "georgia",
+    "hi": "hawaii",
+    "id": "idaho",
+    "il": "illinois",
+    "in": "indiana",
+    "ia": "iowa",
+    "ks": "kansas",
+    "ky": "kentucky",
+    "la": "louisiana",
+    "me": "maine",
+    "md": "maryland",
+    "ma": "massachusetts",
+    "mi": "michigan",
+    "mn": "minnesota",
+    "ms": "mississippi",
+    "mo": "missouri",
+    "mt": "montana",
+    "ne": "nebraska",
+    "nv": "nevada",
+    "nh": "new hampshire",
+    "nj": "new jersey",
+    "nm": "new mexico",
+    "ny": "new york",
+    "nc": "north carolina",
+    "nd": "north dakota",
+    "oh": "ohio",
+    "ok": "oklahoma",
+    "or": "oregon",
+    "pa": "pennsylvania",
+    "ri": "rhode island",
+    "sc": "south carolina",
+    "sd": "south dakota",
+    "tn": "tennessee",
+    "tx": "texas",
+    "ut": "utah",
+    "vt": "vermont",
+    "va": "virginia",
+    "wa": "washington",
+    "wv": "west virginia",
+    "wi": "wisconsin",
+    "wy": "wyoming",
+    "pr": "puerto rico",
+}
+_TRACKING_KEYS = frozenset({"fbclid", "ref", "usp", "epa", "eid", "utm_source", "utm_medium"})
+
+
+def fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower().strip()
+
+
+def clean_name(name: str) -> str:
+    """Lower-case ASCII words of the name, without a leading "Region / City:" place prefix."""
+    text = fold(name or "")
+    stripped = _PLACE_PREFIX_RE.sub("", text)
+    if len(stripped) >= 4:
+        text = stripped
+    return " ".join(_NON_WORD_RE.sub(" ", text).split())
+
+
+def core_name(cleaned: str, place_words: Iterable[str] = ()) -> str:
+    """The distinctive words of a cleaned name: "Ridgewood Mutual Aid Network" in Queens, NY
+    → "ridgewood". Place words go too: "Mutual Aid - New Orleans" and "COVID-19 Mutual Aid
+    (New Orleans)" share only their city, which says nothing about being one group."""
+    skip = _GENERIC | set(place_words)
+    # Sorted and glued, so "North West Michigan" and "Michigan Northwest" agree.
+    return "".join(sorted(w for w in cleaned.split() if w not in skip))
+
+
+def clean_url(url: str) -> str:
+    """Host and path only, so http/https, www., tracking queries and slashes do not matter."""
+    text = url.strip().rstrip(".)")
+    if not re.match(r"^[a-z]+://", text, re.IGNORECASE):
+        text = "http://" + text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return ""
+    host = (parts.hostname or "").lower().removeprefix("www.").removeprefix("m.")
+    if not host or "." not in host:
+        return ""
+    path = re.sub(r"/+", "/", parts.path).rstrip("/")
+    path_lower = path.lower()
+    # Google documents and forms: the id is the document, the trailing /edit or /viewform not.
+    path_lower = re.sub(r"/(edit|viewform|htmlview|view|preview|formresponse)$", "", path_lower)
+    path_lower = re.sub(r"/u/\d+(?=/)", "", path_lower)
+    if host.endswith("facebook.com"):
+        host = "facebook.com"
+        path_lower = re.sub(r"/(about|members|posts.*|permalink.*)$", "", path_lower)
+    query = ""
+    if host in ("facebook.com",) and parts.query and path_lower in ("/profile.php", ""):
+        query = "?" + "&".join(
+            q for q in parts.query.split("&") if q.split("=")[0] not in _TRACKING_KEYS
+        )
+    return f"{host}{path_lower}{query}"
+
+
+def urls_in(values: Iterable[Any]) -> list[str]:
+    found: set[str] = set()
+    for value in values:
+        if isinstance(value, str):
+            for match in _URL_RE.findall(value):
+                cleaned = clean_url(match)
+                if cleaned and cleaned.split("/")[0] not in _SHARED_HOSTS:
+                    found.add(cleaned)
+        elif isinstance(value, dict):
+            found.update(urls_in(value.values()))
+        elif isinstance(value, list):
+            found.update(urls_in(value))
+    return sorted(found)
+
+
+def clean_email(email: str) -> str:
+    text = (email or "").strip().lower().removeprefix("mailto:")
+    return text if "@" in text else ""
+
+
+def clean_postcode(code: Any) -> str:
+    text = re.sub(r"\s+", "", str(code or "")).upper()
+    # US ZIP+4 and 4-digit ZIPs that lost their leading zero in a spreadsheet.
+    if re.fullmatch(r"\d{5}-\d{4}", text):
+        text = text[:5]
+    if re.fullmatch(r"\d{4}", text):
+        text = "0" + text
+    return text
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number else None
+
+
+def record_features(
+    unique_id: int, fields: Mapping[str, Any], raw: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The comparison columns for one record (`fields` use the readers' field names)."""
+    name = clean_name(str(fields.get("name") or ""))
+    links = urls_in([*(raw or {}).values(), fields.get("website"), fields.get("facebook")])
+    facebook = [u for u in links if u.startswith("facebook.com")]
+    websites = [u for u in links if not u.startswith("facebook.com")]
+    city = " ".join(_NON_WORD_RE.sub(" ", fold(str(fields.get("city") or ""))).split())
+    state = _NON_WORD_RE.sub("", fold(str(fields.get("state") or "")))
+    lat = _float(fields.get("latitude"))
+    lng = _float(fields.get("longitude"))
+    if lat is not None and lng is not None and (abs(lat) > 90 or abs(lng) > 180):
+        lat = lng = None
+    core = core_name(name, [*city.split(), state, *_STATE_NAMES.get(state, "").split()])
+    return {
+        "unique_id": unique_id,
+        "name_clean": name or None,
+        "name_core": core or None,
+        "name_prefix": (core or name)[:4] or None,
+        "websites": websites or None,
+        "facebook": facebook or None,
+        "email": clean_email(str(fields.get("email") or "")) or None,
+        "city_state": f"{city}|{state}" if city and state else None,
+        "state": state or None,
+        "postcode": clean_postcode(fields.get("postcode")) or None,
+        "latitude": lat if lng is not None else None,
+        "longitude": lng if lat is not None else None,
+        "lat_round": round(lat, 1) if lat is not None and lng is not None else None,
+        "lng_round": round(lng, 1) if lat is not None and lng is not None else None,
+        # Scalar keys for training blocks (splink's EM cannot block on exploded arrays).
+        "website1": websites[0] if websites else None,
+        "facebook1": facebook[0] if facebook else None,
+    }

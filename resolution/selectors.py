@@ -1,0 +1,158 @@
+"""Reads for the review queue and the organization page, limited to what the user may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404
+
+from directory.models import Organization
+from resolution.models import RecordLink, ReviewPair, ReviewStatus
+from resolution.permissions import can_resolve, review_scope_q
+from sources.models import SourceRecord
+
+# Fields shown side by side, in this order: (label, record attribute).
+COMPARED = (
+    ("Name", "name"),
+    ("City", "city"),
+    ("Region", "region"),
+    ("Postcode", "postcode"),
+    ("Country", "country"),
+    ("Website", "website"),
+    ("Facebook", "facebook"),
+    ("Phone", "phone"),
+    ("Latitude", "latitude"),
+    ("Longitude", "longitude"),
+    ("Description", "description"),
+)
+# What each comparison of the model looks at, in words for coordinators.
+COMPARISON_NAMES = {
+    "name": "Name",
+    "websites": "Website and form links",
+    "facebook": "Facebook links",
+    "email": "Email",
+    "place": "City, state and location",
+    "postcode": "Postcode",
+}
+
+
+def review_pairs_for_user(user: Any, *, status: str = ReviewStatus.OPEN) -> QuerySet[ReviewPair]:
+    scope = review_scope_q(user)
+    if scope is None:
+        raise PermissionDenied
+    return (
+        ReviewPair.objects.filter(scope, status=status)
+        .select_related(
+            "record_a__source",
+            "record_b__source",
+            "record_a__organization",
+            "record_b__organization",
+        )
+        .order_by("-probability", "id")
+    )
+
+
+def get_review_pair_for_user(user: Any, pk: int, *, write: bool = False) -> ReviewPair:
+    scope = review_scope_q(user)
+    if scope is None:
+        raise PermissionDenied
+    pair = review_pairs_for_user(user, status=ReviewStatus.OPEN).filter(pk=pk).first()
+    if pair is None:
+        pair = (
+            ReviewPair.objects.filter(scope, pk=pk)
+            .select_related("record_a__source", "record_b__source")
+            .first()
+        )
+    if pair is None:
+        raise Http404("No such pair")
+    return pair
+
+
+def get_organization_to_resolve(user: Any, pk: int) -> Organization:
+    org = Organization.objects.filter(pk=pk).first()
+    if org is None:
+        raise Http404("No such organization")
+    if not can_resolve(user, org):
+        raise PermissionDenied
+    return org
+
+
+@dataclass
+class Row:
+    label: str
+    a: Any
+    b: Any
+
+    @property
+    def differs(self) -> bool:
+        return (self.a or "") != (self.b or "")
+
+
+def pair_rows(pair: ReviewPair) -> list[Row]:
+    a, b = pair.record_a, pair.record_b
+    return [
+        Row(label, getattr(a, attr), getattr(b, attr))
+        for label, attr in COMPARED
+        if getattr(a, attr) not in (None, "") or getattr(b, attr) not in (None, "")
+    ]
+
+
+def explanation_rows(explanation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The model's reasons, strongest first: positive weights say "alike", negative "unlike"."""
+    rows = [
+        {
+            "name": COMPARISON_NAMES.get(key, key),
+            "weight": float(value[0]),
+            "level": value[1],
+        }
+        for key, value in explanation.items()
+    ]
+    return sorted(rows, key=lambda r: -abs(r["weight"]))
+
+
+@dataclass
+class MergedRecord:
+    record: SourceRecord
+    why: str
+
+
+def merged_from(org: Organization) -> list[MergedRecord]:
+    """The records an organization was built from, each with why it is there."""
+    records = list(
+        SourceRecord.objects.filter(organization=org)
+        .select_related("source")
+        .order_by("source__name", "record_key")
+    )
+    if len(records) < 2:
+        return [MergedRecord(r, "") for r in records]
+    links = {
+        link.record_id: link
+        for link in RecordLink.objects.filter(record__in=records).select_related(
+            "matched_with__source"
+        )
+    }
+    out: list[MergedRecord] = []
+    for record in records:
+        link = links.get(record.pk)
+        if link is None or link.matched_with is None:
+            why = "first record of this group"
+        elif link.decided:
+            why = f"a coordinator matched it with {_label(link.matched_with)}"
+        else:
+            reasons = [
+                r["name"].lower() for r in explanation_rows(link.explanation) if r["weight"] > 0
+            ]
+            why = (
+                f"{(link.probability or 0) * 100:.0f}% likely the same as "
+                f"{_label(link.matched_with)}"
+                + (f" (alike: {', '.join(reasons)})" if reasons else "")
+            )
+        out.append(MergedRecord(record, why))
+    return out
+
+
+def _label(record: SourceRecord) -> str:
+    return f"{record.source.name} #{record.record_key}"

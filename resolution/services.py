@@ -1,0 +1,397 @@
+"""Every write about duplicates: resolving records into organizations, and coordinators'
+merges, splits and decisions, which each later resolution respects."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.services import audit_record
+from directory.models import Organization, OrganizationAdmin
+from directory.services import directory_touch
+from resolution import engine
+from resolution.features import record_features
+from resolution.models import MatchDecision, RecordLink, ReviewPair, ReviewStatus
+from sources.models import FieldProvenance, Origin, SourceRecord
+from sources.services import organization_apply_records, organizations_for_records
+
+_FIELDS = (
+    "pk",
+    "source_id",
+    "identity",
+    "organization_id",
+    "raw",
+    "name",
+    "city",
+    "region",
+    "region_code",
+    "postcode",
+    "latitude",
+    "longitude",
+    "website",
+    "facebook",
+    "email_clean",
+)
+
+# Set by tests and benchmarks to skip reading the model file each time.
+_model_cache: dict[str, Any] = {}
+
+
+def current_model() -> dict[str, Any]:
+    """The trained model: settings.RESOLUTION_MODEL if set, else the one shipped with the app
+    (trained on the Mutual Aid Hub lists, see bench/resolution)."""
+    path = Path(getattr(settings, "RESOLUTION_MODEL", "") or engine.DEFAULT_MODEL)
+    key = str(path)
+    if key not in _model_cache:
+        _model_cache.clear()
+        _model_cache[key] = json.loads(path.read_text())
+    return _model_cache[key]
+
+
+def features_of(row: dict[str, Any]) -> dict[str, Any]:
+    fields = {
+        "name": row["name"],
+        "city": row["city"],
+        "state": row["region_code"].split("-")[-1] if row["region_code"] else row["region"],
+        "postcode": row["postcode"],
+        "latitude": row["latitude"],
+        "longitude": row["longitude"],
+        "website": row["website"],
+        "facebook": row["facebook"],
+        "email": row["email_clean"],
+    }
+    raw = row["raw"] if isinstance(row["raw"], dict) else {}
+    return record_features(row["pk"], fields, raw)
+
+
+@dataclass
+class Resolution:
+    records: int = 0
+    organizations_created: int = 0
+    records_moved: int = 0
+    organizations_removed: int = 0
+    review_pairs: int = 0
+
+
+def _decision_links(
+    identities: dict[tuple[int, str], int],
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    must: list[tuple[int, int]] = []
+    cannot: list[tuple[int, int]] = []
+    for d in MatchDecision.objects.all().only(
+        "source_a_id", "identity_a", "source_b_id", "identity_b", "same"
+    ):
+        a = identities.get((d.source_a_id, d.identity_a))
+        b = identities.get((d.source_b_id, d.identity_b))
+        if a is not None and b is not None:
+            (must if d.same else cannot).append((a, b))
+    return must, cannot
+
+
+def _removable(org_ids: set[int]) -> list[int]:
+    """Organizations left without records that nobody has claimed or corrected."""
+    if not org_ids:
+        return []
+    keep = set(
+        OrganizationAdmin.objects.filter(organization_id__in=org_ids).values_list(
+            "organization_id", flat=True
+        )
+    ) | set(
+        FieldProvenance.objects.filter(organization_id__in=org_ids)
+        .exclude(origin=Origin.IMPORT)
+        .values_list("organization_id", flat=True)
+    )
+    still = set(
+        SourceRecord.objects.filter(organization_id__in=org_ids).values_list(
+            "organization_id", flat=True
+        )
+    )
+    return sorted(org_ids - keep - still)
+
+
+@transaction.atomic
+def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
+    """Group every imported record into organizations.
+
+    All records are scored together, so a record imported today can join a group imported a
+    year ago. A cluster keeps the organization most of its records already have; records
+    without one join it, and a cluster with none gets a new organization. Coordinators'
+    decisions are applied on top of the model, so a split stays split and a merge stays merged.
+    """
+    rows = list(SourceRecord.objects.order_by("pk").values(*_FIELDS))
+    result = Resolution(records=len(rows))
+    if not rows:
+        return result
+    by_pk = {r["pk"]: r for r in rows}
+    identities = {(r["source_id"], r["identity"]): r["pk"] for r in rows}
+    pairs = engine.predict([features_of(r) for r in rows], model or current_model())
+    must, cannot = _decision_links(identities)
+    clusters = engine.cluster(
+        by_pk, pairs, threshold=engine.MATCH_THRESHOLD, must_link=must, cannot_link=cannot
+    )
+    members: dict[int, list[int]] = defaultdict(list)
+    for pk, root in clusters.items():
+        members[root].append(pk)
+
+    # A cluster keeps the organization most of its records have (the oldest on a tie).
+    target: dict[int, int | None] = {}
+    for root, pks in members.items():
+        counts = Counter(by_pk[pk]["organization_id"] for pk in pks if by_pk[pk]["organization_id"])
+        target[root] = min(counts, key=lambda o: (-counts[o], o)) if counts else None
+
+    # Clusters without an organization: its first record gets a new one, built by the same
+    # code as a plain import, and the others join it.
+    lonely = [min(pks) for root, pks in members.items() if target[root] is None]
+    for i in range(0, len(lonely), 5000):
+        SourceRecord.objects.filter(pk__in=lonely[i : i + 5000]).update(organization=None)
+    result.organizations_created = organizations_for_records(record_ids=lonely)
+    created = dict(SourceRecord.objects.filter(pk__in=lonely).values_list("pk", "organization_id"))
+    for root, pks in members.items():
+        if target[root] is None:
+            target[root] = created[min(pks)]
+
+    moves: dict[int, list[int]] = defaultdict(list)
+    left: set[int] = set()
+    touched: set[int] = set()
+    for root, pks in members.items():
+        org_id = target[root]
+        assert org_id is not None
+        for pk in pks:
+            current = by_pk[pk]["organization_id"]
+            if pk in created:
+                current = created[pk]
+            if current != org_id:
+                moves[org_id].append(pk)
+                if current:
+                    left.add(current)
+                touched.add(org_id)
+    for org_id, pks in moves.items():
+        for i in range(0, len(pks), 5000):
+            SourceRecord.objects.filter(pk__in=pks[i : i + 5000]).update(organization_id=org_id)
+        result.records_moved += len(pks)
+    for org in Organization.objects.filter(pk__in=touched | left):
+        organization_apply_records(organization=org)
+    removable = _removable(left)
+    if removable:
+        Organization.objects.filter(pk__in=removable).delete()
+        result.organizations_removed = len(removable)
+
+    _links_write(clusters, members, pairs, must)
+    result.review_pairs = _review_pairs_write(clusters, pairs, must + cannot)
+    if moves or removable:
+        directory_touch()
+    return result
+
+
+def _links_write(
+    clusters: dict[int, int],
+    members: dict[int, list[int]],
+    pairs: list[engine.Pair],
+    must: list[tuple[int, int]],
+) -> None:
+    best: dict[int, engine.Pair] = {}
+    for pair in pairs:
+        if clusters[pair.left] != clusters[pair.right]:
+            continue
+        for pk in (pair.left, pair.right):
+            if pk not in best or pair.probability > best[pk].probability:
+                best[pk] = pair
+    decided: dict[int, int] = {}
+    for a, b in must:
+        if clusters.get(a) is not None and clusters.get(a) == clusters.get(b):
+            decided.setdefault(a, b)
+            decided.setdefault(b, a)
+    links: list[RecordLink] = []
+    for pks in members.values():
+        if len(pks) < 2:
+            continue
+        for pk in pks:
+            if pk in decided:
+                links.append(RecordLink(record_id=pk, matched_with_id=decided[pk], decided=True))
+            elif pk in best:
+                pair = best[pk]
+                links.append(
+                    RecordLink(
+                        record_id=pk,
+                        matched_with_id=pair.right if pair.left == pk else pair.left,
+                        probability=pair.probability,
+                        explanation={k: list(v) for k, v in pair.explanation.items()},
+                    )
+                )
+    RecordLink.objects.all().delete()
+    RecordLink.objects.bulk_create(links, batch_size=1000)
+
+
+def _review_pairs_write(
+    clusters: dict[int, int], pairs: list[engine.Pair], decided: list[tuple[int, int]]
+) -> int:
+    """Open a review for each uncertain pair left in two organizations; drop open reviews the
+    model no longer doubts. Reviews a coordinator closed stay as they are."""
+    done = {tuple(sorted(p)) for p in decided}
+    wanted = {
+        (p.left, p.right): p
+        for p in pairs
+        if p.probability < engine.MATCH_THRESHOLD
+        and clusters[p.left] != clusters[p.right]
+        and (p.left, p.right) not in done
+    }
+    existing = {
+        (r.record_a_id, r.record_b_id): r
+        for r in ReviewPair.objects.all().only("id", "record_a_id", "record_b_id", "status")
+    }
+    stale = [
+        r.pk for key, r in existing.items() if r.status == ReviewStatus.OPEN and key not in wanted
+    ]
+    ReviewPair.objects.filter(pk__in=stale).delete()
+    new = [
+        ReviewPair(
+            record_a_id=a,
+            record_b_id=b,
+            probability=p.probability,
+            explanation={k: list(v) for k, v in p.explanation.items()},
+        )
+        for (a, b), p in wanted.items()
+        if (a, b) not in existing
+    ]
+    ReviewPair.objects.bulk_create(new, batch_size=1000)
+    return ReviewPair.objects.filter(status=ReviewStatus.OPEN).count()
+
+
+def _decision_set(*, a: SourceRecord, b: SourceRecord, same: bool, by: Any, reason: str) -> None:
+    first, second = sorted((a, b), key=lambda r: (r.source_id, r.identity))
+    MatchDecision.objects.update_or_create(
+        source_a_id=first.source_id,
+        identity_a=first.identity,
+        source_b_id=second.source_id,
+        identity_b=second.identity,
+        defaults={
+            "same": same,
+            "reason": reason,
+            "decided_by": by if getattr(by, "is_authenticated", False) else None,
+            "decided_at": timezone.now(),
+        },
+    )
+
+
+def _reviews_close(record_ids: list[int], other_ids: list[int], status: str, by: Any) -> None:
+    ReviewPair.objects.filter(
+        Q(record_a_id__in=record_ids, record_b_id__in=other_ids)
+        | Q(record_a_id__in=other_ids, record_b_id__in=record_ids),
+        status=ReviewStatus.OPEN,
+    ).update(
+        status=status,
+        decided_by=by if getattr(by, "is_authenticated", False) else None,
+        decided_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def organizations_merge(
+    *, keep: Organization, other: Organization, by: Any, reason: str = ""
+) -> Organization:
+    """Put every record of `other` into `keep`, and remember it: each moved record is decided
+    the same as one of `keep`'s records, so no later import pulls them apart."""
+    if keep.pk == other.pk:
+        raise ValueError("an organization cannot be merged with itself")
+    anchor = SourceRecord.objects.filter(organization=keep).order_by("pk").first()
+    moved = list(SourceRecord.objects.filter(organization=other).order_by("pk"))
+    if anchor is None or not moved:
+        raise ValueError("both organizations need imported records to be merged")
+    for record in moved:
+        _decision_set(a=anchor, b=record, same=True, by=by, reason=reason)
+    kept_ids = list(SourceRecord.objects.filter(organization=keep).values_list("pk", flat=True))
+    moved_ids = [r.pk for r in moved]
+    SourceRecord.objects.filter(pk__in=moved_ids).update(organization=keep)
+    _reviews_close(kept_ids, moved_ids, ReviewStatus.MERGED, by)
+    RecordLink.objects.filter(record_id__in=moved_ids).delete()
+    RecordLink.objects.bulk_create(
+        [RecordLink(record_id=pk, matched_with_id=anchor.pk, decided=True) for pk in moved_ids]
+    )
+    RecordLink.objects.get_or_create(
+        record_id=anchor.pk, defaults={"matched_with_id": moved_ids[0], "decided": True}
+    )
+    organization_apply_records(organization=keep)
+    audit_record(
+        actor=by,
+        action="organization.merge",
+        target=keep,
+        data={"merged": other.pk, "records": moved_ids, "reason": reason},
+    )
+    if _removable({other.pk}):
+        other.delete()
+    else:
+        Organization.objects.filter(pk=other.pk).update(is_hidden=True)
+    directory_touch()
+    return keep
+
+
+@transaction.atomic
+def records_split(*, records: list[SourceRecord], by: Any, reason: str = "") -> Organization:
+    """Take records out of their organization into a new one of their own, and remember it:
+    each is decided not the same as every record that stays."""
+    if not records:
+        raise ValueError("choose at least one record to split off")
+    org_ids = {r.organization_id for r in records}
+    org_id = org_ids.pop() if len(org_ids) == 1 else None
+    if org_id is None:
+        raise ValueError("the records to split off must belong to one organization")
+    org = Organization.objects.get(pk=org_id)
+    split_ids = [r.pk for r in records]
+    staying = list(SourceRecord.objects.filter(organization=org).exclude(pk__in=split_ids))
+    if not staying:
+        raise ValueError("at least one record must stay in the organization")
+    for record in records:
+        for other in staying:
+            _decision_set(a=record, b=other, same=False, by=by, reason=reason)
+    for a, b in zip(records, records[1:], strict=False):
+        _decision_set(a=a, b=b, same=True, by=by, reason=reason)
+    SourceRecord.objects.filter(pk__in=split_ids).update(organization=None)
+    organizations_for_records(record_ids=[split_ids[0]])
+    new_org_id = SourceRecord.objects.values_list("organization_id", flat=True).get(pk=split_ids[0])
+    if new_org_id is None:
+        raise ValueError("the records to split off could not be given a new organization")
+    SourceRecord.objects.filter(pk__in=split_ids).update(organization_id=new_org_id)
+    new_org = Organization.objects.get(pk=new_org_id)
+    organization_apply_records(organization=new_org)
+    organization_apply_records(organization=org)
+    staying_ids = [r.pk for r in staying]
+    _reviews_close(split_ids, staying_ids, ReviewStatus.KEPT_APART, by)
+    RecordLink.objects.filter(record_id__in=split_ids).delete()
+    if len(staying_ids) == 1:
+        RecordLink.objects.filter(record_id=staying_ids[0]).delete()
+    audit_record(
+        actor=by,
+        action="organization.split",
+        target=org,
+        data={"records": split_ids, "new_organization": new_org_id, "reason": reason},
+    )
+    directory_touch()
+    return new_org
+
+
+@transaction.atomic
+def pair_decide(*, pair: ReviewPair, same: bool, by: Any, reason: str = "") -> ReviewPair:
+    """A coordinator's answer to a review: merge the two organizations, or keep them apart."""
+    a = SourceRecord.objects.select_related("organization").get(pk=pair.record_a_id)
+    b = SourceRecord.objects.select_related("organization").get(pk=pair.record_b_id)
+    if same:
+        if a.organization and b.organization and a.organization_id != b.organization_id:
+            organizations_merge(keep=a.organization, other=b.organization, by=by, reason=reason)
+        _decision_set(a=a, b=b, same=True, by=by, reason=reason)
+    else:
+        if a.organization_id and a.organization_id == b.organization_id:
+            records_split(records=[b], by=by, reason=reason)
+        _decision_set(a=a, b=b, same=False, by=by, reason=reason)
+    pair.status = ReviewStatus.MERGED if same else ReviewStatus.KEPT_APART
+    pair.decided_by = by if getattr(by, "is_authenticated", False) else None
+    pair.decided_at = timezone.now()
+    pair.save(update_fields=["status", "decided_by", "decided_at"])
+    return pair

@@ -1,0 +1,121 @@
+"""Review queue, side-by-side pairs, and merging or splitting an organization's records."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from resolution.forms import DecideForm, MergeForm, SplitForm
+from resolution.models import ReviewStatus
+from resolution.selectors import (
+    explanation_rows,
+    get_organization_to_resolve,
+    get_review_pair_for_user,
+    merged_from,
+    pair_rows,
+    review_pairs_for_user,
+)
+from resolution.services import organizations_merge, pair_decide, records_split
+from sources.models import SourceRecord
+
+PER_PAGE = 50
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", ReviewStatus.OPEN)
+    if status not in ReviewStatus.values:
+        status = ReviewStatus.OPEN
+    pairs = review_pairs_for_user(request.user, status=status)
+    return render(
+        request,
+        "resolution/queue.html",
+        {
+            "pairs": pairs[:PER_PAGE],
+            "total": pairs.count(),
+            "status": status,
+            "statuses": ReviewStatus.choices,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pair = get_review_pair_for_user(request.user, pk)
+    form = DecideForm(request.POST or None)
+    if request.method == "POST":
+        if pair.status != ReviewStatus.OPEN:
+            return HttpResponse("This pair has already been decided.", status=409)
+        if form.is_valid():
+            same = form.cleaned_data["decision"] == "same"
+            pair_decide(pair=pair, same=same, by=request.user, reason=form.cleaned_data["reason"])
+            messages.success(
+                request, "Merged into one organization." if same else "Kept apart as two groups."
+            )
+            return redirect("resolution:queue")
+    status = 400 if form.errors else 200
+    return render(
+        request,
+        "resolution/pair.html",
+        {
+            "pair": pair,
+            "rows": pair_rows(pair),
+            "explanation": explanation_rows(pair.explanation),
+            "form": form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def organization_records(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_organization_to_resolve(request.user, pk)
+    records = merged_from(org)
+    choices = [
+        (m.record.pk, f"{m.record.source.name} #{m.record.record_key}: {m.record.name}")
+        for m in records
+    ]
+    split_form = SplitForm(
+        request.POST if request.POST.get("action") == "split" else None, record_choices=choices
+    )
+    merge_form = MergeForm(request.POST if request.POST.get("action") == "merge" else None)
+    if request.method == "POST":
+        if request.POST.get("action") == "split" and split_form.is_valid():
+            chosen = list(
+                SourceRecord.objects.filter(
+                    pk__in=split_form.cleaned_data["records"], organization=org
+                )
+            )
+            try:
+                new_org = records_split(
+                    records=chosen, by=request.user, reason=split_form.cleaned_data["reason"]
+                )
+            except ValueError as exc:
+                split_form.add_error("records", str(exc))
+            else:
+                messages.success(request, f"Split off into “{new_org.name}”.")
+                return redirect("resolution:organization", pk=org.pk)
+        elif request.POST.get("action") == "merge" and merge_form.is_valid():
+            other = get_organization_to_resolve(request.user, merge_form.cleaned_data["other"].pk)
+            try:
+                organizations_merge(
+                    keep=org, other=other, by=request.user, reason=merge_form.cleaned_data["reason"]
+                )
+            except ValueError as exc:
+                merge_form.add_error("other", str(exc))
+            else:
+                messages.success(request, f"Merged “{other.name}” into this organization.")
+                return redirect("resolution:organization", pk=org.pk)
+        elif request.POST.get("action") not in ("split", "merge"):
+            return HttpResponse("Choose to split or to merge.", status=400)
+    bad = request.method == "POST"
+    return render(
+        request,
+        "resolution/organization.html",
+        {"org": org, "records": records, "split_form": split_form, "merge_form": merge_form},
+        status=400 if bad else 200,
+    )
