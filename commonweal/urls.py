@@ -14,6 +14,7 @@ urlpatterns = [
     path("actions/", include("actions.urls")),
     path("commonground/", include("commonground.urls")),
     path("duplicates/", include("resolution.urls")),
+    path("sources/", include("sources.urls")),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),

@@ -1,0 +1,99 @@
+import json
+from typing import Any
+
+from django import forms
+
+from directory.readers import FIELD_ALIASES, FORMATS
+from sources.models import Source
+
+MAX_UPLOAD_MB = 200
+FIELD_LABELS = {
+    "name": "Name",
+    "address": "Address",
+    "neighborhood": "Neighbourhood",
+    "city": "City or town",
+    "state": "State or region",
+    "postcode": "ZIP or postcode",
+    "country": "Country",
+    "latitude": "Latitude",
+    "longitude": "Longitude",
+    "website": "Website",
+    "facebook": "Facebook",
+    "email": "Public e-mail",
+    "phone": "Public phone",
+    "description": "Description",
+    "tags": "Tags or categories",
+    "languages": "Languages",
+    "external_id": "The list's own id",
+}
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        help_text="CSV or TSV, XLSX, ODS, GeoJSON, JSON, JSON lines or Murmurations profiles."
+    )
+    source_name = forms.CharField(
+        label="Source",
+        max_length=200,
+        help_text="Name of the list. Importing into an existing source updates it.",
+    )
+    format = forms.ChoiceField(
+        choices=[("", "Tell from the file")] + [(f, f.upper()) for f in FORMATS], required=False
+    )
+    mapping = forms.CharField(
+        label="Column mapping (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text='Our field to your column, as JSON: {"name": "Group", "city": "Town"}.',
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        names = list(Source.objects.values_list("name", flat=True)[:200])
+        self.fields["source_name"].widget.attrs["list"] = "source-names"
+        self.source_names = names
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_MB * 1024 * 1024:
+            raise forms.ValidationError(f"The file is larger than {MAX_UPLOAD_MB} MB.")
+        return upload
+
+    def clean_mapping(self) -> dict[str, str]:
+        text = self.cleaned_data["mapping"].strip()
+        if not text:
+            return {}
+        try:
+            mapping = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc.msg}.") from exc
+        if not isinstance(mapping, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
+        ):
+            raise forms.ValidationError('Write it like {"name": "Group", "city": "Town"}.')
+        unknown = sorted(set(mapping) - set(FIELD_ALIASES))
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown field {', '.join(unknown)}; known: {', '.join(FIELD_ALIASES)}."
+            )
+        return mapping
+
+
+class MappingForm(forms.Form):
+    """One choice per field of ours, among the columns the file has."""
+
+    def __init__(
+        self, *args: Any, headers: list[str], initial_mapping: dict[str, str], **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        choices = [("", "(none)")] + [(h, h) for h in headers]
+        for name in FIELD_ALIASES:
+            self.fields[name] = forms.ChoiceField(
+                label=FIELD_LABELS.get(name, name),
+                choices=choices,
+                required=False,
+                initial=initial_mapping.get(name, ""),
+            )
+
+    def mapping(self) -> dict[str, str]:
+        return {k: v for k, v in self.cleaned_data.items() if v}

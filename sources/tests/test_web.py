@@ -1,0 +1,120 @@
+from collections.abc import Iterator
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from directory.models import Organization
+from places.geocoder import reset_geocoder
+from sources.models import ImportRun, RunStatus, SourceRecord
+
+CSV = (
+    "Group,Town,State,Site\n"
+    "Oakland Tenants Union,Oakland,CA,oaklandtenants.example.org\n"
+    ",Portland,OR,\n"
+    "Rose City Mutual Aid,Portland,OR,\n"
+)
+IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture
+def geocoder(places) -> Iterator[None]:
+    reset_geocoder()
+    yield
+    reset_geocoder()
+
+
+def _login(client: Client, user) -> Client:  # type: ignore[no-untyped-def]
+    client.force_login(user)
+    return client
+
+
+def _upload(client: Client, **extra: str):  # type: ignore[no-untyped-def]
+    data = {
+        "file": SimpleUploadedFile("groups.csv", CSV.encode(), content_type="text/csv"),
+        "source_name": "Bay and Rose",
+        "format": "",
+        "mapping": "",
+        **extra,
+    }
+    return client.post(reverse("sources:import"), data)
+
+
+def test_it_refuses_outsiders_everywhere(client: Client, outsider, organizer) -> None:
+    for user in (outsider, organizer):
+        _login(client, user)
+        assert client.get(reverse("sources:list")).status_code == 403
+        assert client.get(reverse("sources:import")).status_code == 403
+        assert _upload(client).status_code == 403
+    assert not ImportRun.objects.exists()
+
+
+def test_it_refuses_the_wrong_method(client: Client, site_coordinator) -> None:
+    _login(client, site_coordinator)
+    assert client.post(reverse("sources:list")).status_code == 405
+    assert client.get(reverse("sources:run_confirm", args=[1])).status_code == 405
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_it_previews_then_imports_in_the_background(
+    client: Client, regional_coordinator, geocoder, django_capture_on_commit_callbacks
+) -> None:
+    _login(client, regional_coordinator)
+    assert client.get(reverse("sources:import")).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _upload(client)
+    run = ImportRun.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "sources:run", args=[run.pk]
+    )
+    page = client.get(reverse("sources:run", args=[run.pk]))
+    html = page.content.decode()
+    assert run.status == RunStatus.PENDING and not SourceRecord.objects.exists()
+    assert "2 new" in html and "Oakland Tenants Union" in html
+    assert "no name" in html  # the refused row, by line
+    assert 'value="Town"' in html  # the mapping can be changed column by column
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("sources:run_confirm", args=[run.pk]))
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE and (run.created, run.errors) == (2, 1)
+    assert run.error_report == [{"line": 3, "reason": "no name"}]
+    assert Organization.objects.count() == 2
+    status = client.get(reverse("sources:run_status", args=[run.pk]))
+    assert "Result" in status.content.decode() and "hx-get" not in status.content.decode()
+    listing = client.get(reverse("sources:list")).content.decode()
+    assert "Bay and Rose" in listing
+    source_page = client.get(reverse("sources:source", args=[run.source.slug]))
+    assert "Rose City Mutual Aid" in source_page.content.decode()
+    # Once started, a run cannot be confirmed again.
+    assert client.post(reverse("sources:run_confirm", args=[run.pk])).status_code == 409
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_it_previews_again_with_a_changed_mapping(
+    client: Client, site_coordinator, geocoder, django_capture_on_commit_callbacks
+) -> None:
+    _login(client, site_coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(client)
+    run = ImportRun.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("sources:run_mapping", args=[run.pk]), {"name": "Town", "city": "Town"}
+        )
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.mapping == {"name": "Town", "city": "Town"}
+    assert run.preview["ready"] and run.preview["error_count"] == 0
+    bad = client.post(reverse("sources:run_mapping", args=[run.pk]), {"name": "Nope"})
+    assert bad.status_code == 400
+
+
+def test_it_names_the_field_of_a_bad_upload(client: Client, site_coordinator) -> None:
+    _login(client, site_coordinator)
+    response = _upload(client, mapping="{not json")
+    assert response.status_code == 400
+    assert "Not valid JSON" in response.content.decode()
+    assert not ImportRun.objects.exists()
