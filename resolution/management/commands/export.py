@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from resolution.services import records_resolve
 from sources.models import SourceRecord
 
-KINDS = ("links",)
+KINDS = ("links", "organizations")
 
 
 class Command(BaseCommand):
@@ -21,7 +21,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("what", choices=KINDS, help="what to export: links")
+        parser.add_argument("what", choices=KINDS, help="what to export: links or organizations")
+        parser.add_argument(
+            "--format", choices=("csv", "geojson"), default="csv", help="organizations only"
+        )
         parser.add_argument("--out", required=True, help="CSV file to write ('-' for stdout)")
         parser.add_argument(
             "--include-vanished",
@@ -31,6 +34,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         out = options["out"]
+        if options["what"] == "organizations":
+            # The directory itself is written by the sources app (sources/exports.py).
+            from sources.management.export import organizations_command
+
+            organizations_command(self, out, options["format"])
+            return
         if SourceRecord.objects.filter(organization__isnull=True).exists():
             # Every record must name its organization; resolve the ones an import left behind.
             self.stderr.write("Resolving records that have no organization yet…")
