@@ -77,7 +77,7 @@ class ConversationForm(forms.Form):
 
 class StatementForm(forms.Form):
     text = forms.CharField(
-        label="Add a statement",
+        label="Your statement",
         max_length=MAX_STATEMENT,
         widget=forms.Textarea(attrs={"rows": 3, "maxlength": MAX_STATEMENT}),
         help_text="One idea, said so that others can agree or disagree with it.",

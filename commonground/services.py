@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -327,6 +329,28 @@ def _sorted_times(text: str) -> list[int]:
     return sorted(int(float(row.get("timestamp") or 0)) for row in reader)
 
 
+def _votes_upsert(rows: Iterable[tuple[int, int, int, int, datetime, datetime]]) -> None:
+    """Insert votes, or update the value of one already cast (last wins).
+
+    One prepared statement run over many rows: building model instances costs about ten times
+    more than the database's own work on a large Pol.is export.
+    """
+    quote = connection.ops.quote_name
+    table = quote(Vote._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (conversation_id, participant_id, statement_id, value, "
+        "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s) "
+        "ON CONFLICT (participant_id, statement_id) DO UPDATE "
+        "SET value = excluded.value, updated_at = excluded.updated_at"
+    )
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cursor:
+        for chunk in itertools.batched(rows, BATCH):
+            cursor.executemany(
+                sql, [(c, p, s, v, adapt(a), adapt(b)) for c, p, s, v, a, b in chunk]
+            )
+
+
 def _when(ms: int | None, default: datetime) -> datetime:
     if not ms:
         return default
@@ -432,22 +456,16 @@ def polis_import(
         when = _when(times[i], now) if times else now
         seen = latest.get(key)
         latest[key] = (log.votes[i], seen[1] if seen else when, when)
-    Vote.objects.bulk_create(
-        [
-            Vote(
-                conversation=conversation,
-                participant_id=participant_pk[voter],
-                statement_id=statement_pk[sid],
-                value=value,
-                created_at=created,
-                updated_at=updated,
-            )
-            for (voter, sid), (value, created, updated) in latest.items()
-        ],
-        batch_size=BATCH,
-        update_conflicts=True,
-        unique_fields=["participant", "statement"],
-        update_fields=["value", "updated_at"],
+    _votes_upsert(
+        (
+            conversation.pk,
+            participant_pk[voter],
+            statement_pk[sid],
+            value,
+            created,
+            updated,
+        )
+        for (voter, sid), (value, created, updated) in latest.items()
     )
     Conversation.objects.filter(pk=conversation.pk).update(
         vote_events=F("vote_events") + len(latest)

@@ -1,0 +1,67 @@
+"""Voting in a real browser: HTMX swaps in the next statement without reloading the page, and
+a vote changed from "your votes" sticks. Skips when Chromium is not installed."""
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from commonground.models import Vote
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed at /usr/bin/chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_api.sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+            )
+            tab = browser.new_page(viewport={"width": 1280, "height": 900})
+            tab.set_default_timeout(10_000)
+            yield tab
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_it_votes_one_statement_after_another_in_place(
+    page: Any, live_server: Any, open_conversation: Any, outsider: Any
+) -> None:
+    page.goto(f"{live_server.url}/accounts/login/?next=/commonground/{open_conversation.pk}/")
+    page.fill("input[name=username]", outsider.email)
+    page.fill("input[type=password]", "a-long-passphrase")
+    page.click("main form button[type=submit]")
+    page.wait_for_selector(".statement-text")
+    page.evaluate("window.__sameDocument = true")
+    first = page.inner_text(".statement-text")
+
+    page.click("#vote-card button[value='1']")
+    page.wait_for_function(
+        "document.querySelector('#my-votes') && "
+        "document.querySelector('#my-votes').innerText.includes('Your votes (1)')"
+    )
+    assert page.inner_text(".statement-text") != first
+    page.click("#vote-card button[value='-1']")
+    page.wait_for_selector("text=You have voted on all 2 statements")
+
+    # Change the first vote to a pass from the list of votes.
+    row = page.locator("#my-votes li", has_text=first)
+    row.locator("button[value='0']").click()
+    page.wait_for_function(
+        """text => [...document.querySelectorAll('#my-votes li')].some(li =>
+            li.innerText.includes(text) &&
+            li.querySelector('button[value="0"]').getAttribute('aria-pressed') === 'true')""",
+        arg=first,
+    )
+    assert page.evaluate("window.__sameDocument") is True
+    assert sorted(Vote.objects.values_list("value", flat=True)) == [-1, 0]
