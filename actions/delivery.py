@@ -1,11 +1,14 @@
 """Fan-out and sending of alerts and notices: email over SMTP and signed webhooks.
 
 Each recipient and channel is one Delivery row. A worker claims a chunk of rows with one
-conditional UPDATE (status pending → sending, stamped with its own claim id) and only then sends
-what it claimed. A second worker, or the same task run again after a crash, finds nothing left
-to claim, so nobody is sent a message twice. A row a worker stopped on mid-send is marked
-"uncertain" by the recovery sweep and is never re-sent automatically; rows that certainly did
-not leave (the server refused the connection or answered 4xx) are retried with back-off.
+conditional UPDATE (pending → claimed, stamped with its own claim id and the time: a lease) and
+only then sends what it claimed, a batch at a time: each batch is first marked "sending" (in
+flight), then sent over one SMTP session, then marked sent with one UPDATE. A second worker, or
+the same task run again, finds nothing left to claim, so nobody is sent a message twice. If a
+worker dies, the recovery sweep hands its still-claimed rows back (they never left) and marks
+the in-flight ones "uncertain": those may or may not have left, so they are never re-sent
+automatically. Rows that certainly did not leave (the server refused the connection or answered
+4xx) are retried with back-off.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import message_from_bytes
+from email import message_from_bytes, quoprimime
 from email.charset import QP, Charset
 from email.header import Header
 from email.mime.text import MIMEText
@@ -68,7 +71,12 @@ LEASE = timedelta(minutes=15)
 WEBHOOK_TIMEOUT = 10
 UNSUBSCRIBE_SALT = "actions.unsubscribe"
 SIGNATURE_HEADER = "X-Commonweal-Signature"
-OPEN = [DeliveryStatus.PENDING, DeliveryStatus.RETRY, DeliveryStatus.SENDING]
+OPEN = [
+    DeliveryStatus.PENDING,
+    DeliveryStatus.RETRY,
+    DeliveryStatus.CLAIMED,
+    DeliveryStatus.SENDING,
+]
 
 
 def site_url() -> str:
@@ -214,13 +222,35 @@ def _claim(alert_id: int, first_id: int, last_id: int, now: datetime) -> tuple[u
             Q(status=DeliveryStatus.PENDING) | Q(status=DeliveryStatus.RETRY, retry_after__lte=now)
         )
         .update(
-            status=DeliveryStatus.SENDING,
+            status=DeliveryStatus.CLAIMED,
             claim=claim,
             claimed_at=now,
             attempts=F("attempts") + 1,
         )
     )
     return claim, claimed
+
+
+def _in_flight(rows: list[Delivery], claim: uuid.UUID) -> list[Delivery]:
+    """Mark rows as handed to the mail server from now on; returns those still ours.
+
+    A worker slower than the lease may have had its rows handed to another worker by the
+    recovery sweep: the claim id in the UPDATE leaves those alone, and they are not sent.
+    """
+    if not rows:
+        return []
+    ids = [row.pk for row in rows]
+    moved = Delivery.objects.filter(pk__in=ids, claim=claim, status=DeliveryStatus.CLAIMED).update(
+        status=DeliveryStatus.SENDING
+    )
+    if moved == len(ids):
+        return rows
+    ours = set(
+        Delivery.objects.filter(pk__in=ids, claim=claim, status=DeliveryStatus.SENDING).values_list(
+            "pk", flat=True
+        )
+    )
+    return [row for row in rows if row.pk in ours]
 
 
 def _finish(row: Delivery, claim: uuid.UUID, status: str, error: str, result: ChunkResult) -> None:
@@ -347,51 +377,130 @@ def email_bytes(alert: Alert, row: Delivery, env: _Envelope) -> bytes:
     return msg.as_bytes(policy=_UNFOLDED)
 
 
-def _send_emails(alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: ChunkResult) -> None:
-    connection = mailers.default
-    pending = list(rows)
-    sent = _SentMarks(claim, result)
-    env = _Envelope.of(alert)
-    try:
-        while pending:
-            try:
-                connection.open()
-            except OSError as exc:
-                # Nothing in `pending` has left: safe to try again later.
-                for row in pending:
-                    _finish(row, claim, DeliveryStatus.RETRY, f"mail server: {exc}", result)
-                return
-            row = pending.pop(0)
-            try:
-                smtp = getattr(connection, "connection", None)
-                if isinstance(connection, SMTPBackend) and smtp is not None:
-                    # Django's backend (MAILERS) holds the SMTP session; the message is pre-built.
-                    smtp.sendmail(env.sender, [row.address], email_bytes(alert, row, env))
-                else:
-                    # Console, file or in-memory backends (development): the ordinary way.
-                    connection.send_messages([_django_email(alert, row, env)])
-            except smtplib.SMTPRecipientsRefused as exc:
-                codes = [code for code, _ in exc.recipients.values()]
-                status = (
-                    DeliveryStatus.RETRY if codes and min(codes) < 500 else DeliveryStatus.FAILED
+class _Template:
+    """One alert's email with the per-recipient parts left open: the common headers and the
+    quoted-printable body are encoded once per chunk, so each message is a few joins instead
+    of a MIME build. Gives the same message as `email_bytes` (a test compares them)."""
+
+    def __init__(self, alert: Alert, env: _Envelope) -> None:
+        from_header = env.from_header
+        if not from_header.isascii():
+            from_header = Header(str(settings.DEFAULT_FROM_EMAIL), "utf-8").encode()
+        self.head = (
+            'Content-Type: text/plain; charset="utf-8"\n'
+            "MIME-Version: 1.0\n"
+            "Content-Transfer-Encoding: quoted-printable\n"
+            f"From: {from_header}\n"
+        ).encode()
+        self.middle = f"Subject: {env.subject}\nDate: {env.date}\n".encode()
+        self.domain = env.domain
+        # Quoted-printable works line by line, so the shared text (up to and including its
+        # last line break) encodes on its own and the footer is encoded per recipient.
+        self.body = _qp(alert.body + "\n")
+        self.notice_footer = _qp(f"\n--\n{env.notice_reason}\n")
+        marker = "0"
+        path = reverse("actions:unsubscribe", args=[marker])
+        self.unsubscribe_prefix, self.unsubscribe_suffix = path.rsplit(marker, 1)
+        self.unsubscribe_prefix = site_url() + self.unsubscribe_prefix
+
+    def render(self, row: Delivery) -> bytes | None:
+        """The message for one row, or None where only the full MIME build is safe."""
+        address = row.address
+        if not address.isascii() or "\n" in address or "\r" in address:
+            return None
+        key = str(row.key)
+        parts = [self.head, f"To: {address}\n".encode(), self.middle]
+        parts.append(f"Message-ID: <{key}@{self.domain}>\nX-Commonweal-Delivery: {key}\n".encode())
+        if row.subscription_id:
+            url = (
+                self.unsubscribe_prefix
+                + unsubscribe_token(row.subscription_id)
+                + self.unsubscribe_suffix
+            )
+            parts.append(
+                f"List-Unsubscribe: <{url}>\n"
+                "List-Unsubscribe-Post: List-Unsubscribe=One-Click\n\n".encode()
+            )
+            parts.append(self.body)
+            parts.append(
+                _qp(
+                    "\n--\nYou receive this because you opted in to alerts on this hub.\n"
+                    f"Stop these alerts: {url}\n"
                 )
-                _finish(row, claim, status, f"refused: {codes}", result)
-            except smtplib.SMTPResponseException as exc:
-                # The server answered and did not take the message.
-                status = DeliveryStatus.RETRY if exc.smtp_code < 500 else DeliveryStatus.FAILED
-                _finish(row, claim, status, f"{exc.smtp_code} {exc.smtp_error!r}", result)
-                if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError):
-                    connection.close()
-            except (smtplib.SMTPException, OSError) as exc:
-                # The line dropped while sending: the message may have gone. Never resend it
-                # blindly; the delivery page shows it for a person to decide.
-                _finish(row, claim, DeliveryStatus.UNCERTAIN, f"connection lost: {exc}", result)
-                connection.close()
-            else:
-                sent.add(row)
+            )
+        else:
+            parts += [b"\n", self.body, self.notice_footer]
+        return b"".join(parts)
+
+
+def _qp(text: str) -> bytes:
+    # As the classic MIME classes do it: UTF-8 bytes, each byte one character to the encoder.
+    return quoprimime.body_encode(text.encode("utf-8").decode("latin-1")).encode("ascii")
+
+
+def _send_emails(alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: ChunkResult) -> None:
+    """Send a chunk's emails over one SMTP session, SENT_BATCH at a time: a batch is marked in
+    flight before its first message leaves and marked sent after its last. Nothing here catches
+    a worker being killed: whatever batch was in flight stays "sending" for the sweep."""
+    connection = mailers.default
+    env = _Envelope.of(alert)
+    template = _Template(alert, env)
+    try:
+        for start in range(0, len(rows), SENT_BATCH):
+            pending = _in_flight(rows[start : start + SENT_BATCH], claim)
+            sent = _SentMarks(claim, result)
+            while pending:
+                try:
+                    connection.open()
+                except OSError as exc:
+                    # Nothing in `pending` or later has left: safe to try again later.
+                    for row in pending + rows[start + SENT_BATCH :]:
+                        _finish(row, claim, DeliveryStatus.RETRY, f"mail server: {exc}", result)
+                    sent.flush()
+                    return
+                row = pending.pop(0)
+                _send_email(connection, alert, row, env, template, claim, result, sent)
+            sent.flush()
     finally:
-        sent.flush()
         connection.close()
+
+
+def _send_email(
+    connection: Any,
+    alert: Alert,
+    row: Delivery,
+    env: _Envelope,
+    template: _Template,
+    claim: uuid.UUID,
+    result: ChunkResult,
+    sent: _SentMarks,
+) -> None:
+    try:
+        smtp = getattr(connection, "connection", None)
+        if isinstance(connection, SMTPBackend) and smtp is not None:
+            # Django's backend (MAILERS) holds the SMTP session; the message is pre-built.
+            message = template.render(row) or email_bytes(alert, row, env)
+            smtp.sendmail(env.sender, [row.address], message)
+        else:
+            # Console, file or in-memory backends (development): the ordinary way.
+            connection.send_messages([_django_email(alert, row, env)])
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        status = DeliveryStatus.RETRY if codes and min(codes) < 500 else DeliveryStatus.FAILED
+        _finish(row, claim, status, f"refused: {codes}", result)
+    except smtplib.SMTPResponseException as exc:
+        # The server answered and did not take the message.
+        status = DeliveryStatus.RETRY if exc.smtp_code < 500 else DeliveryStatus.FAILED
+        _finish(row, claim, status, f"{exc.smtp_code} {exc.smtp_error!r}", result)
+        if isinstance(exc, smtplib.SMTPSenderRefused | smtplib.SMTPDataError):
+            connection.close()
+    except (smtplib.SMTPException, OSError) as exc:
+        # The line dropped while sending: the message may have gone. Never resend it
+        # blindly; the delivery page shows it for a person to decide.
+        _finish(row, claim, DeliveryStatus.UNCERTAIN, f"connection lost: {exc}", result)
+        connection.close()
+    else:
+        sent.add(row)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -434,7 +543,7 @@ def _send_webhooks(
     alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: ChunkResult
 ) -> None:
     allow_private = bool(getattr(settings, "ACTIONS_WEBHOOK_ALLOW_PRIVATE", False))
-    for row in rows:
+    for row in _in_flight(rows, claim):
         sub = row.subscription
         host = urllib.parse.urlsplit(row.address).hostname or ""
         if sub is None or (not allow_private and _private_host(host)):
@@ -512,10 +621,15 @@ def alert_settle(alert_id: int) -> bool:
 
 
 def stale_claims_settle(*, now: datetime) -> int:
-    """Rows a dead worker claimed: mark them uncertain, never resend them on our own."""
-    return Delivery.objects.filter(
-        status=DeliveryStatus.SENDING, claimed_at__lt=now - LEASE
-    ).update(status=DeliveryStatus.UNCERTAIN, last_error="the worker stopped while sending")
+    """Rows of a worker whose lease ran out: hand back what it had not started to send, and
+    mark what was in flight uncertain (never resent on our own). Returns the uncertain ones."""
+    expired = Delivery.objects.filter(claimed_at__lt=now - LEASE)
+    expired.filter(status=DeliveryStatus.CLAIMED).update(
+        status=DeliveryStatus.PENDING, claim=None, claimed_at=None
+    )
+    return expired.filter(status=DeliveryStatus.SENDING).update(
+        status=DeliveryStatus.UNCERTAIN, last_error="the worker stopped while sending"
+    )
 
 
 def delivery_counts(alert: Alert) -> dict[str, int]:

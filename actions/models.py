@@ -379,6 +379,8 @@ class Channel(models.TextChoices):
 
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Waiting to be sent"
+    # Held by a worker, not yet handed to the mail server: safe to hand back if it stops.
+    CLAIMED = "claimed", "Queued for sending"
     SENDING = "sending", "Being sent"
     SENT = "sent", "Sent"
     RETRY = "retry", "Will be retried"

@@ -145,17 +145,28 @@ def _tallies(call_id: int) -> tuple[np.ndarray, np.ndarray, int, int]:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT 0, place_lft, active FROM {tallies} "  # noqa: S608 - fixed identifiers
-            "WHERE call_id = %s AND active > 0 "
-            f"UNION ALL SELECT 1, tally_version, 0 FROM {calls} WHERE id = %s",
-            [call_id, call_id],
+            "WHERE call_id = %s AND active > 0 AND place_lft IS NOT NULL "
+            f"UNION ALL SELECT 1, COALESCE(SUM(active), 0), 0 FROM {tallies} "
+            "WHERE call_id = %s AND active > 0 AND place_lft IS NULL "
+            f"UNION ALL SELECT 2, tally_version, 0 FROM {calls} WHERE id = %s "
+            "ORDER BY 1, 2",
+            [call_id, call_id, call_id],
         )
         rows = cursor.fetchall()
-    version = next((int(r[1]) for r in rows if r[0] == 1), 0)
-    unplaced = sum(int(r[2]) for r in rows if r[0] == 0 and r[1] is None)
-    placed = sorted((int(r[1]), int(r[2])) for r in rows if r[0] == 0 and r[1] is not None)
-    flat = np.array(placed, dtype=np.int64).reshape(-1, 2)
-    keys = np.ascontiguousarray(flat[:, 0])
-    return keys, np.ascontiguousarray(flat[:, 1]), unplaced, version
+    unplaced = version = 0
+    while rows and rows[-1][0] != 0:
+        tag, value, _ = rows.pop()
+        if tag == 1:
+            unplaced = int(value)
+        else:
+            version = int(value)
+    flat = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    return (
+        np.ascontiguousarray(flat[:, 1]),
+        np.ascontiguousarray(flat[:, 2]),
+        unplaced,
+        version,
+    )
 
 
 def _steps(call_id: int, after: int, upto: int) -> list[tuple[int, int | None, int]] | None:

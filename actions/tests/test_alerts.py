@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import json
+import smtplib
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -10,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Count
 from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -152,15 +154,60 @@ class TestNoDoubleSends:
         assert again.claimed == 0
         assert len(smtp_sink.messages) == 4
 
-    def test_it_never_resends_what_a_crashed_worker_claimed(self, smtp_sink, alert):
+    def test_it_hands_back_what_a_crashed_worker_claimed_but_never_sent(self, smtp_sink, alert):
         [(first, last)] = delivery.open_chunks(alert.pk)
         now = timezone.now()
         delivery._claim(alert.pk, first, last, now)  # the worker dies right after claiming
-        assert delivery.send_chunk(alert.pk, first, last).claimed == 0
+        assert delivery.send_chunk(alert.pk, first, last).claimed == 0  # the lease holds
         services.call_tick(now=now + delivery.LEASE + timedelta(minutes=1))
         statuses = set(Delivery.objects.filter(alert=alert).values_list("status", flat=True))
-        assert statuses == {DeliveryStatus.UNCERTAIN}
-        assert smtp_sink.messages == []
+        assert statuses == {DeliveryStatus.PENDING}
+        delivery.send_chunk(alert.pk, first, last)
+        assert sorted(smtp_sink.to()) == sorted(
+            Delivery.objects.filter(alert=alert).values_list("address", flat=True)
+        )
+
+    def test_it_never_resends_what_a_worker_killed_mid_batch_had_in_flight(
+        self, smtp_sink, alert, monkeypatch
+    ):
+        monkeypatch.setattr(delivery, "SENT_BATCH", 1)
+        real_sendmail = smtplib.SMTP.sendmail
+        calls = []
+
+        class Killed(BaseException):
+            """Stands for SIGKILL: nothing in the worker handles it."""
+
+        def sendmail(self, *args, **kwargs):
+            calls.append(args[1])
+            answer = real_sendmail(self, *args, **kwargs)
+            if len(calls) == 2:
+                raise Killed  # after the second message left, before it was marked sent
+            return answer
+
+        monkeypatch.setattr(smtplib.SMTP, "sendmail", sendmail)
+        [(first, last)] = delivery.open_chunks(alert.pk)
+        now = timezone.now()
+        with pytest.raises(Killed):
+            delivery.send_chunk(alert.pk, first, last, now=now)
+        by_status = dict(
+            Delivery.objects.filter(alert=alert)
+            .values_list("status")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        assert by_status == {
+            DeliveryStatus.SENT: 1,
+            DeliveryStatus.SENDING: 1,
+            DeliveryStatus.CLAIMED: 2,
+        }
+        services.call_tick(now=now + delivery.LEASE + timedelta(minutes=1))
+        delivery.send_chunk(alert.pk, first, last, now=now + delivery.LEASE)
+        rows = dict(Delivery.objects.filter(alert=alert).values_list("address", "status"))
+        received = smtp_sink.to()
+        assert len(received) == len(set(received)) == 4  # every message once, none twice
+        assert sorted(rows.values()).count(DeliveryStatus.UNCERTAIN) == 1
+        assert rows[calls[1][0]] == DeliveryStatus.UNCERTAIN  # the one in flight
+        assert sorted(received) == sorted(rows)
 
     def test_it_retries_what_the_server_refused_and_sends_it_once(self, smtp_sink, alert):
         smtp_sink.refuse_with = "451 4.3.0 Try again later"
@@ -426,3 +473,32 @@ def test_it_also_works_with_a_non_smtp_mail_backend(
         "outsider@example.org",
     ]
     assert "Stop these alerts" in mailoutbox[0].body
+
+
+def test_it_builds_the_same_message_from_the_template_as_from_the_mime_classes(
+    subscribers, site_coordinator, places, settings
+):
+    import email
+
+    settings.DEFAULT_FROM_EMAIL = "Réseau <hub@example.org>"
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    ):
+        alert = services.alert_send(
+            user=site_coordinator,
+            subject="Dernière chance : commentaires publics",
+            body="Ligne une, été.\n\n" + "Un très long paragraphe " * 12 + " \nFin = fin",
+            place=places["us"],
+        )
+    delivery.fan_out(alert.pk)
+    env = delivery._Envelope.of(alert)
+    template = delivery._Template(alert, env)
+    rows = list(Delivery.objects.filter(alert=alert))
+    rows.append(Delivery(alert=alert, address="admin@example.org", key=rows[0].key))
+    for row in rows:
+        built = template.render(row)
+        assert built is not None
+        ours = email.message_from_bytes(built)
+        theirs = email.message_from_bytes(delivery.email_bytes(alert, row, env))
+        assert ours.items() == theirs.items()
+        assert ours.get_payload(decode=True) == theirs.get_payload(decode=True)

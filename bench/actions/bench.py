@@ -9,8 +9,10 @@ places and sample listings are loaded first if missing (`commonweal places load`
 
 - rollup: 100,000 commitments from sample listings all over the world to one call, then the
   roll-up JSON (/actions/<call>/rollup.json: counts for every place and region with any) is
-  requested through Django's request handler: "cold" recomputes it (the call's version is
-  bumped before each request, as a new commitment would), "warm" is the cached answer.
+  requested through Django's request handler three ways: after one real change (a commitment
+  withdrawn or made again through the services, applied to the cached roll-up), recounted from
+  the per-position tallies (the cache dropped), and unchanged (cached); then the followed
+  roll-up is compared with a fresh recount.
 - commit: the real server (gunicorn, `commonweal serve`) on a free port, and N threads POSTing
   the commit form as signed-in admins of 10 groups each; then a no-lost-writes check: every
   302 answer is a commitment row, and the call's counter agrees.
@@ -49,7 +51,6 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from django.db.models import F  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -161,12 +162,40 @@ def bench_rollup(args: argparse.Namespace) -> None:
     client = Client(HTTP_HOST="127.0.0.1")
     url = f"/actions/{call.slug}/rollup.json"
     client.get(url)  # builds the per-process place arrays once
-    for label, bump in (("cold (recomputed)", True), ("warm (cached)", False)):
+    _, user = coalition_and_admin()
+    # Groups the benchmark withdraws and recommits, one change before each request.
+    toggled = list(
+        Commitment.objects.filter(
+            call=call, organization__status="active", organization__is_hidden=False
+        )
+        .select_related("organization")
+        .order_by("id")[: args.requests]
+    )
+    OrganizationAdmin.objects.bulk_create(
+        (OrganizationAdmin(organization=c.organization, user=user) for c in toggled),
+        ignore_conflicts=True,
+    )
+    from actions import selectors
+
+    def change(i: int) -> None:
+        c = toggled[i % len(toggled)]
+        c.refresh_from_db()
+        if c.is_active:
+            services.commitment_withdraw(user=user, commitment=c)
+        else:
+            services.commitment_make(user=user, call=call, organization=c.organization)
+
+    modes = (
+        ("after one change (applied to the cached roll-up)", change),
+        ("recounted from the tallies (no cache)", lambda i: selectors._live.clear()),
+        ("unchanged (cached)", None),
+    )
+    for label, before in modes:
         times = []
         size = 0
-        for _ in range(args.requests):
-            if bump:
-                CallToAction.objects.filter(pk=call.pk).update(version=F("version") + 1)
+        for i in range(args.requests):
+            if before is not None:
+                before(i)
             t = time.perf_counter()
             response = client.get(url)
             times.append((time.perf_counter() - t) * 1000)
@@ -177,6 +206,12 @@ def bench_rollup(args: argparse.Namespace) -> None:
             f"{size / 1024:.0f} KiB answer: p50 {pct(times, 50):.1f} ms, "
             f"p95 {pct(times, 95):.1f} ms, max {max(times):.1f} ms ({args.requests} requests)"
         )
+    # The roll-up after all those steps must equal a fresh recount.
+    followed = client.get(url).json()
+    selectors._live.clear()
+    recounted = client.get(url).json()
+    say(f"after {args.requests} changes, cached == recounted: {followed == recounted}")
+    say(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 # Commitment throughput ------------------------------------------------------------------------
