@@ -98,6 +98,10 @@ class ModerateForm(forms.Form):
     )
 
 
+class CloseForm(forms.Form):
+    closed = forms.TypedChoiceField(choices=[("1", "Close"), ("0", "Reopen")], coerce=int)
+
+
 class ImportForm(forms.Form):
     votes = forms.FileField(label="votes.csv", help_text="The Pol.is export's vote log.")
     comments = forms.FileField(

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/results/", views.results, name="results"),
     path("<int:pk>/results/status/", views.results_status, name="status"),
     path("<int:pk>/results/recompute/", views.recompute, name="recompute"),
+    path("<int:pk>/close/", views.close, name="close"),
     path("<int:pk>/moderate/", views.moderate, name="moderate"),
     path("<int:pk>/import/", views.polis_import, name="import"),
     path("<int:pk>/export/<str:which>.csv", views.polis_export, name="export"),

@@ -17,6 +17,7 @@ from actions.selectors import calls_for_user
 from commonground import permissions, selectors, services
 from commonground.forms import (
     EXPORTS,
+    CloseForm,
     ConversationForm,
     ImportForm,
     ModerateForm,
@@ -238,6 +239,21 @@ def moderate(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "recent": selectors.recently_moderated(request.user, conversation),
     }
     return render(request, "commonground/moderate.html", context)
+
+
+@login_required
+@require_POST
+def close(request: HttpRequest, pk: int) -> HttpResponse:
+    conversation = selectors.get_conversation_for_user(request.user, pk, write=True)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse(
+            "Say whether to close or reopen.", status=400, content_type="text/plain"
+        )
+    closed = form.cleaned_data["closed"]
+    services.conversation_close(user=request.user, conversation=conversation, closed=closed)
+    messages.success(request, "Voting is closed." if closed else "Voting is open again.")
+    return redirect(conversation)
 
 
 @login_required

@@ -195,3 +195,21 @@ class TestImportExportPages:
         client.force_login(outsider)
         assert client.get(url("import", open_conversation)).status_code == 403
         assert client.get(url("export", open_conversation, which="votes")).status_code == 403
+
+
+class TestClosing:
+    def test_it_lets_a_moderator_close_and_reopen(self, client, open_conversation, organizer):
+        client.force_login(organizer)
+        response = client.post(url("close", open_conversation), {"closed": "1"})
+        assert response.status_code == 302
+        open_conversation.refresh_from_db()
+        assert open_conversation.is_closed
+        client.post(url("close", open_conversation), {"closed": "0"})
+        open_conversation.refresh_from_db()
+        assert not open_conversation.is_closed
+
+    def test_it_refuses_outsiders_and_the_wrong_method(self, client, open_conversation, outsider):
+        client.force_login(outsider)
+        assert client.post(url("close", open_conversation), {"closed": "1"}).status_code == 403
+        assert client.get(url("close", open_conversation)).status_code == 405
+        assert client.get(url("vote", open_conversation)).status_code == 405
