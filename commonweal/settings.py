@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "commonground",
     "django_tasks_db",
     "actions",
+    "outreach",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,76 @@
+from typing import Any
+
+from django import forms
+
+from outreach.models import Stage
+
+
+class ClaimRequestForm(forms.Form):
+    message = forms.CharField(
+        label="How are you part of this group?",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="A coordinator of the group's area reads this before approving.",
+    )
+
+
+class ClaimDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Decline")])
+
+
+class DissolveForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="Yes, this group no longer exists.",
+        required=True,
+        error_messages={"required": "Tick the box to confirm the group no longer exists."},
+    )
+
+
+class StageForm(forms.Form):
+    stage = forms.ChoiceField(label="Stage", choices=Stage.choices)
+
+
+class EntryAddForm(forms.Form):
+    organization = forms.IntegerField(widget=forms.HiddenInput)
+    place = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class EntryForm(forms.Form):
+    notes = forms.CharField(
+        label="Private notes",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="Seen only by the coordinators of this place.",
+    )
+    next_step = forms.CharField(label="Next step", required=False, max_length=300)
+    next_step_on = forms.DateField(
+        label="By", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    assigned_to = forms.TypedChoiceField(
+        label="Assigned to", required=False, coerce=int, empty_value=None
+    )
+
+    def __init__(self, *args: Any, people: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {p.pk: p for p in people}
+        self.fields["assigned_to"].choices = [("", "Nobody yet")] + [  # type: ignore[attr-defined]
+            (p.pk, str(p)) for p in people
+        ]
+
+
+class EntryFilterForm(forms.Form):
+    stage = forms.ChoiceField(label="Stage", required=False, choices=[("", "Any stage")])
+    place = forms.CharField(label="Place", required=False, max_length=200)
+    issue = forms.ChoiceField(label="Issue", required=False)
+    assigned = forms.ChoiceField(
+        label="Assigned",
+        required=False,
+        choices=[("", "Anyone"), ("me", "Me"), ("none", "Nobody")],
+    )
+    overdue = forms.BooleanField(label="Next step overdue", required=False)
+
+    def __init__(self, *args: Any, issue_choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["stage"].choices = [("", "Any stage"), *Stage.choices]  # type: ignore[attr-defined]
+        self.fields["issue"].choices = [("", "Any issue"), *issue_choices]  # type: ignore[attr-defined]

@@ -1,0 +1,338 @@
+"""Every write about claims and outreach. Each checks who may do it before writing.
+
+Claims: a signed, time-limited link mailed to the address the directory holds for a group, or a
+request a coordinator of the group's place approves. Either makes the person an admin of the
+listing and marks it claimed. What the group then says about itself is recorded with origin
+"claim" through `sources.services.field_set`, so later imports never overwrite it.
+"""
+
+from datetime import date, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.services import audit_record
+from directory import permissions as directory_permissions
+from directory.models import (
+    IssueArea,
+    IssueAreaOrigin,
+    Organization,
+    OrganizationAdmin,
+    OrganizationStatus,
+    PrivateContact,
+)
+from directory.services import directory_touch, organization_update, private_contact_update
+from outreach import permissions
+from outreach.models import (
+    ClaimLink,
+    ClaimRequest,
+    ClaimStatus,
+    OutreachEntry,
+    Stage,
+    StageChange,
+)
+from places.models import Place
+from sources.models import Origin
+from sources.services import field_set
+
+CLAIM_LINK_MAX_AGE = timedelta(days=3)
+# One mail per group in this window, so the claim form cannot be used to flood a group's inbox.
+CLAIM_LINK_COOLDOWN = timedelta(minutes=10)
+_SALT = "outreach.claim-link"
+
+# Listing fields whose provenance the sources app keeps; the group's word on them outranks
+# every import. Social links other than Facebook are written directly (no import sets them).
+CLAIM_FIELDS = (
+    "name",
+    "kind",
+    "description",
+    "home_place",
+    "website",
+    "public_email",
+    "public_phone",
+    "languages",
+    "status",
+)
+
+
+def _signed_in(user: Any) -> None:
+    if not getattr(user, "is_authenticated", False):
+        raise PermissionDenied("Sign in first.")
+
+
+def claim_address(organization: Organization) -> str:
+    """The address a claim link goes to: the group's public email, else its private contact.
+    Never shown to the person asking."""
+    if organization.public_email:
+        return organization.public_email
+    contact = PrivateContact.objects.filter(organization=organization).first()
+    return contact.email if contact is not None else ""
+
+
+def claim_token(link: ClaimLink) -> str:
+    return signing.dumps({"link": link.pk, "org": link.organization_id}, salt=_SALT)
+
+
+def claim_token_read(token: str) -> ClaimLink:
+    """The link a token names; ValidationError if it was altered, expired or already used."""
+    try:
+        data = signing.loads(token, salt=_SALT, max_age=CLAIM_LINK_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise ValidationError({"token": "This link has expired. Ask for a new one."}) from exc
+    except signing.BadSignature as exc:
+        raise ValidationError({"token": "This link is not valid. Ask for a new one."}) from exc
+    link = (
+        ClaimLink.objects.select_related("organization")
+        .filter(pk=data.get("link"), organization_id=data.get("org"))
+        .first()
+    )
+    if link is None:
+        raise ValidationError({"token": "This link is not valid. Ask for a new one."})
+    if link.used_at is not None:
+        raise ValidationError({"token": "This link has already been used."})
+    return link
+
+
+@transaction.atomic
+def claim_link_send(*, user: Any, organization: Organization, base_url: str) -> ClaimLink:
+    """Mail a claim link to the group's address. `base_url` is the site's address
+    (scheme and host) the link should start with."""
+    _signed_in(user)
+    if organization.status == OrganizationStatus.DISSOLVED:
+        raise ValidationError({"organization": "This group has said it no longer exists."})
+    address = claim_address(organization)
+    if not address:
+        raise ValidationError(
+            {"organization": "We hold no address for this group; ask a coordinator instead."}
+        )
+    # Locked so two quick requests cannot both pass the cool-down check.
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    recent = ClaimLink.objects.filter(
+        organization=organization, sent_at__gte=timezone.now() - CLAIM_LINK_COOLDOWN
+    ).exists()
+    if recent:
+        raise ValidationError(
+            {"organization": "A link was mailed to this group a few minutes ago. Check its inbox."}
+        )
+    link = ClaimLink.objects.create(organization=organization, requested_by=user)
+    url = base_url.rstrip("/") + reverse("outreach:claim_confirm", args=[claim_token(link)])
+    context = {
+        "org": organization,
+        "url": url,
+        "days": CLAIM_LINK_MAX_AGE.days,
+        "site_name": getattr(settings, "SITE_NAME", "Commonweal"),
+    }
+    send_mail(
+        subject=f"Take charge of the listing of {organization.name}",
+        message=render_to_string("outreach/claim_email.txt", context),
+        from_email=None,
+        recipient_list=[address],
+    )
+    audit_record(actor=user, action="claim.link_sent", target=organization)
+    return link
+
+
+def _make_admin(organization: Organization, user: Any) -> None:
+    OrganizationAdmin.objects.get_or_create(organization=organization, user=user)
+    if organization.claimed_at is None:
+        organization.claimed_at = timezone.now()
+        Organization.objects.filter(pk=organization.pk).update(claimed_at=organization.claimed_at)
+    directory_touch()
+
+
+@transaction.atomic
+def claim_link_use(*, user: Any, token: str) -> Organization:
+    """Whoever follows the mailed link (signed in) becomes an admin: reading the group's mail
+    is the proof."""
+    _signed_in(user)
+    link = claim_token_read(token)
+    link = ClaimLink.objects.select_for_update().get(pk=link.pk)
+    if link.used_at is not None:
+        raise ValidationError({"token": "This link has already been used."})
+    link.used_at, link.used_by = timezone.now(), user
+    link.save(update_fields=["used_at", "used_by"])
+    _make_admin(link.organization, user)
+    audit_record(
+        actor=user, action="claim.link_used", target=link.organization, data={"link": link.pk}
+    )
+    return link.organization
+
+
+@transaction.atomic
+def claim_request_create(*, user: Any, organization: Organization, message: str) -> ClaimRequest:
+    _signed_in(user)
+    if directory_permissions.is_organization_admin(user, organization):
+        raise ValidationError({"organization": "You already administer this listing."})
+    if ClaimRequest.objects.filter(
+        organization=organization, user=user, status=ClaimStatus.PENDING
+    ).exists():
+        raise ValidationError({"message": "You have already asked; a coordinator will answer."})
+    claim = ClaimRequest.objects.create(
+        organization=organization, user=user, message=message.strip()
+    )
+    audit_record(actor=user, action="claim.request", target=organization, data={"id": claim.pk})
+    return claim
+
+
+@transaction.atomic
+def claim_request_decide(*, user: Any, claim: ClaimRequest, approve: bool) -> ClaimRequest:
+    """A coordinator of the group's place (or a site coordinator) approves or declines."""
+    claim = ClaimRequest.objects.select_for_update().select_related("organization").get(pk=claim.pk)
+    if not permissions.can_coordinate_organization(user, claim.organization):
+        raise PermissionDenied("Only the coordinators of this group's place can decide.")
+    if claim.status != ClaimStatus.PENDING:
+        raise ValidationError({"claim": "This request has already been decided."})
+    claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
+    claim.decided_by, claim.decided_at = user, timezone.now()
+    claim.save(update_fields=["status", "decided_by", "decided_at"])
+    if approve:
+        _make_admin(claim.organization, claim.user)
+    audit_record(
+        actor=user,
+        action="claim.approve" if approve else "claim.reject",
+        target=claim.organization,
+        data={"id": claim.pk, "user_id": claim.user_id},
+    )
+    return claim
+
+
+def _require_admin(user: Any, organization: Organization) -> None:
+    if not directory_permissions.is_organization_admin(user, organization):
+        raise PermissionDenied("Only this group's admins can do this.")
+
+
+@transaction.atomic
+def claimed_listing_update(
+    *,
+    user: Any,
+    organization: Organization,
+    listing: dict[str, Any],
+    contact: dict[str, Any] | None = None,
+) -> Organization:
+    """The group's own edit of its listing. Each field goes through the provenance layer with
+    origin "claim", so no later import can overwrite it; issue areas become the group's choice,
+    which the automatic tagger never replaces."""
+    _require_admin(user, organization)
+    org = Organization.objects.select_for_update().get(pk=organization.pk)
+    unknown = sorted(set(listing) - {*CLAIM_FIELDS, "issue_areas", "social_links"})
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    for name in CLAIM_FIELDS:
+        if name in listing:
+            field_set(
+                organization=org, field=name, value=listing[name], origin=Origin.CLAIM, by=user
+            )
+    if "social_links" in listing:
+        links = dict(listing["social_links"] or {})
+        if "facebook" in links or "facebook" in (org.social_links or {}):
+            field_set(
+                organization=org,
+                field="facebook",
+                value=links.pop("facebook", ""),
+                origin=Origin.CLAIM,
+                by=user,
+            )
+            org.refresh_from_db()
+            links["facebook"] = (org.social_links or {}).get("facebook", "")
+        links = {k: v for k, v in links.items() if v}
+        if links != (org.social_links or {}):
+            org = organization_update(user=user, organization=org, social_links=links)
+    if "issue_areas" in listing:
+        areas = list(IssueArea.objects.filter(slug__in=list(listing["issue_areas"] or [])))
+        field_set(organization=org, field="issue_areas", value=areas, origin=Origin.CLAIM, by=user)
+        Organization.objects.filter(pk=org.pk).update(
+            issue_areas_origin=IssueAreaOrigin.COORDINATOR
+        )
+    if contact is not None:
+        private_contact_update(user=user, organization=org, **contact)
+    org.refresh_from_db()
+    return org
+
+
+@transaction.atomic
+def organization_dissolve(*, user: Any, organization: Organization, confirm: bool) -> Organization:
+    """The group says it no longer exists. Kept as the group's word, above any import that
+    still lists it."""
+    _require_admin(user, organization)
+    if not confirm:
+        raise ValidationError({"confirm": "Tick the box to confirm the group no longer exists."})
+    field_set(
+        organization=organization,
+        field="status",
+        value=OrganizationStatus.DISSOLVED,
+        origin=Origin.CLAIM,
+        by=user,
+    )
+    organization.refresh_from_db()
+    return organization
+
+
+# Outreach -------------------------------------------------------------------------------
+
+
+def _require_place(user: Any, place: Place) -> None:
+    if not permissions.can_work_place(user, place):
+        raise PermissionDenied("Only the coordinators of this place can do outreach here.")
+
+
+@transaction.atomic
+def outreach_entry_create(
+    *, user: Any, organization: Organization, place: Place, next_step: str = ""
+) -> OutreachEntry:
+    _require_place(user, place)
+    if not Organization.objects.filter(pk=organization.pk).filter(place.contains_q()).exists():
+        raise ValidationError({"organization": f"This group is not based in {place.name}."})
+    entry, created = OutreachEntry.objects.get_or_create(
+        organization=organization,
+        place=place,
+        defaults={"created_by": user, "next_step": next_step.strip()},
+    )
+    if created:
+        StageChange.objects.create(entry=entry, to_stage=entry.stage, changed_by=user)
+        audit_record(actor=user, action="outreach.create", target=entry, data={"place": place.slug})
+    return entry
+
+
+@transaction.atomic
+def outreach_stage_set(*, user: Any, entry: OutreachEntry, stage: str) -> OutreachEntry:
+    if stage not in Stage.values:
+        raise ValidationError({"stage": f"“{stage}” is not a stage."})
+    entry = OutreachEntry.objects.select_for_update().select_related("place").get(pk=entry.pk)
+    _require_place(user, entry.place)
+    if entry.stage != stage:
+        StageChange.objects.create(
+            entry=entry, from_stage=entry.stage, to_stage=stage, changed_by=user
+        )
+        entry.stage = stage
+        entry.save(update_fields=["stage", "updated_at"])
+        audit_record(actor=user, action="outreach.stage", target=entry, data={"stage": stage})
+    return entry
+
+
+@transaction.atomic
+def outreach_entry_update(
+    *,
+    user: Any,
+    entry: OutreachEntry,
+    notes: str,
+    next_step: str,
+    next_step_on: date | None,
+    assigned_to: Any,
+) -> OutreachEntry:
+    entry = OutreachEntry.objects.select_for_update().select_related("place").get(pk=entry.pk)
+    _require_place(user, entry.place)
+    if assigned_to is not None and not permissions.can_work_place(assigned_to, entry.place):
+        raise ValidationError({"assigned_to": "Assign someone who coordinates this place."})
+    entry.notes, entry.next_step = notes, next_step.strip()
+    entry.next_step_on, entry.assigned_to = next_step_on, assigned_to
+    entry.save(update_fields=["notes", "next_step", "next_step_on", "assigned_to", "updated_at"])
+    # Field names only: the audit log must not copy private notes.
+    audit_record(actor=user, action="outreach.update", target=entry, data={"fields": ["notes"]})
+    return entry

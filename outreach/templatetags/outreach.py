@@ -1,0 +1,31 @@
+from typing import Any
+
+from django import template
+
+from directory.models import Organization
+from directory.permissions import is_organization_admin
+from outreach import permissions
+from outreach.models import OutreachEntry
+
+register = template.Library()
+
+
+@register.inclusion_tag("outreach/_claim_panel.html", takes_context=True)
+def claim_panel(context: dict[str, Any], org: Organization) -> dict[str, Any]:
+    """The claim and outreach box on an organization's page."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    can_coordinate = user is not None and permissions.can_coordinate_organization(user, org)
+    entry = None
+    if can_coordinate:
+        q = permissions.entry_places_q(user)
+        entries = OutreachEntry.objects.filter(organization=org)
+        entry = (entries if q is None else entries.filter(q)).first()
+    return {
+        "org": org,
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "is_admin": user is not None and is_organization_admin(user, org),
+        "can_coordinate": can_coordinate,
+        "entry": entry,
+    }

@@ -1,0 +1,359 @@
+import csv
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.middleware import HtmxDetails
+
+from directory.forms import OrganizationEditForm, resolve_place
+from directory.permissions import is_organization_admin
+from directory.selectors import (
+    get_organization_for_user,
+    issue_areas_list,
+    organization_private_contact_for_user,
+)
+from outreach import permissions, selectors, services
+from outreach.forms import (
+    ClaimDecisionForm,
+    ClaimRequestForm,
+    DissolveForm,
+    EntryAddForm,
+    EntryFilterForm,
+    EntryForm,
+    StageForm,
+)
+from outreach.models import Stage
+
+PER_PAGE = 50
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+def _errors_into(form: Any, error: ValidationError) -> None:
+    for name, problems in error.message_dict.items():
+        form.add_error(name if name in form.fields else None, problems)
+
+
+def _require_coordinator(user: Any) -> None:
+    if not permissions.is_coordinator(user):
+        raise PermissionDenied("Outreach is for the coordinators of a place.")
+
+
+# Claims ----------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_organization_for_user(request.user, slug)
+    form = ClaimRequestForm(request.POST if request.POST.get("action") == "request" else None)
+    status = 200
+    if request.method == "POST":
+        if not request.user.is_authenticated:
+            return redirect(f"{_login_url()}?next={request.path}")
+        action = request.POST.get("action")
+        try:
+            if action == "link":
+                services.claim_link_send(
+                    user=request.user,
+                    organization=org,
+                    base_url=request.build_absolute_uri("/"),
+                )
+                messages.success(
+                    request,
+                    "We have mailed a link to the address we hold for this group. "
+                    "Follow it within a few days to take charge of the listing.",
+                )
+                return redirect("organization", slug=org.slug)
+            if action == "request" and form.is_valid():
+                services.claim_request_create(
+                    user=request.user, organization=org, message=form.cleaned_data["message"]
+                )
+                messages.success(request, "Your request is with the coordinators of this area.")
+                return redirect("organization", slug=org.slug)
+            if action not in ("link", "request"):
+                form.add_error(None, "Choose how to claim this listing.")
+        except ValidationError as error:
+            _errors_into(form, error)
+        status = 400
+    context = {
+        "org": org,
+        "form": form,
+        "has_address": bool(services.claim_address(org)),
+        "is_admin": is_organization_admin(request.user, org),
+        "days": services.CLAIM_LINK_MAX_AGE.days,
+    }
+    return render(request, "outreach/claim.html", context, status=status)
+
+
+def _login_url() -> str:
+    from django.conf import settings
+    from django.shortcuts import resolve_url
+
+    return resolve_url(settings.LOGIN_URL)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def claim_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        link = services.claim_token_read(token)
+    except ValidationError as error:
+        return render(
+            request,
+            "outreach/claim_confirm.html",
+            {"error": error.message_dict["token"][0]},
+            status=400,
+        )
+    if request.method == "POST":
+        try:
+            org = services.claim_link_use(user=request.user, token=token)
+        except ValidationError as error:
+            return render(
+                request,
+                "outreach/claim_confirm.html",
+                {"error": error.message_dict["token"][0]},
+                status=400,
+            )
+        messages.success(request, f"You now look after the listing of {org.name}.")
+        return redirect("organization", slug=org.slug)
+    return render(request, "outreach/claim_confirm.html", {"org": link.organization})
+
+
+@require_http_methods(["GET"])
+@login_required
+def claim_queue(request: HttpRequest) -> HttpResponse:
+    _require_coordinator(request.user)
+    claims = list(selectors.claims_pending_for_user(request.user)[:200])
+    return render(request, "outreach/claims.html", {"claims": claims})
+
+
+@require_POST
+@login_required
+def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = selectors.get_claim_for_user(request.user, pk)
+    form = ClaimDecisionForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Choose approve or decline.", status=400)
+    try:
+        services.claim_request_decide(
+            user=request.user, claim=claim, approve=form.cleaned_data["decision"] == "approve"
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, "Decision recorded.")
+    return redirect("outreach:claims")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def listing_edit(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_organization_for_user(request.user, slug, write=True)
+    contact = organization_private_contact_for_user(request.user, org)
+    form = OrganizationEditForm(
+        request.POST or None,
+        user=request.user,
+        issue_areas=issue_areas_list(),
+        initial=OrganizationEditForm.initial_for(org, contact),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                org = services.claimed_listing_update(
+                    user=request.user,
+                    organization=org,
+                    listing=form.listing_fields(),
+                    contact=form.contact_fields(),
+                )
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, "The listing is updated. Imports will not overwrite it.")
+            return redirect("organization", slug=org.slug)
+    status = 400 if form.errors else 200
+    return render(request, "outreach/listing_edit.html", {"org": org, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def dissolve(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_organization_for_user(request.user, slug, write=True)
+    form = DissolveForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.organization_dissolve(user=request.user, organization=org, confirm=True)
+        messages.success(request, "The listing now says this group no longer exists.")
+        return redirect("organization", slug=org.slug)
+    status = 400 if form.errors else 200
+    return render(request, "outreach/dissolve.html", {"org": org, "form": form}, status=status)
+
+
+# Outreach --------------------------------------------------------------------------------
+
+
+def _filters(request: HttpRequest) -> tuple[EntryFilterForm, selectors.EntryFilters]:
+    areas = issue_areas_list()
+    form = EntryFilterForm(request.GET, issue_choices=[(a.slug, a.name) for a in areas])
+    filters = selectors.EntryFilters()
+    if form.is_valid():
+        data = form.cleaned_data
+        filters.stage = data["stage"]
+        filters.assigned = data["assigned"]
+        filters.overdue = data["overdue"]
+        filters.issue = next((a for a in areas if a.slug == data["issue"]), None)
+        if data["place"]:
+            filters.place = resolve_place(request.user, data["place"])
+            if filters.place is None:
+                form.add_error("place", "No place of that name.")
+    return form, filters
+
+
+@require_http_methods(["GET"])
+@login_required
+def entry_list(request: HttpRequest) -> HttpResponse:
+    _require_coordinator(request.user)
+    form, filters = _filters(request)
+    entries = selectors.entries_filtered(request.user, filters, timezone.localdate())
+    page = Paginator(entries, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "stages": Stage.choices,
+        "today": timezone.localdate(),
+        "query": query.urlencode(),
+    }
+    return render(request, "outreach/list.html", context, status=400 if form.errors else 200)
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+@require_http_methods(["GET"])
+@login_required
+def entry_export(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
+    _require_coordinator(request.user)
+    form, filters = _filters(request)
+    if form.errors:
+        return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
+    entries = selectors.entries_filtered(request.user, filters, timezone.localdate())
+    writer = csv.writer(_Echo())
+    header = [
+        "organization_id",
+        "organization",
+        "team_place",
+        "stage",
+        "next_step",
+        "next_step_on",
+        "assigned_to",
+        "notes",
+        "updated_at",
+    ]
+
+    def rows() -> Any:
+        yield writer.writerow(header)
+        for e in entries.iterator(chunk_size=500):
+            yield writer.writerow(
+                [
+                    e.organization_id,
+                    e.organization.name,
+                    e.place.name,
+                    e.stage,
+                    e.next_step,
+                    e.next_step_on.isoformat() if e.next_step_on else "",
+                    e.assigned_to.email if e.assigned_to else "",
+                    e.notes,
+                    e.updated_at.isoformat(timespec="seconds"),
+                ]
+            )
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="outreach.csv"'
+    return response
+
+
+@require_POST
+@login_required
+def entry_add(request: HttpRequest) -> HttpResponse:
+    form = EntryAddForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Say which organization to add.", status=400)
+    org = get_organization_for_user(request.user, form.cleaned_data["organization"])
+    places = selectors.team_places_for_user(request.user, org)
+    place_id = form.cleaned_data["place"]
+    place = next((p for p in places if p.pk == place_id), None) if place_id else None
+    place = place or (places[0] if places else None)
+    if place is None:
+        raise PermissionDenied("Only the coordinators of this group's place can do outreach.")
+    try:
+        entry = services.outreach_entry_create(user=request.user, organization=org, place=place)
+    except ValidationError as error:
+        return HttpResponse(" ".join(error.messages), status=400)
+    return redirect("outreach:entry", pk=entry.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = selectors.get_entry_for_user(request.user, pk)
+    people = selectors.assignable_people(entry.place)
+    form = EntryForm(
+        request.POST if request.method == "POST" else None,
+        people=people,
+        initial={
+            "notes": entry.notes,
+            "next_step": entry.next_step,
+            "next_step_on": entry.next_step_on,
+            "assigned_to": entry.assigned_to_id,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.outreach_entry_update(
+                user=request.user,
+                entry=entry,
+                notes=data["notes"],
+                next_step=data["next_step"],
+                next_step_on=data["next_step_on"],
+                assigned_to=form.people.get(data["assigned_to"]) if data["assigned_to"] else None,
+            )
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("outreach:entry", pk=entry.pk)
+    context = {
+        "entry": entry,
+        "form": form,
+        "history": list(entry.history.select_related("changed_by")[:50]),
+        "stages": Stage.choices,
+    }
+    return render(request, "outreach/entry.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@login_required
+def entry_stage(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    entry = selectors.get_entry_for_user(request.user, pk)
+    form = StageForm(request.POST)
+    if not form.is_valid():
+        return HttpResponse("Choose one of the stages.", status=400)
+    entry = services.outreach_stage_set(
+        user=request.user, entry=entry, stage=form.cleaned_data["stage"]
+    )
+    if request.htmx:
+        context = {"entry": entry, "stages": Stage.choices, "today": timezone.localdate()}
+        return render(request, "outreach/_entry_row.html", context)
+    return redirect("outreach:entry", pk=entry.pk)
