@@ -30,6 +30,7 @@ from directory.readers import ReadError, Row, RowError, detect_format, guess_map
 from directory.services import directory_touch, issue_mask_of
 from places.geocoder import GeocodeResult, get_geocoder
 from places.models import Place
+from sources import bulk
 from sources import normalize as n
 from sources.models import (
     ORIGIN_RANK,
@@ -58,7 +59,7 @@ IMPORT_FIELDS = (
 )
 # Fields claims and coordinators may also set through `field_set`.
 SETTABLE_FIELDS = frozenset(IMPORT_FIELDS) | {"kind", "issue_areas", "languages", "status"}
-_RECORD_FIELDS = (
+_RECORD_UPDATE = (
     "record_key",
     "line",
     "external_id",
@@ -74,7 +75,7 @@ _RECORD_FIELDS = (
     "country_code",
     "latitude",
     "longitude",
-    "place",
+    "place_id",
     "website",
     "website_clean",
     "facebook",
@@ -85,9 +86,10 @@ _RECORD_FIELDS = (
     "description",
     "tags",
     "content_hash",
-    "last_seen_run",
+    "last_seen_run_id",
     "vanished",
     "vanished_at",
+    "updated_at",
 )
 
 
@@ -592,12 +594,12 @@ def _execute(
     }
     seen: set[str] = set()
     seen_pks: list[int] = []
-    signalled: list[int] = []
+    changed_pks: list[int] = []
     rows = read(Path(run.file_path), run.format or None, run.mapping or None)
     for chunk in _chunks(rows, CHUNK):
-        new: list[SourceRecord] = []
-        changed: list[SourceRecord] = []
-        moved: list[SourceRecord] = []
+        new: list[dict[str, Any]] = []
+        changed: list[list[Any]] = []
+        moved: list[tuple[int, int, int]] = []
         for item in chunk:
             outcome.rows += 1
             if isinstance(item, RowError):
@@ -628,15 +630,13 @@ def _execute(
             old = known.get(identity)
             if old is None:
                 outcome.created += 1
-                new.append(
-                    SourceRecord(
-                        source=source,
-                        identity=identity,
-                        first_seen_run=run,
-                        last_seen_run=run,
-                        **values,
-                    )
+                values.update(
+                    source_id=source.pk,
+                    identity=identity,
+                    first_seen_run_id=run.pk,
+                    last_seen_run_id=run.pk,
                 )
+                new.append(values)
                 continue
             pk, old_hash, old_key, was_vanished = old
             seen_pks.append(pk)
@@ -645,36 +645,28 @@ def _execute(
                     outcome.reappeared += 1
                 else:
                     outcome.updated += 1
-                changed.append(
-                    SourceRecord(
-                        pk=pk,
-                        last_seen_run=run,
-                        vanished=False,
-                        vanished_at=None,
-                        **values,
-                    )
+                values.update(
+                    last_seen_run_id=run.pk, vanished=False, vanished_at=None, updated_at=now
                 )
+                changed.append([values[name] for name in _RECORD_UPDATE] + [pk])
+                changed_pks.append(pk)
             else:
                 outcome.unchanged += 1
                 if old_key != values["record_key"]:
-                    moved.append(
-                        SourceRecord(pk=pk, record_key=values["record_key"], line=values["line"])
-                    )
-        if new:
-            created = SourceRecord.objects.bulk_create(new, batch_size=500)
-            signalled.extend(r.pk for r in created)
-        if changed:
-            SourceRecord.objects.bulk_update(changed, _RECORD_FIELDS, batch_size=200)
-            signalled.extend(r.pk for r in changed)
-        if moved:
-            SourceRecord.objects.bulk_update(moved, ["record_key", "line"], batch_size=500)
+                    moved.append((values["record_key"], values["line"], pk))
+        bulk.insert(SourceRecord, new, now=now)
+        bulk.update(SourceRecord, _RECORD_UPDATE, changed)
+        bulk.update(SourceRecord, ("record_key", "line"), moved)
         report(outcome.rows)
-    for i in range(0, len(seen_pks), 5000):
-        SourceRecord.objects.filter(pk__in=seen_pks[i : i + 5000]).update(last_seen_run=run)
+    bulk.update(SourceRecord, ("last_seen_run_id",), ((run.pk, pk) for pk in seen_pks))
     outcome.vanished = (
         SourceRecord.objects.filter(source=source, vanished=False)
         .exclude(last_seen_run=run)
         .update(vanished=True, vanished_at=now)
+    )
+    signalled = sorted(
+        set(SourceRecord.objects.filter(first_seen_run=run).values_list("pk", flat=True))
+        | set(changed_pks)
     )
     outcome.organizations_created = _resolve(run, signalled)
     if not dry_run and (outcome.created or outcome.updated or outcome.vanished):
@@ -721,6 +713,21 @@ def _resolve(run: ImportRun, record_ids: list[int]) -> int:
 # --------------------------------------------------------------------------- organizations
 
 
+_ORG_SOURCE_FIELDS = (
+    "pk",
+    "name",
+    "description",
+    "place_id",
+    "latitude",
+    "longitude",
+    "website",
+    "facebook",
+    "email_clean",
+    "phone",
+    "tags",
+)
+
+
 def organizations_for_records(*, record_ids: list[int]) -> int:
     """The default resolution: each record without an organization gets a new one, built from
     its fields, with import provenance for each field. Returns how many were created."""
@@ -728,75 +735,92 @@ def organizations_for_records(*, record_ids: list[int]) -> int:
     places = _Places()
     slugs: set[str] = set(Organization.objects.values_list("slug", flat=True))
     now = timezone.now()
+    through = Organization.issue_areas.through
     total = 0
     for i in range(0, len(record_ids), CHUNK):
         records = list(
-            SourceRecord.objects.filter(
-                pk__in=record_ids[i : i + CHUNK], organization__isnull=True
-            ).order_by("pk")
+            SourceRecord.objects.filter(pk__in=record_ids[i : i + CHUNK], organization__isnull=True)
+            .order_by("pk")
+            .values(*_ORG_SOURCE_FIELDS)
         )
         if not records:
             continue
-        places.fill(r.place_id for r in records if r.place_id)
+        places.fill(r["place_id"] for r in records if r["place_id"])
         orgs: list[Organization] = []
         areas: list[list[IssueArea]] = []
         for record in records:
-            base = slugify(record.name)[:120] or "organization"
+            base = slugify(record["name"])[:120] or "organization"
             slug, k = base, 1
             while slug in slugs:
                 k += 1
                 slug = f"{base}-{k}"
             slugs.add(slug)
-            lat, lng = record.latitude, record.longitude
-            if lat is None and record.place_id:
-                lat, lng = places.coords.get(record.place_id, (None, None))
+            lat, lng = record["latitude"], record["longitude"]
+            place_id = record["place_id"]
+            if lat is None and place_id:
+                lat, lng = places.coords.get(place_id, (None, None))
             issue_areas = match_issues(
-                " ".join((" ".join(record.tags), record.name, record.description))
+                " ".join((" ".join(record["tags"]), record["name"], record["description"]))
             )
             areas.append(issue_areas)
             orgs.append(
                 organization_build(
-                    name=record.name,
+                    name=record["name"],
                     slug=slug,
-                    description=record.description,
-                    home_place_id=record.place_id,
-                    place_lft=places.lft.get(record.place_id) if record.place_id else None,
+                    description=record["description"],
+                    home_place_id=place_id,
+                    place_lft=places.lft.get(place_id) if place_id else None,
                     latitude=lat,
                     longitude=lng,
-                    website=record.website,
-                    facebook=record.facebook,
-                    email=record.email_clean,
-                    phone=record.phone,
+                    website=record["website"],
+                    facebook=record["facebook"],
+                    email=record["email_clean"],
+                    phone=record["phone"],
                     issue_areas=issue_areas,
                 )
             )
-        Organization.objects.bulk_create(orgs, batch_size=500)
-        through = Organization.issue_areas.through
-        through.objects.bulk_create(
-            [
-                through(organization_id=org.pk, issuearea_id=area.pk)
+        bulk.insert(
+            Organization,
+            (
+                {f.attname: getattr(org, f.attname) for f in Organization._meta.concrete_fields}
+                for org in orgs
+            ),
+            now=now,
+        )
+        ids = dict(
+            Organization.objects.filter(slug__in=[o.slug for o in orgs]).values_list("slug", "pk")
+        )
+        bulk.insert(
+            through,
+            (
+                {"organization_id": ids[org.slug], "issuearea_id": area.pk}
                 for org, org_areas in zip(orgs, areas, strict=True)
                 for area in org_areas
-            ],
-            batch_size=1000,
+            ),
+            now=now,
         )
-        provenance: list[FieldProvenance] = []
-        for record, org in zip(records, orgs, strict=True):
-            record.organization_id = org.pk
-            for name, value in _listing_values(org).items():
-                if value not in (None, "", [], {}):
-                    provenance.append(
-                        FieldProvenance(
-                            organization_id=org.pk,
-                            field=name,
-                            value=value,
-                            origin=Origin.IMPORT,
-                            record=record,
-                            recorded_at=now,
-                        )
-                    )
-        SourceRecord.objects.bulk_update(records, ["organization"], batch_size=500)
-        FieldProvenance.objects.bulk_create(provenance, batch_size=1000)
+        bulk.update(
+            SourceRecord,
+            ("organization_id",),
+            ((ids[org.slug], record["pk"]) for record, org in zip(records, orgs, strict=True)),
+        )
+        bulk.insert(
+            FieldProvenance,
+            (
+                {
+                    "organization_id": ids[org.slug],
+                    "field": name,
+                    "value": value,
+                    "origin": Origin.IMPORT,
+                    "record_id": record["pk"],
+                    "recorded_at": now,
+                }
+                for record, org in zip(records, orgs, strict=True)
+                for name, value in _listing_values(org).items()
+                if value not in (None, "", [], {})
+            ),
+            now=now,
+        )
         total += len(orgs)
     if total:
         directory_touch()

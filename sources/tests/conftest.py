@@ -14,3 +14,10 @@ def default_resolution() -> Iterator[None]:
     yield
     records_imported.receivers = saved
     records_imported.sender_receivers_cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def var_dir(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """Uploads and progress files go to a scratch folder, not the hub's var/."""
+    settings.VAR_DIR = tmp_path / "var"
+    return settings.VAR_DIR
