@@ -7,33 +7,56 @@ The debounce lives on the Conversation row: `analysis_request` in services.py se
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
-from django.db import transaction
+import scipy.sparse as sp
+from django.db import connection, transaction
 
 from commonground import engine, summary
 from commonground.models import Analysis, Conversation, Statement, StatementState, Vote
 
 # Older analyses are kept briefly for comparison, then pruned.
 KEEP_ANALYSES = 3
+FETCH = 100_000
 
 
 def conversation_matrix(conversation_id: int) -> tuple[engine.VoteMatrix, np.ndarray]:
     """All votes as a matrix (rows: participant pks, columns: statement pks, both as strings),
-    and who met Pol.is's vote rule at some point, reading votes in the order they were first cast."""
-    rows = list(
-        Vote.objects.filter(conversation_id=conversation_id)
-        .order_by("created_at", "id")
-        .values_list("participant_id", "statement_id", "value")
-    )
-    if not rows:
+    and who met Pol.is's vote rule at some point, reading votes in the order they were cast.
+
+    Rows come straight from a cursor into numpy: on millions of votes, model instances or
+    per-vote Python objects would cost more than the whole analysis.
+    """
+    table = connection.ops.quote_name(Vote._meta.db_table)
+    chunks = []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT participant_id, statement_id, value FROM {table} "
+            "WHERE conversation_id = %s ORDER BY created_at, id",
+            [conversation_id],
+        )
+        while batch := cursor.fetchmany(FETCH):
+            flat = itertools.chain.from_iterable(batch)
+            chunks.append(np.fromiter(flat, np.int64, 3 * len(batch)).reshape(-1, 3))
+    if not chunks:
         return engine.vote_matrix_from_triples([], [], []), np.zeros(0, dtype=bool)
-    pids, sids, values = zip(*rows, strict=True)
-    votes = engine.vote_matrix_from_triples(pids, sids, np.asarray(values, dtype=np.int8))
-    row_of = {p: i for i, p in enumerate(votes.participants)}
-    col_of = {s: j for j, s in enumerate(votes.statements)}
-    r = np.fromiter((row_of[str(p)] for p in pids), np.int64, len(pids))
-    c = np.fromiter((col_of[str(s)] for s in sids), np.int64, len(sids))
-    return votes, engine.admitted_over_time(r, c, len(votes.participants))
+    log = np.concatenate(chunks)
+    # Rows in order of each participant's first vote, columns in statement order (as the CLI).
+    pids, first, p_inv = np.unique(log[:, 0], return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    rows = rank[p_inv]
+    sids, cols = np.unique(log[:, 1], return_inverse=True)
+    # One vote per (participant, statement) is stored, so nothing is summed; passes are kept
+    # as stored zeros, which is what tells "passed" from "never seen".
+    matrix = sp.coo_matrix(
+        (log[:, 2].astype(np.int8), (rows, cols)), shape=(len(pids), len(sids))
+    ).tocsr()
+    matrix.sort_indices()
+    votes = engine.VoteMatrix([str(p) for p in pids[order]], [str(s) for s in sids], matrix)
+    return votes, engine.admitted_over_time(rows, cols, len(pids))
 
 
 def analysis_compute(conversation_id: int, *, seed: int = 0) -> Analysis | None:
