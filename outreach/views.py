@@ -210,9 +210,13 @@ def _filters(request: HttpRequest) -> tuple[EntryFilterForm, selectors.EntryFilt
         filters.overdue = data["overdue"]
         filters.issue = next((a for a in areas if a.slug == data["issue"]), None)
         if data["place"]:
-            filters.place = resolve_place(request.user, data["place"])
-            if filters.place is None:
-                form.add_error("place", "No place of that name.")
+            try:
+                filters.place = resolve_place(request.user, data["place"])
+            except ValidationError as error:
+                form.add_error("place", error.messages)
+            else:
+                if filters.place is None:
+                    form.add_error("place", "No place of that name.")
     return form, filters
 
 
