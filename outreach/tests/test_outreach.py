@@ -190,7 +190,7 @@ class TestPipeline:
         response = client.get(reverse("outreach:export"), {"stage": "found"})
         assert response.status_code == 200
         assert response["Content-Type"].startswith("text/csv")
-        rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+        rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
         assert [(r["organization"], r["stage"], r["notes"]) for r in rows] == [
             ("Rose City Tenants", "found", PRIVATE_NOTE)
         ]
