@@ -110,7 +110,9 @@ def _comparisons() -> list[Any]:
 
 def _blocking_rules() -> list[Any]:
     return [
-        block_on("name_prefix"),
+        # Name prefixes only within a state: across a country, "tena" (tenants unions) or
+        # "food" would make blocks of thousands and the pairs grow with their square.
+        block_on("name_prefix", "state"),
         block_on("city_state"),
         block_on("lat_round", "lng_round"),
         block_on("websites", arrays_to_explode=["websites"]),

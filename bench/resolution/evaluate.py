@@ -35,7 +35,7 @@ def main() -> None:
     ids = [r["unique_id"] for r in records]
     print(f"records: {len(records)}  candidate pairs ≥ {engine.REVIEW_THRESHOLD}: {len(pairs)}")
     print(f"train {trained - started:.1f}s  predict {predicted - trained:.1f}s")
-    for threshold in (0.5, 0.8, engine.MATCH_THRESHOLD, 0.95, 0.99):
+    for threshold in sorted({0.5, 0.8, engine.MATCH_THRESHOLD, 0.95, 0.99}):
         clusters = engine.cluster(ids, pairs, threshold=threshold)
         tp = sum(1 for a, b, same, _ in labels if same and clusters[a] == clusters[b])
         fp = sum(1 for a, b, same, _ in labels if not same and clusters[a] == clusters[b])
