@@ -10,7 +10,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Path, Query, Schema
@@ -23,12 +22,10 @@ from coalitions.models import Membership
 from directory import permissions
 from directory.models import IssueArea, Organization, OrganizationKind
 from directory.selectors import (
-    SearchResults,
     directory_counts,
     get_organization_for_user,
     issue_areas_list,
     organization_search,
-    place_ranges,
 )
 from places.models import OVERLAY_KINDS, Place
 
@@ -300,28 +297,7 @@ def organizations_list(
         near=_place(filters.near, "near"),
         radius_km=filters.radius_km,
     )
-    if not filters.q and not filters.near:
-        qs = _counted_by_map_index(qs, place, issue, kind, status)
     return _org_page(qs, page)
-
-
-def _counted_by_map_index(
-    qs: SearchResults, place: Place | None, issue: IssueArea | None, kind: str, status: str
-) -> SearchResults:
-    """On PostgreSQL, counting a big filter reads every matching row; the map index every web
-    process keeps counts public listings by place, issue, kind and status in memory instead.
-    (SQLite's full-text index already counts these without reading rows.)"""
-    if connection.vendor == "sqlite":
-        return qs
-    from directory import mapindex
-
-    filters = mapindex.Filters(
-        issue_bit=issue.bit if issue is not None else None,
-        kind=kind,
-        status=status,
-        ranges=place_ranges(place) if place is not None else None,
-    )
-    return qs.with_count(mapindex.get_index().count_matching(filters))
 
 
 def _org(key: str) -> Organization:
@@ -382,8 +358,6 @@ def coalitions_list(
         kind=OrganizationKind.COALITION,
         status=status,
     )
-    if not filters.q:
-        qs = _counted_by_map_index(qs, place, issue, OrganizationKind.COALITION, status)
     return _org_page(qs, page)
 
 

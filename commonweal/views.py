@@ -4,8 +4,11 @@ They sit here, above the apps, because each gathers places, listings and coaliti
 and the apps themselves only import downwards (places ← directory ← coalitions).
 """
 
+import time
+from collections import OrderedDict
 from typing import Any
 
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -13,12 +16,14 @@ from django.views.decorators.http import require_GET
 
 from coalitions.selectors import coalition_members, coalitions_at_place, organization_coalitions
 from commonweal.paging import page_of
+from commonweal.templatetags.links import slug_url
 from directory import mapindex
 from directory.forms import DirectorySearchForm
 from directory.models import IssueArea, Organization
 from directory.permissions import can_edit_organization
 from directory.selectors import (
     directory_counts,
+    directory_version,
     get_organization_for_user,
     issue_areas_list,
     organization_private_contact_for_user,
@@ -109,26 +114,48 @@ def _issue_rows(by_bit: dict[int, int], areas: dict[int, IssueArea]) -> list[tup
     return rows
 
 
-@require_GET
-def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    place = get_place_for_user(request.user, slug)
+# Per-process summaries of recently viewed places: place id → (directory version, when made,
+# summary). Counts follow the directory version; names of places and regions, which change
+# rarely, may lag by SUMMARY_MAX_AGE seconds.
+_summaries: "OrderedDict[int, tuple[int, float, dict[str, Any]]]" = OrderedDict()
+SUMMARIES = 2000
+SUMMARY_MAX_AGE = 60.0
+
+
+def _place_summary(user: Any, place: Place) -> dict[str, Any]:
+    """Everything on a place page but its page of listings; the same for every visitor."""
+    version = directory_version()
+    now = time.monotonic()
+    cached = _summaries.get(place.pk)
+    if cached is not None and cached[0] == version and now - cached[1] < SUMMARY_MAX_AGE:
+        _summaries.move_to_end(place.pk)
+        return cached[2]
+    summary = _place_summary_build(user, place)
+    # What is read inside a transaction may yet be rolled back.
+    if not connection.in_atomic_block:
+        _summaries[place.pk] = (version, now, summary)
+        while len(_summaries) > SUMMARIES:
+            _summaries.popitem(last=False)
+    return summary
+
+
+def _place_summary_build(user: Any, place: Place) -> dict[str, Any]:
     areas = {area.bit: area for area in issue_areas_list()}
     index = mapindex.get_index()
     own = index.count_in(place_ranges(place))
 
-    children: list[Place] = list(place_children_for_user(request.user, place))
+    children: list[Place] = list(place_children_for_user(user, place))
     child_counts = index.counts_for([(child.pk, place_ranges(child)) for child in children])
     # Addresses are assembled here rather than reversed per row: a country has hundreds of
     # sub-places and reversing each link costs more than counting them.
     search_url = reverse("directory:search")
-    place_url = reverse("place", args=["slug-placeholder"])
     sub_places: list[dict[str, Any]] = []
     for child in children:
         count = child_counts[child.pk]
         sub_places.append(
             {
                 "place": child,
-                "url": place_url.replace("slug-placeholder", child.slug),
+                "url": slug_url("place", child.slug),
                 "total": count.total,
                 "total_text": f"{count.total:,}",
                 "issues": [
@@ -138,16 +165,7 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
             }
         )
     sub_places.sort(key=lambda row: (-row["total"], row["place"].name))
-
-    filters = mapindex.Filters(ranges=place_ranges(place))
-    orgs = listing_page(
-        request.user,
-        organization_search(user=request.user, place=place).select_related("home_place"),
-        _page_number(request),
-        filters,
-    )
-    context = {
-        "place": place,
+    return {
         "ancestors": place_ancestors(place),
         "overlays": list(place_overlays_containing(place)),
         "members": children if place.is_overlay else [],
@@ -156,7 +174,19 @@ def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "with_groups": [row for row in sub_places if row["total"]],
         "without_groups": [row for row in sub_places if not row["total"]],
         "coalitions": list(coalitions_at_place(place)[:MAX_COALITIONS]),
-        "page": orgs,
         "map_zoom": MAP_ZOOM.get(PlaceKind(place.kind), 5),
     }
+
+
+@require_GET
+def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    place = get_place_for_user(request.user, slug)
+    filters = mapindex.Filters(ranges=place_ranges(place))
+    orgs = listing_page(
+        request.user,
+        organization_search(user=request.user, place=place).select_related("home_place"),
+        _page_number(request),
+        filters,
+    )
+    context = {**_place_summary(request.user, place), "place": place, "page": orgs}
     return render(request, "places/place.html", context)

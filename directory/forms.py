@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from commonweal.widgets import QuickSelect
 from directory.models import IssueArea, OrganizationKind, OrganizationStatus
 from directory.selectors import MAX_RADIUS_KM
 from places.models import Place
@@ -50,12 +51,18 @@ class DirectorySearchForm(forms.Form):
         help_text="A town, county, state, country or region such as Cascadia.",
         widget=forms.TextInput(attrs={"list": "place-suggestions", "autocomplete": "off"}),
     )
-    issue = forms.ChoiceField(label="Issue area", required=False)
+    issue = forms.ChoiceField(label="Issue area", required=False, widget=QuickSelect)
     kind = forms.ChoiceField(
-        label="Kind", required=False, choices=[("", "Any kind"), *OrganizationKind.choices]
+        label="Kind",
+        required=False,
+        choices=[("", "Any kind"), *OrganizationKind.choices],
+        widget=QuickSelect,
     )
     status = forms.ChoiceField(
-        label="Status", required=False, choices=[("", "Any status"), *OrganizationStatus.choices]
+        label="Status",
+        required=False,
+        choices=[("", "Any status"), *OrganizationStatus.choices],
+        widget=QuickSelect,
     )
     near = forms.CharField(
         label="Near",

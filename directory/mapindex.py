@@ -124,7 +124,7 @@ class MapIndex:
     """Immutable once built; a new one replaces it whole when listings change."""
 
     # Arrays kept, all sorted by place_lft; saved and loaded under these names.
-    ARRAYS = ("ids", "gx", "gy", "place_lft", "mask", "kind", "status")
+    ARRAYS = ("ids", "gx", "gy", "place_lft", "mask", "kind", "status", "name_rank")
 
     def __init__(
         self,
@@ -137,6 +137,7 @@ class MapIndex:
         mask: np.ndarray,
         kind: np.ndarray,
         status: np.ndarray,
+        name_rank: np.ndarray | None = None,
     ) -> None:
         self.version = version
         self.ids = np.ascontiguousarray(ids, dtype=np.int64)
@@ -146,6 +147,12 @@ class MapIndex:
         self.mask = np.ascontiguousarray(mask, dtype=np.int64)
         self.kind = np.ascontiguousarray(kind, dtype=np.uint8)
         self.status = np.ascontiguousarray(status, dtype=np.uint8)
+        # Each listing's position when all are ordered by name, then id; and the reverse.
+        if name_rank is None:
+            name_rank = np.argsort(np.argsort(self.ids, kind="stable"), kind="stable")
+        self.name_rank = np.ascontiguousarray(name_rank, dtype=np.int32)
+        self.id_by_rank = np.empty(len(self.ids), dtype=np.int64)
+        self.id_by_rank[self.name_rank] = self.ids
         self._build_issue_blocks()
         self._world_grids: dict[tuple[int, Filters], _Grid] = {}
         self._world_lock = threading.Lock()
@@ -162,6 +169,7 @@ class MapIndex:
         mask: np.ndarray,
         kind: np.ndarray,
         status: np.ndarray,
+        name_rank: np.ndarray | None = None,
     ) -> MapIndex:
         """Sort rows by place and turn coordinates into integer Web Mercator ones: cells of any
         zoom are then plain bit shifts, and 2**24 steps across the world are about 2 m."""
@@ -181,6 +189,7 @@ class MapIndex:
             mask=mask[order],
             kind=kind[order],
             status=status[order],
+            name_rank=name_rank[order] if name_rank is not None else None,
         )
 
     def save(self, path: Path) -> None:
@@ -220,7 +229,7 @@ class MapIndex:
 
     @property
     def nbytes(self) -> int:
-        arrays = (self.ids, self.gx, self.gy, self.place_lft, self.mask, self.kind, self.status)
+        arrays = [getattr(self, name) for name in self.ARRAYS] + [self.id_by_rank]
         return sum(a.nbytes for a in arrays) + self.block_prefix.nbytes
 
     # Place roll-ups ---------------------------------------------------------------------
@@ -271,6 +280,25 @@ class MapIndex:
             keep = self._filter_mask(sl, filters)
             total += int(np.count_nonzero(keep)) if keep is not None else sl.stop - sl.start
         return total
+
+    def ids_by_name(self, filters: Filters, start: int, stop: int) -> list[int]:
+        """Ids of the listings passing the filters, positions start..stop in name order: a page
+        of a filtered list without sorting or reading the database's rows."""
+        if stop <= start:
+            return []
+        if filters == Filters():
+            return [int(i) for i in self.id_by_rank[start:stop]]
+        parts = []
+        for sl in self._candidate_slices(filters):
+            keep = self._filter_mask(sl, filters)
+            parts.append(self.name_rank[sl] if keep is None else self.name_rank[sl][keep])
+        if not parts:
+            return []
+        ranks = np.concatenate(parts)
+        if stop < len(ranks):
+            ranks = np.partition(ranks, stop - 1)[:stop]
+        ranks.sort()
+        return [int(i) for i in self.id_by_rank[ranks[start:stop]]]
 
     # Map clusters -------------------------------------------------------------------------
 
@@ -511,10 +539,11 @@ def index_build(using: str = "default") -> MapIndex:
     masks: list[np.ndarray] = []
     kinds: list[np.ndarray] = []
     statuses: list[np.ndarray] = []
+    names: list[str] = []
     table = Organization._meta.db_table
     with connections[using].cursor() as cursor:
         cursor.execute(
-            f"SELECT id, latitude, longitude, place_lft, issue_mask, kind, status FROM {table} "  # noqa: S608
+            f"SELECT id, latitude, longitude, place_lft, issue_mask, kind, status, name FROM {table} "  # noqa: S608
             "WHERE is_hidden = %s",
             [False],
         )
@@ -535,21 +564,34 @@ def index_build(using: str = "default") -> MapIndex:
             statuses.append(
                 np.array([STATUS_CODES.get(v, UNKNOWN_CODE) for v in cols[6]], dtype=np.uint8)
             )
+            names.extend(cols[7])
             del rows, cols
 
     def joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
         return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
 
+    all_ids = joined(ids, np.int64)
+    # Listings sort by name then id, comparing text by code point as SQLite does (and
+    # PostgreSQL with the C collation).
+    by_name = sorted(range(len(names)), key=lambda i: (names[i], int(all_ids[i])))
+    name_rank = np.empty(len(by_name), dtype=np.int32)
+    name_rank[np.asarray(by_name, dtype=np.int64)] = np.arange(len(by_name), dtype=np.int32)
+    del by_name
+
     return MapIndex.from_rows(
         version=version,
-        ids=joined(ids, np.int64),
+        ids=all_ids,
         lat=joined(lats, np.float64),
         lng=joined(lngs, np.float64),
         place_lft=joined(lfts, np.int32),
         mask=joined(masks, np.int64),
         kind=joined(kinds, np.uint8),
         status=joined(statuses, np.uint8),
+        name_rank=name_rank,
     )
+
+
+FILE_LAYOUT = 2
 
 
 def _index_file(version: int) -> Path:
@@ -557,7 +599,8 @@ def _index_file(version: int) -> Path:
     db = settings.DATABASES["default"]
     identity = f"{db['ENGINE']}|{db['NAME']}|{db.get('HOST', '')}|{db.get('PORT', '')}"
     tag = hashlib.sha256(identity.encode()).hexdigest()[:12]
-    return Path(settings.VAR_DIR) / "mapindex" / f"{tag}-v{version}.npz"
+    # The file layout's own number goes into the name, so files of an older layout are ignored.
+    return Path(settings.VAR_DIR) / "mapindex" / f"{tag}-f{FILE_LAYOUT}-v{version}.npz"
 
 
 def _row_count() -> int:

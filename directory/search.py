@@ -33,8 +33,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, F, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.db.models.lookups import GreaterThan
 
 FTS_TABLE = "directory_organization_fts"
 ORG_TABLE = "directory_organization"
@@ -294,11 +295,16 @@ def match_filter(spec: Spec, vendor: str) -> Q:
         else:
             sql, params = "search_vector @@ %s::tsquery", [_tsquery_facets(spec)]
         return Q(RawSQL(sql, params, output_field=BooleanField()))  # noqa: S611
-    return _portable_filter(spec)
+    return column_filter(spec)
 
 
-def _portable_filter(spec: Spec) -> Q:
-    """Other databases: the same meaning, without an index."""
+def column_filter(spec: Spec) -> Q:
+    """The same meaning as the index, tested on the table's own columns.
+
+    Other databases use it for everything; PostgreSQL for searches without words, where its
+    b-tree on place_lft and the name index (with up-to-date column statistics) beat re-reading
+    every match's text vector.
+    """
     q = Q()
     for term in spec.terms:
         q &= Q(name__icontains=term) | Q(description__icontains=term)
@@ -307,17 +313,33 @@ def _portable_filter(spec: Spec) -> Q:
         for lo, hi in spec.ranges:
             place |= Q(place_lft__gte=lo, place_lft__lte=hi)
         q &= place
+    if spec.issue_bit is not None:
+        q &= Q(GreaterThan(F("issue_mask").bitand(1 << spec.issue_bit), 0))
     if spec.kind:
         q &= Q(kind=spec.kind)
     if spec.status:
         q &= Q(status=spec.status)
+    if spec.box is not None:
+        south, west, north, east = spec.box
+        q &= Q(latitude__gte=south, latitude__lte=north)
+        if west < -180.0:
+            q &= Q(longitude__gte=west + 360.0) | Q(longitude__lte=east)
+        elif east > 180.0:
+            q &= Q(longitude__gte=west) | Q(longitude__lte=east - 360.0)
+        else:
+            q &= Q(longitude__gte=west, longitude__lte=east)
     if not spec.include_hidden:
         q &= Q(is_hidden=False)
     return q
 
 
 def matching_ids(spec: Spec, limit: int, using: str = "default") -> list[int]:
-    """Ids of up to `limit` matches, in no particular order, in one pass over the index."""
+    """Ids of up to `limit` matches in one pass over the index.
+
+    SQLite: in no particular order. PostgreSQL: sorted by name then id, because reading each
+    match's row (to recheck its text) already brings its name along; searches without words
+    use the table's own columns and b-tree indexes there.
+    """
     connection = connections[using]
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
@@ -325,13 +347,15 @@ def matching_ids(spec: Spec, limit: int, using: str = "default") -> list[int]:
                 f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s",  # noqa: S608
                 [fts5_query(spec), limit],
             )
-        else:
-            from directory.models import Organization
+            return [row[0] for row in cursor.fetchall()]
+        from directory.models import Organization
 
-            qs = Organization.objects.using(using).filter(match_filter(spec, connection.vendor))
-            sql, params = qs.order_by().values_list("id").query.sql_with_params()
-            cursor.execute(f"{sql} LIMIT %s", [*params, limit])
-        return [row[0] for row in cursor.fetchall()]
+        condition = match_filter(spec, connection.vendor) if spec.terms else column_filter(spec)
+        qs = Organization.objects.using(using).filter(condition).order_by()
+        sql, params = qs.values_list("name", "id").query.sql_with_params()
+        cursor.execute(f"{sql} LIMIT %s", [*params, limit])
+        # Python orders text by code point, as PostgreSQL's C collation does.
+        return [pk for _, pk in sorted(cursor.fetchall())]
 
 
 def ids_subquery(ids: list[int], vendor: str) -> RawSQL | list[int]:

@@ -53,6 +53,9 @@ class SearchResults(OrganizationQuerySet):
     _known_count: int | None = None
     _count_key: str | None = None
     _remember_as: tuple[Any, ...] | None = None
+    # Where pages of these results come from when something cheaper than the database knows
+    # their order: (start, stop) → ids of those positions.
+    _page_ids: Callable[[int, int], list[int]] | None = None
     # "name", "newest" or "distance": how the results are ordered, for pages to say so.
     order: str = "name"
 
@@ -61,6 +64,7 @@ class SearchResults(OrganizationQuerySet):
         clone._known_count = self._known_count
         clone._count_key = self._count_key
         clone._remember_as = self._remember_as
+        clone._page_ids = self._page_ids
         clone.order = self.order
         return clone
 
@@ -73,10 +77,40 @@ class SearchResults(OrganizationQuerySet):
         clone._count_key = clone._where_key()
         return clone
 
+    def with_page_ids(self, page_ids: Callable[[int, int], list[int]]) -> "SearchResults":
+        """Results in name order whose positions something else knows: a slice becomes a
+        look-up of its own ids, re-checked against the filters."""
+        clone = self._clone()
+        clone._page_ids = page_ids
+        return clone
+
+    def __getitem__(self, k: Any) -> Any:
+        if (
+            isinstance(k, slice)
+            and self._page_ids is not None
+            and self._result_cache is None
+            and k.step is None
+            and (k.start or 0) >= 0
+            and (k.stop is None or k.stop >= 0)
+            and self._count_key == self._where_key()
+        ):
+            start = k.start or 0
+            stop = k.stop
+            if stop is None:
+                stop = self._known_count if self._known_count is not None else start + RESULT_WINDOW
+            ids = self._page_ids(start, stop)
+            page = self.filter(pk__in=ids).order_by("name", "id")
+            page._page_ids = None
+            page._known_count = len(ids)
+            page._count_key = page._where_key()
+            return page
+        return super().__getitem__(k)
+
     def remembered(self, key: tuple[Any, ...]) -> "SearchResults":
         """Count once per directory version and remember it under `key` (for databases whose
         index cannot count without reading rows)."""
-        clone = self.with_count(None)
+        clone = self._clone()
+        clone._count_key = clone._where_key()
         clone._remember_as = key
         return clone
 
@@ -215,6 +249,9 @@ def organization_search(
         box=box[:4] if box is not None else None,
         include_hidden=sees_hidden,
     )
+    listed_by_index = _listed_by_map_index(spec)
+    if listed_by_index is not None:
+        return listed_by_index
     if spec.is_empty:
         listed = Organization.objects.all() if sees_hidden else Organization.objects.public()
         return _results(listed.order_by("name", "id")).with_count(_everything_count(sees_hidden))
@@ -227,11 +264,14 @@ def organization_search(
         within = _within(base.filter(search.match_filter(spec, vendor)), near, box)
         return within.remembered((vendor, spec, near.pk, radius_km))
     # One pass over the index gives the ids of every match, if not too many: their number is
-    # the count, and the page is then sorted from the table without asking the index again.
+    # the count, and pages are then read from the table without asking the index again.
     ids = _matching_ids(vendor, spec, base.db)
+    if ids is not None and vendor == "postgresql":
+        # Already in name order (see search.matching_ids).
+        qs = base.filter(pk__in=search.ids_subquery(ids, vendor)).order_by("name", "id")
+        return _results(qs).with_count(len(ids)).with_page_ids(lambda a, b: ids[a:b])
     if ids is not None:
-        matched: Any = search.ids_subquery(ids, vendor)
-        qs: Any
+        matched = search.ids_subquery(ids, vendor)
         if len(ids) > SORT_FETCHED_MAX:
             # `id + 0` hides the id from the planner, so it walks the name index and checks
             # each row instead of fetching every match and sorting them all.
@@ -240,8 +280,11 @@ def organization_search(
             qs = base.filter(pk__in=matched)
         return _results(qs.order_by("name", "id")).with_count(len(ids))
     if vendor != "sqlite":
-        qs = base.filter(search.match_filter(spec, vendor)).order_by("name", "id")
-        return _results(qs).remembered((vendor, spec))
+        if spec.terms:
+            qs = base.filter(search.match_filter(spec, vendor)).order_by("name", "id")
+            return _results(qs).remembered((vendor, spec))
+        qs = base.filter(search.column_filter(spec)).order_by("name", "id")
+        return _results(qs).with_count(_map_index_count(spec)).remembered((vendor, spec))
 
     n = _count_remembered(("sqlite", spec), lambda: search.count(spec, base.db) or 0)
     if n > SORT_BY_NAME_MAX:
@@ -337,14 +380,28 @@ def organization_private_contact_for_user(user: Any, org: Organization) -> Priva
     return PrivateContact.objects.filter(organization=org).first()
 
 
+# Per-process copy of the taxonomy, kept for one directory version (editing the taxonomy bumps
+# it, see directory/apps.py). Every search form and place page needs it.
+_issue_areas_cache: tuple[int, list[IssueArea]] | None = None
+
+
 def issue_areas_list() -> list[IssueArea]:
     """The taxonomy with each area's cross-links, both directions, prefetched."""
-    return list(
+    global _issue_areas_cache
+    version = directory_version()
+    cached = _issue_areas_cache
+    if cached is not None and cached[0] == version and not connection.in_atomic_block:
+        return list(cached[1])
+    areas = list(
         IssueArea.objects.prefetch_related(
             Prefetch("links_out", queryset=IssueLink.objects.select_related("to_issue")),
             Prefetch("links_in", queryset=IssueLink.objects.select_related("from_issue")),
         ).order_by("name")
     )
+    # What is read inside a transaction may yet be rolled back.
+    if not connection.in_atomic_block:
+        _issue_areas_cache = (version, areas)
+    return list(areas)
 
 
 def issue_area_related(issue: IssueArea) -> list[IssueArea]:
@@ -374,7 +431,7 @@ def directory_counts(place: Place | None = None) -> dict[str, int]:
     if cached is not None and cached[0] == version and not connection.in_atomic_block:
         return dict(cached[1])
     ranges = place_ranges(place) if place is not None else None
-    counts = _index_counts(ranges) or _sql_counts(place)
+    counts = _index_counts(ranges) or _map_index_counts(ranges) or _sql_counts(place)
     located = Organization.objects.filter(place_lft__isnull=False)
     if place is not None:
         located = located.filter(place.contains_q("place_lft"))
@@ -402,6 +459,62 @@ def _index_counts(ranges: tuple[tuple[int, int], ...] | None) -> dict[str, int] 
     coalitions = search.count(search.Spec(ranges=ranges, kind=OrganizationKind.COALITION))
     active = search.count(search.Spec(ranges=ranges, status=OrganizationStatus.ACTIVE))
     return {"organizations": organizations, "coalitions": coalitions or 0, "active": active or 0}
+
+
+def _inside_transaction() -> bool:
+    # The map index is built from committed rows; inside a transaction it may miss its changes.
+    return connection.in_atomic_block
+
+
+def _listed_by_map_index(spec: search.Spec) -> SearchResults | None:
+    """Public listings filtered by place, issue, kind and status, from the map index every web
+    process keeps: it counts them and knows their name order, so a page is a look-up of 20 ids
+    instead of sorting every listing in a country. Used only while the index is current."""
+    if spec.include_hidden or spec.terms or spec.box is not None or _inside_transaction():
+        return None
+    from directory import mapindex  # it imports this module
+
+    index = mapindex.get_index()
+    if index.version != directory_version():
+        return None
+    filters = mapindex.Filters(
+        issue_bit=spec.issue_bit, kind=spec.kind, status=spec.status, ranges=spec.ranges
+    )
+    qs = Organization.objects.public().filter(search.column_filter(spec)).order_by("name", "id")
+    results = _results(qs).with_count(index.count_matching(filters))
+    return results.with_page_ids(lambda start, stop: index.ids_by_name(filters, start, stop))
+
+
+def _map_index_count(spec: search.Spec) -> int | None:
+    """Public listings matching a search without words, counted by the map index in memory."""
+    # Inside a transaction the map index (built from committed rows) may not see its changes.
+    if spec.include_hidden or spec.terms or spec.box is not None or connection.in_atomic_block:
+        return None
+    from directory import mapindex  # it imports this module
+
+    filters = mapindex.Filters(
+        issue_bit=spec.issue_bit, kind=spec.kind, status=spec.status, ranges=spec.ranges
+    )
+    return mapindex.get_index().count_matching(filters)
+
+
+def _map_index_counts(ranges: tuple[tuple[int, int], ...] | None) -> dict[str, int] | None:
+    """PostgreSQL cannot count from its text index, but every web process keeps a map index of
+    public listings that counts by place, kind and status in memory."""
+    if connection.vendor == "sqlite" or connection.in_atomic_block:
+        return None
+    from directory import mapindex  # it imports this module
+
+    index = mapindex.get_index()
+    return {
+        "organizations": index.count_matching(mapindex.Filters(ranges=ranges)),
+        "coalitions": index.count_matching(
+            mapindex.Filters(ranges=ranges, kind=OrganizationKind.COALITION)
+        ),
+        "active": index.count_matching(
+            mapindex.Filters(ranges=ranges, status=OrganizationStatus.ACTIVE)
+        ),
+    }
 
 
 def _sql_counts(place: Place | None) -> dict[str, int]:

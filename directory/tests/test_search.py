@@ -189,6 +189,15 @@ def test_it_knows_its_count_without_asking_the_table(spread, places):
     assert selectors.organization_search(user=None).count() == 7
 
 
+def test_it_pages_in_name_order_on_every_database(spread, places):
+    for kwargs in ({"q": "renters"}, {"place": places["cascadia"]}, {"issue": "housing"}):
+        everything = [o.name for o in selectors.organization_search(user=None, **kwargs)]
+        assert everything == sorted(everything)
+        results = selectors.organization_search(user=None, **kwargs)
+        pages = [[o.name for o in results[i : i + 2]] for i in range(0, len(everything), 2)]
+        assert [name for page in pages for name in page] == everything
+
+
 def test_it_orders_big_result_sets_the_same_way_by_every_plan(
     spread, organizer, places, monkeypatch
 ):
@@ -284,3 +293,43 @@ def test_it_forgets_remembered_results_when_the_directory_changes(
     )
     after = selectors.organization_search(user=None, q="renters")
     assert after.count() == 5 and "Salem Renters" in names(after)
+
+
+def test_it_pages_filtered_lists_from_the_map_index_like_the_database(
+    spread, places, organizer, monkeypatch
+):
+    from directory import mapindex
+
+    for i in range(30):
+        services.organization_create(
+            user=organizer,
+            name=f"{'Zeta' if i % 3 else 'Alpha'} Group {i:02d}",
+            home_place=places["portland" if i % 2 else "seattle"],
+            kind="coop" if i % 5 == 0 else "local_group",
+            issue_areas=["housing"] if i % 4 else ["labor"],
+        )
+    cases = [
+        {},
+        {"place": places["cascadia"]},
+        {"place": places["oregon"], "issue": "housing"},
+        {"kind": "coop"},
+        {"issue": "labor", "status": "active"},
+    ]
+    expected = {}
+    for i, kwargs in enumerate(cases):
+        results = selectors.organization_search(user=None, **kwargs)
+        expected[i] = [o.pk for o in results], results.count()
+    mapindex.index_reset()
+    monkeypatch.setattr(selectors, "_inside_transaction", lambda: False)
+    try:
+        for i, kwargs in enumerate(cases):
+            results = selectors.organization_search(user=None, **kwargs)
+            assert results._page_ids is not None
+            everything, n = expected[i]
+            assert results.count() == n
+            pages = [[o.pk for o in results[a : a + 7]] for a in range(0, n + 7, 7)]
+            assert [pk for page in pages for pk in page] == everything
+            assert [o.pk for o in results[3:5]] == everything[3:5]
+            assert results[3:5].count() == len(everything[3:5])
+    finally:
+        mapindex.index_reset()
