@@ -92,3 +92,9 @@ class TestSeeing:
         with pytest.raises(ValidationError) as exc:
             services.conversation_create(user=outsider, title="Alone", access=Access.MEMBERS)
         assert "access" in exc.value.message_dict
+
+    def test_it_lets_only_moderators_ask_for_a_fresh_map(self, members_only, organizer, member):
+        with pytest.raises(PermissionDenied):
+            services.analysis_request(user=member, conversation=members_only)
+        assert services.analysis_request(user=organizer, conversation=members_only)
+        assert not services.analysis_request(user=organizer, conversation=members_only)
