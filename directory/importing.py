@@ -13,7 +13,6 @@ from directory.services import issue_mask_of
 
 _url_ok = URLValidator(schemes=["http", "https"])
 _email_ok = EmailValidator()
-_FACEBOOK = re.compile(r"^(https?://)?([a-z0-9-]+\.)?(facebook|fb)\.(com|me)/", re.I)
 
 
 def clean_url(value: str) -> str:
@@ -78,7 +77,7 @@ def issue_matcher() -> Callable[[str], list[IssueArea]]:
     return _issue_matcher()
 
 
-def organization_build(
+def organization_values(
     *,
     name: str,
     slug: str,
@@ -92,28 +91,41 @@ def organization_build(
     email: str = "",
     phone: str = "",
     issue_areas: list[IssueArea] | None = None,
-) -> Organization:
-    """An unsaved listing for a group found in an imported list (saved in bulk by the caller)."""
+) -> dict[str, Any]:
+    """Column values of a listing for a group found in an imported list, for bulk inserts."""
     public_email = email
-    try:
-        _email_ok(public_email)
-    except ValidationError:
-        public_email = ""
-    return Organization(
-        name=name.strip()[:300],
-        slug=slug,
-        kind=kind_for(name),
-        description=description[:10000],
-        home_place_id=home_place_id,
-        place_lft=place_lft,
-        latitude=latitude,
-        longitude=longitude,
-        website=clean_url(website)[:500] if website else "",
-        social_links={"facebook": facebook} if facebook else {},
-        public_email=public_email,
-        public_phone=phone[:40],
-        issue_mask=issue_mask_of(issue_areas or []),
-    )
+    if public_email:
+        try:
+            _email_ok(public_email)
+        except ValidationError:
+            public_email = ""
+    return {
+        "name": name.strip()[:300],
+        "slug": slug,
+        "kind": kind_for(name),
+        "description": description[:10000],
+        "home_place_id": home_place_id,
+        "place_lft": place_lft,
+        "latitude": latitude,
+        "longitude": longitude,
+        "website": clean_url(website)[:500] if website else "",
+        "social_links": {"facebook": facebook} if facebook else {},
+        "public_email": public_email,
+        "public_phone": phone[:40],
+        "issue_mask": issue_mask_of(issue_areas or []),
+    }
 
 
-__all__ = ["clean_url", "coordinates", "issue_matcher", "kind_for", "organization_build"]
+def organization_build(**kwargs: Any) -> Organization:
+    """An unsaved listing built from the same values (see `organization_values`)."""
+    return Organization(**organization_values(**kwargs))
+
+
+__all__ = [
+    "clean_url",
+    "coordinates",
+    "issue_matcher",
+    "kind_for",
+    "organization_build",
+    "organization_values",
+]

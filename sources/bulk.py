@@ -26,8 +26,23 @@ _MISSING = object()
 
 
 def _prep(field: models.Field[Any, Any]) -> Any:
+    if isinstance(field, models.JSONField):
+        # What JSONField does per value, without its per-call lookups.
+        adapt_json = connection.ops.adapt_json_value
+        encoder = field.encoder
+        return lambda value: adapt_json(value, encoder)
     if isinstance(field, _PREPARED):
-        return lambda value: field.get_db_prep_save(value, connection)
+        memo: dict[Any, Any] = {}
+
+        def prep(value: Any) -> Any:
+            # Imports stamp thousands of rows with the same instant: adapt it once.
+            if value not in memo:
+                if len(memo) > 1000:
+                    memo.clear()
+                memo[value] = field.get_db_prep_save(value, connection)
+            return memo[value]
+
+        return prep
     return None
 
 

@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.services import audit_record
-from directory.importing import coordinates, issue_matcher, organization_build
+from directory.importing import coordinates, issue_matcher, organization_values
 from directory.models import IssueArea, Organization
 from directory.readers import ReadError, Row, RowError, detect_format, guess_mapping, read
 from directory.services import directory_touch, issue_mask_of
@@ -746,7 +746,7 @@ def organizations_for_records(*, record_ids: list[int]) -> int:
         if not records:
             continue
         places.fill(r["place_id"] for r in records if r["place_id"])
-        orgs: list[Organization] = []
+        orgs: list[dict[str, Any]] = []
         areas: list[list[IssueArea]] = []
         for record in records:
             base = slugify(record["name"])[:120] or "organization"
@@ -764,7 +764,7 @@ def organizations_for_records(*, record_ids: list[int]) -> int:
             )
             areas.append(issue_areas)
             orgs.append(
-                organization_build(
+                organization_values(
                     name=record["name"],
                     slug=slug,
                     description=record["description"],
@@ -779,21 +779,16 @@ def organizations_for_records(*, record_ids: list[int]) -> int:
                     issue_areas=issue_areas,
                 )
             )
-        bulk.insert(
-            Organization,
-            (
-                {f.attname: getattr(org, f.attname) for f in Organization._meta.concrete_fields}
-                for org in orgs
-            ),
-            now=now,
-        )
+        bulk.insert(Organization, orgs, now=now)
         ids = dict(
-            Organization.objects.filter(slug__in=[o.slug for o in orgs]).values_list("slug", "pk")
+            Organization.objects.filter(slug__in=[o["slug"] for o in orgs]).values_list(
+                "slug", "pk"
+            )
         )
         bulk.insert(
             through,
             (
-                {"organization_id": ids[org.slug], "issuearea_id": area.pk}
+                {"organization_id": ids[org["slug"]], "issuearea_id": area.pk}
                 for org, org_areas in zip(orgs, areas, strict=True)
                 for area in org_areas
             ),
@@ -802,13 +797,13 @@ def organizations_for_records(*, record_ids: list[int]) -> int:
         bulk.update(
             SourceRecord,
             ("organization_id",),
-            ((ids[org.slug], record["pk"]) for record, org in zip(records, orgs, strict=True)),
+            ((ids[org["slug"]], record["pk"]) for record, org in zip(records, orgs, strict=True)),
         )
         bulk.insert(
             FieldProvenance,
             (
                 {
-                    "organization_id": ids[org.slug],
+                    "organization_id": ids[org["slug"]],
                     "field": name,
                     "value": value,
                     "origin": Origin.IMPORT,
@@ -827,23 +822,23 @@ def organizations_for_records(*, record_ids: list[int]) -> int:
     return total
 
 
-def _listing_values(org: Organization) -> dict[str, Any]:
-    """The organization's import-tracked fields as JSON values (place as its id)."""
+def _listing_values(org: dict[str, Any]) -> dict[str, Any]:
+    """A listing's import-tracked fields (from its column values) as JSON values."""
     return {
-        "name": org.name,
-        "description": org.description,
-        "home_place": org.home_place_id,
-        "latitude": org.latitude,
-        "longitude": org.longitude,
-        "website": org.website,
-        "facebook": (org.social_links or {}).get("facebook", ""),
-        "public_email": org.public_email,
-        "public_phone": org.public_phone,
+        "name": org["name"],
+        "description": org["description"],
+        "home_place": org["home_place_id"],
+        "latitude": org["latitude"],
+        "longitude": org["longitude"],
+        "website": org["website"],
+        "facebook": (org["social_links"] or {}).get("facebook", ""),
+        "public_email": org["public_email"],
+        "public_phone": org["public_phone"],
     }
 
 
 def _record_listing_values(record: SourceRecord, places: _Places) -> dict[str, Any]:
-    built = organization_build(
+    built = organization_values(
         name=record.name,
         slug="-",
         description=record.description,
