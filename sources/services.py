@@ -443,6 +443,20 @@ class _Places:
         self.by_text: dict[str, GeocodeResult | None] = {}
         self.lft: dict[int, int] = {}
         self.coords: dict[int, tuple[float | None, float | None]] = {}
+        # Answers for the points of the current chunk, looked up in one batch.
+        self.points: dict[tuple[float, float], GeocodeResult | None] = {}
+
+    def prefetch_points(self, rows: Iterable[Row | RowError]) -> None:
+        points: list[tuple[float, float]] = []
+        for row in rows:
+            if isinstance(row, Row):
+                try:
+                    lat, lng = coordinates(row.fields)
+                except ValueError:
+                    continue
+                if lat is not None and lng is not None:
+                    points.append((lat, lng))
+        self.points = dict(zip(points, self.geocoder.reverse_many(points), strict=True))
 
     def lookup(
         self,
@@ -454,6 +468,8 @@ class _Places:
         lng: float | None,
     ) -> GeocodeResult | None:
         if lat is not None and lng is not None:
+            if (lat, lng) in self.points:
+                return self.points[(lat, lng)]
             return self.geocoder.reverse(lat, lng)
         key = "\x1f".join((city, region, country, postcode))
         if key in self.by_text:
@@ -600,6 +616,7 @@ def _execute(
         new: list[dict[str, Any]] = []
         changed: list[list[Any]] = []
         moved: list[tuple[int, int, int]] = []
+        places.prefetch_points(chunk)
         for item in chunk:
             outcome.rows += 1
             if isinstance(item, RowError):
