@@ -645,19 +645,28 @@ def _forget_old_files(keep: Path) -> None:
             pass  # another process tidied it first
 
 
-def index_obtain() -> MapIndex:
-    """The index of the directory as it is now: built here when small, otherwise loaded from the
-    file that a child process wrote (once per version, whichever process asks first)."""
+def index_file_prepare() -> Path | None:
+    """Write the current version's index file if the directory is big and it is missing, so
+    web workers start by loading it instead of their first visitors waiting for the build."""
     if _row_count() < SYNC_REBUILD_ROWS:
-        return index_build()
+        return None
     path = _index_file(directory_version())
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         with (path.parent / f"{path.name.split('-v')[0]}.lock").open("w") as lock:
-            # Other workers wanting the same version wait here instead of building it twice.
             fcntl.flock(lock, fcntl.LOCK_EX)
             if not path.exists():
                 _build_in_child(path)
+    return path
+
+
+def index_obtain() -> MapIndex:
+    """The index of the directory as it is now: built here when small, otherwise loaded from the
+    file that a child process wrote (once per version, whichever process asks first)."""
+    # Other workers wanting the same version wait for one build instead of building it twice.
+    path = index_file_prepare()
+    if path is None:
+        return index_build()
     index = MapIndex.load(path)
     _forget_old_files(path)
     return index

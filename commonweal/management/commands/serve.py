@@ -111,9 +111,19 @@ class Command(BaseCommand):
             "--no-collectstatic", action="store_true", help="Serve static files as they are."
         )
 
+    def _prepare_map_index(self) -> None:
+        from directory.mapindex import index_file_prepare
+
+        try:
+            if index_file_prepare() is not None:
+                self.stdout.write("The map index of the directory is ready.")
+        except Exception as error:  # the workers will build it themselves
+            self.stderr.write(f"Could not prepare the map index ahead: {error}")
+
     def handle(self, *args: Any, **options: Any) -> None:
         if not options["no_collectstatic"]:
             collectstatic_if_needed(self.stdout)
+        self._prepare_map_index()
         host, port = options["host"], options["port"]
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(f"Commonweal is at http://{shown}:{port}/ (Ctrl-C stops it).")
