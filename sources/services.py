@@ -544,6 +544,9 @@ def _record_values(row: Row, places: _Places) -> dict[str, Any]:
     clean_name = n.name_clean(name)
     clean_site = n.website_clean(website) or n.website_clean(facebook)
     external_id = n.text(f.get("external_id"))[:300]
+    if external_id.isdigit() and int(external_id) in (row.key, row.key - 1):
+        # A counter (0, 1, 2… as in Mutual Aid Hub's GeoJSON) is a position, not an identity.
+        external_id = ""
     return {
         "line": row.line,
         "record_key": row.key,

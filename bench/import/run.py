@@ -3,6 +3,7 @@ database that already holds the world's places.
 
     DATABASE_URL=sqlite:///var/bench/import/base.sqlite3 python bench/import/run.py make 100000
     python bench/import/run.py import 100000 [--resolver] [--db var/bench/import/base.sqlite3]
+    python bench/import/run.py files PATH=NAME PATH=NAME ... [--resolver]
 
 `make` writes var/bench/import-N.csv from real town names in the places table; `import` copies
 the base database, imports the file with `commonweal import`'s code path and prints time, rows
@@ -160,17 +161,57 @@ def run_import(n: int, base: Path, resolver: bool) -> None:
     print(f"peak RSS: {peak_mb:,.0f} MB")
 
 
+def run_files(files: list[str], base: Path, resolver: bool) -> None:
+    """Import real lists (PATH=SOURCE NAME) one after the other into one scratch database."""
+    db = OUT / "import" / f"files{'-resolved' if resolver else ''}.sqlite3"
+    db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(base, db)
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commonweal.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from directory.models import Organization
+    from sources.models import SourceRecord
+    from sources.services import import_file
+    from sources.signals import records_imported
+
+    if not resolver:
+        records_imported.receivers = []
+        records_imported.sender_receivers_cache.clear()
+    for spec in files:
+        path, _, name = spec.partition("=")
+        t = time.monotonic()
+        run, outcome = import_file(user=None, path=Path(path), source_name=name or Path(path).stem)
+        print(f"{name}: {time.monotonic() - t:.1f} s; {outcome.summary()}")
+        for error in outcome.errors[:5]:
+            print(f"  line {error.line}: {error.reason}")
+    placed = SourceRecord.objects.exclude(place=None).count()
+    print(
+        f"records: {SourceRecord.objects.count():,} ({placed:,} placed), "
+        f"organizations: {Organization.objects.count():,}, resolver={resolver}"
+    )
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["make", "import"])
-    parser.add_argument("n", type=int)
+    parser.add_argument("what", choices=["make", "import", "files"])
+    parser.add_argument("n", nargs="+", help="row count, or PATH=SOURCE NAME for files")
     parser.add_argument("--resolver", action="store_true")
     parser.add_argument("--db", type=Path, default=OUT / "import" / "base.sqlite3")
     args = parser.parse_args()
-    if args.what == "make":
-        make(args.n)
+    if args.what == "files":
+        run_files(args.n, args.db, args.resolver)
+    elif args.what == "make":
+        make(int(args.n[0]))
     else:
-        run_import(args.n, args.db, args.resolver)
+        run_import(int(args.n[0]), args.db, args.resolver)
 
 
 if __name__ == "__main__":

@@ -83,7 +83,7 @@ def test_it_follows_an_external_id_when_the_source_has_one(tmp_path: Path, geoco
 def test_it_records_provenance_and_lets_claims_outrank_imports(
     tmp_path: Path, geocoder, organizer
 ) -> None:
-    text = 'id,name,city,website\n1,"Eastside Aid",Portland,eastside.example.org\n'
+    text = 'id,name,city,website\nA-1,"Eastside Aid",Portland,eastside.example.org\n'
     import_file(user=None, path=_write(tmp_path, text), source_name="ids")
     org = Organization.objects.get()
     website = FieldProvenance.objects.get(organization=org, field="website")
@@ -176,3 +176,13 @@ def test_it_imports_from_the_command_line(tmp_path: Path, geocoder, capsys) -> N
     mapping.write_text('{"colour": "x"}')
     with pytest.raises(CommandError, match="unknown field 'colour'"):
         call_command("import", str(path), "--mapping", str(mapping))
+
+
+def test_it_does_not_take_a_row_counter_for_an_identity(tmp_path: Path, geocoder) -> None:
+    text = "id,name,city\n0,First Aid,Portland\n1,Second Aid,Oakland\n"
+    import_file(user=None, path=_write(tmp_path, text), source_name="counted")
+    # The list lost its first row, so the counter now points at another group.
+    shifted = "id,name,city\n0,Second Aid,Oakland\n"
+    _run, outcome = import_file(user=None, path=_write(tmp_path, shifted), source_name="counted")
+    assert (outcome.created, outcome.updated, outcome.vanished) == (0, 1, 1)
+    assert SourceRecord.objects.get(name="First Aid").vanished
