@@ -110,8 +110,11 @@ def _comparisons() -> list[Any]:
 
 def _blocking_rules() -> list[Any]:
     return [
-        # Name prefixes only within a state: across a country, "tena" (tenants unions) or
-        # "food" would make blocks of thousands and the pairs grow with their square.
+        # Names are blocked within a state (except exact ones): across a country, common
+        # openings ("mutual aid", "food not") would make blocks of thousands, and pairs grow
+        # with the square of a block.
+        block_on("name_clean"),
+        block_on("name_core", "state"),
         block_on("name_prefix", "state"),
         block_on("city_state"),
         block_on("lat_round", "lng_round"),
