@@ -13,14 +13,17 @@ ever rewritten: once a person has chosen an organization's areas, the tagger lea
 through every later re-tag and re-import, until a coordinator hands them back.
 """
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
@@ -30,7 +33,10 @@ from directory.models import IssueArea, IssueAreaOrigin, Organization
 from directory.services import _resolve_issue_areas, directory_touch, issue_mask_of
 
 # Calibrated on bench/tagging/labels.csv (see bench/tagging/README.md for the figures).
-MODEL_THRESHOLD = 0.30
+MODEL_THRESHOLD = 0.33
+# Second and third areas must score nearly as well as the first: most groups work on one thing.
+MODEL_MARGIN = 0.06
+TOP_PROTOTYPES = 2
 # A listing rarely works on more than a few areas; more tags would mostly be noise.
 MAX_AREAS = 3
 CHUNK = 500
@@ -109,32 +115,39 @@ def organization_text(name: str, description: str) -> str:
     return f"{name}. {description}".strip() if description else name
 
 
-def area_text(area: IssueArea) -> str:
-    terms = AREA_TERMS.get(area.slug, "")
-    return ". ".join(part for part in (area.name, area.description, terms.replace("*", "")) if part)
+_WORD = re.compile(r"\w+")
 
-
-def _term_pattern(terms: str) -> re.Pattern[str] | None:
-    parts = []
-    for term in _SPLIT.split(terms.strip()):
-        if not term:
-            continue
-        stem = term.endswith("*")
-        words = re.escape(term.rstrip("*")).replace(r"\ ", r"[\s-]+")
-        parts.append(words + (r"\w*" if stem else r"\b"))
-    if not parts:
-        return None
-    return re.compile(r"\b(?:" + "|".join(parts) + ")", re.IGNORECASE)
+# One term: its words, the last possibly a stem ("fossil fuel*" → ("fossil", "fuel"), stem).
+Term = tuple[tuple[str, ...], bool, str]
 
 
 @cache
-def _patterns(key: tuple[tuple[str, str, str], ...]) -> list[tuple[str, re.Pattern[str]]]:
-    patterns = []
+def _terms(key: tuple[tuple[str, str, str], ...]) -> dict[str, list[Term]]:
+    """Every area's terms, indexed by their first word (or first word's stem) for quick lookup."""
+    index: dict[str, list[Term]] = defaultdict(list)
     for slug, name, _ in key:
-        pattern = _term_pattern(f"{name}, {AREA_TERMS.get(slug, '')}")
-        if pattern is not None:
-            patterns.append((slug, pattern))
-    return patterns
+        for term in _SPLIT.split(f"{name}, {AREA_TERMS.get(slug, '')}".strip()):
+            words = tuple(_WORD.findall(term.casefold()))
+            if not words:
+                continue
+            index[words[0]].append((words, term.endswith("*"), slug))
+    return dict(index)
+
+
+def _stem_lengths(index: dict[str, list[Term]]) -> list[int]:
+    return sorted({len(w) for w, terms in index.items() if any(t[1] for t in terms)})
+
+
+def _matches(words: list[str], i: int, term: Term) -> bool:
+    parts, stem, _ = term
+    if i + len(parts) > len(words):
+        return False
+    for k, part in enumerate(parts):
+        word = words[i + k]
+        last = k == len(parts) - 1
+        if not (word == part or (last and stem and word.startswith(part))):
+            return False
+    return True
 
 
 def _area_key(areas: Sequence[IssueArea]) -> tuple[tuple[str, str, str], ...]:
@@ -142,36 +155,95 @@ def _area_key(areas: Sequence[IssueArea]) -> tuple[tuple[str, str, str], ...]:
 
 
 def suggest_by_keywords(texts: Sequence[str], areas: Sequence[IssueArea]) -> list[list[str]]:
-    patterns = _patterns(_area_key(areas))
+    """Areas whose terms occur in the text, most mentioned first. Words are looked up in an
+    index rather than run through one large pattern: 100,000 listings take seconds, not
+    minutes."""
+    index = _terms(_area_key(areas))
+    lengths = _stem_lengths(index)
     result = []
     for text in texts:
-        hits = [(len(p.findall(text)), slug) for slug, p in patterns]
-        hits = sorted((h for h in hits if h[0]), reverse=True)
-        result.append([slug for _, slug in hits[:MAX_AREAS]])
+        words = _WORD.findall(text.casefold())
+        hits: dict[str, int] = defaultdict(int)
+        for i, word in enumerate(words):
+            keys = {word, *(word[:n] for n in lengths if n < len(word))}
+            for key in keys:
+                for term in index.get(key, ()):
+                    # A key shorter than the word only matches stems.
+                    if (key == word or term[1]) and _matches(words, i, term):
+                        hits[term[2]] += 1
+        ranked = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
+        result.append([slug for slug, _ in ranked[:MAX_AREAS]])
     return result
 
 
+def area_prototypes(area: IssueArea) -> list[str]:
+    """Short texts that each say what the area is about: its name, its description and each of
+    its terms. An organization is compared with every one; one muddy average of them all
+    matched far worse on the labelled listings."""
+    terms = [t.strip().rstrip("*") for t in _SPLIT.split(AREA_TERMS.get(area.slug, ""))]
+    return [text for text in (area.name, area.description, *terms) if text]
+
+
 @cache
-def _area_vectors(key: tuple[tuple[str, str, str], ...]) -> np.ndarray:
-    texts = [area_text(IssueArea(slug=s, name=n, description=d)) for s, n, d in key]
-    return embedding.get_model().embed(texts)
+def _area_vectors(key: tuple[tuple[str, str, str], ...]) -> tuple[np.ndarray, np.ndarray]:
+    texts: list[str] = []
+    owner: list[int] = []
+    for j, (slug, name, description) in enumerate(key):
+        for text in area_prototypes(IssueArea(slug=slug, name=name, description=description)):
+            texts.append(text)
+            owner.append(j)
+    return _embed_cached(texts), np.array(owner)
+
+
+def _embed_cached(texts: list[str]) -> np.ndarray:
+    """Embeddings of the area prototypes, kept in var/ so each run does not recompute the
+    same few hundred texts; keyed by the texts themselves, so edited areas get new ones."""
+    digest = hashlib.sha256("\n".join(texts).encode()).hexdigest()[:24]
+    path = Path(settings.VAR_DIR) / "tagging" / f"prototypes-{digest}.npy"
+    try:
+        vectors = np.load(path)
+        if vectors.shape == (len(texts), embedding.DIMENSIONS):
+            return vectors
+    except (OSError, ValueError):
+        pass
+    vectors = embedding.get_model().embed(texts)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.save(path, vectors)
+    except OSError:
+        pass  # a read-only var/ only costs the recomputation next time
+    return vectors
 
 
 def model_scores(texts: Sequence[str], areas: Sequence[IssueArea]) -> np.ndarray:
-    """Cosine similarity of every text to every area: shape (len(texts), len(areas))."""
+    """How close every text is to every area: the mean cosine similarity of the text's two
+    nearest prototypes of the area. Shape (len(texts), len(areas))."""
+    scores = np.zeros((len(texts), len(areas)), dtype=np.float32)
     if not texts:
-        return np.zeros((0, len(areas)), dtype=np.float32)
+        return scores
     vectors = embedding.get_model().embed(list(texts))
-    return vectors @ _area_vectors(_area_key(areas)).T
+    prototypes, owner = _area_vectors(_area_key(areas))
+    similarity = vectors @ prototypes.T
+    for j in range(len(areas)):
+        own = np.sort(similarity[:, owner == j], axis=1)[:, ::-1][:, :TOP_PROTOTYPES]
+        scores[:, j] = own.mean(axis=1)
+    return scores
 
 
 def pick_areas(
-    scores: np.ndarray, areas: Sequence[IssueArea], threshold: float = MODEL_THRESHOLD
+    scores: np.ndarray,
+    areas: Sequence[IssueArea],
+    threshold: float = MODEL_THRESHOLD,
+    margin: float = MODEL_MARGIN,
 ) -> list[list[str]]:
+    """Areas that clear the threshold and come close to the organization's best area."""
     result = []
     for row in scores:
         best = np.argsort(-row)[:MAX_AREAS]
-        result.append([areas[i].slug for i in best if row[i] >= threshold])
+        top = row[best[0]]
+        result.append(
+            [areas[i].slug for i in best if row[i] >= threshold and row[i] >= top - margin]
+        )
     return result
 
 

@@ -14,6 +14,12 @@ from places.models import Place
 needs_model = pytest.mark.skipif(not embedding.available(), reason="sentence model not installed")
 
 
+@pytest.fixture(autouse=True)
+def keywords_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The model's own tests ask for it by name; the rest stay fast with the keyword rules."""
+    monkeypatch.setattr(tagging, "default_method", lambda: "keywords")
+
+
 def _found(name: str, description: str = "", place: Place | None = None) -> Organization:
     """A listing gathered from a public list: no admin, areas not chosen by anyone."""
     return services.organization_create(

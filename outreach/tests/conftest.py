@@ -38,9 +38,15 @@ def faraway(places: dict[str, Place]) -> Organization:
 
 
 @pytest.fixture
-def only_tagging_after_import(places: dict[str, Place]) -> Iterator[None]:
+def only_tagging_after_import(
+    places: dict[str, Place], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
     """Imports give each record its own organization (no resolver) and then tag them."""
+    from directory import tagging
     from outreach import receivers
+
+    # The keyword rules keep these tests fast; the model has its own tests in directory.
+    monkeypatch.setattr(tagging, "default_method", lambda: "keywords")
 
     saved = records_imported.receivers[:]
     records_imported.receivers = []
