@@ -100,13 +100,36 @@ def pair_rows(pair: ReviewPair) -> list[Row]:
     ]
 
 
+# The model's level names, in words for coordinators (first match wins).
+LEVEL_WORDS = (
+    ("Exact match on name_clean", "identical names"),
+    ("name_clean >= 0.95", "nearly identical names"),
+    ("Exact match on name_core", "the same distinctive words in the name"),
+    ("Levenshtein distance of name_core", "distinctive words spelled nearly alike"),
+    ("name_clean >= 0.85", "similar names"),
+    ("Array intersection", "a link in common"),
+    ("Exact match on city_state", "the same city and state"),
+    ("Jaro-Winkler distance of city_state", "nearly the same city name"),
+    ("less than 5km", "within 5 km of each other"),
+    ("less than 30km", "within 30 km of each other"),
+    ("Exact match on state", "the same state, different cities"),
+    ("Exact match on email", "the same email address"),
+    ("Exact match on postcode", "the same postcode"),
+    ("All other comparisons", "different"),
+)
+
+
+def level_words(label: str) -> str:
+    return next((words for key, words in LEVEL_WORDS if key in label), label)
+
+
 def explanation_rows(explanation: dict[str, Any]) -> list[dict[str, Any]]:
     """The model's reasons, strongest first: positive weights say "alike", negative "unlike"."""
     rows = [
         {
             "name": COMPARISON_NAMES.get(key, key),
             "weight": float(value[0]),
-            "level": value[1],
+            "level": level_words(str(value[1])),
         }
         for key, value in explanation.items()
     ]
