@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.text import slugify
 
 from actions.models import THRESHOLD_LEVELS
 from actions.services import MAX_TURNOUT
@@ -38,6 +39,11 @@ class _PlaceMixin:
             if required:
                 raise ValidationError("Choose a place.")
             return None
+        # A name typed exactly as a place's slug reads it ("World" is the world, not World's
+        # End, which a search by prefix would rank first).
+        exact = Place.objects.filter(slug=slugify(value.strip())).first()
+        if exact is not None:
+            return resolve_place(self.user, exact.slug)
         return resolve_place(self.user, value)
 
 

@@ -186,6 +186,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "hub@localhost")
 # queue lives in the database (run `commonweal db_worker`); production may set
 # TASKS_BACKEND=django_tasks_rq.RQBackend for Redis-backed workers (see actions/README.md).
 TASKS = {"default": {"BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+if TASKS["default"]["BACKEND"] == "django_tasks_rq.RQBackend":  # the optional "redis" extra
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
 
 # The map's tile server. Tiles are the one thing a browser fetches from elsewhere; point this
 # at your own tile server to keep visitors' map views on infrastructure you trust.

@@ -232,3 +232,15 @@ class TestFreezing:
         commit(call, cast.groups["oakland"], organizer)
         with pytest.raises(ValidationError):
             services.call_cancel(user=member, call=call)
+
+
+def test_it_reads_a_place_typed_by_its_full_name_before_searching(places, member):
+    from actions.forms import _PlaceMixin
+    from places.models import Place, PlaceKind
+
+    Place.objects.create(
+        kind=PlaceKind.LOCALITY, name="World's End", slug="worlds-end", parent=places["oregon"]
+    )
+    form = _PlaceMixin()
+    form.user = member
+    assert form._place("World", required=True) == places["world"]

@@ -36,6 +36,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -118,11 +119,11 @@ def coalition_and_admin() -> tuple[Organization, User]:
     return coalition, user
 
 
-def new_call(title: str, **extra: object) -> CallToAction:
+def new_call(title: str, **extra: Any) -> CallToAction:
     coalition, user = coalition_and_admin()
     CallToAction.objects.filter(title=title).delete()
     now = timezone.now()
-    fields: dict[str, object] = {
+    fields: dict[str, Any] = {
         "scope": Place.objects.get(kind=PlaceKind.WORLD),
         "starts_at": now + timedelta(days=30),
         "deadline": now + timedelta(days=20),
@@ -286,66 +287,148 @@ def bench_commit(args: argparse.Namespace) -> None:
     )
     try:
         _wait_for(port)
-        ok: list[int] = []
-        statuses: dict[int, int] = {}
-        latencies: list[float] = []
-        lock = threading.Lock()
-
-        def worker() -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            while True:
-                try:
-                    session, org = work.get_nowait()
-                except queue.Empty:
-                    break
-                body = urlencode({"organization": org, "expected_turnout": 3})
-                t = time.perf_counter()
-                conn.request(
-                    "POST",
-                    f"/actions/{call.slug}/commit/",
-                    body=body,
-                    headers={
-                        "Content-Type": "application/x-www-form-urlencoded",
-                        "Cookie": f"sessionid={session}; csrftoken={csrf}",
-                        "X-CSRFToken": csrf,
-                        "Host": "127.0.0.1",
-                    },
-                )
-                response = conn.getresponse()
-                response.read()
-                elapsed = (time.perf_counter() - t) * 1000
-                with lock:
-                    latencies.append(elapsed)
-                    statuses[response.status] = statuses.get(response.status, 0) + 1
-                    if response.status == 302:
-                        ok.append(org)
-            conn.close()
-
-        threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
-        t0 = time.perf_counter()
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join()
-        seconds = time.perf_counter() - t0
+        if args.tool == "wrk":
+            ok_count, seconds, summary = _commit_with_wrk(args, port, call, jobs, sessions, csrf)
+        else:
+            ok_count, seconds, summary = _commit_with_threads(args, port, call, work, csrf)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
     call.refresh_from_db()
     rows = Commitment.objects.filter(call=call).count()
-    distinct = len(set(ok))
     say(
-        f"commit endpoint on {connection.vendor}: {args.requests:,} POSTs, {args.concurrency} "
-        f"concurrent, {seconds:.1f} s → {args.requests / seconds:.0f} requests/s; "
+        f"commit endpoint on {connection.vendor} ({args.tool}): {args.requests:,} POSTs, "
+        f"{args.concurrency} connections, {seconds:.1f} s → {args.requests / seconds:.0f} "
+        f"requests/s; {summary}"
+    )
+    say(
+        f"no-lost-writes check: {ok_count:,} answers 302 (each a different organization), "
+        f"{rows:,} commitment rows, counter {call.active_count:,} → lost {ok_count - rows}, "
+        f"counter drift {call.active_count - rows}"
+    )
+    say(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    CallToAction.objects.filter(pk=call.pk).delete()
+
+
+def _commit_with_threads(
+    args: argparse.Namespace, port: int, call: CallToAction, work: queue.Queue, csrf: str
+) -> tuple[int, float, str]:
+    ok: list[int] = []
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        while True:
+            try:
+                session, org = work.get_nowait()
+            except queue.Empty:
+                break
+            body = urlencode({"organization": org, "expected_turnout": 3})
+            t = time.perf_counter()
+            conn.request(
+                "POST",
+                f"/actions/{call.slug}/commit/",
+                body=body,
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": f"sessionid={session}; csrftoken={csrf}",
+                    "X-CSRFToken": csrf,
+                    "Host": "127.0.0.1",
+                },
+            )
+            response = conn.getresponse()
+            response.read()
+            elapsed = (time.perf_counter() - t) * 1000
+            with lock:
+                latencies.append(elapsed)
+                statuses[response.status] = statuses.get(response.status, 0) + 1
+                if response.status == 302:
+                    ok.append(org)
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(args.concurrency)]
+    t0 = time.perf_counter()
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    seconds = time.perf_counter() - t0
+    summary = (
         f"p50 {pct(latencies, 50):.0f} ms, p95 {pct(latencies, 95):.0f} ms; statuses {statuses}"
     )
-    lost = distinct - rows
-    say(
-        f"no-lost-writes check: {distinct:,} organizations answered 302, {rows:,} commitment "
-        f"rows, counter {call.active_count:,} → lost {lost}, counter drift "
-        f"{call.active_count - rows}"
+    return len(set(ok)), seconds, summary
+
+
+def _commit_with_wrk(
+    args: argparse.Namespace,
+    port: int,
+    call: CallToAction,
+    jobs: list[tuple[User, int]],
+    sessions: dict[int, str],
+    csrf: str,
+) -> tuple[int, float, str]:
+    """wrk with bench/actions/commit.lua: 2 threads, `--concurrency` connections."""
+    if len({org for _, org in jobs}) != len(jobs):
+        raise SystemExit("with wrk every request must name a different organization")
+    jobs_file = Path(tempfile.mkdtemp(prefix="actions-wrk-")) / "jobs"
+    jobs_file.write_text("".join(f"{sessions[u.pk]} {org}\n" for u, org in jobs))
+    threads = min(2, args.concurrency)
+    t0 = time.perf_counter()
+    # wrk always runs for its whole -d; the run is over when every job's row exists (or
+    # nothing has changed for a minute), then wrk is interrupted and prints its summary.
+    wrk = subprocess.Popen(  # noqa: S603
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{args.concurrency}",
+            "-d3600s",
+            "--timeout",
+            "120s",
+            "-s",
+            str(ROOT / "bench" / "actions" / "commit.lua"),
+            f"http://127.0.0.1:{port}",
+            "--",
+            str(jobs_file),
+            f"/actions/{call.slug}/commit/",
+            csrf,
+            str(threads),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    CallToAction.objects.filter(pk=call.pk).delete()
+    last, changed = -1, time.perf_counter()
+    while True:
+        time.sleep(0.5)
+        rows = Commitment.objects.filter(call=call).count()
+        if rows != last:
+            last, changed = rows, time.perf_counter()
+        if rows >= len(jobs) or time.perf_counter() - changed > 60:
+            break
+    seconds = changed - t0
+    time.sleep(2)  # the last answers
+    wrk.send_signal(signal.SIGINT)
+    out, _ = wrk.communicate(timeout=60)
+    statuses: dict[int, int] = {}
+    for line in out.splitlines():
+        if line.startswith("status "):
+            code, n = line.split()[1].rstrip(":"), line.split()[2]
+            statuses[int(code)] = int(n)
+    lat = {
+        line.split()[1].rstrip(":"): line.split()[2]
+        for line in out.splitlines()
+        if line.startswith("latency ")
+    }
+    summary = (
+        f"latency p50 {lat.get('p50')} ms, "
+        f"p95 {lat.get('p95')} ms, p99 {lat.get('p99')} ms; statuses {statuses} "
+        "(404s are the idle requests after the work ran out)"
+    )
+    errors = [line.strip() for line in out.splitlines() if "errors" in line or "timeout" in line]
+    if errors:
+        summary += "; wrk: " + " ".join(errors)
+    return statuses.get(302, 0), seconds, summary
 
 
 # Alert fan-out ---------------------------------------------------------------------------------
@@ -467,6 +550,7 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=3000)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--users", type=int, default=200)
+    p.add_argument("--tool", choices=["wrk", "threads"], default="wrk")
     p = sub.add_parser("fanout")
     p.add_argument("--recipients", type=int, default=100_000)
     p.add_argument("--workers", type=int, default=2)
