@@ -74,3 +74,17 @@ class EntryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["stage"].choices = [("", "Any stage"), *Stage.choices]  # type: ignore[attr-defined]
         self.fields["issue"].choices = [("", "Any issue"), *issue_choices]  # type: ignore[attr-defined]
+
+
+class IssueAreasForm(forms.Form):
+    issue_areas = forms.MultipleChoiceField(
+        label="Issue areas", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    automatic = forms.BooleanField(
+        label="Let the hub suggest them again from the name and description",
+        required=False,
+    )
+
+    def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["issue_areas"].choices = choices  # type: ignore[attr-defined]

@@ -16,4 +16,5 @@ urlpatterns = [
     path("claim/confirm/<str:token>/", views.claim_confirm, name="claim_confirm"),
     path("listing/<slug:slug>/edit/", views.listing_edit, name="listing_edit"),
     path("listing/<slug:slug>/dissolve/", views.dissolve, name="dissolve"),
+    path("listing/<slug:slug>/issue-areas/", views.issue_areas, name="issue_areas"),
 ]

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from directory import tagging
 from directory.forms import OrganizationEditForm, resolve_place
 from directory.permissions import is_organization_admin
 from directory.selectors import (
@@ -27,6 +28,7 @@ from outreach.forms import (
     EntryAddForm,
     EntryFilterForm,
     EntryForm,
+    IssueAreasForm,
     StageForm,
 )
 from outreach.models import Stage
@@ -194,6 +196,32 @@ def dissolve(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect("organization", slug=org.slug)
     status = 400 if form.errors else 200
     return render(request, "outreach/dissolve.html", {"org": org, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def issue_areas(request: HttpRequest, slug: str) -> HttpResponse:
+    """A coordinator's correction of a group's issue areas; no later re-tag undoes it."""
+    org = get_organization_for_user(request.user, slug)
+    if not tagging.can_correct_issue_areas(request.user, org):
+        raise PermissionDenied("Only this group's admins and coordinators can correct its areas.")
+    form = IssueAreasForm(
+        request.POST if request.method == "POST" else None,
+        choices=[(a.slug, a.name) for a in issue_areas_list()],
+        initial={"issue_areas": [a.slug for a in org.issue_areas.all()]},
+    )
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data["automatic"]:
+            tagging.organization_issue_areas_unlock(user=request.user, organization=org)
+            messages.success(request, "The hub suggests this group's issue areas again.")
+        else:
+            tagging.organization_issue_areas_correct(
+                user=request.user, organization=org, issue_areas=form.cleaned_data["issue_areas"]
+            )
+            messages.success(request, "Issue areas corrected. Automatic tagging will keep them.")
+        return redirect("organization", slug=org.slug)
+    context = {"org": org, "form": form}
+    return render(request, "outreach/issue_areas.html", context, status=400 if form.errors else 200)
 
 
 # Outreach --------------------------------------------------------------------------------

@@ -252,3 +252,30 @@ def test_it_tags_organizations_after_an_import(
     org = Organization.objects.get(name="Sellwood Food Bank")
     assert org.issue_areas_origin == IssueAreaOrigin.AUTO
     assert "food" in {a.slug for a in org.issue_areas.all()}
+
+
+class TestIssueAreaCorrections:
+    def test_it_lets_the_regional_coordinator_correct_and_keeps_it_through_retags(
+        self, client: Client, found: Organization, regional_coordinator: User
+    ) -> None:
+        from directory.tagging import organizations_tag
+
+        _login(client, regional_coordinator)
+        url = reverse("outreach:issue_areas", args=[found.slug])
+        assert b"Correct the issue areas" in client.get(url).content
+        response = client.post(url, {"issue_areas": ["labor", "peace"]})
+        assert response.status_code == 302
+        organizations_tag(method="keywords")
+        found.refresh_from_db()
+        assert {a.slug for a in found.issue_areas.all()} == {"labor", "peace"}
+        assert found.issue_areas_origin == IssueAreaOrigin.COORDINATOR
+
+    def test_it_refuses_outsiders_and_unknown_areas(
+        self, client: Client, found: Organization, outsider: User, regional_coordinator: User
+    ) -> None:
+        url = reverse("outreach:issue_areas", args=[found.slug])
+        _login(client, outsider)
+        assert client.get(url).status_code == 403
+        assert client.post(url, {"issue_areas": ["labor"]}).status_code == 403
+        _login(client, regional_coordinator)
+        assert client.post(url, {"issue_areas": ["no-such-area"]}).status_code == 400
