@@ -41,19 +41,40 @@ _FIELDS = (
     "email_clean",
 )
 
-# Set by tests and benchmarks to skip reading the model file each time.
+TRAINED_MODEL = "resolution-model.json"
+# The parsed model, keyed by its file and modification time, so it is read once per process.
 _model_cache: dict[str, Any] = {}
 
 
-def current_model() -> dict[str, Any]:
-    """The trained model: settings.RESOLUTION_MODEL if set, else the one shipped with the app
+def model_path() -> Path:
+    """Where the model is read from: settings.RESOLUTION_MODEL if set, else one trained on
+    this hub's own records (`commonweal resolve --train`), else the one shipped with the app
     (trained on the Mutual Aid Hub lists, see bench/resolution)."""
-    path = Path(getattr(settings, "RESOLUTION_MODEL", "") or engine.DEFAULT_MODEL)
-    key = str(path)
+    configured = getattr(settings, "RESOLUTION_MODEL", "")
+    if configured:
+        return Path(configured)
+    trained = Path(settings.VAR_DIR) / TRAINED_MODEL
+    return trained if trained.exists() else engine.DEFAULT_MODEL
+
+
+def current_model() -> dict[str, Any]:
+    path = model_path()
+    key = f"{path}:{path.stat().st_mtime_ns}"
     if key not in _model_cache:
         _model_cache.clear()
         _model_cache[key] = json.loads(path.read_text())
     return _model_cache[key]
+
+
+def model_train() -> Path:
+    """Train the model on every record the hub holds and keep it for later resolutions."""
+    rows = list(SourceRecord.objects.order_by("pk").values(*_FIELDS))
+    if len(rows) < 200:
+        raise ValueError(f"too few records to train on ({len(rows)}; at least 200 are needed)")
+    model = engine.train([features_of(r) for r in rows])
+    path = Path(settings.VAR_DIR) / TRAINED_MODEL
+    path.write_text(json.dumps(model, indent=1) + "\n")
+    return path
 
 
 def features_of(row: dict[str, Any]) -> dict[str, Any]:

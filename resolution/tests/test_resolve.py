@@ -1,7 +1,9 @@
 import csv
+import io
 from pathlib import Path
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 
 from directory.models import Organization
 from resolution.models import MatchDecision
@@ -73,3 +75,18 @@ def test_it_exports_every_record_once_with_its_organization(lists, geocoder, tmp
     by_key = {(s, int(k)): int(o) for s, k, o in rows[1:]}
     assert by_key[("first", 1)] == by_key[("first", 3)]
     assert set(by_key.values()) == set(Organization.objects.values_list("pk", flat=True))
+
+
+def test_it_resolves_again_without_moving_anything(lists, geocoder) -> None:
+    _import_both(lists)
+    before = dict(SourceRecord.objects.values_list("pk", "organization_id"))
+    out = io.StringIO()
+    call_command("resolve", stdout=out)
+    assert "0 records moved" in out.getvalue()
+    assert dict(SourceRecord.objects.values_list("pk", "organization_id")) == before
+
+
+def test_it_names_the_option_when_the_export_cannot_be_written(lists, geocoder) -> None:
+    _import_both(lists)
+    with pytest.raises(CommandError, match="--out"):
+        call_command("export", "links", "--out", "/nonexistent-dir/links.csv")
