@@ -33,8 +33,10 @@ def main() -> None:
     parser.add_argument("--votes", type=int, default=300, help="votes cast through vote_cast")
     args = parser.parse_args()
 
+    scratch = None
     if "DATABASE_URL" not in os.environ:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp()}/hub-bench.sqlite3"
+        scratch = tempfile.TemporaryDirectory(prefix="hub-bench-")
+        os.environ["DATABASE_URL"] = f"sqlite:///{scratch.name}/hub-bench.sqlite3"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commonweal.settings")
     import django
 
@@ -145,6 +147,9 @@ def main() -> None:
         f"recomputes queued: {DBTaskResult.objects.count() - before}"
     )
     print(f"load average after: {os.getloadavg()}")
+    if scratch is not None:
+        connection.close()
+        scratch.cleanup()
 
 
 if __name__ == "__main__":
