@@ -26,6 +26,7 @@ SEED = 20200402
 MATCH_THRESHOLD = 0.8
 REVIEW_THRESHOLD = 0.2
 DEFAULT_MODEL = Path(__file__).with_name("model.json")
+PREDICT_THREADS = 2
 
 COMPARISON_COLUMNS = {
     "name": ("name_clean", "name_core"),
@@ -140,10 +141,11 @@ def _table(records: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     return {col: [r.get(col) for r in records] for col in INPUT_COLUMNS}
 
 
-def _db() -> DuckDBAPI:
+def _db(threads: int = 1) -> DuckDBAPI:
     con = duckdb.connect(":memory:")
-    # One thread: the machine is shared, and sums come out in the same order every time.
-    con.execute("SET threads TO 1")
+    # Training uses one thread so that EM's sums come out in the same order every time;
+    # scoring pairs has no such sums and may use two.
+    con.execute(f"SET threads TO {int(threads)}")
     return DuckDBAPI(con)
 
 
@@ -219,7 +221,7 @@ def predict(
     """Score every candidate pair the blocking rules find, keeping those above `threshold`."""
     if len(records) < 2:
         return []
-    db = _db()
+    db = _db(threads=PREDICT_THREADS)
     linker = Linker(_register(db, records), model)
     scored = linker.inference.predict(threshold_match_probability=threshold)
     labels = _level_labels(model)
