@@ -7,9 +7,9 @@ from django.db import transaction
 from directory import tagging
 from sources.models import SourceRecord
 
-# The sentence model costs about a second per few dozen listings on a small machine; a larger
-# import is tagged with the keyword rules at once, and `commonweal tag --all` refines it later.
-MODEL_LIMIT = 2000
+# The sentence model reads a few dozen listings a second on a small machine (bench/tagging/); a
+# larger import is tagged with the keyword rules at once, and `commonweal tag --all` refines it.
+MODEL_LIMIT = 300
 
 
 def tag_imported_organizations(sender: Any, run: Any, record_ids: list[int], **kwargs: Any) -> None:

@@ -208,6 +208,15 @@ def _require_admin(user: Any, organization: Organization) -> None:
         raise PermissionDenied("Only this group's admins can do this.")
 
 
+def _differs(org: Organization, name: str, value: Any) -> bool:
+    if name == "home_place":
+        return org.home_place_id != (value.pk if isinstance(value, Place) else value)
+    if name == "issue_areas":
+        wanted = {a.slug if isinstance(a, IssueArea) else str(a) for a in value or []}
+        return wanted != {a.slug for a in org.issue_areas.all()}
+    return bool(getattr(org, name) != value)
+
+
 @transaction.atomic
 def claimed_listing_update(
     *,
@@ -224,8 +233,10 @@ def claimed_listing_update(
     unknown = sorted(set(listing) - {*CLAIM_FIELDS, "issue_areas", "social_links"})
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    # Only what the group changed becomes its word; fields it left as they were may still be
+    # filled in or corrected by later imports.
     for name in CLAIM_FIELDS:
-        if name in listing:
+        if name in listing and _differs(org, name, listing[name]):
             field_set(
                 organization=org, field=name, value=listing[name], origin=Origin.CLAIM, by=user
             )
@@ -244,7 +255,7 @@ def claimed_listing_update(
         links = {k: v for k, v in links.items() if v}
         if links != (org.social_links or {}):
             org = organization_update(user=user, organization=org, social_links=links)
-    if "issue_areas" in listing:
+    if "issue_areas" in listing and _differs(org, "issue_areas", listing["issue_areas"]):
         areas = list(IssueArea.objects.filter(slug__in=list(listing["issue_areas"] or [])))
         field_set(organization=org, field="issue_areas", value=areas, origin=Origin.CLAIM, by=user)
         Organization.objects.filter(pk=org.pk).update(
