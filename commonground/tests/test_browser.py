@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from commonground.models import Vote
 
@@ -30,6 +31,9 @@ def page() -> Iterator[Any]:
             tab.set_default_timeout(10_000)
             yield tab
             browser.close()
+            # While Playwright's event loop runs, Django gives the test its own database
+            # connection; close it here, or PostgreSQL cannot drop the test database later.
+            connections.close_all()
     finally:
         os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
