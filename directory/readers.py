@@ -38,10 +38,10 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "address": ("address", "location", "street", "addrstreet", "streetaddress", "fulladdress"),
     "neighborhood": ("neighborhood", "neighbourhood", "neighborhoodregion"),
-    "city": ("city", "town", "locality", "municipality", "addrcity"),
+    "city": ("city", "town", "locality", "municipality", "addrcity", "ville", "stadt", "ciudad"),
     "state": ("state", "province", "stateterritory", "stateprovince", "county", "admin1"),
     "postcode": ("zip", "zipcode", "postcode", "postalcode", "addrpostcode", "plz"),
-    "country": ("country", "addrcountry", "nation", "countrycode"),
+    "country": ("country", "addrcountry", "nation", "countrycode", "pays", "land", "pais"),
     "latitude": ("lat", "latitude", "y"),
     "longitude": ("lng", "lon", "long", "longitude", "x"),
     "website": ("website", "url", "web", "homepage", "contactwebsite", "link", "general", "site"),
@@ -150,13 +150,18 @@ def read(
         raise ReadError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
     if fmt in ("xlsx", "ods"):
         return _read_sheet(path, fmt, mapping)
+    if fmt in ("csv", "tsv"):
+        # Streamed from disk: a million-row file is never held in memory as one string.
+        try:
+            stream = path.open(encoding=file_encoding(path), newline="")
+        except OSError as exc:
+            raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
+        return _read_csv(stream, mapping)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
     text = decode(data)
-    if fmt in ("csv", "tsv"):
-        return _read_csv(text, mapping)
     if fmt == "murmurations":
         return _read_murmurations(text, mapping)
     if fmt == "geojson":
@@ -177,8 +182,39 @@ def _apply(raw: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def _read_csv(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
-    sample = text[:65536]
+def file_encoding(path: Path) -> str:
+    """What `decode` would choose for the whole file, found in one pass without keeping it."""
+    candidates = ("utf-8", "cp1252")
+    try:
+        with path.open("rb") as f:
+            head = f.read(len(codecs.BOM_UTF8))
+            if head == codecs.BOM_UTF8:
+                candidates = ("utf-8-sig", "cp1252")
+            for encoding in candidates:
+                f.seek(0)
+                decoder = codecs.getincrementaldecoder(encoding)()
+                try:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        decoder.decode(chunk)
+                    decoder.decode(b"", final=True)
+                    return encoding
+                except UnicodeDecodeError:
+                    continue
+    except OSError as exc:
+        raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
+    return "latin-1"
+
+
+def _read_csv(stream: io.TextIOBase, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
+    with stream:
+        yield from _read_csv_stream(stream, overrides)
+
+
+def _read_csv_stream(
+    stream: io.TextIOBase, overrides: dict[str, str] | None
+) -> Iterator[Row | RowError]:
+    sample = stream.read(65536)
+    stream.seek(0)
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
             "\n".join(
@@ -191,7 +227,7 @@ def _read_csv(text: str, overrides: dict[str, str] | None) -> Iterator[Row | Row
         )
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    reader = csv.reader(stream, dialect)
 
     def numbered() -> Iterator[tuple[int, list[str]]]:
         for record in reader:

@@ -182,3 +182,11 @@ def test_it_imports_a_murmurations_index_answer(tmp_path: Path, places) -> None:
     assert org.social_links == {"facebook": "https://www.facebook.com/groups/rosecity/"}
     assert org.home_place is not None and org.home_place.name == "Portland"
     reset_geocoder()
+
+
+def test_it_reads_latin1_and_semicolon_csv(tmp_path: Path) -> None:
+    path = tmp_path / "groups.csv"
+    path.write_bytes("Nom;Ville;Pays\nCafé Solidarité;Wien;Österreich\n".encode("latin-1"))
+    (row,) = read(path, mapping={"name": "Nom", "city": "Ville"})
+    assert isinstance(row, Row)
+    assert (row.fields["name"], row.fields["country"]) == ("Café Solidarité", "Österreich")
