@@ -143,6 +143,11 @@ class TestModel:
         assert abs(float((vectors[0] ** 2).sum()) - 1.0) < 1e-4
         assert (vectors[0] == vectors[2]).all()
 
+    def test_it_tokenizes_like_the_reference_tokenizer(self) -> None:
+        # Ids from the model's own tokenizer (transformers), accents and CJK included.
+        ids = embedding.get_model().tokenizer.encode("Hello, world!! Ünïcödé café 東京")
+        assert ids == [101, 7592, 1010, 2088, 999, 999, 27260, 7668, 1879, 1755, 102]
+
     def test_it_tags_by_meaning(self, places: dict) -> None:
         org = _found(
             "Eastside Renters Alliance", "We stop evictions and win repairs from landlords."
