@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pycountry
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -486,8 +487,10 @@ class _Places:
         return result
 
     def country_code(self, country: str) -> str:
-        if len(country) == 2 and country.isalpha():
-            return country.upper()
+        # "UK" is no ISO code, though people write it: known codes pass, others are looked up.
+        code = country.upper()
+        if len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None:
+            return code
         result = self.lookup("", "", country, "", None, None) if country else None
         if result is None:
             return ""

@@ -20,3 +20,15 @@ def test_it_cleans_names_emails_phones_and_tags() -> None:
     assert phone_clean("+44 20 7946 0958", "GB") == "+442079460958"
     assert phone_clean("12") == ""
     assert tags_list("Food; housing,food|") == ["Food", "housing"]
+
+
+def test_it_reads_country_codes_people_write(places) -> None:
+    from places.geocoder import reset_geocoder
+    from sources.services import _Places
+
+    reset_geocoder()
+    lookup = _Places()
+    assert lookup.country_code("us") == "US"
+    assert lookup.country_code("Canada") == "CA"
+    assert lookup.country_code("Nowhere Land") == ""
+    reset_geocoder()
