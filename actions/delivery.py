@@ -41,6 +41,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
+from django.db import OperationalError
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.lookups import GreaterThan
 from django.urls import reverse
@@ -64,7 +65,8 @@ log = logging.getLogger(__name__)
 
 CHUNK = 500
 SENT_BATCH = 50
-INSERT_BATCH = 5000
+INSERT_BATCH = 2000
+INSERT_ATTEMPTS = 8
 MAX_ATTEMPTS = 5
 # A claim older than this belongs to a worker that died.
 LEASE = timedelta(minutes=15)
@@ -172,10 +174,10 @@ def fan_out(alert_id: int) -> list[tuple[int, int]]:
             Delivery(alert_id=alert.pk, subscription_id=sub_id, channel=channel, address=address)
         )
         if len(batch) >= INSERT_BATCH:
-            Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+            _insert(batch)
             batch = []
     if batch:
-        Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+        _insert(batch)
     total = Delivery.objects.filter(alert=alert).count()
     Alert.objects.filter(pk=alert.pk).update(
         recipients=total,
@@ -183,6 +185,20 @@ def fan_out(alert_id: int) -> list[tuple[int, int]]:
         fanned_out_at=timezone.now(),
     )
     return open_chunks(alert.pk)
+
+
+def _insert(batch: list[Delivery]) -> None:
+    """Insert a batch of rows, waiting out a busy SQLite: with several workers polling the
+    queue, a long insert can lose the race for the write lock past the driver's timeout.
+    Repeating is safe: nothing of a failed batch was written, and repeats are ignored."""
+    for attempt in range(INSERT_ATTEMPTS):
+        try:
+            Delivery.objects.bulk_create(batch, ignore_conflicts=True)
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc) or attempt == INSERT_ATTEMPTS - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 def open_chunks(alert_id: int, *, now: datetime | None = None) -> list[tuple[int, int]]:

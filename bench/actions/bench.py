@@ -1,8 +1,10 @@
 """Benchmarks for calls to action. Prints figures; never passes or fails.
 
     .venv/bin/python bench/actions/bench.py rollup   [--commitments 100000] [--requests 100]
-    .venv/bin/python bench/actions/bench.py commit   [--requests 3000] [--concurrency 8]
-    .venv/bin/python bench/actions/bench.py fanout   [--recipients 100000] [--workers 2]
+    .venv/bin/python bench/actions/bench.py commit   [--requests 1000] [--concurrency 8]
+                                                     [--tool wrk|threads]
+    .venv/bin/python bench/actions/bench.py fanout   [--recipients 100000] [--workers 4]
+                                                     [--kill-after SECONDS]
 
 The database comes from DATABASE_URL (default: SQLite in $COMMONWEAL_VAR_DIR). The world's
 places and sample listings are loaded first if missing (`commonweal places load`, `sample`).
@@ -13,12 +15,15 @@ places and sample listings are loaded first if missing (`commonweal places load`
   withdrawn or made again through the services, applied to the cached roll-up), recounted from
   the per-position tallies (the cache dropped), and unchanged (cached); then the followed
   roll-up is compared with a fresh recount.
-- commit: the real server (gunicorn, `commonweal serve`) on a free port, and N threads POSTing
-  the commit form as signed-in admins of 10 groups each; then a no-lost-writes check: every
-  302 answer is a commitment row, and the call's counter agrees.
+- commit: the real server (gunicorn, `commonweal serve`) on a free port, and wrk (with
+  bench/actions/commit.lua; or `--tool threads`, Python threads) POSTing the commit form as
+  signed-in admins of 10 groups each, every request a different group; then a no-lost-writes
+  check: every 302 answer is a commitment row, and the call's counter agrees.
 - fanout: an alert to N subscribers, sent by `--workers` `commonweal db_worker` processes to an
   aiosmtpd sink on 127.0.0.1 in its own process; counts what the sink received, and duplicates
-  by Message-ID.
+  by Message-ID. With --kill-after, one worker is SIGKILLed mid-send; once the others have
+  finished, the tick's recovery runs as if its lease had expired: its claimed rows go back to
+  the queue, its in-flight batch is marked uncertain, and nothing is sent twice.
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.sessions.backends.db import SessionStore  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
@@ -508,12 +514,16 @@ def bench_fanout(args: argparse.Namespace) -> None:
         )
         for i in range(args.workers)
     ]
+    killed = False
     try:
         while True:
             time.sleep(1)
             alert.refresh_from_db()
             if alert.state == AlertState.DONE:
                 break
+            if args.kill_after and not killed and time.perf_counter() - t0 > args.kill_after:
+                _kill_and_recover(workers[0], alert)
+                killed = True
             if time.perf_counter() - t0 > args.limit:
                 say("stopped at the time limit")
                 break
@@ -528,6 +538,13 @@ def bench_fanout(args: argparse.Namespace) -> None:
     received, unique = (int(x) for x in counts.read_text().split())
     sent = Delivery.objects.filter(alert=alert, status=DeliveryStatus.SENT).count()
     other = Delivery.objects.filter(alert=alert).exclude(status=DeliveryStatus.SENT).count()
+    uncertain = Delivery.objects.filter(alert=alert, status=DeliveryStatus.UNCERTAIN).count()
+    if killed:
+        say(
+            f"after the kill: {uncertain} rows uncertain (in flight when the worker died); "
+            f"received {received:,} = sent rows {sent:,} + uncertain that had left "
+            f"{received - sent:,}"
+        )
     say(
         f"fan-out on {connection.vendor}: {len(subs):,} recipients, {args.workers} workers, "
         f"{seconds:.0f} s ({len(subs) / seconds:.0f} messages/s); sink received {received:,} "
@@ -536,6 +553,31 @@ def bench_fanout(args: argparse.Namespace) -> None:
     )
     Alert.objects.filter(pk=alert.pk).delete()
     Subscription.objects.filter(email__endswith="@bench.example").delete()
+
+
+def _kill_and_recover(worker: subprocess.Popen, alert: Alert) -> None:
+    """SIGKILL one worker mid-send, let the others finish what they can, then run the tick's
+    recovery as if the killed worker's lease had run out."""
+    from actions import delivery, tasks
+
+    worker.kill()
+    say("killed one worker (SIGKILL)")
+    open_rows = Delivery.objects.filter(
+        alert=alert, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRY]
+    )
+    held = Delivery.objects.filter(
+        alert=alert, status__in=[DeliveryStatus.CLAIMED, DeliveryStatus.SENDING]
+    )
+    last, steady = -1, 0
+    while steady < 5:
+        time.sleep(1)
+        now_held = held.count()
+        steady = steady + 1 if now_held == last and not open_rows.exists() else 0
+        last = now_held
+    by_status = dict(held.values_list("status").annotate(n=Count("id")).order_by())
+    say(f"left behind by the killed worker: {by_status}")
+    later = timezone.now() + delivery.LEASE + timedelta(minutes=1)
+    say(f"recovery as the tick would run it after the lease: {tasks.deliveries_recover(now=later)}")
 
 
 def main() -> None:
@@ -547,14 +589,17 @@ def main() -> None:
     p.add_argument("--commitments", type=int, default=100_000)
     p.add_argument("--requests", type=int, default=100)
     p = sub.add_parser("commit")
-    p.add_argument("--requests", type=int, default=3000)
+    p.add_argument("--requests", type=int, default=1000)
     p.add_argument("--concurrency", type=int, default=8)
     p.add_argument("--users", type=int, default=200)
     p.add_argument("--tool", choices=["wrk", "threads"], default="wrk")
     p = sub.add_parser("fanout")
     p.add_argument("--recipients", type=int, default=100_000)
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=int, default=4)
     p.add_argument("--limit", type=int, default=900, help="give up after this many seconds")
+    p.add_argument(
+        "--kill-after", type=int, default=0, help="SIGKILL one worker after this many seconds"
+    )
     args = parser.parse_args()
     say(f"database: {connection.vendor} {settings.DATABASES['default']['NAME']}")
     {"rollup": bench_rollup, "commit": bench_commit, "fanout": bench_fanout}[args.what](args)
