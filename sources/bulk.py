@@ -48,7 +48,7 @@ def _prep(field: models.Field[Any, Any]) -> Any:
 
 def insert(model: type[models.Model], rows: Iterable[dict[str, Any]], *, now: datetime) -> int:
     """Insert rows given as {attname: value}; returns how many."""
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and not f.generated]
     defaults: dict[str, Any] = {}
     stamped = set()
     for f in fields:
