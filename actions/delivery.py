@@ -26,7 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes, quoprimime
@@ -158,16 +158,39 @@ def _notice_recipients(alert: Alert) -> Iterator[tuple[int | None, str, str]]:
         yield None, Channel.EMAIL, email
 
 
-def fan_out(alert_id: int) -> list[tuple[int, int]]:
+def fan_out(
+    alert_id: int, on_chunk: Callable[[int, int], object] | None = None
+) -> list[tuple[int, int]]:
     """Write one delivery row per recipient and channel; return id ranges to send in chunks.
 
-    Safe to run twice: the unique (alert, channel, address) constraint drops repeats, which also
-    gives a person subscribed both for themselves and through a group one copy only.
+    Each full chunk is handed to `on_chunk` as soon as its rows exist, so sending starts while
+    the rest are still being written. Safe to run twice: the unique (alert, channel, address)
+    constraint drops repeats, which also gives a person subscribed both for themselves and
+    through a group one copy only.
     """
     alert = Alert.objects.select_related("place").get(pk=alert_id)
     recipients = (
         _notice_recipients(alert) if alert.kind == AlertKind.NOTICE else _alert_recipients(alert)
     )
+    chunks: list[tuple[int, int]] = []
+    after = 0
+
+    def hand_on(*, final: bool) -> None:
+        nonlocal after
+        ids = list(
+            Delivery.objects.filter(alert_id=alert.pk, id__gt=after, status=DeliveryStatus.PENDING)
+            .order_by("id")
+            .values_list("id", flat=True)
+        )
+        ready = len(ids) if final else len(ids) - len(ids) % CHUNK
+        for start in range(0, ready, CHUNK):
+            chunk = (ids[start], ids[min(start + CHUNK, ready) - 1])
+            chunks.append(chunk)
+            if on_chunk is not None:
+                on_chunk(*chunk)
+        if ready:
+            after = ids[ready - 1]
+
     batch: list[Delivery] = []
     for sub_id, channel, address in recipients:
         batch.append(
@@ -176,15 +199,19 @@ def fan_out(alert_id: int) -> list[tuple[int, int]]:
         if len(batch) >= INSERT_BATCH:
             _insert(batch)
             batch = []
+            hand_on(final=False)
     if batch:
         _insert(batch)
+    hand_on(final=True)
     total = Delivery.objects.filter(alert=alert).count()
     Alert.objects.filter(pk=alert.pk).update(
         recipients=total,
         state=AlertState.SENDING if total else AlertState.DONE,
         fanned_out_at=timezone.now(),
     )
-    return open_chunks(alert.pk)
+    # Every chunk may already have gone out while the alert was still being fanned out.
+    alert_settle(alert.pk)
+    return chunks
 
 
 def _insert(batch: list[Delivery]) -> None:

@@ -26,10 +26,10 @@ def absolute_url(obj: Any) -> str:
 
 @task()
 def alert_fan_out(alert_id: int) -> int:
-    """Write the alert's delivery rows, then queue one sending task per chunk of them."""
-    chunks = delivery.fan_out(alert_id)
-    for first_id, last_id in chunks:
-        deliveries_send.enqueue(alert_id, first_id, last_id)
+    """Write the alert's delivery rows, queueing one sending task per chunk as they appear."""
+    chunks = delivery.fan_out(
+        alert_id, on_chunk=lambda first, last: deliveries_send.enqueue(alert_id, first, last)
+    )
     return len(chunks)
 
 

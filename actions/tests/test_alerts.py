@@ -502,3 +502,28 @@ def test_it_builds_the_same_message_from_the_template_as_from_the_mime_classes(
         theirs = email.message_from_bytes(delivery.email_bytes(alert, row, env))
         assert ours.items() == theirs.items()
         assert ours.get_payload(decode=True) == theirs.get_payload(decode=True)
+
+
+def test_it_hands_on_chunks_while_still_fanning_out(
+    smtp_sink, subscribers, site_coordinator, places, monkeypatch
+):
+    monkeypatch.setattr(delivery, "CHUNK", 1)
+    monkeypatch.setattr(delivery, "INSERT_BATCH", 2)
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    ):
+        alert = services.alert_send(
+            user=site_coordinator, subject="Hi", body="Body", place=places["us"]
+        )
+    seen = []
+
+    def send_now(first, last):
+        # Rows written so far are sendable at once; the alert is not settled before the end.
+        seen.append(Delivery.objects.filter(alert=alert).count())
+        delivery.send_chunk(alert.pk, first, last)
+
+    chunks = delivery.fan_out(alert.pk, on_chunk=send_now)
+    assert len(chunks) == 4 and seen[0] < 4
+    assert len(smtp_sink.messages) == 4
+    alert.refresh_from_db()
+    assert alert.state == AlertState.DONE
