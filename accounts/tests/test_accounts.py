@@ -123,7 +123,7 @@ class TestMyAccount:
         body = client.get(reverse("accounts:me")).content.decode()
         assert "Salem Food Co-op" in body
         assert "Regional coordinator of" in body and "Oregon" in body
-        assert reverse("directory:organization_edit", args=[org.slug]) in body
+        assert reverse("outreach:listing_edit", args=[org.slug]) in body
 
     def test_it_shows_nobody_elses_roles(
         self, client: Client, places: dict, regional_coordinator: User, outsider: User
