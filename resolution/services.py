@@ -41,6 +41,8 @@ _FIELDS = (
     "email_clean",
 )
 
+# Record fields an organization takes from its records; see sources.services.
+_LISTING_FIELDS = ("website", "facebook", "email_clean", "latitude", "postcode", "city")
 TRAINED_MODEL = "resolution-model.json"
 # The parsed model, keyed by its file and modification time, so it is read once per process.
 _model_cache: dict[str, Any] = {}
@@ -168,16 +170,19 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
         counts = Counter(by_pk[pk]["organization_id"] for pk in pks if by_pk[pk]["organization_id"])
         target[root] = min(counts, key=lambda o: (-counts[o], o)) if counts else None
 
-    # Clusters without an organization: its first record gets a new one, built by the same
+    # Clusters without an organization: its fullest record gets a new one, built by the same
     # code as a plain import, and the others join it.
-    lonely = [min(pks) for root, pks in members.items() if target[root] is None]
+    def fullness(pk: int) -> tuple[int, int]:
+        return (-sum(1 for f in _LISTING_FIELDS if by_pk[pk][f] not in (None, "")), pk)
+
+    rep = {root: min(pks, key=fullness) for root, pks in members.items() if target[root] is None}
+    lonely = list(rep.values())
     for i in range(0, len(lonely), 5000):
         SourceRecord.objects.filter(pk__in=lonely[i : i + 5000]).update(organization=None)
     result.organizations_created = organizations_for_records(record_ids=lonely)
     created = dict(SourceRecord.objects.filter(pk__in=lonely).values_list("pk", "organization_id"))
-    for root, pks in members.items():
-        if target[root] is None:
-            target[root] = created[min(pks)]
+    for root, pk in rep.items():
+        target[root] = created[pk]
 
     moves: dict[int, list[int]] = defaultdict(list)
     left: set[int] = set()
@@ -198,12 +203,27 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
         for i in range(0, len(pks), 5000):
             SourceRecord.objects.filter(pk__in=pks[i : i + 5000]).update(organization_id=org_id)
         result.records_moved += len(pks)
-    for org in Organization.objects.filter(pk__in=touched | left):
-        organization_apply_records(organization=org)
     removable = _removable(left)
     if removable:
         Organization.objects.filter(pk__in=removable).delete()
         result.organizations_removed = len(removable)
+    # A new organization already holds its fullest record's fields; it only needs the others'
+    # when they say something that record does not (applying costs a few queries a field).
+    fresh = set(created.values())
+    needs = {
+        target[root]
+        for root, pks in members.items()
+        if root in rep
+        and any(
+            by_pk[pk][f] not in (None, "") and by_pk[rep[root]][f] in (None, "")
+            for pk in pks
+            for f in _LISTING_FIELDS
+        )
+    }
+    for org in Organization.objects.filter(
+        pk__in=((touched | left) - fresh - set(removable)) | needs
+    ):
+        organization_apply_records(organization=org)
 
     _links_write(clusters, members, pairs, must)
     result.review_pairs = _review_pairs_write(clusters, pairs, must + cannot)
