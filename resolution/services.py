@@ -7,7 +7,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -17,11 +17,22 @@ from django.utils import timezone
 from accounts.services import audit_record
 from directory.models import Organization, OrganizationAdmin
 from directory.services import directory_touch
-from resolution import engine
 from resolution.features import record_features
 from resolution.models import MatchDecision, RecordLink, ReviewPair, ReviewStatus
 from sources.models import FieldProvenance, Origin, SourceRecord
 from sources.services import organization_apply_records, organizations_for_records
+
+if TYPE_CHECKING:
+    from resolution import engine
+
+
+def _engine() -> Any:
+    # The model's libraries (splink, DuckDB) load when records are resolved, not in every web
+    # process that merely shows listings.
+    from resolution import engine
+
+    return engine
+
 
 _FIELDS = (
     "pk",
@@ -56,7 +67,7 @@ def model_path() -> Path:
     if configured:
         return Path(configured)
     trained = Path(settings.VAR_DIR) / TRAINED_MODEL
-    return trained if trained.exists() else engine.DEFAULT_MODEL
+    return trained if trained.exists() else _engine().DEFAULT_MODEL
 
 
 def current_model() -> dict[str, Any]:
@@ -73,7 +84,7 @@ def model_train() -> Path:
     rows = list(SourceRecord.objects.order_by("pk").values(*_FIELDS))
     if len(rows) < 200:
         raise ValueError(f"too few records to train on ({len(rows)}; at least 200 are needed)")
-    model = engine.train([features_of(r) for r in rows])
+    model = _engine().train([features_of(r) for r in rows])
     path = Path(settings.VAR_DIR) / TRAINED_MODEL
     path.write_text(json.dumps(model, indent=1) + "\n")
     return path
@@ -155,10 +166,10 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
         return result
     by_pk = {r["pk"]: r for r in rows}
     identities = {(r["source_id"], r["identity"]): r["pk"] for r in rows}
-    pairs = engine.predict([features_of(r) for r in rows], model or current_model())
+    pairs = _engine().predict([features_of(r) for r in rows], model or current_model())
     must, cannot = _decision_links(identities)
-    clusters = engine.cluster(
-        by_pk, pairs, threshold=engine.MATCH_THRESHOLD, must_link=must, cannot_link=cannot
+    clusters = _engine().cluster(
+        by_pk, pairs, threshold=_engine().MATCH_THRESHOLD, must_link=must, cannot_link=cannot
     )
     members: dict[int, list[int]] = defaultdict(list)
     for pk, root in clusters.items():
@@ -280,7 +291,7 @@ def _review_pairs_write(
     wanted = {
         (p.left, p.right): p
         for p in pairs
-        if p.probability < engine.MATCH_THRESHOLD
+        if p.probability < _engine().MATCH_THRESHOLD
         and clusters[p.left] != clusters[p.right]
         and (p.left, p.right) not in done
     }
