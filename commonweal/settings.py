@@ -112,9 +112,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         "init_command": (
             "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;"
-            # Per connection, and every server thread has one: keep both modest so a worker
-            # stays well under 300 MB even with a million listings.
-            "PRAGMA mmap_size=67108864;PRAGMA cache_size=-16384;"
+            # Per connection, and every server thread has one. No memory map: each connection's
+            # map of the file counts again in the worker's memory; the operating system caches
+            # the file anyway, and a modest page cache per connection keeps a worker small.
+            "PRAGMA mmap_size=0;PRAGMA cache_size=-16384;"
         ),
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
