@@ -26,7 +26,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email import message_from_bytes, quoprimime
@@ -41,7 +41,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMessage, mailers
 from django.core.mail.backends.smtp import EmailBackend as SMTPBackend
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.lookups import GreaterThan
 from django.urls import reverse
@@ -169,9 +169,14 @@ def fan_out(
     through a group one copy only.
     """
     alert = Alert.objects.select_related("place").get(pk=alert_id)
-    recipients = (
+    recipients: Iterable[tuple[int | None, str, str]] = (
         _notice_recipients(alert) if alert.kind == AlertKind.NOTICE else _alert_recipients(alert)
     )
+    if connection.vendor == "sqlite":
+        # A SQLite read left open across the inserts pins its snapshot: once a sending worker
+        # commits, this connection can never take the write lock ("database is locked" on every
+        # retry). Read the recipients first; a hundred thousand rows are a few megabytes.
+        recipients = list(recipients)
     chunks: list[tuple[int, int]] = []
     after = 0
 

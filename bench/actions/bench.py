@@ -510,10 +510,12 @@ def bench_fanout(args: argparse.Namespace) -> None:
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            # Kept beside the sink's counts, to read if a worker stops.
+            stderr=(counts.parent / f"worker-{i}.log").open("wb"),
         )
         for i in range(args.workers)
     ]
+    say(f"worker logs: {counts.parent}/worker-*.log")
     killed = False
     try:
         while True:
