@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -81,11 +82,11 @@ def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "sources/_run_status.html", _run_context(run))
 
 
-@require_POST
-def run_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+def _run_step(request: HttpRequest, pk: int, step: Callable[..., Any]) -> HttpResponse:
+    """Confirm or cancel a run; a step the run's state no longer allows is shown on its page."""
     run = selectors.get_run_for_user(request.user, pk, write=True)
     try:
-        services.import_run_confirm(user=request.user, run=run)
+        step(user=request.user, run=run)
     except ValidationError as exc:
         return render(
             request,
@@ -94,21 +95,16 @@ def run_confirm(request: HttpRequest, pk: int) -> HttpResponse:
             status=409,
         )
     return redirect("sources:run", pk=run.pk)
+
+
+@require_POST
+def run_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    return _run_step(request, pk, services.import_run_confirm)
 
 
 @require_POST
 def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    run = selectors.get_run_for_user(request.user, pk, write=True)
-    try:
-        services.import_run_cancel(user=request.user, run=run)
-    except ValidationError as exc:
-        return render(
-            request,
-            "sources/run.html",
-            {**_run_context(run), "error": "; ".join(exc.messages)},
-            status=409,
-        )
-    return redirect("sources:run", pk=run.pk)
+    return _run_step(request, pk, services.import_run_cancel)
 
 
 @require_POST
