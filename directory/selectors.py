@@ -4,7 +4,7 @@ import math
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -26,6 +26,9 @@ from directory.models import (
     PrivateContact,
 )
 from places.models import Place
+
+if TYPE_CHECKING:
+    from directory import mapindex
 
 KM_PER_DEGREE = 111.195
 # Equirectangular distances and the grid cells behind `near` are sound up to this radius.
@@ -466,20 +469,30 @@ def _inside_transaction() -> bool:
     return connection.in_atomic_block
 
 
+def _index_filters(spec: search.Spec) -> "mapindex.Filters | None":
+    """The map index's filters for a public search without words or distance; None for a search
+    the index cannot answer, or inside a transaction whose changes it may not see."""
+    if spec.include_hidden or spec.terms or spec.box is not None or _inside_transaction():
+        return None
+    from directory import mapindex  # it imports this module
+
+    return mapindex.Filters(
+        issue_bit=spec.issue_bit, kind=spec.kind, status=spec.status, ranges=spec.ranges
+    )
+
+
 def _listed_by_map_index(spec: search.Spec) -> SearchResults | None:
     """Public listings filtered by place, issue, kind and status, from the map index every web
     process keeps: it counts them and knows their name order, so a page is a look-up of 20 ids
     instead of sorting every listing in a country. Used only while the index is current."""
-    if spec.include_hidden or spec.terms or spec.box is not None or _inside_transaction():
+    filters = _index_filters(spec)
+    if filters is None:
         return None
     from directory import mapindex  # it imports this module
 
     index = mapindex.get_index()
     if index.version != directory_version():
         return None
-    filters = mapindex.Filters(
-        issue_bit=spec.issue_bit, kind=spec.kind, status=spec.status, ranges=spec.ranges
-    )
     qs = Organization.objects.public().filter(search.column_filter(spec)).order_by("name", "id")
     results = _results(qs).with_count(index.count_matching(filters))
     return results.with_page_ids(lambda start, stop: index.ids_by_name(filters, start, stop))
@@ -487,14 +500,11 @@ def _listed_by_map_index(spec: search.Spec) -> SearchResults | None:
 
 def _map_index_count(spec: search.Spec) -> int | None:
     """Public listings matching a search without words, counted by the map index in memory."""
-    # Inside a transaction the map index (built from committed rows) may not see its changes.
-    if spec.include_hidden or spec.terms or spec.box is not None or connection.in_atomic_block:
+    filters = _index_filters(spec)
+    if filters is None:
         return None
     from directory import mapindex  # it imports this module
 
-    filters = mapindex.Filters(
-        issue_bit=spec.issue_bit, kind=spec.kind, status=spec.status, ranges=spec.ranges
-    )
     return mapindex.get_index().count_matching(filters)
 
 
