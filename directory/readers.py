@@ -72,6 +72,9 @@ def _header_key(header: str) -> str:
 
 
 _ALIAS_INDEX = {alias: name for name, aliases in FIELD_ALIASES.items() for alias in aliases}
+# A mapping's value for "read this field from no column": the coordinator said so, so the
+# guess from headers must not fill it again.
+NO_COLUMN = ""
 
 
 class ReadError(Exception):
@@ -93,7 +96,8 @@ class RowError:
 
 
 def guess_mapping(headers: list[str], overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Map source headers to our fields from their spelling; `overrides` (ours → theirs) win."""
+    """Map source headers to our fields from their spelling; `overrides` (ours → theirs) win.
+    A field overridden with "" (NO_COLUMN) is read from no column, whatever its headers say."""
     mapping: dict[str, str] = {}
     for header in headers:
         ours = _ALIAS_INDEX.get(_header_key(header))
@@ -104,8 +108,25 @@ def guess_mapping(headers: list[str], overrides: dict[str, str] | None = None) -
             raise ReadError(
                 f"mapping names an unknown field {ours!r}; known: {', '.join(FIELD_ALIASES)}"
             )
-        mapping[ours] = theirs
+        if theirs == NO_COLUMN:
+            mapping.pop(ours, None)
+        else:
+            mapping[ours] = theirs
     return mapping
+
+
+def mapping_from_json(value: Any) -> dict[str, str]:
+    """A mapping as written in a file or form ({"name": "Group", "email": null}), with null
+    turned into NO_COLUMN. Raises ValueError naming what is wrong."""
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in value.items()
+    ):
+        raise ValueError('write it like {"name": "Group", "city": "Town", "email": null}')
+    unknown = sorted(set(value) - set(FIELD_ALIASES))
+    if unknown:
+        known = ", ".join(FIELD_ALIASES)
+        raise ValueError(f"unknown field {', '.join(map(repr, unknown))}; known: {known}")
+    return {ours: theirs or NO_COLUMN for ours, theirs in value.items()}
 
 
 def detect_format(path: Path) -> str:
@@ -245,15 +266,15 @@ def _table_rows(
     """Rows of a table (CSV or spreadsheet), skipping preambles until the header row."""
     headers: list[str] | None = None
     mapping: dict[str, str] = {}
+    # The columns the overrides name: a row holding one is the header, whatever the guess says.
+    named = {theirs for theirs in (overrides or {}).values() if theirs != NO_COLUMN}
     key = 0
     for line, record in records:
         if headers is None:
             # Skip preambles (licences, titles) until a row that looks like a header.
             candidate = [c.strip() for c in record]
             guessed = guess_mapping(candidate)
-            if (overrides and set(overrides.values()) & set(candidate)) or (
-                len(guessed) >= 2 and "name" in guessed
-            ):
+            if (named & set(candidate)) or (len(guessed) >= 2 and "name" in guessed):
                 headers = candidate
                 mapping = guess_mapping(headers, overrides)
             continue
@@ -445,5 +466,8 @@ def _read_murmurations(text: str, overrides: dict[str, str] | None) -> Iterator[
             continue
         fields = _murmurations_fields(profile)
         if overrides:
-            fields.update(_apply(profile, overrides))
+            named = {ours: theirs for ours, theirs in overrides.items() if theirs != NO_COLUMN}
+            for ours in overrides.keys() - named.keys():
+                fields.pop(ours, None)
+            fields.update(_apply(profile, named))
         yield Row(line=position, key=position, raw=profile, fields=fields)

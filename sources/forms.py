@@ -3,7 +3,13 @@ from typing import Any
 
 from django import forms
 
-from directory.readers import FIELD_ALIASES, FORMATS
+from directory.readers import (
+    FIELD_ALIASES,
+    FORMATS,
+    NO_COLUMN,
+    guess_mapping,
+    mapping_from_json,
+)
 from sources.models import Source
 
 MAX_UPLOAD_MB = 200
@@ -44,7 +50,10 @@ class ImportUploadForm(forms.Form):
         label="Column mapping (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text='Our field to your column, as JSON: {"name": "Group", "city": "Town"}.',
+        help_text=(
+            'Our field to your column, as JSON: {"name": "Group", "city": "Town"}; '
+            "null for a field that should stay empty."
+        ),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -64,19 +73,12 @@ class ImportUploadForm(forms.Form):
         if not text:
             return {}
         try:
-            mapping = json.loads(text)
+            return mapping_from_json(json.loads(text))
         except json.JSONDecodeError as exc:
             raise forms.ValidationError(f"Not valid JSON: {exc.msg}.") from exc
-        if not isinstance(mapping, dict) or not all(
-            isinstance(k, str) and isinstance(v, str) for k, v in mapping.items()
-        ):
-            raise forms.ValidationError('Write it like {"name": "Group", "city": "Town"}.')
-        unknown = sorted(set(mapping) - set(FIELD_ALIASES))
-        if unknown:
-            raise forms.ValidationError(
-                f"Unknown field {', '.join(unknown)}; known: {', '.join(FIELD_ALIASES)}."
-            )
-        return mapping
+        except ValueError as exc:
+            message = str(exc)
+            raise forms.ValidationError(f"{message[:1].upper()}{message[1:]}.") from exc
 
 
 class MappingForm(forms.Form):
@@ -86,7 +88,8 @@ class MappingForm(forms.Form):
         self, *args: Any, headers: list[str], initial_mapping: dict[str, str], **kwargs: Any
     ):
         super().__init__(*args, **kwargs)
-        choices = [("", "(none)")] + [(h, h) for h in headers]
+        self.headers = headers
+        choices = [(NO_COLUMN, "(none)")] + [(h, h) for h in headers]
         for name in FIELD_ALIASES:
             self.fields[name] = forms.ChoiceField(
                 label=FIELD_LABELS.get(name, name),
@@ -96,4 +99,11 @@ class MappingForm(forms.Form):
             )
 
     def mapping(self) -> dict[str, str]:
-        return {k: v for k, v in self.cleaned_data.items() if v}
+        """The columns chosen, and NO_COLUMN for each field set to "(none)" that the headers
+        would otherwise fill: that choice must survive the next preview's guess."""
+        guessed = guess_mapping(self.headers)
+        return {
+            ours: theirs or NO_COLUMN
+            for ours, theirs in self.cleaned_data.items()
+            if theirs or ours in guessed
+        }

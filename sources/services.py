@@ -398,7 +398,7 @@ def import_run_remap(*, user: Any, run: ImportRun, mapping: dict[str, str]) -> I
     """Change which column feeds which field, then preview again."""
     if run.status != RunStatus.PENDING:
         raise ValidationError("This import has already started.")
-    run.mapping = {k: v for k, v in mapping.items() if v}
+    run.mapping = dict(mapping)  # "" is a field the coordinator left without a column
     run.preview = {}
     run.save(update_fields=["mapping", "preview"])
     from sources.tasks import preview_later

@@ -6,7 +6,7 @@ from xml.sax.saxutils import escape
 import pytest
 
 from directory.models import Organization
-from directory.readers import ReadError, Row, read
+from directory.readers import ReadError, Row, guess_mapping, read
 from places.geocoder import reset_geocoder
 from sources.models import SourceRecord
 from sources.services import import_file
@@ -190,3 +190,21 @@ def test_it_reads_latin1_and_semicolon_csv(tmp_path: Path) -> None:
     (row,) = read(path, mapping={"name": "Nom", "city": "Ville"})
     assert isinstance(row, Row)
     assert (row.fields["name"], row.fields["country"]) == ("Café Solidarité", "Österreich")
+
+
+def test_it_reads_a_field_mapped_to_no_column_from_nowhere(tmp_path: Path) -> None:
+    assert guess_mapping(["Group", "Site", "Email"], {"website": ""}) == {
+        "name": "Group",
+        "email": "Email",
+    }
+    path = tmp_path / "groups.csv"
+    # A blank preamble cell must not pass for a header named by the empty mapping.
+    path.write_text(",,\nGroup,Site,Email\nRose City Aid,rose.example.org,a@rose.example.org\n")
+    (row,) = read(path, "csv", {"website": "", "email": ""})
+    assert isinstance(row, Row) and row.fields == {"name": "Rose City Aid"}
+    profile = tmp_path / "profile.json"
+    profile.write_text(
+        json.dumps({"name": "Aid", "primary_url": "https://aid.example.org", "locality": "X"})
+    )
+    (item,) = read(profile, "murmurations", {"website": ""})
+    assert isinstance(item, Row) and "website" not in item.fields and item.fields["city"] == "X"

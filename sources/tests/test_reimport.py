@@ -178,6 +178,19 @@ def test_it_imports_from_the_command_line(tmp_path: Path, geocoder, capsys) -> N
         call_command("import", str(path), "--mapping", str(mapping))
 
 
+def test_it_leaves_a_field_mapped_to_null_empty_from_the_command_line(
+    tmp_path: Path, geocoder
+) -> None:
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text('{"website": null, "city": "City"}')
+    call_command(
+        "import", str(_write(tmp_path, FIRST)), "--source", "Hub", "--mapping", str(mapping)
+    )
+    assert ImportRun.objects.get().mapping == {"website": "", "city": "City"}
+    assert not Organization.objects.exclude(website="").exists()
+    assert SourceRecord.objects.filter(city="Oakland").exists()
+
+
 def test_it_does_not_take_a_row_counter_for_an_identity(tmp_path: Path, geocoder) -> None:
     text = "id,name,city\n0,First Aid,Portland\n1,Second Aid,Oakland\n"
     import_file(user=None, path=_write(tmp_path, text), source_name="counted")

@@ -106,7 +106,8 @@ def test_it_previews_again_with_a_changed_mapping(
         )
     assert response.status_code == 302
     run.refresh_from_db()
-    assert run.mapping == {"name": "Town", "city": "Town"}
+    # The fields the form left at "(none)" that the headers would fill are kept as such.
+    assert run.mapping == {"name": "Town", "city": "Town", "state": "", "website": ""}
     assert run.preview["ready"] and run.preview["error_count"] == 0
     bad = client.post(reverse("sources:run_mapping", args=[run.pk]), {"name": "Nope"})
     assert bad.status_code == 400
@@ -118,3 +119,45 @@ def test_it_names_the_field_of_a_bad_upload(client: Client, site_coordinator) ->
     assert response.status_code == 400
     assert "Not valid JSON" in response.content.decode()
     assert not ImportRun.objects.exists()
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_it_keeps_a_field_set_to_none_unmapped(
+    client: Client, site_coordinator, geocoder, django_capture_on_commit_callbacks
+) -> None:
+    _login(client, site_coordinator)
+    with django_capture_on_commit_callbacks(execute=True):
+        _upload(client)
+    run = ImportRun.objects.get()
+    assert run.preview["mapping"]["website"] == "Site"  # guessed from the header
+    chosen = {**run.preview["mapping"], "website": ""}
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("sources:run_mapping", args=[run.pk]), chosen)
+    assert response.status_code == 302
+    run.refresh_from_db()
+    assert run.mapping["website"] == ""
+    assert "website" not in run.preview["mapping"]
+    assert all(not row["website"] for row in run.preview["sample"])
+    html = client.get(reverse("sources:run", args=[run.pk])).content.decode()
+    assert '<option value="" selected>(none)</option>' in html.split('name="website"')[1]
+    # Again, from the page as it now stands: "(none)" stays.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("sources:run_mapping", args=[run.pk]), run.preview["mapping"])
+    run.refresh_from_db()
+    assert run.mapping["website"] == "" and "website" not in run.preview["mapping"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("sources:run_confirm", args=[run.pk]))
+    oakland = Organization.objects.get(name="Oakland Tenants Union")
+    assert oakland.website == ""
+
+
+def test_it_takes_null_in_an_uploaded_mapping_as_no_column(
+    client: Client, site_coordinator, django_capture_on_commit_callbacks
+) -> None:
+    _login(client, site_coordinator)
+    with django_capture_on_commit_callbacks(execute=False):
+        response = _upload(client, mapping='{"website": null, "city": "Town"}')
+    assert response.status_code == 302
+    assert ImportRun.objects.get().mapping == {"website": "", "city": "Town"}
+    bad = _upload(client, mapping='{"website": 3}')
+    assert bad.status_code == 400 and "Write it like" in bad.content.decode()

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from directory.readers import FORMATS, ReadError
+from directory.readers import FORMATS, ReadError, mapping_from_json
 from sources.services import ImportFailed, import_file
 
 
@@ -23,7 +23,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--mapping",
             type=Path,
-            help='JSON file mapping our fields to your columns: {"name": "Group"}',
+            help='JSON file mapping our fields to your columns: {"name": "Group", "email": null} '
+            "(null or an empty string: leave the field empty, do not guess it)",
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Show what would happen, save nothing"
@@ -36,13 +37,11 @@ class Command(BaseCommand):
         mapping = None
         if options["mapping"]:
             try:
-                mapping = json.loads(options["mapping"].read_text())
+                mapping = mapping_from_json(json.loads(options["mapping"].read_text()))
             except (OSError, json.JSONDecodeError) as exc:
                 raise CommandError(f"cannot read the mapping file: {exc}") from exc
-            if not isinstance(mapping, dict) or not all(
-                isinstance(v, str) for v in mapping.values()
-            ):
-                raise CommandError('the mapping file must be a JSON object like {"name": "Group"}')
+            except ValueError as exc:
+                raise CommandError(f"the mapping file: {exc}") from exc
         show = sys.stderr.isatty()
         started = time.monotonic()
 
