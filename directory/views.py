@@ -1,11 +1,8 @@
-"""Directory pages: search, the listing editor, and the map with its clusters endpoint."""
+"""Directory pages: search, the map and its clusters, and the listing editor's old address."""
 
 from typing import Any
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -14,16 +11,12 @@ from django_htmx.middleware import HtmxDetails
 
 from commonweal.paging import Page, capped_count, page_of
 from directory import mapindex
-from directory.forms import ClustersQueryForm, DirectorySearchForm, OrganizationEditForm
-from directory.permissions import can_see_private_contact
+from directory.forms import ClustersQueryForm, DirectorySearchForm
 from directory.selectors import (
-    get_organization_for_user,
     issue_area_resolve,
     issue_areas_list,
-    organization_private_contact_for_user,
     organization_search,
 )
-from directory.services import organization_update, private_contact_update
 from places.models import Place
 from places.selectors import get_place_for_user
 
@@ -129,36 +122,12 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@login_required
 def organization_edit(request: HttpRequest, slug: str) -> HttpResponse:
-    org = get_organization_for_user(request.user, slug, write=True)
-    contact = organization_private_contact_for_user(request.user, org)
-    form = OrganizationEditForm(
-        request.POST or None,
-        user=request.user,
-        issue_areas=issue_areas_list(),
-        initial=OrganizationEditForm.initial_for(org, contact),
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                org = organization_update(
-                    user=request.user, organization=org, **form.listing_fields()
-                )
-                if can_see_private_contact(request.user, org):
-                    private_contact_update(
-                        user=request.user, organization=org, **form.contact_fields()
-                    )
-        except ValidationError as error:
-            for name, problems in error.message_dict.items():
-                form.add_error(name if name in form.fields else None, problems)
-        else:
-            messages.success(request, "The listing is updated.")
-            return redirect("organization", slug=org.slug)
-    status = 400 if form.errors else 200
-    return render(
-        request, "directory/organization_edit.html", {"org": org, "form": form}, status=status
-    )
+    """The listing editor's old address. Edits are now saved as the group's own word by the
+    outreach editor, so imports cannot overwrite them; a permanent redirect that keeps the
+    method (308) carries bookmarks and forms still open in someone's browser there. Sign-in
+    and permissions are checked where the editing happens."""
+    return redirect("outreach:listing_edit", slug=slug, permanent=True, preserve_request=True)
 
 
 @require_GET
