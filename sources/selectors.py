@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from directory.models import Organization
+from directory.models import IssueAreaOrigin, Organization
 from sources.models import ORIGIN_RANK, FieldProvenance, ImportRun, Origin, Source
 from sources.permissions import can_import
 
@@ -75,10 +75,12 @@ class FieldSource:
 
     field: str
     label: str
+    # import / claim / coordinator, or for issue areas without a dated word: "auto" (the
+    # automatic tagger) or "person" (a correction by the group or a coordinator).
     origin: str
     source_name: str
     record_key: int | None
-    recorded_at: datetime
+    recorded_at: datetime | None
     # Other origins or lists that said something different (named, never their values).
     others: tuple[str, ...]
 
@@ -155,6 +157,28 @@ def listing_field_sources(organization: Organization) -> list[FieldSource]:
         by_field.setdefault(row.field, []).append(row)
     result: list[FieldSource] = []
     for name, label in _PUBLIC_FIELDS.items():
+        if name == "issue_areas" and name in shown:
+            # Who chose the areas is kept on the listing itself; a dated word is shown when
+            # one of the recorded origins said them, else only who chose them.
+            chosen = organization.issue_areas_origin
+            if chosen == IssueAreaOrigin.AUTO or (
+                chosen == IssueAreaOrigin.COORDINATOR and name not in by_field
+            ):
+                how = "auto" if chosen == IssueAreaOrigin.AUTO else "person"
+                result.append(
+                    FieldSource(
+                        field=name,
+                        label=label,
+                        origin=how,
+                        source_name="",
+                        record_key=None,
+                        recorded_at=None,
+                        others=(),
+                    )
+                )
+                continue
+            if chosen != IssueAreaOrigin.COORDINATOR:
+                continue
         if name not in shown or name not in by_field:
             continue
         ordered = _winner_first(by_field[name])

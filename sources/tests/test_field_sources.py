@@ -4,7 +4,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from directory.models import Organization, PrivateContact
+from directory.models import IssueArea, IssueAreaOrigin, Organization, PrivateContact
+from directory.services import issue_mask_of
 from places.geocoder import reset_geocoder
 from sources.models import Origin
 from sources.selectors import listing_field_sources
@@ -26,6 +27,11 @@ def imported(tmp_path: Path, places) -> Organization:  # type: ignore[no-untyped
     return Organization.objects.get(name="Oakland Tenants Union")
 
 
+def _page(client: Client, org: Organization) -> str:
+    """The organization's page as a visitor reads it: runs of whitespace as one space."""
+    return " ".join(client.get(reverse("organization", args=[org.slug])).content.decode().split())
+
+
 def test_it_shows_where_each_field_came_from(
     client: Client, imported: Organization, organizer, site_coordinator, places
 ) -> None:
@@ -44,7 +50,7 @@ def test_it_shows_where_each_field_came_from(
         origin=Origin.COORDINATOR,
         by=site_coordinator,
     )
-    html = client.get(reverse("organization", args=[org.slug])).content.decode()
+    html = _page(client, org)
     assert "Where this listing's information comes from" in html
     assert "Website — Bay Area List 2020-04-02, record 1, imported" in html
     assert "Description — the group itself," in html
@@ -52,6 +58,13 @@ def test_it_shows_where_each_field_came_from(
     assert "Home place — corrected by a coordinator," in html
     # Who recorded a field is never shown.
     assert organizer.email not in html and site_coordinator.email not in html
+
+    housing = IssueArea.objects.get(slug="housing")
+    org.issue_areas.set([housing])
+    Organization.objects.filter(pk=org.pk).update(
+        issue_mask=issue_mask_of([housing]), issue_areas_origin=IssueAreaOrigin.AUTO
+    )
+    assert "Issue areas — suggested automatically" in _page(client, org)
 
 
 def test_it_never_shows_a_private_contact_email(
@@ -63,7 +76,7 @@ def test_it_never_shows_a_private_contact_email(
     field_set(organization=org, field="public_email", value="", origin=Origin.CLAIM, by=organizer)
     org.refresh_from_db()
     assert org.public_email == ""
-    html = client.get(reverse("organization", args=[org.slug])).content.decode()
+    html = _page(client, org)
     assert "Website — Bay Area List 2020-04-02" in html
     assert "secret@otu.example.org" not in html
     assert "hello@otu.example.org" not in html
