@@ -89,4 +89,5 @@ def test_it_reads_the_provenance_in_one_query(
     with django_assert_num_queries(1):
         lines = listing_field_sources(imported)
     assert [line.field for line in lines][:2] == ["name", "description"]
-    assert all(line.origin == Origin.IMPORT for line in lines)
+    origins = {line.field: line.origin for line in lines}
+    assert origins["name"] == origins["website"] == origins["public_email"] == Origin.IMPORT
