@@ -13,7 +13,6 @@ memberships go through the ORM.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import string
 import time
@@ -28,6 +27,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from commonweal.bulkdb import sqlite_page_cache
 from directory import search
 from directory.models import IssueArea, Organization, OrganizationKind, OrganizationStatus
 from directory.services import directory_touch
@@ -764,26 +764,6 @@ def _organizations_generate(
     }
 
 
-def _sqlite_cache_for_bulk() -> contextlib.AbstractContextManager[None]:
-    """A big page cache while a million rows go into seven indexes, as SQLite spills less."""
-    if connection.vendor != "sqlite":
-        return contextlib.nullcontext()
-
-    @contextmanager
-    def bigger() -> Iterator[None]:
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size")
-            before = cursor.fetchone()[0]
-            cursor.execute("PRAGMA cache_size = -1000000")
-        try:
-            yield
-        finally:
-            with connection.cursor() as cursor:
-                cursor.execute(f"PRAGMA cache_size = {int(before)}")
-
-    return bigger()
-
-
 @contextmanager
 def _indexes_paused(tables: list[str], *, pause: bool) -> Iterator[None]:
     """Drop the tables' plain indexes for a bulk write and build them again afterwards.
@@ -888,7 +868,7 @@ def sample_create(
     del rows
     tables = [Organization._meta.db_table, Organization.issue_areas.through._meta.db_table]
     with (
-        _sqlite_cache_for_bulk(),
+        sqlite_page_cache(1000),
         search.triggers_paused(first_new_id=int(ids.min())),
         _indexes_paused(tables, pause=n >= INDEX_PAUSE_ROWS and connection.vendor == "postgresql"),
     ):

@@ -156,24 +156,42 @@ def _area_key(areas: Sequence[IssueArea]) -> tuple[tuple[str, str, str], ...]:
 
 def suggest_by_keywords(texts: Sequence[str], areas: Sequence[IssueArea]) -> list[list[str]]:
     """Areas whose terms occur in the text, most mentioned first. Words are looked up in an
-    index rather than run through one large pattern: 100,000 listings take seconds, not
-    minutes."""
-    index = _terms(_area_key(areas))
+    index rather than run through one large pattern, and each distinct word's candidate terms
+    are found once: lists repeat the same few thousand words, so 100,000 listings take
+    seconds."""
+    key = _area_key(areas)
+    index = _terms(key)
     lengths = _stem_lengths(index)
+    candidates = _word_candidates(key)
+    if len(candidates) > 200_000:
+        candidates.clear()
     result = []
     for text in texts:
         words = _WORD.findall(text.casefold())
         hits: dict[str, int] = defaultdict(int)
         for i, word in enumerate(words):
-            keys = {word, *(word[:n] for n in lengths if n < len(word))}
-            for key in keys:
-                for term in index.get(key, ()):
-                    # A key shorter than the word only matches stems.
-                    if (key == word or term[1]) and _matches(words, i, term):
-                        hits[term[2]] += 1
+            terms = candidates.get(word)
+            if terms is None:
+                # A key shorter than the word only matches stems.
+                terms = [
+                    term
+                    for k in {word, *(word[:n] for n in lengths if n < len(word))}
+                    for term in index.get(k, ())
+                    if k == word or term[1]
+                ]
+                candidates[word] = terms
+            for term in terms:
+                if _matches(words, i, term):
+                    hits[term[2]] += 1
         ranked = sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))
         result.append([slug for slug, _ in ranked[:MAX_AREAS]])
     return result
+
+
+@cache
+def _word_candidates(key: tuple[tuple[str, str, str], ...]) -> dict[str, list[Term]]:
+    """word → the terms that may start at it, filled as words are met (one per area set)."""
+    return {}
 
 
 def area_prototypes(area: IssueArea) -> list[str]:

@@ -7,9 +7,12 @@ from django.db import transaction
 from directory import tagging
 from sources.models import SourceRecord
 
-# The sentence model reads a few dozen listings a second on a small machine (bench/tagging/); a
-# larger import is tagged with the keyword rules at once, and `commonweal tag --all` refines it.
+# The sentence model reads a few dozen to a few hundred listings a second on a small machine
+# (bench/tagging/). A small import is tagged by it at once; a larger one keeps the keyword
+# areas it was given when its listings were created, and the model refines them in the
+# background, a batch per task, so the import never waits for it.
 MODEL_LIMIT = 300
+BATCH = 500
 
 
 def tag_imported_organizations(sender: Any, run: Any, record_ids: list[int], **kwargs: Any) -> None:
@@ -18,14 +21,21 @@ def tag_imported_organizations(sender: Any, run: Any, record_ids: list[int], **k
     ids = list(record_ids)
 
     def tag() -> None:
-        org_ids = set(
-            SourceRecord.objects.filter(pk__in=ids, organization__isnull=False).values_list(
-                "organization_id", flat=True
+        org_ids: set[int] = set()
+        for i in range(0, len(ids), 5000):
+            org_ids.update(
+                SourceRecord.objects.filter(
+                    pk__in=ids[i : i + 5000], organization__isnull=False
+                ).values_list("organization_id", flat=True)
             )
-        )
-        if not org_ids:
+        if len(org_ids) <= MODEL_LIMIT:
+            if org_ids:
+                tagging.organizations_tag(organization_ids=org_ids)
             return
-        method = None if len(org_ids) <= MODEL_LIMIT else "keywords"
-        tagging.organizations_tag(organization_ids=org_ids, method=method)
+        from directory.tasks import issue_areas_suggest
+
+        ordered = sorted(org_ids)
+        for i in range(0, len(ordered), BATCH):
+            issue_areas_suggest.enqueue(ordered[i : i + BATCH])
 
     transaction.on_commit(tag)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,11 @@ from directory.services import directory_touch
 from resolution.features import record_features
 from resolution.models import MatchDecision, RecordLink, ReviewPair, ReviewStatus
 from sources.models import FieldProvenance, Origin, SourceRecord
-from sources.services import organization_apply_records, organizations_for_records
+from sources.services import (
+    organization_apply_records,
+    organizations_apply_records,
+    organizations_for_records,
+)
 
 if TYPE_CHECKING:
     from resolution import engine
@@ -52,8 +57,6 @@ _FIELDS = (
     "email_clean",
 )
 
-# Record fields an organization takes from its records; see sources.services.
-_LISTING_FIELDS = ("website", "facebook", "email_clean", "latitude", "postcode", "city")
 TRAINED_MODEL = "resolution-model.json"
 # The parsed model, keyed by its file and modification time, so it is read once per process.
 _model_cache: dict[str, Any] = {}
@@ -166,75 +169,61 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
         return result
     by_pk = {r["pk"]: r for r in rows}
     identities = {(r["source_id"], r["identity"]): r["pk"] for r in rows}
-    pairs = _engine().predict([features_of(r) for r in rows], model or current_model())
+    engine = _engine()
+    features = [features_of(r) for r in rows]
+    unplaced = [r["pk"] for r in rows if r["organization_id"] is None]
+    # Scoring runs in DuckDB, outside Python's lock, so it goes on beside the one thing that
+    # does not depend on it: every record without an organization gets one of its own. Records
+    # the model then groups with others move to their group's organization below, and the
+    # organizations they leave empty are removed.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scoring = pool.submit(engine.predict, features, model or current_model())
+        result.organizations_created = organizations_for_records(record_ids=unplaced)
+        pairs = scoring.result()
+    for i in range(0, len(unplaced), 5000):
+        for pk, org_id in SourceRecord.objects.filter(pk__in=unplaced[i : i + 5000]).values_list(
+            "pk", "organization_id"
+        ):
+            by_pk[pk]["organization_id"] = org_id
+    fresh = {by_pk[pk]["organization_id"] for pk in unplaced} - {None}
     must, cannot = _decision_links(identities)
-    clusters = _engine().cluster(
-        by_pk, pairs, threshold=_engine().MATCH_THRESHOLD, must_link=must, cannot_link=cannot
+    clusters = engine.cluster(
+        by_pk, pairs, threshold=engine.MATCH_THRESHOLD, must_link=must, cannot_link=cannot
     )
     members: dict[int, list[int]] = defaultdict(list)
     for pk, root in clusters.items():
         members[root].append(pk)
 
-    # A cluster keeps the organization most of its records have (the oldest on a tie).
-    target: dict[int, int | None] = {}
+    # A cluster keeps the organization most of its records have; on a tie the oldest, so a
+    # record imported today joins the listing its group has had for a year.
+    target: dict[int, int] = {}
     for root, pks in members.items():
         counts = Counter(by_pk[pk]["organization_id"] for pk in pks if by_pk[pk]["organization_id"])
-        target[root] = min(counts, key=lambda o: (-counts[o], o)) if counts else None
-
-    # Clusters without an organization: its fullest record gets a new one, built by the same
-    # code as a plain import, and the others join it.
-    def fullness(pk: int) -> tuple[int, int]:
-        return (-sum(1 for f in _LISTING_FIELDS if by_pk[pk][f] not in (None, "")), pk)
-
-    rep = {root: min(pks, key=fullness) for root, pks in members.items() if target[root] is None}
-    lonely = list(rep.values())
-    for i in range(0, len(lonely), 5000):
-        SourceRecord.objects.filter(pk__in=lonely[i : i + 5000]).update(organization=None)
-    result.organizations_created = organizations_for_records(record_ids=lonely)
-    created = dict(SourceRecord.objects.filter(pk__in=lonely).values_list("pk", "organization_id"))
-    for root, pk in rep.items():
-        target[root] = created[pk]
+        if not counts:
+            raise RuntimeError(f"record {root} has no organization after resolution")
+        target[root] = min(counts, key=lambda o: (-counts[o], o))
 
     moves: dict[int, list[int]] = defaultdict(list)
     left: set[int] = set()
-    touched: set[int] = set()
     for root, pks in members.items():
         org_id = target[root]
-        assert org_id is not None
         for pk in pks:
             current = by_pk[pk]["organization_id"]
-            if pk in created:
-                current = created[pk]
             if current != org_id:
                 moves[org_id].append(pk)
-                if current:
+                if current is not None:
                     left.add(current)
-                touched.add(org_id)
     for org_id, pks in moves.items():
         for i in range(0, len(pks), 5000):
             SourceRecord.objects.filter(pk__in=pks[i : i + 5000]).update(organization_id=org_id)
         result.records_moved += len(pks)
     removable = _removable(left)
     if removable:
-        Organization.objects.filter(pk__in=removable).delete()
+        for i in range(0, len(removable), 1000):
+            Organization.objects.filter(pk__in=removable[i : i + 1000]).delete()
         result.organizations_removed = len(removable)
-    # A new organization already holds its fullest record's fields; it only needs the others'
-    # when they say something that record does not (applying costs a few queries a field).
-    fresh = set(created.values())
-    needs = {
-        target[root]
-        for root, pks in members.items()
-        if root in rep
-        and any(
-            by_pk[pk][f] not in (None, "") and by_pk[rep[root]][f] in (None, "")
-            for pk in pks
-            for f in _LISTING_FIELDS
-        )
-    }
-    for org in Organization.objects.filter(
-        pk__in=((touched | left) - fresh - set(removable)) | needs
-    ):
-        organization_apply_records(organization=org)
+    result.organizations_created -= len(fresh & set(removable))
+    organizations_apply_records(organization_ids=sorted((set(moves) | left) - set(removable)))
 
     _links_write(clusters, members, pairs, must)
     result.review_pairs = _review_pairs_write(clusters, pairs, must + cannot)

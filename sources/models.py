@@ -206,8 +206,13 @@ class FieldProvenance(models.Model):
     """Who says an organization's field has which value: one row per (organization, field,
     origin), kept current; the record (for imports) and the person (for claims) say who."""
 
+    # No index of its own: the unique constraint below starts with the organization, and an
+    # import writes several of these rows per listing, each index a cost.
     organization = models.ForeignKey(
-        "directory.Organization", on_delete=models.CASCADE, related_name="field_provenance"
+        "directory.Organization",
+        on_delete=models.CASCADE,
+        related_name="field_provenance",
+        db_index=False,
     )
     field = models.CharField(max_length=40)
     value = models.JSONField(null=True)

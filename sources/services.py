@@ -7,10 +7,12 @@ is seen as running and then as done or failed. Progress is reported through a sm
 var/imports/ because the run's transaction hides its own writes from the page that polls.
 """
 
+import contextlib
 import json
 import os
 import re
 import uuid
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +23,15 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.services import audit_record
+from commonweal.bulkdb import sqlite_page_cache
+from directory import search, tagging
 from directory.importing import coordinates, issue_matcher, organization_values
-from directory.models import IssueArea, Organization
+from directory.models import IssueArea, IssueAreaOrigin, Organization
 from directory.readers import ReadError, Row, RowError, detect_format, guess_mapping, read
 from directory.services import directory_touch, issue_mask_of
 from places.geocoder import GeocodeResult, get_geocoder
@@ -46,6 +51,8 @@ from sources.permissions import can_import
 from sources.signals import HANDLED, records_imported
 
 CHUNK = 2000
+# SQLite's page cache while a run writes records, listings and their indexes (see bulkdb).
+IMPORT_CACHE_MIB = 512
 # Organization fields an import sets and whose provenance is kept.
 IMPORT_FIELDS = (
     "name",
@@ -113,11 +120,16 @@ class ImportOutcome:
     dry_run: bool = False
 
     def summary(self) -> str:
-        would = "would be " if self.dry_run else ""
+        listings = (
+            f"at most {self.organizations_created} organizations would be created "
+            "(duplicates are merged when the import runs)"
+            if self.dry_run
+            else f"{self.organizations_created} organizations created"
+        )
         return (
             f"{self.rows} rows: {self.created} new, {self.updated} updated, "
             f"{self.unchanged} unchanged, {self.vanished} vanished, {self.reappeared} back again, "
-            f"{len(self.errors)} errors; {self.organizations_created} organizations {would}created"
+            f"{len(self.errors)} errors; {listings}"
         )
 
     def as_preview(self) -> dict[str, Any]:
@@ -231,7 +243,7 @@ def import_run_execute(
             _progress_write(run.pk, done, total)
 
     try:
-        with transaction.atomic():
+        with sqlite_page_cache(IMPORT_CACHE_MIB), transaction.atomic():
             outcome = _execute(run, report, sample_size, dry_run)
             if dry_run:
                 transaction.set_rollback(True)
@@ -440,12 +452,16 @@ class _Places:
     """Geocoding with a memory: lists repeat the same towns and ZIP codes thousands of times."""
 
     def __init__(self) -> None:
-        self.geocoder = get_geocoder()
         self.by_text: dict[str, GeocodeResult | None] = {}
         self.lft: dict[int, int] = {}
         self.coords: dict[int, tuple[float | None, float | None]] = {}
         # Answers for the points of the current chunk, looked up in one batch.
         self.points: dict[tuple[float, float], GeocodeResult | None] = {}
+
+    @property
+    def geocoder(self) -> Any:
+        # Built on first use: listings made from records already placed never need it.
+        return get_geocoder()
 
     def prefetch_points(self, rows: Iterable[Row | RowError]) -> None:
         points: list[tuple[float, float]] = []
@@ -691,7 +707,12 @@ def _execute(
         set(SourceRecord.objects.filter(first_seen_run=run).values_list("pk", flat=True))
         | set(changed_pks)
     )
-    outcome.organizations_created = _resolve(run, signalled)
+    if dry_run:
+        # A preview does not look for duplicates (that is the slow part of a large import):
+        # every new record could become a listing, and the real run merges the duplicates.
+        outcome.organizations_created = outcome.created
+    else:
+        outcome.organizations_created = _resolve(run, signalled)
     if not dry_run and (outcome.created or outcome.updated or outcome.vanished):
         directory_touch()
         audit_record(
@@ -728,8 +749,7 @@ def _resolve(run: ImportRun, record_ids: list[int]) -> int:
             .exclude(first_seen_run=run)
             .values_list("organization_id", flat=True)
         )
-    for org in Organization.objects.filter(pk__in=changed_orgs):
-        organization_apply_records(organization=org)
+    organizations_apply_records(organization_ids=changed_orgs)
     return max(created, 0)
 
 
@@ -754,10 +774,24 @@ _ORG_SOURCE_FIELDS = (
 def organizations_for_records(*, record_ids: list[int]) -> int:
     """The default resolution: each record without an organization gets a new one, built from
     its fields, with import provenance for each field. Returns how many were created."""
-    match_issues = issue_matcher()
     places = _Places()
     slugs: set[str] = set(Organization.objects.values_list("slug", flat=True))
     now = timezone.now()
+    # Many new listings are indexed for search in one statement after they are written,
+    # which costs half of what indexing them one insert at a time does.
+    first_new_id = (Organization.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+    paused = search.triggers_paused(first_new_id=first_new_id) if len(record_ids) >= 500 else None
+    with paused or contextlib.nullcontext():
+        total = _organizations_create(record_ids, places, slugs, now)
+    if total:
+        directory_touch()
+    return total
+
+
+def _organizations_create(record_ids: list[int], places: _Places, slugs: set[str], now: Any) -> int:
+    match_issues = issue_matcher()
+    all_areas = list(IssueArea.objects.order_by("bit"))
+    by_slug = {a.slug: a for a in all_areas}
     through = Organization.issue_areas.through
     total = 0
     for i in range(0, len(record_ids), CHUNK):
@@ -771,7 +805,12 @@ def organizations_for_records(*, record_ids: list[int]) -> int:
         places.fill(r["place_id"] for r in records if r["place_id"])
         orgs: list[dict[str, Any]] = []
         areas: list[list[IssueArea]] = []
-        for record in records:
+        # A first tagging at once, by the keyword rules and the file's own tags; the sentence
+        # model refines it after the import (outreach.receivers), never inside its transaction.
+        suggested = tagging.suggest_by_keywords(
+            [tagging.organization_text(r["name"], r["description"]) for r in records], all_areas
+        )
+        for record, area_slugs in zip(records, suggested, strict=True):
             base = slugify(record["name"])[:120] or "organization"
             slug, k = base, 1
             while slug in slugs:
@@ -782,8 +821,10 @@ def organizations_for_records(*, record_ids: list[int]) -> int:
             place_id = record["place_id"]
             if lat is None and place_id:
                 lat, lng = places.coords.get(place_id, (None, None))
-            issue_areas = match_issues(
-                " ".join((" ".join(record["tags"]), record["name"], record["description"]))
+            issue_areas = list(
+                dict.fromkeys(
+                    [*match_issues(" ".join(record["tags"])), *(by_slug[s] for s in area_slugs)]
+                )
             )
             areas.append(issue_areas)
             orgs.append(
@@ -802,6 +843,8 @@ def organizations_for_records(*, record_ids: list[int]) -> int:
                     issue_areas=issue_areas,
                 )
             )
+            if issue_areas:
+                orgs[-1]["issue_areas_origin"] = IssueAreaOrigin.AUTO
         bulk.insert(Organization, orgs, now=now)
         ids = dict(
             Organization.objects.filter(slug__in=[o["slug"] for o in orgs]).values_list(
@@ -840,8 +883,6 @@ def organizations_for_records(*, record_ids: list[int]) -> int:
             now=now,
         )
         total += len(orgs)
-    if total:
-        directory_touch()
     return total
 
 
@@ -860,7 +901,9 @@ def _listing_values(org: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _record_listing_values(record: SourceRecord, places: _Places) -> dict[str, Any]:
+def _record_listing_values(
+    record: SourceRecord, coords: dict[int, tuple[int, float | None, float | None]]
+) -> dict[str, Any]:
     built = organization_values(
         name=record.name,
         slug="-",
@@ -874,44 +917,101 @@ def _record_listing_values(record: SourceRecord, places: _Places) -> dict[str, A
         phone=record.phone,
     )
     values = _listing_values(built)
-    if values["latitude"] is None and record.place_id:
-        places.fill([record.place_id])
-        values["latitude"], values["longitude"] = places.coords.get(record.place_id, (None, None))
+    if values["latitude"] is None and record.place_id in coords:
+        _, values["latitude"], values["longitude"] = coords[record.place_id]
     return values
 
 
-@transaction.atomic
 def organization_apply_records(*, organization: Organization) -> list[str]:
-    """Bring an organization's imported fields up to date with its records (the most recently
-    seen record that says something wins each field), unless a claim or a coordinator set the
-    field. Returns the fields that changed."""
-    records = list(
-        SourceRecord.objects.filter(organization=organization, vanished=False).order_by(
-            "-last_seen_run_id", "-updated_at", "-pk"
-        )
+    """Bring one organization's imported fields up to date with its records; see
+    `organizations_apply_records`. Returns the fields that changed."""
+    changed = organizations_apply_records(organization_ids=[organization.pk]).get(
+        organization.pk, []
     )
-    if not records:
-        return []
-    places = _Places()
-    chosen: dict[str, tuple[Any, SourceRecord]] = {}
-    for record in records:
-        for name, value in _record_listing_values(record, places).items():
-            if name not in chosen and value not in (None, "", [], {}):
-                chosen[name] = (value, record)
-    changed: list[str] = []
-    for name, (value, record) in chosen.items():
-        if _field_record(
-            organization=organization,
-            name=name,
-            value=value,
-            origin=Origin.IMPORT,
-            by=None,
-            record=record,
-        ):
-            changed.append(name)
     if changed:
-        _save_fields(organization, changed)
+        organization.refresh_from_db()
     return changed
+
+
+_APPLY_CHUNK = 500
+
+
+@transaction.atomic
+def organizations_apply_records(*, organization_ids: Iterable[int]) -> dict[int, list[str]]:
+    """Bring organizations' imported fields up to date with their records: the most recently
+    seen record that says something wins each field, unless a claim or a coordinator set it.
+    Works a few hundred organizations per query, as a resolution can touch thousands.
+    Returns, per organization, the fields whose value changed."""
+    ids = sorted(set(organization_ids))
+    now = timezone.now()
+    import_rank = ORIGIN_RANK[Origin.IMPORT]
+    result: dict[int, list[str]] = {}
+    for start in range(0, len(ids), _APPLY_CHUNK):
+        chunk = ids[start : start + _APPLY_CHUNK]
+        records: dict[int, list[SourceRecord]] = defaultdict(list)
+        for record in SourceRecord.objects.filter(
+            organization_id__in=chunk, vanished=False
+        ).order_by("-last_seen_run_id", "-updated_at", "-pk"):
+            if record.organization_id is not None:
+                records[record.organization_id].append(record)
+        place_ids = {r.place_id for rs in records.values() for r in rs if r.place_id}
+        coords = {
+            pk: (lft, lat, lng)
+            for pk, lft, lat, lng in Place.objects.filter(pk__in=place_ids).values_list(
+                "pk", "lft", "latitude", "longitude"
+            )
+        }
+        said: dict[int, dict[str, dict[str, FieldProvenance]]] = defaultdict(
+            lambda: defaultdict(dict)
+        )
+        for p in FieldProvenance.objects.filter(organization_id__in=list(records)):
+            said[p.organization_id][p.field][p.origin] = p
+        orgs = Organization.objects.in_bulk(list(records))
+        new: list[FieldProvenance] = []
+        renewed: list[FieldProvenance] = []
+        for org_id, org_records in records.items():
+            org = orgs[org_id]
+            chosen: dict[str, tuple[Any, SourceRecord]] = {}
+            for record in org_records:
+                for name, value in _record_listing_values(record, coords).items():
+                    if name not in chosen and value not in (None, "", [], {}):
+                        chosen[name] = (value, record)
+            changed: list[str] = []
+            for name, (value, record) in chosen.items():
+                by_origin = said[org_id][name]
+                mine = by_origin.get(Origin.IMPORT)
+                if mine is None:
+                    new.append(
+                        FieldProvenance(
+                            organization_id=org_id,
+                            field=name,
+                            origin=Origin.IMPORT,
+                            value=value,
+                            record=record,
+                            recorded_at=now,
+                        )
+                    )
+                elif mine.value != value or mine.record_id != record.pk:
+                    mine.value, mine.record, mine.recorded_at = value, record, now
+                    renewed.append(mine)
+                if any(ORIGIN_RANK[Origin(o)] > import_rank for o in by_origin):
+                    continue  # a claim or a coordinator holds this field
+                if name == "home_place" and value in coords:
+                    if org.home_place_id != value:
+                        org.home_place_id, org.place_lft = value, coords[value][0]
+                        changed.append(name)
+                elif _set_value(org, name, value):
+                    changed.append(name)
+            if changed:
+                _save_fields(org, changed, touch=False)
+                result[org_id] = changed
+        FieldProvenance.objects.bulk_create(new, batch_size=1000)
+        FieldProvenance.objects.bulk_update(
+            renewed, ["value", "record", "recorded_at"], batch_size=1000
+        )
+    if result:
+        directory_touch()
+    return result
 
 
 def _field_record(
@@ -981,14 +1081,15 @@ def _set_value(org: Organization, name: str, value: Any) -> bool:
     return True
 
 
-def _save_fields(org: Organization, names: list[str]) -> None:
+def _save_fields(org: Organization, names: list[str], *, touch: bool = True) -> None:
     columns = {"social_links" if f == "facebook" else f for f in names if f != "issue_areas"}
     if "home_place" in columns:
         columns.add("place_lft")
     if "issue_areas" in names:
         columns.add("issue_mask")
     org.save(update_fields=sorted(columns | {"updated_at"}))
-    directory_touch()
+    if touch:
+        directory_touch()
 
 
 @transaction.atomic

@@ -199,3 +199,35 @@ def test_it_does_not_take_a_row_counter_for_an_identity(tmp_path: Path, geocoder
     _run, outcome = import_file(user=None, path=_write(tmp_path, shifted), source_name="counted")
     assert (outcome.created, outcome.updated, outcome.vanished) == (0, 1, 1)
     assert SourceRecord.objects.get(name="First Aid").vanished
+
+
+def test_it_previews_without_looking_for_duplicates(tmp_path: Path, geocoder) -> None:
+    seen: list[list[int]] = []
+
+    def resolver(sender, run, record_ids, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(record_ids)
+        return HANDLED
+
+    records_imported.connect(resolver, dispatch_uid="test-resolver")
+    try:
+        _run, outcome = import_file(
+            user=None, path=_write(tmp_path, FIRST), source_name="hub", dry_run=True
+        )
+    finally:
+        records_imported.disconnect(dispatch_uid="test-resolver")
+    assert seen == []
+    assert outcome.organizations_created == 3
+    assert "at most 3 organizations would be created" in outcome.summary()
+    assert SourceRecord.objects.count() == 0 and Organization.objects.count() == 0
+
+
+def test_it_indexes_a_large_import_for_search(tmp_path: Path, geocoder) -> None:
+    from directory import selectors
+
+    rows = "".join(f"Group {i} Bike Kitchen,Portland,OR,\n" for i in range(600))
+    text = HEADER + rows + "Sellwood Seed Library,Portland,OR,\n"
+    _run, outcome = import_file(user=None, path=_write(tmp_path, text), source_name="big")
+    assert outcome.organizations_created == 601
+    found = [o.name for o in selectors.organization_search(user=None, q="seed library")]
+    assert found == ["Sellwood Seed Library"]
+    assert selectors.organization_search(user=None, q="bike kitchen").count() == 600
