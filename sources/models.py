@@ -220,13 +220,27 @@ class FieldProvenance(models.Model):
     record = models.ForeignKey(
         SourceRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Only claims and coordinators' corrections name a person; imports write most rows, so the
+    # index covers the rows that name someone (see Meta).
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
     )
     recorded_at = models.DateTimeField()
 
     class Meta:
         ordering = ["organization_id", "field", "origin"]
+        indexes = [
+            models.Index(
+                fields=["recorded_by"],
+                condition=models.Q(recorded_by__isnull=False),
+                name="field_provenance_by_person",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "field", "origin"], name="field_provenance_unique"

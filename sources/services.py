@@ -15,6 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -458,9 +459,9 @@ class _Places:
         # Answers for the points of the current chunk, looked up in one batch.
         self.points: dict[tuple[float, float], GeocodeResult | None] = {}
 
-    @property
+    @cached_property
     def geocoder(self) -> Any:
-        # Built on first use: listings made from records already placed never need it.
+        # Fetched on first use: listings made from records already placed never need it.
         return get_geocoder()
 
     def prefetch_points(self, rows: Iterable[Row | RowError]) -> None:
@@ -821,11 +822,8 @@ def _organizations_create(record_ids: list[int], places: _Places, slugs: set[str
             place_id = record["place_id"]
             if lat is None and place_id:
                 lat, lng = places.coords.get(place_id, (None, None))
-            issue_areas = list(
-                dict.fromkeys(
-                    [*match_issues(" ".join(record["tags"])), *(by_slug[s] for s in area_slugs)]
-                )
-            )
+            named = match_issues(" ".join(record["tags"])) if record["tags"] else []
+            issue_areas = list(dict.fromkeys([*named, *(by_slug[s] for s in area_slugs)]))
             areas.append(issue_areas)
             orgs.append(
                 organization_values(
