@@ -61,7 +61,10 @@ def insert(model: type[models.Model], rows: Iterable[dict[str, Any]], *, now: da
             defaults[f.attname] = None
         else:
             defaults[f.attname] = _MISSING
-    preps = [(f.attname, _prep(f)) for f in fields]
+    getters = [(f.attname, defaults[f.attname]) for f in fields]
+    preps = [(i, p) for i, f in enumerate(fields) if (p := _prep(f)) is not None]
+    stamps = [i for i, f in enumerate(fields) if f.attname in stamped]
+    required = [(i, f.attname) for i, f in enumerate(fields) if defaults[f.attname] is _MISSING]
     quote = connection.ops.quote_name
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(model._meta.db_table),
@@ -72,16 +75,16 @@ def insert(model: type[models.Model], rows: Iterable[dict[str, Any]], *, now: da
     batch: list[list[Any]] = []
     with connection.cursor() as cursor:
         for row in rows:
-            values = []
-            for name, prep in preps:
-                value = row.get(name, defaults[name])
-                if value is None and name in stamped:
-                    value = now
-                if value is _MISSING:
+            values = [row.get(name, default) for name, default in getters]
+            for i in stamps:
+                if values[i] is None:
+                    values[i] = now
+            for i, name in required:
+                if values[i] is _MISSING:
                     raise ValueError(f"{model.__name__}.{name} needs a value")
-                if prep is not None and value is not None:
-                    value = prep(value)
-                values.append(value)
+            for i, prep in preps:
+                if values[i] is not None:
+                    values[i] = prep(values[i])
             batch.append(values)
             if len(batch) >= BATCH:
                 cursor.executemany(sql, batch)

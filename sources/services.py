@@ -9,9 +9,12 @@ var/imports/ because the run's transaction hides its own writes from the page th
 
 import contextlib
 import json
+import multiprocessing
+import multiprocessing.connection
 import os
 import re
 import uuid
+import warnings
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -614,6 +617,80 @@ def _chunks(items: Iterator[Row | RowError], size: int) -> Iterator[list[Row | R
         yield chunk
 
 
+# Files with at least this many rows (by line count) are read and cleaned in a second process
+# while this one writes: the two halves of an import each keep one core busy.
+PARALLEL_MIN_ROWS = 5000
+Cleaned = dict[str, Any] | RowError
+
+
+def _clean(items: Iterator[Row | RowError], places: _Places) -> Iterator[list[Cleaned]]:
+    """Chunks of clean record values (or the reason a row was refused), in file order."""
+    for chunk in _chunks(items, CHUNK):
+        places.prefetch_points(chunk)
+        out: list[Cleaned] = []
+        for item in chunk:
+            if isinstance(item, RowError):
+                out.append(item)
+                continue
+            try:
+                out.append(_record_values(item, places))
+            except ValueError as exc:
+                out.append(RowError(item.line, str(exc)))
+        yield out
+
+
+def _cleaned_chunks(run: ImportRun, places: _Places) -> Iterator[list[Cleaned]]:
+    path = Path(run.file_path)
+    rows = read(path, run.format or None, run.mapping or None)
+    if (
+        _count_estimate(path) < PARALLEL_MIN_ROWS
+        or "fork" not in multiprocessing.get_all_start_methods()
+    ):
+        yield from _clean(rows, places)
+        return
+    places.geocoder  # noqa: B018 -- loaded here, so the forked reader shares it
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    reader = context.Process(target=_clean_elsewhere, args=(rows, places, sender), daemon=True)
+    with warnings.catch_warnings():
+        # Threads of database drivers or DuckDB may exist here; the forked reader never
+        # touches them or their locks, only the file, the cleaners and the geocoder's tables.
+        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
+        reader.start()
+    sender.close()
+    try:
+        while True:
+            message = receiver.recv()
+            if message is None:
+                break
+            if isinstance(message, BaseException):
+                raise message
+            yield message
+        reader.join()
+    finally:
+        if reader.is_alive():
+            reader.terminate()
+            reader.join()
+        receiver.close()
+
+
+def _clean_elsewhere(
+    rows: Iterator[Row | RowError], places: _Places, sender: "multiprocessing.connection.Connection"
+) -> None:
+    """The forked reader: no database here, only the file, the cleaners and the geocoder."""
+    try:
+        for chunk in _clean(rows, places):
+            sender.send(chunk)
+    except ReadError as exc:
+        sender.send(exc)
+    except Exception as exc:  # noqa: BLE001 -- reported to the importing process, which fails the run
+        sender.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+    else:
+        sender.send(None)
+    finally:
+        sender.close()
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -634,22 +711,16 @@ def _execute(
     seen: set[str] = set()
     seen_pks: list[int] = []
     changed_pks: list[int] = []
-    rows = read(Path(run.file_path), run.format or None, run.mapping or None)
-    for chunk in _chunks(rows, CHUNK):
+    for chunk in _cleaned_chunks(run, places):
         new: list[dict[str, Any]] = []
         changed: list[list[Any]] = []
         moved: list[tuple[int, int, int]] = []
-        places.prefetch_points(chunk)
         for item in chunk:
             outcome.rows += 1
             if isinstance(item, RowError):
                 outcome.errors.append(item)
                 continue
-            try:
-                values = _record_values(item, places)
-            except ValueError as exc:
-                outcome.errors.append(RowError(item.line, str(exc)))
-                continue
+            values = item
             identity = values.pop("_identity")
             if identity in seen:
                 # The same group twice in one file: keep both, told apart by their order.
@@ -661,7 +732,7 @@ def _execute(
             if len(outcome.sample) < sample_size:
                 outcome.sample.append(
                     {
-                        "line": item.line,
+                        "line": values["line"],
                         **{k: values[k] for k in ("name", "city", "region", "country_code")},
                         "website": values["website"] or values["facebook"],
                         "place": values["place_id"],

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from directory.models import Organization
+from directory.readers import ReadError
 from places.geocoder import reset_geocoder
 from sources import services
 from sources.models import FieldProvenance, ImportRun, Origin, SourceRecord
@@ -231,3 +232,33 @@ def test_it_indexes_a_large_import_for_search(tmp_path: Path, geocoder) -> None:
     found = [o.name for o in selectors.organization_search(user=None, q="seed library")]
     assert found == ["Sellwood Seed Library"]
     assert selectors.organization_search(user=None, q="bike kitchen").count() == 600
+
+
+def test_it_reads_a_large_file_in_a_second_process_with_the_same_result(
+    tmp_path: Path, geocoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = FIRST + ",Nowhere,OR,\n" + "Salem Seed Library,Salem,OR,salemseeds.example.org\n"
+    path = _write(tmp_path, text)
+    _run, alone = import_file(user=None, path=path, source_name="one", dry_run=True)
+    monkeypatch.setattr(services, "PARALLEL_MIN_ROWS", 0)
+    _run, forked = import_file(user=None, path=path, source_name="two")
+    assert (forked.rows, forked.created) == (alone.rows, alone.created) == (5, 4)
+    assert [(e.line, e.reason) for e in forked.errors] == [(5, "no name")]
+    assert SourceRecord.objects.filter(name="Salem Seed Library", place__isnull=False).exists()
+
+
+def test_it_reports_an_unreadable_file_from_the_second_process(
+    tmp_path: Path, geocoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "PARALLEL_MIN_ROWS", 0)
+    clean = services._record_values
+
+    def failing(row, places):  # type: ignore[no-untyped-def]
+        if row.key == 2:
+            raise ReadError("the file changed while it was read")
+        return clean(row, places)
+
+    monkeypatch.setattr(services, "_record_values", failing)
+    with pytest.raises(ReadError, match="changed while it was read"):
+        import_file(user=None, path=_write(tmp_path, FIRST), source_name="broken")
+    assert SourceRecord.objects.count() == 0
