@@ -32,7 +32,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.services import audit_record
-from commonweal.bulkdb import sqlite_page_cache
+from commonweal.bulkdb import garbage_collection_paused, sqlite_page_cache
 from directory import search, tagging
 from directory.importing import coordinates, issue_matcher, organization_values
 from directory.models import IssueArea, IssueAreaOrigin, Organization
@@ -247,7 +247,11 @@ def import_run_execute(
             _progress_write(run.pk, done, total)
 
     try:
-        with sqlite_page_cache(IMPORT_CACHE_MIB), transaction.atomic():
+        with (
+            garbage_collection_paused(),
+            sqlite_page_cache(IMPORT_CACHE_MIB),
+            transaction.atomic(),
+        ):
             outcome = _execute(run, report, sample_size, dry_run)
             if dry_run:
                 transaction.set_rollback(True)

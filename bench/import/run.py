@@ -154,15 +154,18 @@ def run_import(n: int, base: Path, resolver: bool) -> None:
     elapsed = time.monotonic() - t1
     cpu = time.process_time() - c1
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # Large files are read and cleaned by a forked second process (sources.services).
+    reader_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    reader_cpu = os.times().children_user + os.times().children_system
     print()
     print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"geocoder build (once per process): {t_geo:.1f} s")
     print(f"import of {n:,} rows: {elapsed:.1f} s ({n / elapsed:,.0f} rows/s), resolver={resolver}")
     # The machine is shared: CPU time says what the import costs when it has a core to itself.
-    print(f"  CPU time of this process: {cpu:.1f} s ({n / cpu:,.0f} rows per CPU second)")
+    print(f"  CPU time of this process: {cpu:.1f} s; of the file reader: {reader_cpu:.1f} s")
     print(f"  {outcome.summary()}")
     print(f"  records stored: {SourceRecord.objects.count():,}; run {run.pk} {run.status}")
-    print(f"peak RSS: {peak_mb:,.0f} MB")
+    print(f"peak RSS: {peak_mb:,.0f} MB (the file reader: {reader_mb:,.0f} MB)")
 
 
 def run_files(files: list[str], base: Path, resolver: bool) -> None:
