@@ -73,3 +73,52 @@ def test_it_collects_static_files_only_when_they_changed(
     assert serve.collectstatic_if_needed() is True
     assert (tmp_path / "static" / "leaflet" / "leaflet.js").exists()
     assert serve.collectstatic_if_needed() is False
+
+
+def test_it_runs_the_background_worker_beside_gunicorn_unless_told_not_to(
+    launched: list[list[str]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from commonweal import gunicorn_hooks
+
+    monkeypatch.delenv(gunicorn_hooks.WORKER_ENV, raising=False)
+    call_command("serve", stdout=StringIO())
+    assert _option(launched[-1], "--config") == "python:commonweal.gunicorn_hooks"
+    assert serve.os.environ[gunicorn_hooks.WORKER_ENV] == "1"
+    call_command("serve", "--no-worker", stdout=StringIO())
+    assert gunicorn_hooks.WORKER_ENV not in serve.os.environ
+
+
+def test_its_hooks_start_and_stop_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    from commonweal import gunicorn_hooks
+
+    started: list[list[str]] = []
+
+    class FakeWorker:
+        pid = 4242
+        stopped = False
+
+        def __init__(self, argv: list[str]) -> None:
+            started.append(argv)
+
+        def poll(self) -> None:
+            return None
+
+        def terminate(self) -> None:
+            FakeWorker.stopped = True
+
+        def wait(self, timeout: float) -> int:
+            return 0
+
+    class Log:
+        def info(self, *args: object) -> None:
+            pass
+
+    class Server:
+        log = Log()
+
+    monkeypatch.setattr(gunicorn_hooks.subprocess, "Popen", FakeWorker)
+    monkeypatch.setenv(gunicorn_hooks.WORKER_ENV, "1")
+    gunicorn_hooks.when_ready(Server())
+    gunicorn_hooks.on_exit(Server())
+    assert started[0][-1] == "db_worker" and FakeWorker.stopped
+    monkeypatch.setattr(gunicorn_hooks, "_worker", None)

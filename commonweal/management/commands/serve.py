@@ -67,6 +67,8 @@ def gunicorn_argv(*, host: str, port: int, workers: int, threads: int, timeout: 
         "10",
         # One hub per control socket path would stop two instances (a bench beside a dev server).
         "--no-control-socket",
+        "--config",
+        "python:commonweal.gunicorn_hooks",
         "--pythonpath",
         str(settings.BASE_DIR),
         "--access-logfile",
@@ -110,6 +112,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-collectstatic", action="store_true", help="Serve static files as they are."
         )
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Do not start the background worker (run `commonweal db_worker` elsewhere).",
+        )
 
     def _prepare_map_index(self) -> None:
         from directory.mapindex import index_file_prepare
@@ -128,6 +135,14 @@ class Command(BaseCommand):
         shown = f"[{host}]" if ":" in host else host
         self.stdout.write(f"Commonweal is at http://{shown}:{port}/ (Ctrl-C stops it).")
         self.stdout.flush()
+        from commonweal.gunicorn_hooks import WORKER_ENV
+
+        database_queue = settings.TASKS["default"]["BACKEND"].endswith("DatabaseBackend")
+        if database_queue and not options["no_worker"]:
+            os.environ[WORKER_ENV] = "1"
+            self.stdout.write("A background worker runs beside the web workers.")
+        else:
+            os.environ.pop(WORKER_ENV, None)
         argv = gunicorn_argv(
             host=host,
             port=port,
