@@ -1,3 +1,4 @@
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -149,7 +150,9 @@ def test_it_leaves_nothing_behind_when_a_row_crashes_mid_import(
     assert run.status == "failed" and "nothing was saved" in run.message
 
 
-def test_it_lets_a_resolver_take_over_making_organizations(tmp_path: Path, geocoder) -> None:
+@pytest.fixture
+def resolver_calls() -> Iterator[list[list[int]]]:
+    """A resolver that takes over making organizations and remembers what it was given."""
     seen: list[list[int]] = []
 
     def resolver(sender, run, record_ids, **kwargs):  # type: ignore[no-untyped-def]
@@ -157,10 +160,15 @@ def test_it_lets_a_resolver_take_over_making_organizations(tmp_path: Path, geoco
         return HANDLED
 
     records_imported.connect(resolver, dispatch_uid="test-resolver")
-    try:
-        _run, outcome = import_file(user=None, path=_write(tmp_path, FIRST), source_name="hub")
-    finally:
-        records_imported.disconnect(dispatch_uid="test-resolver")
+    yield seen
+    records_imported.disconnect(dispatch_uid="test-resolver")
+
+
+def test_it_lets_a_resolver_take_over_making_organizations(
+    tmp_path: Path, geocoder, resolver_calls: list[list[int]]
+) -> None:
+    seen = resolver_calls
+    _run, outcome = import_file(user=None, path=_write(tmp_path, FIRST), source_name="hub")
     assert outcome.organizations_created == 0 and Organization.objects.count() == 0
     assert sorted(seen[0]) == sorted(SourceRecord.objects.values_list("pk", flat=True))
 
@@ -202,21 +210,13 @@ def test_it_does_not_take_a_row_counter_for_an_identity(tmp_path: Path, geocoder
     assert SourceRecord.objects.get(name="First Aid").vanished
 
 
-def test_it_previews_without_looking_for_duplicates(tmp_path: Path, geocoder) -> None:
-    seen: list[list[int]] = []
-
-    def resolver(sender, run, record_ids, **kwargs):  # type: ignore[no-untyped-def]
-        seen.append(record_ids)
-        return HANDLED
-
-    records_imported.connect(resolver, dispatch_uid="test-resolver")
-    try:
-        _run, outcome = import_file(
-            user=None, path=_write(tmp_path, FIRST), source_name="hub", dry_run=True
-        )
-    finally:
-        records_imported.disconnect(dispatch_uid="test-resolver")
-    assert seen == []
+def test_it_previews_without_looking_for_duplicates(
+    tmp_path: Path, geocoder, resolver_calls: list[list[int]]
+) -> None:
+    _run, outcome = import_file(
+        user=None, path=_write(tmp_path, FIRST), source_name="hub", dry_run=True
+    )
+    assert resolver_calls == []
     assert outcome.organizations_created == 3
     assert "at most 3 organizations would be created" in outcome.summary()
     assert SourceRecord.objects.count() == 0 and Organization.objects.count() == 0

@@ -92,14 +92,19 @@ def test_it_previews_then_imports_in_the_background(
     assert client.post(reverse("sources:run_confirm", args=[run.pk])).status_code == 409
 
 
+def _uploaded(client: Client, user, capture) -> ImportRun:  # type: ignore[no-untyped-def]
+    """Signed in and uploaded, with the preview already made."""
+    _login(client, user)
+    with capture(execute=True):
+        _upload(client)
+    return ImportRun.objects.get()
+
+
 @override_settings(TASKS=IMMEDIATE)
 def test_it_previews_again_with_a_changed_mapping(
     client: Client, site_coordinator, geocoder, django_capture_on_commit_callbacks
 ) -> None:
-    _login(client, site_coordinator)
-    with django_capture_on_commit_callbacks(execute=True):
-        _upload(client)
-    run = ImportRun.objects.get()
+    run = _uploaded(client, site_coordinator, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("sources:run_mapping", args=[run.pk]), {"name": "Town", "city": "Town"}
@@ -125,10 +130,7 @@ def test_it_names_the_field_of_a_bad_upload(client: Client, site_coordinator) ->
 def test_it_keeps_a_field_set_to_none_unmapped(
     client: Client, site_coordinator, geocoder, django_capture_on_commit_callbacks
 ) -> None:
-    _login(client, site_coordinator)
-    with django_capture_on_commit_callbacks(execute=True):
-        _upload(client)
-    run = ImportRun.objects.get()
+    run = _uploaded(client, site_coordinator, django_capture_on_commit_callbacks)
     assert run.preview["mapping"]["website"] == "Site"  # guessed from the header
     chosen = {**run.preview["mapping"], "website": ""}
     with django_capture_on_commit_callbacks(execute=True):
