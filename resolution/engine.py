@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,7 @@ INPUT_COLUMNS = (
     "name_clean",
     "name_core",
     "name_prefix",
+    "core_prefix",
     "websites",
     "facebook",
     "email",
@@ -111,12 +114,12 @@ def _comparisons() -> list[Any]:
 
 def _blocking_rules() -> list[Any]:
     return [
-        # Names are blocked within a state (except exact ones): across a country, common
-        # openings ("mutual aid", "food not") would make blocks of thousands, and pairs grow
-        # with the square of a block.
+        # Names are blocked within a state (except exact ones), and by their distinctive words:
+        # common openings ("mutual aid", "food not") would make blocks of thousands in a large
+        # directory, and pairs grow with the square of a block.
         block_on("name_clean"),
         block_on("name_core", "state"),
-        block_on("name_prefix", "state"),
+        block_on("core_prefix", "state"),
         block_on("city_state"),
         block_on("lat_round", "lng_round"),
         block_on("websites", arrays_to_explode=["websites"]),
@@ -141,11 +144,23 @@ def _table(records: Sequence[dict[str, Any]]) -> dict[str, list[Any]]:
     return {col: [r.get(col) for r in records] for col in INPUT_COLUMNS}
 
 
+def _memory_limit_mb() -> int:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // (1 << 20)
+    except (ValueError, OSError):
+        total = 8192
+    return max(512, min(total // 4, 8192))
+
+
 def _db(threads: int = 1) -> DuckDBAPI:
     con = duckdb.connect(":memory:")
     # Training uses one thread so that EM's sums come out in the same order every time;
     # scoring pairs has no such sums and may use two.
     con.execute(f"SET threads TO {int(threads)}")
+    # DuckDB would take 80% of the machine's memory by default, beside a hub process that
+    # holds the records too; past this limit it spills to disk instead.
+    con.execute(f"SET memory_limit = '{_memory_limit_mb()}MB'")
+    con.execute(f"SET temp_directory = '{Path(tempfile.gettempdir()) / 'commonweal-duckdb'}'")
     return DuckDBAPI(con)
 
 
@@ -158,6 +173,7 @@ def _register(db: DuckDBAPI, records: Sequence[dict[str, Any]]) -> Any:
             ("name_clean", pa.string()),
             ("name_core", pa.string()),
             ("name_prefix", pa.string()),
+            ("core_prefix", pa.string()),
             ("websites", pa.list_(pa.string())),
             ("facebook", pa.list_(pa.string())),
             ("email", pa.string()),

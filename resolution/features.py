@@ -194,6 +194,9 @@ def record_features(
         "name_clean": name or None,
         "name_core": core or None,
         "name_prefix": name[:6] or None,
+        # The opening of the distinctive words, for blocking within a state: the opening of
+        # the whole name ("mutual", "north ") would put most of a state's groups in one block.
+        "core_prefix": core[:4] or None,
         "websites": websites or None,
         "facebook": facebook or None,
         "email": clean_email(str(fields.get("email") or "")) or None,
