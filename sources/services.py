@@ -1079,8 +1079,10 @@ def organizations_apply_records(*, organization_ids: Iterable[int]) -> dict[int,
                 _save_fields(org, changed, touch=False)
                 result[org_id] = changed
         FieldProvenance.objects.bulk_create(new, batch_size=1000)
-        FieldProvenance.objects.bulk_update(
-            renewed, ["value", "record", "recorded_at"], batch_size=1000
+        bulk.update(
+            FieldProvenance,
+            ("value", "record_id", "recorded_at"),
+            ([p.value, p.record_id, p.recorded_at, p.pk] for p in renewed),
         )
     if result:
         directory_touch()
