@@ -3,6 +3,7 @@ database that already holds the world's places.
 
     DATABASE_URL=sqlite:///var/bench/import/base.sqlite3 python bench/import/run.py make 100000
     python bench/import/run.py import 100000 [--resolver] [--db var/bench/import/base.sqlite3]
+    python bench/import/run.py import 100000 --resolver --database-url postgres://…/db
     python bench/import/run.py files PATH=NAME PATH=NAME ... [--resolver]
 
 `make` writes var/bench/import-N.csv from real town names in the places table; `import` copies
@@ -117,14 +118,18 @@ def make(n: int, seed: int = 1) -> Path:
     return path
 
 
-def run_import(n: int, base: Path, resolver: bool) -> None:
+def run_import(n: int, base: Path, resolver: bool, database_url: str = "") -> None:
     path = OUT / f"import-{n}.csv"
-    db = OUT / "import" / f"bench-{n}.sqlite3"
-    db.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(base, db)
-    for suffix in ("-wal", "-shm"):
-        Path(str(db) + suffix).unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+    if database_url:
+        # Another database (PostgreSQL), migrated and holding the places; imported into as is.
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        db = OUT / "import" / f"bench-{n}.sqlite3"
+        db.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(base, db)
+        for suffix in ("-wal", "-shm"):
+            Path(str(db) + suffix).unlink(missing_ok=True)
+        os.environ["DATABASE_URL"] = f"sqlite:///{db}"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commonweal.settings")
     import django
 
@@ -212,13 +217,19 @@ def main() -> None:
     parser.add_argument("n", nargs="+", help="row count, or PATH=SOURCE NAME for files")
     parser.add_argument("--resolver", action="store_true")
     parser.add_argument("--db", type=Path, default=OUT / "import" / "base.sqlite3")
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help="import into this database instead of a copy of --db (e.g. a PostgreSQL one "
+        "prepared with `commonweal migrate` and `commonweal setup --sample 0`)",
+    )
     args = parser.parse_args()
     if args.what == "files":
         run_files(args.n, args.db, args.resolver)
     elif args.what == "make":
         make(int(args.n[0]))
     else:
-        run_import(int(args.n[0]), args.db, args.resolver)
+        run_import(int(args.n[0]), args.db, args.resolver, args.database_url)
 
 
 if __name__ == "__main__":
