@@ -898,7 +898,9 @@ def _organizations_create(record_ids: list[int], places: _Places, slugs: set[str
             if lat is None and place_id:
                 lat, lng = places.coords.get(place_id, (None, None))
             named = match_issues(" ".join(record["tags"])) if record["tags"] else []
-            issue_areas = list(dict.fromkeys([*named, *(by_slug[s] for s in area_slugs)]))
+            issue_areas = list(dict.fromkeys([*named, *(by_slug[s] for s in area_slugs)]))[
+                : tagging.MAX_AREAS
+            ]
             areas.append(issue_areas)
             orgs.append(
                 organization_values(
