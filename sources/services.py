@@ -976,9 +976,7 @@ def _listing_values(org: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _record_listing_values(
-    record: SourceRecord, coords: dict[int, tuple[int, float | None, float | None]]
-) -> dict[str, Any]:
+def _record_listing_values(record: SourceRecord, places: _Places) -> dict[str, Any]:
     built = organization_values(
         name=record.name,
         slug="-",
@@ -992,8 +990,8 @@ def _record_listing_values(
         phone=record.phone,
     )
     values = _listing_values(built)
-    if values["latitude"] is None and record.place_id in coords:
-        _, values["latitude"], values["longitude"] = coords[record.place_id]
+    if values["latitude"] is None and record.place_id in places.coords:
+        values["latitude"], values["longitude"] = places.coords[record.place_id]
     return values
 
 
@@ -1029,13 +1027,8 @@ def organizations_apply_records(*, organization_ids: Iterable[int]) -> dict[int,
         ).order_by("-last_seen_run_id", "-updated_at", "-pk"):
             if record.organization_id is not None:
                 records[record.organization_id].append(record)
-        place_ids = {r.place_id for rs in records.values() for r in rs if r.place_id}
-        coords = {
-            pk: (lft, lat, lng)
-            for pk, lft, lat, lng in Place.objects.filter(pk__in=place_ids).values_list(
-                "pk", "lft", "latitude", "longitude"
-            )
-        }
+        places = _Places()
+        places.fill(r.place_id for rs in records.values() for r in rs if r.place_id)
         said: dict[int, dict[str, dict[str, FieldProvenance]]] = defaultdict(
             lambda: defaultdict(dict)
         )
@@ -1048,7 +1041,7 @@ def organizations_apply_records(*, organization_ids: Iterable[int]) -> dict[int,
             org = orgs[org_id]
             chosen: dict[str, tuple[Any, SourceRecord]] = {}
             for record in org_records:
-                for name, value in _record_listing_values(record, coords).items():
+                for name, value in _record_listing_values(record, places).items():
                     if name not in chosen and value not in (None, "", [], {}):
                         chosen[name] = (value, record)
             changed: list[str] = []
@@ -1071,11 +1064,7 @@ def organizations_apply_records(*, organization_ids: Iterable[int]) -> dict[int,
                     renewed.append(mine)
                 if any(ORIGIN_RANK[Origin(o)] > import_rank for o in by_origin):
                     continue  # a claim or a coordinator holds this field
-                if name == "home_place" and value in coords:
-                    if org.home_place_id != value:
-                        org.home_place_id, org.place_lft = value, coords[value][0]
-                        changed.append(name)
-                elif _set_value(org, name, value):
+                if _set_value(org, name, value, places):
                     changed.append(name)
             if changed:
                 _save_fields(org, changed, touch=False)
@@ -1125,7 +1114,7 @@ def _field_record(
     return _set_value(organization, name, value)
 
 
-def _set_value(org: Organization, name: str, value: Any) -> bool:
+def _set_value(org: Organization, name: str, value: Any, places: _Places | None = None) -> bool:
     if name == "facebook":
         links = dict(org.social_links or {})
         if links.get("facebook", "") == (value or ""):
@@ -1140,9 +1129,12 @@ def _set_value(org: Organization, name: str, value: Any) -> bool:
         place_id = value.pk if isinstance(value, Place) else value
         if org.home_place_id == place_id:
             return False
-        place = Place.objects.filter(pk=place_id).first() if place_id else None
-        org.home_place = place
-        org.place_lft = place.lft if place is not None else None
+        places = places or _Places()
+        if place_id:
+            places.fill([place_id])
+        known = bool(place_id) and place_id in places.lft
+        org.home_place_id = place_id if known else None
+        org.place_lft = places.lft[place_id] if known else None
         return True
     if name == "issue_areas":
         slugs = sorted(a.slug if isinstance(a, IssueArea) else str(a) for a in value or [])
