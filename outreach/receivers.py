@@ -5,7 +5,7 @@ from typing import Any
 from django.db import transaction
 
 from directory import tagging
-from sources.models import SourceRecord
+from sources.services import organization_ids_of_records
 
 # The sentence model reads a few dozen to a few hundred listings a second on a small machine
 # (bench/tagging/). A small import is tagged by it at once; a larger one keeps the keyword
@@ -21,13 +21,7 @@ def tag_imported_organizations(sender: Any, run: Any, record_ids: list[int], **k
     ids = list(record_ids)
 
     def tag() -> None:
-        org_ids: set[int] = set()
-        for i in range(0, len(ids), 5000):
-            org_ids.update(
-                SourceRecord.objects.filter(
-                    pk__in=ids[i : i + 5000], organization__isnull=False
-                ).values_list("organization_id", flat=True)
-            )
+        org_ids = organization_ids_of_records(ids)
         if len(org_ids) <= MODEL_LIMIT:
             if org_ids:
                 tagging.organizations_tag(organization_ids=org_ids)

@@ -818,15 +818,25 @@ def _resolve(run: ImportRun, record_ids: list[int]) -> int:
         created = Organization.objects.count() - before
     else:
         created = organizations_for_records(record_ids=record_ids)
-    changed_orgs: set[int] = set()
-    for i in range(0, len(record_ids), 5000):
-        changed_orgs.update(
-            SourceRecord.objects.filter(pk__in=record_ids[i : i + 5000], organization__isnull=False)
-            .exclude(first_seen_run=run)
-            .values_list("organization_id", flat=True)
-        )
+    changed_orgs = organization_ids_of_records(record_ids, older_than=run)
     organizations_apply_records(organization_ids=changed_orgs)
     return max(created, 0)
+
+
+def organization_ids_of_records(
+    record_ids: list[int], *, older_than: ImportRun | None = None
+) -> set[int]:
+    """The organizations these records belong to (only records first seen before `older_than`
+    when given), asked a few thousand records at a time."""
+    found: set[int] = set()
+    for i in range(0, len(record_ids), 5000):
+        records = SourceRecord.objects.filter(
+            pk__in=record_ids[i : i + 5000], organization__isnull=False
+        )
+        if older_than is not None:
+            records = records.exclude(first_seen_run=older_than)
+        found.update(records.values_list("organization_id", flat=True))
+    return found
 
 
 # --------------------------------------------------------------------------- organizations
