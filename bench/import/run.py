@@ -118,18 +118,22 @@ def make(n: int, seed: int = 1) -> Path:
     return path
 
 
+def _use_copy_of(base: Path, db: Path) -> None:
+    """Point Django at a fresh copy of the base SQLite database (its WAL files left behind)."""
+    db.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(base, db)
+    for suffix in ("-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+
+
 def run_import(n: int, base: Path, resolver: bool, database_url: str = "") -> None:
     path = OUT / f"import-{n}.csv"
     if database_url:
         # Another database (PostgreSQL), migrated and holding the places; imported into as is.
         os.environ["DATABASE_URL"] = database_url
     else:
-        db = OUT / "import" / f"bench-{n}.sqlite3"
-        db.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(base, db)
-        for suffix in ("-wal", "-shm"):
-            Path(str(db) + suffix).unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+        _use_copy_of(base, OUT / "import" / f"bench-{n}.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commonweal.settings")
     import django
 
@@ -175,12 +179,7 @@ def run_import(n: int, base: Path, resolver: bool, database_url: str = "") -> No
 
 def run_files(files: list[str], base: Path, resolver: bool) -> None:
     """Import real lists (PATH=SOURCE NAME) one after the other into one scratch database."""
-    db = OUT / "import" / f"files{'-resolved' if resolver else ''}.sqlite3"
-    db.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copy(base, db)
-    for suffix in ("-wal", "-shm"):
-        Path(str(db) + suffix).unlink(missing_ok=True)
-    os.environ["DATABASE_URL"] = f"sqlite:///{db}"
+    _use_copy_of(base, OUT / "import" / f"files{'-resolved' if resolver else ''}.sqlite3")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commonweal.settings")
     import django
 
