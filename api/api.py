@@ -38,8 +38,9 @@ api = NinjaAPI(
     ),
     urls_namespace="api",
     # The interactive docs load their scripts from a CDN unless ninja's own static files are
-    # installed; a hub promises visitors no third-party requests, so docs need the local copy.
-    docs_url="/docs" if "ninja" in settings.INSTALLED_APPS else None,
+    # installed; a hub promises visitors no third-party requests, so docs need the local copy
+    # (settings.INSTALLED_APPS has it). They live at /api/ itself, as the README says.
+    docs_url="/" if "ninja" in settings.INSTALLED_APPS else None,
 )
 
 MAX_LIMIT = 100

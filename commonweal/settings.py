@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Only for its static files: the API's interactive docs are then served from this hub
+    # instead of a CDN (a hub promises visitors no third-party requests).
+    "ninja",
     "commonweal",
     "accounts",
     "places",
@@ -81,6 +84,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "commonweal.urls"
+# A form sent with an expired or missing security token gets a page that says so.
+CSRF_FAILURE_VIEW = "commonweal.errors.csrf_failure"
 WSGI_APPLICATION = "commonweal.wsgi.application"
 ASGI_APPLICATION = "commonweal.asgi.application"
 

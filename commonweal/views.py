@@ -10,7 +10,8 @@ from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
@@ -56,6 +57,12 @@ def _page_number(request: HttpRequest) -> int:
     # A page number outside the range just shows the first page.
     value = request.GET.get("page", "1")
     return int(value) if value.isdigit() and 0 < int(value) <= 200 else 1
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Browsers and feed readers ask for /favicon.ico whatever a page's <link> says.
+    return redirect(static("img/favicon.ico"), permanent=True)
 
 
 @require_GET
