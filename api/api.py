@@ -1,7 +1,8 @@
 """The HTTP API: places, issue areas, organizations, coalitions and memberships.
 
-Reads are public and show only public listings. Writes (membership requests and answers) use
-the browser session, with Django's CSRF protection, and go through the same services as pages.
+Reads are public and show only public listings. Writes (new listings, membership requests and
+answers) use the browser session, with Django's CSRF protection, and go through the same
+services as pages.
 Every error names the field it is about; nothing private is ever serialized.
 """
 
@@ -10,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, NinjaAPI, Path, Query, Schema
@@ -20,6 +22,7 @@ from coalitions import selectors as coalition_selectors
 from coalitions import services as coalition_services
 from coalitions.models import Membership
 from directory import permissions
+from directory import services as directory_services
 from directory.models import IssueArea, Organization, OrganizationKind
 from directory.selectors import (
     directory_counts,
@@ -303,6 +306,63 @@ def organizations_list(
 
 def _org(key: str) -> Organization:
     return get_organization_for_user(_public(), key)
+
+
+_web_address = URLValidator(schemes=["http", "https"])
+
+
+def _checked_link(value: str, field: str) -> str:
+    # Only web addresses: a javascript: or data: link would run in whoever follows it.
+    if not value:
+        return value
+    try:
+        _web_address(value)
+    except ValidationError:
+        raise FieldError(
+            field, "Give an address starting with http:// or https://.", where="body"
+        ) from None
+    return value
+
+
+@api.post(
+    "/organizations",
+    response={201: s.OrganizationOut},
+    auth=django_auth,
+    tags=["organizations"],
+    summary="Add an organization",
+)
+def organization_add(request: HttpRequest, body: s.OrganizationIn) -> Any:
+    """List a group. Whoever adds it becomes its first admin and can edit it from then on."""
+    home_place = None
+    if body.home_place:
+        home_place = Place.objects.filter(slug=body.home_place).first()
+        if home_place is None:
+            raise FieldError("home_place", f"There is no place “{body.home_place}”.", where="body")
+    for code in body.languages:
+        if len(code) > 35:
+            raise FieldError("languages", f"“{code[:35]}…” is not a language code.", where="body")
+    links = {}
+    for name, url in body.social_links.items():
+        if not name or len(name) > 40:
+            raise FieldError(
+                "social_links", "Name each link in 40 characters or fewer.", where="body"
+            )
+        links[name] = _checked_link(url, "social_links")
+    org = directory_services.organization_create(
+        user=request.user,
+        name=body.name,
+        kind=body.kind,
+        description=body.description,
+        home_place=home_place,
+        issue_areas=body.issue_areas,
+        website=_checked_link(body.website, "website"),
+        social_links=links,
+        public_email=body.public_email,
+        public_phone=body.public_phone,
+        languages=body.languages,
+        status=body.status,
+    )
+    return 201, _org_out(org, _issue_slugs_by_bit())
 
 
 @api.get(

@@ -9,7 +9,13 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 
 from commonweal.widgets import QuickSelect
-from directory.models import IssueArea, OrganizationKind, OrganizationStatus
+from directory.models import (
+    CONTACT_NOTES_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    IssueArea,
+    OrganizationKind,
+    OrganizationStatus,
+)
 from directory.selectors import MAX_RADIUS_KM
 from places.models import Place
 from places.selectors import get_place_for_user, places_search
@@ -138,7 +144,10 @@ class OrganizationEditForm(forms.Form):
     name = forms.CharField(label="Name", max_length=300)
     kind = forms.ChoiceField(label="Kind", choices=OrganizationKind.choices)
     description = forms.CharField(
-        label="What the group does", required=False, widget=forms.Textarea
+        label="What the group does",
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea,
     )
     issue_areas = forms.MultipleChoiceField(
         label="Issue areas", required=False, widget=forms.CheckboxSelectMultiple
@@ -155,6 +164,8 @@ class OrganizationEditForm(forms.Form):
         label="Social media pages",
         required=False,
         help_text="One address per line.",
+        # Twenty addresses of the longest kind a website may be.
+        max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     public_email = forms.EmailField(label="Public email", required=False)
@@ -171,7 +182,10 @@ class OrganizationEditForm(forms.Form):
     contact_email = forms.EmailField(label="Contact email", required=False)
     contact_phone = forms.CharField(label="Contact phone", required=False, max_length=40)
     contact_notes = forms.CharField(
-        label="Notes for coordinators", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Notes for coordinators",
+        required=False,
+        max_length=CONTACT_NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     LISTING = (
