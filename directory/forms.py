@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from commonweal.paging import MAX_OFFSET_PAGE, Seek
 from commonweal.widgets import QuickSelect
 from directory.models import (
     CONTACT_NOTES_MAX_LENGTH,
@@ -20,8 +21,9 @@ from directory.selectors import MAX_RADIUS_KM
 from places.models import Place
 from places.selectors import get_place_for_user, places_search
 
-# Deep OFFSET pages cost a scan each; past this, refining the search is the better answer.
-MAX_PAGE = 200
+# Past this page a link must say where the page starts (after=/before=, see commonweal/paging.py):
+# a deep OFFSET page reads every row before it.
+MAX_PAGE = MAX_OFFSET_PAGE
 
 
 def _issue_choices(issue_areas: list[IssueArea], empty: str) -> list[tuple[str, str]]:
@@ -84,9 +86,11 @@ class DirectorySearchForm(forms.Form):
         max_value=MAX_RADIUS_KM,
         widget=forms.NumberInput(attrs={"step": "any", "placeholder": "50"}),
     )
-    page = forms.IntegerField(
-        required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput
-    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # The id of the last listing of the page before (or the first of the page after): pages
+    # past the first go by key, so every page of a long list can be reached.
+    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: Any, issue_areas: list[IssueArea], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -95,6 +99,26 @@ class DirectorySearchForm(forms.Form):
 
     def clean_place(self) -> Place | None:
         return resolve_place(self.user, self.cleaned_data["place"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        page = data.get("page") or 1
+        if page > MAX_PAGE and not (data.get("after") or data.get("before")):
+            self.add_error(
+                "page",
+                f"Pages past {MAX_PAGE} are reached with the Next link, page by page; "
+                "or narrow the search by place, issue or words.",
+            )
+        return data
+
+    def seek(self) -> Seek | None:
+        """Where the asked page starts, from its link's after= or before=."""
+        data = self.cleaned_data
+        if data.get("after"):
+            return Seek(pk=data["after"])
+        if data.get("before"):
+            return Seek(pk=data["before"], backwards=True)
+        return None
 
     def clean_near(self) -> Place | None:
         return resolve_place(self.user, self.cleaned_data["near"])

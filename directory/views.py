@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.middleware import HtmxDetails
 
-from commonweal.paging import Page, capped_count, page_of
+from commonweal.paging import Page, Seek, capped_count, seek_page
 from directory import mapindex, services
 from directory.forms import ClustersQueryForm, DirectorySearchForm, OrganizationEditForm
 from directory.selectors import (
@@ -57,9 +57,12 @@ def listing_total(user: Any, rows: Any, filters: mapindex.Filters | None) -> tup
     return capped_count(rows, COUNT_CAP)
 
 
-def listing_page(user: Any, rows: Any, number: int, filters: mapindex.Filters | None) -> Page:
+def listing_page(
+    user: Any, rows: Any, number: int, filters: mapindex.Filters | None, seek: Seek | None = None
+) -> Page:
     total, floor = listing_total(user, rows, filters)
-    return page_of(rows, number, PER_PAGE, total=total, floor=floor)
+    order = getattr(rows, "order", "name")
+    return seek_page(rows, number, PER_PAGE, seek=seek, order=order, total=total, floor=floor)
 
 
 def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | None, dict[str, Any]]:
@@ -85,7 +88,7 @@ def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | Non
                 status=data["status"],
                 ranges=place_ranges(data["place"]) if data["place"] else None,
             )
-        page = listing_page(request.user, rows, data["page"] or 1, filters)
+        page = listing_page(request.user, rows, data["page"] or 1, filters, form.seek())
     except ValidationError as error:
         for name, problems in error.message_dict.items():
             form.add_error(SELECTOR_FIELDS.get(name), problems)
@@ -95,7 +98,8 @@ def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | Non
 
 def _query_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
-    params.pop("page", None)
+    for name in ("page", "after", "before"):
+        params.pop(name, None)
     return params.urlencode()
 
 
