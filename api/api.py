@@ -21,6 +21,7 @@ from api import schemas as s
 from coalitions import selectors as coalition_selectors
 from coalitions import services as coalition_services
 from coalitions.models import Membership
+from commonweal.paging import SEEKABLE_ORDERS, Seek, seek_filter
 from directory import permissions
 from directory import services as directory_services
 from directory.models import IssueArea, Organization, OrganizationKind
@@ -301,7 +302,25 @@ def organizations_list(
         near=_place(filters.near, "near"),
         radius_km=filters.radius_km,
     )
+    if filters.after is not None:
+        return _org_page_after(qs, filters.after, page)
     return _org_page(qs, page)
+
+
+def _org_page_after(qs: Any, after: int, page: PageIn) -> dict[str, Any]:
+    """The page that starts after organization `after`: the next page found by key, so a
+    client can walk every result where `offset` stops at MAX_OFFSET."""
+    order = getattr(qs, "order", "name")
+    if order not in SEEKABLE_ORDERS:
+        raise FieldError("after", "Results nearest first are paged with offset.")
+    if page.offset:
+        raise FieldError("offset", "Give either after or offset, not both.")
+    where = seek_filter(qs, order, Seek(pk=after))
+    if where is None:
+        raise FieldError("after", f"There is no organization {after} to start after.")
+    items = list(qs.filter(where).select_related("home_place")[: page.limit])
+    bits = _issue_slugs_by_bit()
+    return {"items": [_org_out(o, bits) for o in items], "count": qs.count()}
 
 
 def _org(key: str) -> Organization:

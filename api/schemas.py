@@ -73,6 +73,14 @@ class OrganizationFilters(Schema):
     status: OrganizationStatus | None = None
     near: str = Field("", description="Place slug: only organizations near it, nearest first.")
     radius_km: float = Field(50.0, gt=0, le=MAX_RADIUS_KM, description="Radius for `near`, in km.")
+    after: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Id of the last organization of the page before: the page starts right after it. "
+            "Follow it page by page to reach every result; `offset` stops at 10,000."
+        ),
+    )
 
 
 class CoalitionFilters(Schema):
@@ -138,8 +146,8 @@ class MembershipOut(Schema):
 
 
 class MembershipRequestIn(Schema):
-    coalition: str = Field(description="Slug of the coalition.")
-    member: str = Field(description="Slug of the organization that joins.")
+    coalition: str = Field(max_length=140, description="Slug of the coalition.")
+    member: str = Field(max_length=140, description="Slug of the organization that joins.")
 
 
 class CoalitionGraphOut(Schema):

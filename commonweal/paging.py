@@ -115,7 +115,8 @@ def capped_count(rows: Any, cap: int) -> tuple[int, bool]:
     return (cap, True) if n > cap else (n, False)
 
 
-def _seek_q(rows: Any, order: str, seek: Seek) -> Q | None:
+def seek_filter(rows: Any, order: str, seek: Seek) -> Q | None:
+    """The rows after (or before) `seek` in `order`; None when its row no longer exists."""
     if order == "newest":
         return Q(pk__gt=seek.pk) if seek.backwards else Q(pk__lt=seek.pk)
     # By name, ties broken by id: the order every name-ordered list here uses.
@@ -143,7 +144,7 @@ def seek_page(
     that has since disappeared cannot say where it was: the list starts again at page 1.
     """
     seekable = order in SEEKABLE_ORDERS
-    where = _seek_q(rows, order, seek) if seek is not None and seekable else None
+    where = seek_filter(rows, order, seek) if seek is not None and seekable else None
     if where is None:
         number = number if seek is None or not seekable else 1
         page = page_of(rows, number, per_page, total=total, floor=floor)

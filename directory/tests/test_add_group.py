@@ -168,3 +168,24 @@ class TestAddGroupApi:
         assert response.status_code == 400, response.content
         assert field in json.dumps(response.json()["detail"])
         assert not Organization.objects.exists()
+
+
+class TestOtherLongTexts:
+    """The other free-text boxes a person fills in have limits too (the browser stops typing
+    at them, and the form refuses more)."""
+
+    @pytest.mark.parametrize(
+        ("form_path", "field"),
+        [
+            ("actions.forms.CallForm", "description"),
+            ("actions.forms.CommitForm", "accessibility"),
+            ("outreach.forms.EntryForm", "notes"),
+            ("commonground.forms.ConversationForm", "description"),
+            ("commonground.forms.ConversationForm", "seed_statements"),
+        ],
+    )
+    def test_it_has_a_limit(self, form_path: str, field: str) -> None:
+        module, name = form_path.rsplit(".", 1)
+        form_class = getattr(__import__(module, fromlist=[name]), name)
+        limit = form_class.base_fields[field].max_length
+        assert limit is not None and limit <= 50_000

@@ -113,3 +113,26 @@ def test_a_key_whose_listing_is_gone_starts_again_at_the_first_page(
     assert response.status_code == 200
     assert response.context["page"].number == 1
     assert [o.pk for o in response.context["page"].items] == in_order()[:1]
+
+
+def test_the_api_walks_every_result_by_key(client: Client, many: list[str]) -> None:
+    seen: list[int] = []
+    after = ""
+    while True:
+        response = client.get(
+            "/api/organizations", {"limit": 50, **({"after": after} if after else {})}
+        )
+        assert response.status_code == 200
+        body = response.json()
+        assert body["count"] == LISTINGS
+        if not body["items"]:
+            break
+        seen.extend(item["id"] for item in body["items"])
+        after = str(body["items"][-1]["id"])
+    assert seen == in_order()
+
+
+def test_the_api_names_a_bad_key(client: Client, many: list[str]) -> None:
+    response = client.get("/api/organizations", {"after": 10**9})
+    assert response.status_code == 400
+    assert response.json()["detail"][0]["loc"] == ["query", "after"]
