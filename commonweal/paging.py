@@ -145,7 +145,7 @@ def seek_page(
     """
     seekable = order in SEEKABLE_ORDERS
     where = seek_filter(rows, order, seek) if seek is not None and seekable else None
-    if where is None:
+    if seek is None or where is None:
         number = number if seek is None or not seekable else 1
         page = page_of(rows, number, per_page, total=total, floor=floor)
         return Page(**{**page.__dict__, "seekable": seekable})

@@ -101,7 +101,7 @@ class DirectorySearchForm(forms.Form):
         return resolve_place(self.user, self.cleaned_data["place"])
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         page = data.get("page") or 1
         if page > MAX_PAGE and not (data.get("after") or data.get("before")):
             self.add_error(
