@@ -29,6 +29,8 @@ def _fresh_map_index() -> Iterator[None]:
 @pytest.fixture
 def many(places: dict[str, Place], monkeypatch: Any) -> list[str]:
     monkeypatch.setattr("directory.views.PER_PAGE", 1)
+    # Also imports the module that copies it, before the patch, so the copy is restored too.
+    monkeypatch.setattr("commonweal.views.PER_PAGE", 1)
     portland = places["portland"]
     # Some names repeat, so the order's tie-break (the id) is walked too.
     names = [f"Group {i // 2:04d}" for i in range(LISTINGS)]
