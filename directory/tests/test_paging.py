@@ -28,9 +28,10 @@ def _fresh_map_index() -> Iterator[None]:
 
 @pytest.fixture
 def many(places: dict[str, Place], monkeypatch: Any) -> list[str]:
-    monkeypatch.setattr("directory.views.PER_PAGE", 1)
-    # Also imports the module that copies it, before the patch, so the copy is restored too.
+    # commonweal.views copies the page size when first imported: import (and patch) it first,
+    # so that the copy it keeps for later tests is the real one.
     monkeypatch.setattr("commonweal.views.PER_PAGE", 1)
+    monkeypatch.setattr("directory.views.PER_PAGE", 1)
     portland = places["portland"]
     # Some names repeat, so the order's tie-break (the id) is walked too.
     names = [f"Group {i // 2:04d}" for i in range(LISTINGS)]
