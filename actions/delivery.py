@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import os
 import smtplib
 import socket
 import time
@@ -47,6 +45,7 @@ from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
 
+from actions.links import private_host, site_url
 from actions.models import (
     Alert,
     AlertKind,
@@ -79,14 +78,6 @@ OPEN = [
     DeliveryStatus.CLAIMED,
     DeliveryStatus.SENDING,
 ]
-
-
-def site_url() -> str:
-    return (
-        getattr(settings, "SITE_URL", "")
-        or os.environ.get("SITE_URL", "")
-        or "http://localhost:8000"
-    ).rstrip("/")
 
 
 def absolute_url(obj: Any) -> str:
@@ -559,18 +550,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def _private_host(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved:
-            return True
-    return False
-
-
 def webhook_payload(alert: Alert, row: Delivery) -> dict[str, Any]:
     return {
         "id": str(row.key),
@@ -594,7 +573,7 @@ def _send_webhooks(
     for row in _in_flight(rows, claim):
         sub = row.subscription
         host = urllib.parse.urlsplit(row.address).hostname or ""
-        if sub is None or (not allow_private and _private_host(host)):
+        if sub is None or (not allow_private and private_host(host)):
             _finish(row, claim, DeliveryStatus.FAILED, "address not allowed", result)
             continue
         body = json.dumps(webhook_payload(alert, row), separators=(",", ":")).encode()

@@ -11,14 +11,17 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from accounts.services import audit_record
-from actions import permissions, tasks
+from actions import permissions, tasks, timezones
+from actions.links import private_host
 from actions.models import (
     NO_LIMIT,
     THRESHOLD_LEVELS,
@@ -56,6 +59,7 @@ CALL_FIELDS = frozenset(
         "min_places",
         "min_per_place",
         "deadline",
+        "time_zone",
     }
 )
 
@@ -135,6 +139,9 @@ def _check_call(fields: dict[str, Any], *, now: datetime, creating: bool) -> Non
         errors["place_level"] = f"“{level}” is not a level places can be counted at."
     if min_places and not level:
         errors["place_level"] = "Say what kind of places to count (states, counties…)."
+    zone = fields.get("time_zone")
+    if zone is not None and not timezones.is_zone(str(zone)):
+        errors["time_zone"] = f"“{zone}” is not a time zone."
     scope = fields.get("scope")
     if not isinstance(scope, Place):
         errors["scope"] = "Choose the place the call covers."
@@ -160,14 +167,22 @@ def call_create(
     place_level: str = "",
     min_places: int = 0,
     min_per_place: int = 1,
+    time_zone: str = "",
     supersedes: CallToAction | None = None,
     now: datetime | None = None,
 ) -> CallToAction:
-    """Issue a call in a coalition's name. Only the coalition's admins may."""
+    """Issue a call in a coalition's name. Only the coalition's admins may.
+
+    `time_zone` is the wall clock its times are shown on; left empty, it is the scope's own
+    zone, or UTC where the scope spans several (the pages make people choose there).
+    """
     if not permissions.can_issue_call(user, coalition):
         raise PermissionDenied("Only the admins of a coalition can issue a call in its name.")
     areas = _issue_areas(issue_areas)
+    if not time_zone:
+        time_zone = timezones.default_zone(scope if isinstance(scope, Place) else None) or "UTC"
     fields = {
+        "time_zone": time_zone,
         "title": title.strip(),
         "description": description.strip(),
         "scope": scope,
@@ -267,6 +282,7 @@ def call_supersede(*, user: Any, call: CallToAction, **fields: Any) -> CallToAct
         "place_level": call.place_level,
         "min_places": call.min_places,
         "min_per_place": call.min_per_place,
+        "time_zone": call.time_zone,
     }
     base.update(fields)
     new = call_create(user=user, coalition=call.coalition, supersedes=call, **base)
@@ -429,9 +445,13 @@ def commitment_make(
     address: str = "",
     address_public: bool = False,
     accessibility: str = "",
+    time_zone: str = "",
     now: datetime | None = None,
 ) -> Commitment:
     """Commit an organization to a call (or change its commitment's event details).
+
+    The event's date and time are read on `time_zone`'s clock: by default the organization's
+    own place's zone, else the call's.
 
     A commitment is conditional on the call going; if this one tips the thresholds, the call
     goes in the same transaction.
@@ -457,7 +477,12 @@ def commitment_make(
         raise ValidationError(
             {"organization": f"{org.name} is not based inside {locked.scope.name}."}
         )
+    if not time_zone:
+        time_zone = timezones.default_zone(org.home_place) or locked.time_zone
+    if not timezones.is_zone(time_zone):
+        raise ValidationError({"time_zone": f"“{time_zone}” is not a time zone."})
     details = {
+        "time_zone": time_zone,
         "expected_turnout": expected_turnout,
         "event_date": event_date,
         "event_time": event_time,
@@ -542,6 +567,19 @@ def commitment_withdraw(
     return current
 
 
+def report_not_open_reason(commitment: Commitment, now: datetime) -> str:
+    """Why an after-action report cannot be given yet ("" once it can): a report before the
+    event would be a guess, and it would roll up into the call's turnout as a fact."""
+    starts = commitment.reports_open_at
+    if now >= starts:
+        return ""
+    when = starts if commitment.event_date else starts.astimezone(commitment.call.zone)
+    return gettext(
+        "Reports open once the event has begun, on %(date)s at %(time)s (%(zone)s). "
+        "Come back then to say how it went."
+    ) % {"date": formats.date_format(when, "j F Y"), "time": f"{when:%H:%M}", "zone": when.tzinfo}
+
+
 @transaction.atomic
 def commitment_report(
     *,
@@ -560,6 +598,9 @@ def commitment_report(
         raise ValidationError("Reports are for calls that went ahead.")
     if not current.is_active:
         raise ValidationError("This commitment was withdrawn.")
+    waiting = report_not_open_reason(current, _now(now))
+    if waiting:
+        raise ValidationError(waiting)
     if turnout is not None and not (0 <= turnout <= MAX_TURNOUT):
         raise ValidationError({"turnout": f"Give a number between 0 and {MAX_TURNOUT:,}."})
     if not held and turnout:
@@ -669,6 +710,17 @@ def _check_webhook_url(url: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValidationError({"webhook_url": "Give an http:// or https:// address."})
+    # Refused here, where the person can fix it, rather than failing every alert later. The
+    # sender checks again (DNS may have changed since).
+    if not getattr(settings, "ACTIONS_WEBHOOK_ALLOW_PRIVATE", False) and private_host(
+        parts.hostname
+    ):
+        raise ValidationError(
+            {
+                "webhook_url": "This address points inside a private network or at this "
+                "machine; alerts can only be sent to a public address."
+            }
+        )
 
 
 def _subscription_ranges(place: Place | None) -> list[tuple[int, int]]:

@@ -43,6 +43,10 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 SITE_NAME = os.environ.get("SITE_NAME", "Commonweal")
+# The hub's public address with its scheme and any port (https://hub.example.org,
+# http://127.0.0.1:8000). Links in mail and calendar feeds are built on it; unset, feeds follow
+# the request they answer and mail falls back to http://localhost:8000.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -9,6 +9,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
@@ -334,15 +335,48 @@ class TestWebhooks:
         [(first, last)] = delivery.fan_out(alert.pk)
         assert delivery.send_chunk(alert.pk, first, last).counts == {DeliveryStatus.RETRY: 1}
 
-    def test_it_refuses_private_addresses_by_default(
-        self, webhook_server, cast, organizer, site_coordinator
+    @pytest.mark.parametrize(
+        "address",
+        [
+            "http://127.0.0.1:8080/hook",
+            "http://localhost/hook",
+            "http://10.0.0.5/hook",
+            "http://192.168.1.20/hook",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/hook",
+            "http://0.0.0.0/hook",
+        ],
+    )
+    def test_it_refuses_a_private_address_when_subscribing(self, cast, organizer, address):
+        with pytest.raises(ValidationError) as refused:
+            services.subscription_create(
+                user=organizer, organization=cast.groups["seattle"], webhook_url=address
+            )
+        assert "private network" in str(refused.value.message_dict["webhook_url"])
+        assert not Subscription.objects.filter(webhook_url=address).exists()
+
+    def test_it_says_why_on_the_alerts_page(self, client, cast, organizer):
+        client.force_login(organizer)
+        response = client.post(
+            reverse("actions:alerts"),
+            {"organization": str(cast.groups["seattle"].pk), "webhook_url": "http://127.0.0.1/x"},
+        )
+        assert response.status_code == 400
+        assert "private network" in response.text
+
+    def test_it_still_refuses_at_sending_time(
+        self, webhook_server, cast, organizer, site_coordinator, settings
     ):
+        """A subscription made while private addresses were allowed is not sent once they
+        are not (or once its name resolves to a private address)."""
         server, hook = webhook_server
+        settings.ACTIONS_WEBHOOK_ALLOW_PRIVATE = True
         services.subscription_create(
             user=organizer,
             organization=cast.groups["seattle"],
             webhook_url=f"http://127.0.0.1:{server.server_address[1]}/hook",
         )
+        settings.ACTIONS_WEBHOOK_ALLOW_PRIVATE = False
         with override_settings(
             TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
         ):
