@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.services import audit_record
 from actions import permissions, tasks
@@ -85,8 +86,10 @@ def _check_webhook_url(url: str) -> None:
     ):
         raise ValidationError(
             {
-                "webhook_url": "This address points inside a private network or at this "
-                "machine; alerts can only be sent to a public address."
+                "webhook_url": gettext(
+                    "This address points inside a private network or at this machine; "
+                    "alerts can only be sent to a public address."
+                )
             }
         )
 

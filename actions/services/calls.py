@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 
 from accounts.services import audit_record
 from actions import permissions, tasks, timezones
@@ -97,7 +98,7 @@ def _check_call(fields: dict[str, Any], *, now: datetime, creating: bool) -> Non
         errors["place_level"] = "Say what kind of places to count (states, counties…)."
     zone = fields.get("time_zone")
     if zone is not None and not timezones.is_zone(str(zone)):
-        errors["time_zone"] = f"“{zone}” is not a time zone."
+        errors["time_zone"] = gettext("“%(zone)s” is not a time zone.") % {"zone": zone}
     scope = fields.get("scope")
     if not isinstance(scope, Place):
         errors["scope"] = "Choose the place the call covers."

@@ -203,7 +203,9 @@ def commitment_make(
     if not time_zone:
         time_zone = timezones.default_zone(org.home_place) or locked.time_zone
     if not timezones.is_zone(time_zone):
-        raise ValidationError({"time_zone": f"“{time_zone}” is not a time zone."})
+        raise ValidationError(
+            {"time_zone": gettext("“%(zone)s” is not a time zone.") % {"zone": time_zone}}
+        )
     details = {
         "time_zone": time_zone,
         "expected_turnout": expected_turnout,

@@ -226,3 +226,15 @@ class TestProgressTable:
         table = selectors.call_place_rows(call)
         assert [r.place.name for r in table.rows] == ["California"]
         assert table.without == 3
+
+
+class TestLinksInMail:
+    def test_mail_links_use_site_url_with_its_scheme_and_port(self, cast, member, places):
+        from actions import delivery
+
+        call = call_for(cast, member, places["us"])
+        with override_settings(SITE_URL="https://hub.example.org:8443/"):
+            assert (
+                delivery.absolute_url(call) == f"https://hub.example.org:8443/actions/{call.slug}/"
+            )
+            assert delivery.unsubscribe_url(7).startswith("https://hub.example.org:8443/actions/")
