@@ -356,7 +356,7 @@ MAX_PLACE_ROWS = 80
 @dataclass
 class PlaceTable:
     rows: list[PlaceRow]
-    kind_label: str  # what the rows are: "states or provinces", or "places"
+    kind_label: str  # what the rows are ("states or provinces"); "" for the places one level down
     without: int  # places of that kind in the scope that have no commitment and are not listed
 
 
@@ -400,7 +400,7 @@ def call_place_rows(call: CallToAction) -> PlaceTable:
             scope.members.all() if scope.is_overlay else Place.objects.tree().filter(parent=scope)
         )
         candidates = list(members.values_list("pk", flat=True))
-        label = "places"
+        label = ""
     with_counts = [pk for pk in candidates if rollup.count(pk)]
     shown = candidates if len(candidates) <= MAX_PLACE_ROWS else with_counts
     places = Place.objects.in_bulk(shown)
