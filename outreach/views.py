@@ -1,4 +1,3 @@
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from commonweal.lib import csvsafe
 from directory import tagging
 from directory.forms import OrganizationEditForm, resolve_place
 from directory.permissions import is_organization_admin
@@ -280,7 +280,7 @@ def entry_export(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
     if form.errors:
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
     entries = selectors.entries_filtered(request.user, filters, timezone.localdate())
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
     header = [
         "organization_id",
         "organization",
