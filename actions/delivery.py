@@ -490,7 +490,9 @@ def _send_emails(alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: C
     """Send a chunk's emails over one SMTP session, SENT_BATCH at a time: a batch is marked in
     flight before its first message leaves and marked sent after its last. Nothing here catches
     a worker being killed: whatever batch was in flight stays "sending" for the sweep."""
-    connection = mailers.default
+    # Alerts keep their own per-recipient delivery rows and retries, so they go straight to the
+    # mail server when one is set up ("relay"), not through the outbox one message at a time.
+    connection = mailers["relay"] if "relay" in settings.MAILERS else mailers.default
     env = _Envelope.of(alert)
     template = _Template(alert, env)
     try:
