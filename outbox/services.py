@@ -202,3 +202,28 @@ def mail_send(*, to: str, subject: str, body: str, purpose: str) -> OutboxMessag
     message.outbox_purpose = purpose  # type: ignore[attr-defined]
     mailers.default.send_messages([message])
     return getattr(message, "outbox_record", None)
+
+
+def outbox_sweep(*, now: datetime | None = None) -> dict[str, int]:
+    """Pick up messages whose retry task was lost (a queue flushed, a worker killed mid-send):
+    run every few minutes (`commonweal outbox sweep`). Re-queuing is harmless if the task was
+    merely slow, as each attempt claims its message first."""
+    now = now or timezone.now()
+    stuck = OutboxMessage.objects.filter(
+        state=MessageState.SENDING, next_attempt_at__lt=now - STALE_SENDING
+    ).update(state=MessageState.RETRYING, next_attempt_at=now)
+    due = list(
+        OutboxMessage.objects.filter(
+            state__in=[MessageState.QUEUED, MessageState.RETRYING],
+            next_attempt_at__lte=now - STALE_SENDING,
+        ).values_list("pk", flat=True)
+    ) + list(
+        OutboxMessage.objects.filter(
+            state=MessageState.QUEUED,
+            next_attempt_at__isnull=True,
+            created_at__lte=now - STALE_SENDING,
+        ).values_list("pk", flat=True)
+    )
+    for pk in due:
+        _enqueue(pk, None)
+    return {"stuck": stuck, "requeued": len(due)}

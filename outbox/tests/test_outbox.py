@@ -160,3 +160,45 @@ class TestThePages:
         assert AuditEvent.objects.filter(action="outbox.retry").count() == 1
         settings.MAILERS = relay_to(dead_port)
         assert b"could not be delivered" not in client.get("/").content
+
+
+def run_tasks() -> None:
+    """Run every due task as the worker would (the real `db_worker` on SQLite; on PostgreSQL
+    the worker would end the test's transaction, so the queue is drained here)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        call_command("db_worker", batch=True, startup_delay=False, interval=0, verbosity=0)
+        return
+    while (row := DBTaskResult.objects.ready().order_by("enqueued_at").first()) is not None:
+        row.claim("test-worker")
+        result = row.task_result
+        row.set_successful(row.task.call(*result.args, **result.kwargs))
+
+
+def test_the_background_worker_sends_it_once_the_server_is_back(
+    dead_port: int, django_capture_on_commit_callbacks: Any
+) -> None:
+    record = _send(django_capture_on_commit_callbacks)
+    assert record.state == MessageState.RETRYING
+    run_tasks()  # not due yet: nothing happens
+    record.refresh_from_db()
+    assert record.state == MessageState.RETRYING
+    past = timezone.now() - timedelta(seconds=1)
+    DBTaskResult.objects.update(run_after=past)
+    OutboxMessage.objects.update(next_attempt_at=past)
+    with running_sink(dead_port) as server:
+        run_tasks()
+    record.refresh_from_db()
+    assert (record.state, len(server.received())) == (MessageState.SENT, 1)
+
+
+def test_the_sweep_queues_again_what_a_lost_task_left_behind(
+    dead_port: int, django_capture_on_commit_callbacks: Any
+) -> None:
+    record = _send(django_capture_on_commit_callbacks)
+    DBTaskResult.objects.all().delete()  # the queue was flushed
+    later = timezone.now() + timedelta(hours=1)
+    assert services.outbox_sweep(now=later) == {"stuck": 0, "requeued": 1}
+    assert DBTaskResult.objects.filter(args_kwargs__args=[record.pk]).exists()
