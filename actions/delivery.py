@@ -532,8 +532,14 @@ def _send_email(
             message = template.render(row) or email_bytes(alert, row, env)
             smtp.sendmail(env.sender, [row.address], message)
         else:
-            # Console, file or in-memory backends (development): the ordinary way.
-            connection.send_messages([_django_email(alert, row, env)])
+            # Console, file or in-memory backends (development), or the outbox: the ordinary way.
+            email = _django_email(alert, row, env)
+            connection.send_messages([email])
+            if getattr(getattr(email, "outbox_record", None), "state", "") == "held":
+                # No mail server is set up: the message waits in the outbox and reached nobody.
+                reason = "kept in the outbox: no mail server is set up"
+                _finish(row, claim, DeliveryStatus.FAILED, reason, result)
+                return
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         status = DeliveryStatus.RETRY if codes and min(codes) < 500 else DeliveryStatus.FAILED
