@@ -14,7 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -104,9 +104,18 @@ def user_signup_request(
         audit_record(actor=None, action="user.signup_exists_mailed", target=existing)
         return record
     if existing is None:
-        user = User.objects.create_user(
-            email, None, display_name=display_name.strip(), is_active=False, pending_signup=True
-        )
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(
+                    email,
+                    None,
+                    display_name=display_name.strip(),
+                    is_active=False,
+                    pending_signup=True,
+                )
+        except IntegrityError:
+            # The same address signed up a moment ago in another request: that one mails.
+            return None
     else:
         # A sign-up that was never confirmed: the latest one wins, and its earlier link dies
         # with the old password.

@@ -2,7 +2,7 @@ from typing import Any
 
 from django import template
 
-from directory.models import Organization
+from directory.models import Organization, OrganizationAdmin
 from directory.permissions import is_organization_admin
 from outreach import permissions
 from outreach.models import ClaimRequest, ClaimStatus, OutreachEntry
@@ -33,6 +33,8 @@ def claim_panel(context: dict[str, Any], org: Organization) -> dict[str, Any]:
         "request": request,
         "csrf_token": context.get("csrf_token"),
         "is_admin": is_admin,
+        # Who decides on a claim: the listing's admins once it has any (not when it was claimed).
+        "has_admins": not is_admin and OrganizationAdmin.objects.filter(organization=org).exists(),
         "can_coordinate": can_coordinate,
         "entry": entry,
     }
