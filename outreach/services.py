@@ -282,6 +282,21 @@ def claim_request_decide(
     claim.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     if approve:
         _make_admin(claim.organization, claim.user)
+    names = {"name": claim.organization.name}
+    mail_send(
+        to=claim.user.email,
+        subject=(
+            _("You now help look after %(name)s")
+            if approve
+            else _("Your request about %(name)s was declined")
+        )
+        % names,
+        body=render_to_string(
+            "outreach/claim_decided_email.txt",
+            {"org": claim.organization, "approve": approve, "reason": reason},
+        ),
+        purpose="claim.decided",
+    )
     audit_record(
         actor=user,
         action="claim.approve" if approve else "claim.reject",

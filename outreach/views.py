@@ -60,6 +60,8 @@ def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_organization_for_user(request.user, slug)
     form = ClaimRequestForm(request.POST if request.POST.get("action") == "request" else None)
     has_admins = services.has_admins(org)
+    if has_admins:
+        form.fields["message"].help_text = _("The group's admins read this before deciding.")
     status = 200
     if request.method == "POST":
         if not request.user.is_authenticated:

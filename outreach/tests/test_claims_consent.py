@@ -58,6 +58,8 @@ class TestClaimsOverExistingAdmins:
         )
         assert response["Location"] == reverse("outreach:requests")
         assert _is_admin(administered, outsider)
+        assert mailoutbox[-1].to == [outsider.email]
+        assert "accepted" in mailoutbox[-1].body
         event = AuditEvent.objects.get(action="claim.approve")
         assert (event.actor, event.data["as"]) == (organizer, "admin")
 
