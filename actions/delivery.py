@@ -481,7 +481,9 @@ def _send_emails(alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: C
     """Send a chunk's emails over one SMTP session, SENT_BATCH at a time: a batch is marked in
     flight before its first message leaves and marked sent after its last. Nothing here catches
     a worker being killed: whatever batch was in flight stays "sending" for the sweep."""
-    connection = mailers.default
+    # Alerts keep their own per-recipient delivery rows and retries, so they go straight to the
+    # mail server when one is set up ("relay"), not through the outbox one message at a time.
+    connection = mailers["relay"] if "relay" in settings.MAILERS else mailers.default
     env = _Envelope.of(alert)
     template = _Template(alert, env)
     try:
@@ -521,8 +523,14 @@ def _send_email(
             message = template.render(row) or email_bytes(alert, row, env)
             smtp.sendmail(env.sender, [row.address], message)
         else:
-            # Console, file or in-memory backends (development): the ordinary way.
-            connection.send_messages([_django_email(alert, row, env)])
+            # Console, file or in-memory backends (development), or the outbox: the ordinary way.
+            email = _django_email(alert, row, env)
+            connection.send_messages([email])
+            if getattr(getattr(email, "outbox_record", None), "state", "") == "held":
+                # No mail server is set up: the message waits in the outbox and reached nobody.
+                reason = "kept in the outbox: no mail server is set up"
+                _finish(row, claim, DeliveryStatus.FAILED, reason, result)
+                return
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         status = DeliveryStatus.RETRY if codes and min(codes) < 500 else DeliveryStatus.FAILED

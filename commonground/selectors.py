@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import zlib
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from commonground.models import (
     StatementState,
     Vote,
 )
+from commonweal.lib import csvsafe
 from directory import permissions as directory_permissions
 
 GROUP_LABELS = "ABCDEFGH"
@@ -477,7 +477,7 @@ def export_participants_votes(user: Any, conversation: Conversation) -> str:
         row = cells.setdefault(pid, [""] * len(numbers))
         row[col[number]] = str(value)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")
     writer.writerow(
         ["participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree", *numbers]
     )

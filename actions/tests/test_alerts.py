@@ -509,6 +509,48 @@ def test_it_also_works_with_a_non_smtp_mail_backend(
     assert "Stop these alerts" in mailoutbox[0].body
 
 
+def test_without_a_mail_server_it_keeps_alerts_in_the_outbox_and_never_says_sent(
+    subscribers, site_coordinator, places, settings, tmp_path
+):
+    from commonweal.tests.smtpsink import HOLD
+    from outbox.models import OutboxMessage
+
+    settings.MAILERS, settings.OUTBOX_DIR = HOLD, tmp_path
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    ):
+        alert = services.alert_send(
+            user=site_coordinator, subject="Local", body="Body", place=places["portland"]
+        )
+    [(first, last)] = delivery.fan_out(alert.pk)
+    result = delivery.send_chunk(alert.pk, first, last)
+    assert result.counts == {DeliveryStatus.FAILED: 3}
+    assert set(Delivery.objects.values_list("last_error", flat=True)) == {
+        "kept in the outbox: no mail server is set up"
+    }
+    assert OutboxMessage.objects.filter(subject__contains="Local", state="held").count() == 3
+
+
+def test_with_a_mail_server_alerts_go_straight_to_it_not_through_the_outbox(
+    subscribers, site_coordinator, places, settings, tmp_path
+):
+    from commonweal.tests.smtpsink import relay_to, running_sink
+    from outbox.models import OutboxMessage
+
+    with running_sink() as server:
+        settings.MAILERS, settings.OUTBOX_DIR = relay_to(server.port), tmp_path
+        with override_settings(
+            TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+        ):
+            alert = services.alert_send(
+                user=site_coordinator, subject="Local", body="Body", place=places["portland"]
+            )
+        [(first, last)] = delivery.fan_out(alert.pk)
+        result = delivery.send_chunk(alert.pk, first, last)
+    assert result.counts == {DeliveryStatus.SENT: 3} and len(server.received()) == 3
+    assert not OutboxMessage.objects.exists()
+
+
 def test_it_builds_the_same_message_from_the_template_as_from_the_mime_classes(
     subscribers, site_coordinator, places, settings
 ):
