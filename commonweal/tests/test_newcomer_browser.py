@@ -7,11 +7,13 @@ skips where it is not installed.
 """
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import mail
 
 from commonweal.tests import listings as shared
 from directory import services
@@ -85,6 +87,13 @@ def test_a_newcomer_signs_up_adds_a_group_and_is_told_what_they_may_not_do(
     page.fill("#id_display_name", "Ada")
     page.fill("#id_password", "correct horse battery")
     page.click("main button:has-text('Sign up')")
+    # The account opens from the link mailed to the address.
+    page.wait_for_url(f"{base}/accounts/signup/sent/")
+    [message] = mail.outbox
+    link = re.search(r"https?://\S+/accounts/confirm/\S+", str(message.body))
+    assert link is not None
+    page.goto(link.group(0))
+    page.click("main button:has-text('Open my account')")
     page.wait_for_url(f"{base}/accounts/me/")
 
     # From the menu to the directory, and from there to adding a group.
