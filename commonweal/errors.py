@@ -4,10 +4,11 @@ Each one tells the person what happened and what they can do next: sign in, go b
 group's admins. Permission errors carry the reason the service or access function gave.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template import loader
 from django.utils.translation import gettext as _
 
@@ -27,6 +28,10 @@ def permission_denied(request: HttpRequest, exception: Any = None) -> HttpRespon
 def page_not_found(request: HttpRequest, exception: Any = None) -> HttpResponse:
     context = {"reason": _reason(exception)}
     return HttpResponse(loader.render_to_string("404.html", context, request), status=404)
+
+
+def bad_request(request: HttpRequest, exception: Any = None) -> HttpResponse:
+    return HttpResponse(loader.render_to_string("400.html", {}, request), status=400)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
@@ -49,3 +54,26 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "csrf": True,
     }
     return HttpResponse(loader.render_to_string("403.html", context, request), status=403)
+
+
+class MethodNotAllowedPage:
+    """Django answers a wrong method (a typed or bookmarked address of a form's target, such as
+    /accounts/logout/) with an empty 405. A person in a browser gets a page saying what the
+    address is for; API clients and HTMX requests keep the bare answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            isinstance(response, HttpResponseNotAllowed)
+            and not response.content
+            and request.method == "GET"
+            and "text/html" in request.headers.get("Accept", "")
+            and not request.headers.get("HX-Request")
+        ):
+            page = HttpResponse(loader.render_to_string("405.html", {}, request), status=405)
+            page["Allow"] = response["Allow"]
+            return page
+        return response

@@ -25,6 +25,7 @@ urlpatterns = [
 ]
 
 # Styled error pages that say why (commonweal/errors.py).
+handler400 = "commonweal.errors.bad_request"
 handler403 = "commonweal.errors.permission_denied"
 handler404 = "commonweal.errors.page_not_found"
 handler500 = "commonweal.errors.server_error"

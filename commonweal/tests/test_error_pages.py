@@ -72,6 +72,27 @@ class TestNotFound:
         assert "No such organization." in response.content.decode()
 
 
+class TestWrongMethod:
+    def test_a_form_target_opened_in_a_browser_says_what_it_is(self, outsider: Any) -> None:
+        response = signed_in(outsider).get(reverse("accounts:logout"), HTTP_ACCEPT="text/html")
+        assert response.status_code == 405
+        assert "This address is not a page" in response.content.decode()
+        assert "POST" in response["Allow"]
+
+    def test_api_clients_keep_the_bare_answer(self, client: Client) -> None:
+        response = client.get(reverse("accounts:logout"), HTTP_ACCEPT="application/json")
+        assert response.status_code == 405
+        assert response.content == b""
+
+
+class TestBadRequest:
+    def test_it_answers_in_the_sites_style(self, client: Client) -> None:
+        # An address this hub does not serve is refused as a bad request.
+        response = client.get("/", HTTP_HOST="elsewhere.example")
+        assert response.status_code == 400
+        assert "The hub could not read this request" in response.content.decode()
+
+
 class TestServerError:
     def test_it_shows_a_styled_page_without_touching_the_database(
         self, rf: Any, django_assert_num_queries: Any
