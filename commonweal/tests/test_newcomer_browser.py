@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.test import Client
 
+from commonground import services as commonground_services
 from commonweal.tests import listings as shared
 from directory import services
 from directory.models import Organization, OrganizationAdmin
@@ -133,3 +135,39 @@ def test_a_newcomer_signs_up_adds_a_group_and_is_told_what_they_may_not_do(
         assert toggle.get_attribute("aria-expanded") == "false"
         assert not page.locator("nav[aria-label='Main']").is_visible()
     page.context.close()
+
+
+def test_a_refused_request_made_in_place_says_why(
+    browser: Any, live_server: Any, places: dict[str, Place], organizer: Any, outsider: Any
+) -> None:
+    """HTMX requests that are refused used to change nothing on the page, as if the click had
+    not happened; now the page shows the reason the hub gave."""
+    group = services.organization_create(
+        user=organizer, name="Portland Tenants Union", home_place=places["portland"]
+    )
+    conversation = commonground_services.conversation_create(
+        user=organizer,
+        title="What next?",
+        organization=group,
+        access="members",
+        seed_statements=["Rent caps first"],
+    )
+    page = new_page(browser, WIDTHS["phone"])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": session_for(outsider), "url": live_server.url}]
+    )
+    page.goto(f"{live_server.url}/commonground/{conversation.pk}/")
+    # The vote form is not offered to an outsider; send the vote the way the form would.
+    assert page.locator("form[action$='/vote/']").count() == 0
+    page.evaluate(
+        "htmx.ajax('POST', location.pathname + 'vote/', {values: {statement: 1, value: 1}})"
+    )
+    page.wait_for_selector("#request-error")
+    assert page.inner_text("#request-error") == "You cannot vote in this conversation."
+    page.context.close()
+
+
+def session_for(user: Any) -> str:
+    client = Client()
+    client.force_login(user)
+    return str(client.cookies["sessionid"].value)
