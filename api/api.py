@@ -6,6 +6,7 @@ services as pages.
 Every error names the field it is about; nothing private is ever serialized.
 """
 
+import json
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import URLValidator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Path, Query, Schema
+from django.shortcuts import render
+from ninja import Field, NinjaAPI, Path, Query, Schema, Swagger
 from ninja.security import django_auth
 
 from api import schemas as s
@@ -33,6 +35,21 @@ from directory.selectors import (
 )
 from places.models import OVERLAY_KINDS, Place
 
+
+class SessionSwagger(Swagger):
+    """The interactive docs, able to try the writes too: they go with the browser session,
+    so the page hands Swagger the CSRF token (ninja adds it only for API-wide session auth)."""
+
+    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
+        self.settings["url"] = self.get_openapi_url(api, kwargs)
+        context = {
+            "swagger_settings": json.dumps(self.settings, indent=1),
+            "api": api,
+            "add_csrf": True,
+        }
+        return render(request, self.template, context)
+
+
 api = NinjaAPI(
     title="Commonweal API",
     version="1",
@@ -45,6 +62,7 @@ api = NinjaAPI(
     # installed; a hub promises visitors no third-party requests, so docs need the local copy
     # (settings.INSTALLED_APPS has it). They live at /api/ itself, as the README says.
     docs_url="/" if "ninja" in settings.INSTALLED_APPS else None,
+    docs=SessionSwagger(),
 )
 
 MAX_LIMIT = 100

@@ -125,3 +125,8 @@ class TestApiDocs:
         assert "/static/ninja/swagger-ui-bundle.js" in body
         # Nothing fetched from elsewhere.
         assert "cdn." not in body and "https://" not in body.split("swagger-settings")[0]
+
+    def test_the_docs_can_try_the_session_writes(self, outsider: Any) -> None:
+        body = signed_in(outsider).get("/api/").content.decode()
+        assert 'data-api-csrf="true"' in body
+        assert 'data-csrf-token=""' not in body
