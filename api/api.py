@@ -345,6 +345,16 @@ def _org(key: str) -> Organization:
     return get_organization_for_user(_public(), key)
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 _web_address = URLValidator(schemes=["http", "https"])
 
 
@@ -370,6 +380,10 @@ def _checked_link(value: str, field: str) -> str:
 )
 def organization_add(request: HttpRequest, body: s.OrganizationIn) -> Any:
     """List a group. Whoever adds it becomes its first admin and can edit it from then on."""
+    # PostgreSQL cannot store a NUL character, and no name or text needs one.
+    for field, value in body.dict().items():
+        if _has_nul(value):
+            raise FieldError(field, "Remove the NUL character from this text.", where="body")
     home_place = None
     if body.home_place:
         home_place = Place.objects.filter(slug=body.home_place).first()

@@ -157,6 +157,8 @@ class TestAddGroupApi:
             ({"social_links": {"facebook": "javascript:alert(1)"}}, "social_links"),
             ({"issue_areas": ["no-such-area"]}, "issue_areas"),
             ({"public_email": "not an address"}, "public_email"),
+            ({"description": "nul\x00byte"}, "description"),
+            ({"social_links": {"site\x00": "https://example.org"}}, "social_links"),
         ],
     )
     def test_it_names_the_field_of_a_bad_value(
