@@ -6,20 +6,19 @@ services as pages.
 Every error names the field it is about; nothing private is ever serialized.
 """
 
-import json
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.validators import URLValidator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from ninja import Field, NinjaAPI, Path, Query, Schema, Swagger
+from ninja import Field, NinjaAPI, Path, Query, Schema
 from ninja.security import django_auth
 
 from api import schemas as s
+from api.docs import SessionSwagger
+from api.inputs import has_nul, is_web_address
 from coalitions import selectors as coalition_selectors
 from coalitions import services as coalition_services
 from coalitions.models import Membership
@@ -34,21 +33,6 @@ from directory.selectors import (
     organization_search,
 )
 from places.models import OVERLAY_KINDS, Place
-
-
-class SessionSwagger(Swagger):
-    """The interactive docs, able to try the writes too: they go with the browser session,
-    so the page hands Swagger the CSRF token (ninja adds it only for API-wide session auth)."""
-
-    def render_page(self, request: HttpRequest, api: NinjaAPI, **kwargs: Any) -> HttpResponse:
-        self.settings["url"] = self.get_openapi_url(api, kwargs)
-        context = {
-            "swagger_settings": json.dumps(self.settings, indent=1),
-            "api": api,
-            "add_csrf": True,
-        }
-        return render(request, self.template, context)
-
 
 api = NinjaAPI(
     title="Commonweal API",
@@ -345,29 +329,12 @@ def _org(key: str) -> Organization:
     return get_organization_for_user(_public(), key)
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-_web_address = URLValidator(schemes=["http", "https"])
-
-
 def _checked_link(value: str, field: str) -> str:
     # Only web addresses: a javascript: or data: link would run in whoever follows it.
     if not value:
         return value
-    try:
-        _web_address(value)
-    except ValidationError:
-        raise FieldError(
-            field, "Give an address starting with http:// or https://.", where="body"
-        ) from None
+    if not is_web_address(value):
+        raise FieldError(field, "Give an address starting with http:// or https://.", where="body")
     return value
 
 
@@ -382,7 +349,7 @@ def organization_add(request: HttpRequest, body: s.OrganizationIn) -> Any:
     """List a group. Whoever adds it becomes its first admin and can edit it from then on."""
     # PostgreSQL cannot store a NUL character, and no name or text needs one.
     for field, value in body.dict().items():
-        if _has_nul(value):
+        if has_nul(value):
             raise FieldError(field, "Remove the NUL character from this text.", where="body")
     home_place = None
     if body.home_place:
