@@ -39,7 +39,9 @@ api = NinjaAPI(
     version="1",
     description=(
         "Places, organizations, issue areas and coalitions listed on this hub. Lists are "
-        'paginated with `limit` and `offset` and answer `{"items": [...], "count": N}`.'
+        'paginated with `limit` and `offset` and answer `{"items": [...], "count": N}`; '
+        "organizations also page by `after` (the last id seen), which reaches every result. "
+        "Writes use your signed-in browser session."
     ),
     urls_namespace="api",
     # The interactive docs load their scripts from a CDN unless ninja's own static files are
