@@ -94,7 +94,9 @@ def import_run_preview(*, run: ImportRun) -> dict[str, Any]:
     if preview.get("failed") and not preview["headers"]:
         # Nothing to remap: the run ends here, failed with the reason, and the upload goes.
         values.update(
-            status=RunStatus.FAILED, finished_at=timezone.now(), message=preview["failed"]
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            message=_("This file cannot be imported: %(reason)s") % {"reason": preview["failed"]},
         )
         _upload_discard(run)
     ImportRun.objects.filter(pk=run.pk, status=RunStatus.PENDING).update(**values)
