@@ -291,6 +291,56 @@ def test_it_reads_lists_in_their_own_encodings(tmp_path: Path, encoding: str, na
     assert [r.fields["name"] for r in rows] == [name, "Second Group"]
 
 
+@override_settings(TASKS=IMMEDIATE)
+def test_it_strips_nul_bytes_from_a_source_named_in_the_form(
+    coordinator_client: Client, geocoder, django_capture_on_commit_callbacks
+) -> None:
+    form = {
+        "file": SimpleUploadedFile("groups.csv", b"name,city\nRose City,Portland\n"),
+        "source_name": "Rose\x00 City list",
+        "format": "",
+        "mapping": "",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = coordinator_client.post(reverse("sources:import"), form)
+    assert response.status_code == 302
+    source = Source.objects.get()
+    assert (source.name, source.slug) == ("Rose City list", "rose-city-list")
+
+
+def test_it_refuses_a_far_reaching_ods_with_its_reason(tmp_path: Path) -> None:
+    office = "urn:oasis:names:tc:opendocument:xmlns"
+    rows = (
+        '<table:table-row><table:table-cell office:value-type="string"><text:p>name</text:p>'
+        "</table:table-cell></table:table-row>"
+        '<table:table-row table:number-rows-repeated="1048574"><table:table-cell/>'
+        "</table:table-row><table:table-row>"
+        '<table:table-cell table:number-columns-repeated="16383"/>'
+        '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+        "</table:table-row>"
+    )
+    path = tmp_path / "far.ods"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr(
+            "META-INF/manifest.xml",
+            f'<?xml version="1.0"?><manifest:manifest xmlns:manifest="{office}:manifest:1.0">'
+            '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/'
+            'vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path='
+            '"content.xml" manifest:media-type="text/xml"/></manifest:manifest>',
+        )
+        z.writestr(
+            "content.xml",
+            f'<?xml version="1.0"?><office:document-content xmlns:office="{office}:office:1.0" '
+            f'xmlns:table="{office}:table:1.0" xmlns:text="{office}:text:1.0"><office:body>'
+            f'<office:spreadsheet><table:table table:name="G">{rows}</table:table>'
+            "</office:spreadsheet></office:body></office:document-content>",
+        )
+    # The spreadsheet reader refuses it itself, before it allocates: the reason is passed on.
+    with pytest.raises(readers.ReadError, match="cannot be read as ODS.*17179852800 cells"):
+        list(readers.read(path))
+
+
 def test_it_keeps_nul_bytes_and_unsafe_links_out_of_listings(
     tmp_path: Path, geocoder, client: Client
 ) -> None:
