@@ -15,6 +15,11 @@ def _count(n: int):  # type: ignore[no-untyped-def]
     yield from range(n)
 
 
+def _sleeping():  # type: ignore[no-untyped-def]
+    time.sleep(60)
+    yield 1
+
+
 def test_it_streams_what_the_child_produces() -> None:
     assert list(sandbox.stream(lambda: _count(5), memory_mb=200, seconds=30)) == [0, 1, 2, 3, 4]
 
@@ -48,11 +53,7 @@ def test_it_stops_a_child_that_runs_too_long() -> None:
 def test_it_stops_when_asked_to() -> None:
     asked = iter([False, False, True])
     with pytest.raises(sandbox.Cancelled):
-        list(
-            sandbox.stream(
-                lambda: [time.sleep(60)], should_stop=lambda: next(asked), check_every=0.1
-            )
-        )
+        list(sandbox.stream(_sleeping, should_stop=lambda: next(asked), check_every=0.1))
 
 
 def test_it_raises_what_the_child_raised() -> None:

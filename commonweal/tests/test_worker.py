@@ -66,7 +66,7 @@ def test_it_fails_what_a_dead_worker_left_running(settings, tmp_path: Path) -> N
         args_kwargs={"args": [1], "kwargs": {}},
         worker_ids=["gone-1"],
         backend_name="default",
-        run_after=None,
+        run_after=timezone.now(),
     )
     other = DBTaskResult.objects.create(
         status=TaskResultStatus.RUNNING,
@@ -74,7 +74,7 @@ def test_it_fails_what_a_dead_worker_left_running(settings, tmp_path: Path) -> N
         args_kwargs={"args": [2], "kwargs": {}},
         worker_ids=["alive-1"],
         backend_name="default",
-        run_after=None,
+        run_after=timezone.now(),
     )
     source = Source.objects.create(name="List", slug="list")
     run = ImportRun.objects.create(
