@@ -11,6 +11,7 @@ No Django here. POSIX only (fork and setrlimit); `available()` says whether it c
 
 from __future__ import annotations
 
+import ctypes
 import faulthandler
 import multiprocessing
 import multiprocessing.connection
@@ -67,6 +68,9 @@ def _signal_name(exitcode: int | None) -> str:
 _MEMORY_SIGNALS = {signal.SIGABRT, signal.SIGKILL, signal.SIGSEGV, signal.SIGBUS}
 
 
+_PR_SET_PDEATHSIG = 1
+
+
 def available() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
@@ -98,12 +102,30 @@ def _limit(memory_mb: int | None, seconds: float | None) -> None:
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, hard))
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this child when its parent dies (a worker killed outright), rather
+    than leave it reading on for nobody."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass  # not Linux: the closed pipe ends the child at its next message instead
+
+
 def _child(
     produce: Callable[[], Iterable[Any]],
+    receiver: multiprocessing.connection.Connection,
     sender: multiprocessing.connection.Connection,
     memory_mb: int | None,
     seconds: float | None,
+    parent: int,
 ) -> None:
+    # Only the parent reads: were the child to keep its copy of the reading end, its writes
+    # would block for ever once the parent is gone, instead of failing.
+    receiver.close()
+    _die_with_parent()
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the request above took effect
     # The parent reports how the child ended; a stack dump of each abort would only be noise.
     faulthandler.disable()
     try:
@@ -136,7 +158,11 @@ def stream[T](
     killed when the caller stops early or anything goes wrong."""
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(produce, sender, memory_mb, seconds), daemon=True)
+    child = context.Process(
+        target=_child,
+        args=(produce, receiver, sender, memory_mb, seconds, os.getpid()),
+        daemon=True,
+    )
     with warnings.catch_warnings():
         # Threads of database drivers or DuckDB may exist here; the child never touches them
         # or their locks, only what `produce` reads.

@@ -2,6 +2,8 @@
 ends alone, and the parent is told why."""
 
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -59,3 +61,30 @@ def test_it_stops_when_asked_to() -> None:
 def test_it_raises_what_the_child_raised() -> None:
     with pytest.raises(ZeroDivisionError):
         sandbox.call(divmod, 1, 0)
+
+
+def test_the_child_does_not_outlive_a_parent_killed_outright() -> None:
+    script = (
+        "import multiprocessing, time\n"
+        "from commonweal.lib import sandbox\n"
+        "def produce():\n"
+        "    yield multiprocessing.current_process().pid\n"
+        "    time.sleep(120)\n"
+        "    yield 0\n"
+        "for pid in sandbox.stream(produce):\n"
+        "    print(pid, flush=True)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait()
+    for _ in range(100):
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, 9)
+        raise AssertionError("the reading child lived on after its parent")
