@@ -12,6 +12,7 @@ No Django here. POSIX only (fork and setrlimit); `available()` says whether it c
 from __future__ import annotations
 
 import ctypes
+import errno
 import faulthandler
 import multiprocessing
 import multiprocessing.connection
@@ -134,14 +135,27 @@ def _child(
             sender.send(("item", item))
         sender.send(("done", None))
     except MemoryError:
-        sender.send(("memory", None))
+        _send(sender, ("memory", None))
+    except OSError as exc:
+        if exc.errno != errno.EPIPE:  # a broken pipe: the parent is gone, nobody to tell
+            _send(sender, ("error", exc))
     except BaseException as exc:  # noqa: BLE001 -- every failure goes back to the parent
-        try:
-            sender.send(("error", exc))
-        except Exception:  # noqa: BLE001 -- an exception that cannot be pickled
-            sender.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        if not _send(sender, ("error", exc)):
+            _send(sender, ("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
     finally:
         sender.close()
+
+
+def _send(sender: multiprocessing.connection.Connection, message: tuple[str, Any]) -> bool:
+    """Send if possible: False when the message cannot be pickled; a parent that is gone
+    counts as told."""
+    try:
+        sender.send(message)
+    except OSError:
+        return True
+    except Exception:  # noqa: BLE001 -- an exception that cannot be pickled
+        return False
+    return True
 
 
 def stream[T](
