@@ -105,10 +105,19 @@ def cancel_requested(run_id: int) -> bool:
     return cancel_path(run_id).exists()
 
 
-def cancel_request(run_id: int) -> None:
+def cancel_request(run_id: int, *, by: int | None) -> None:
+    """Leave the request (and who made it, for the audit log the run writes when it stops)."""
     path = cancel_path(run_id)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
+    path.write_text(json.dumps({"by": by}))
+
+
+def cancel_requester(run_id: int) -> int | None:
+    try:
+        by = json.loads(cancel_path(run_id).read_text()).get("by")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return by if isinstance(by, int) else None
 
 
 def cancel_clear(run_id: int) -> None:

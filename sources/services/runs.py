@@ -34,7 +34,12 @@ from sources.models import (
     SourceRecord,
 )
 from sources.services.geocoding import _Places
-from sources.services.liveness import cancel_clear, cancel_requested, heartbeat
+from sources.services.liveness import (
+    cancel_clear,
+    cancel_requested,
+    cancel_requester,
+    heartbeat,
+)
 from sources.services.organizations import (
     organization_ids_of_records,
     organizations_apply_records,
@@ -271,6 +276,8 @@ def _execute_watched(
         message = _stopped_message(exc)
         if not dry_run:
             cancelled = isinstance(exc, sandbox.Cancelled)
+            if cancelled:
+                _cancel_audit(run)
             _run_finish(
                 run, status=RunStatus.CANCELLED if cancelled else RunStatus.FAILED, message=message
             )
@@ -292,6 +299,20 @@ def _execute_watched(
     if not dry_run:
         _run_finish(run, status=RunStatus.DONE, outcome=outcome)
     return outcome
+
+
+def _cancel_audit(run: ImportRun) -> None:
+    """The audit event of a cancel asked from the page while the run held the database."""
+    from accounts.models import User
+
+    requester = cancel_requester(run.pk)
+    by = User.objects.filter(pk=requester).first() if requester is not None else None
+    audit_record(
+        actor=by,
+        action="sources.import_cancel",
+        target=run,
+        data={"file": run.file_name, "status": RunStatus.RUNNING},
+    )
 
 
 def _run_finish(

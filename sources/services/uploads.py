@@ -201,7 +201,6 @@ def import_run_confirm(*, user: Any, run: ImportRun) -> ImportRun:
     return run
 
 
-@transaction.atomic
 def import_run_cancel(*, user: Any, run: ImportRun) -> ImportRun:
     """Stop a run: one waiting or queued ends at once; one running is asked to stop, and
     rolls back at its next step, unless the process working on it is gone, when it ends at
@@ -210,15 +209,27 @@ def import_run_cancel(*, user: Any, run: ImportRun) -> ImportRun:
         raise PermissionDenied(_("Only coordinators import lists."))
     if run.is_finished:
         raise ValidationError(_("This import has already finished."))
-    audit_record(
-        actor=_user(user),
-        action="sources.import_cancel",
-        target=run,
-        data={"file": run.file_name, "status": run.status},
-    )
     if run.status == RunStatus.RUNNING and heart_state(run.pk) == "beating":
-        cancel_request(run.pk)
+        # No database write here: a running import holds SQLite's one write lock until it
+        # ends. The run writes the audit event itself when it stops (see runs.py).
+        cancel_request(run.pk, by=getattr(user, "pk", None))
         return run
+    with transaction.atomic():
+        audit_record(
+            actor=_user(user),
+            action="sources.import_cancel",
+            target=run,
+            data={"file": run.file_name, "status": run.status},
+        )
+        ImportRun.objects.filter(pk=run.pk, status=run.status).update(
+            status=RunStatus.CANCELLED,
+            finished_at=timezone.now(),
+            message=_("The import was cancelled. Nothing was saved."),
+        )
+    run.refresh_from_db()
+    if run.status == RunStatus.CANCELLED:
+        _upload_discard(run)
+    return run
     ImportRun.objects.filter(pk=run.pk, status=run.status).update(
         status=RunStatus.CANCELLED,
         finished_at=timezone.now(),

@@ -15,6 +15,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import AuditEvent
 from directory import readers
 from directory.models import Organization
 from places.geocoder import reset_geocoder
@@ -404,6 +405,8 @@ def test_a_running_import_stops_when_cancelled_and_keeps_nothing(
     run.refresh_from_db()
     assert run.status == RunStatus.CANCELLED and not SourceRecord.objects.exists()
     assert not cancel_requested(run.pk)
+    event = AuditEvent.objects.get(action="sources.import_cancel")
+    assert event.actor == site_coordinator
 
 
 def test_a_stuck_run_whose_process_is_gone_is_cancelled_at_once(
