@@ -39,6 +39,20 @@ def test_it_starts_the_worker_again_each_time_it_dies() -> None:
     assert cleaned[:3] == [[], started[:1], started[:2]]
 
 
+def test_a_worker_past_its_memory_cap_ends_and_is_started_again(tmp_path: Path) -> None:
+    marker = tmp_path / "allocated"
+    # 1 GiB, past the 300 MB cap: the worker fails before it can leave the marker.
+    script = f"x = bytearray(1024 ** 3); open({str(marker)!r}, 'w').close()"
+    restarts = worker.supervise(
+        lambda worker_id: [sys.executable, "-c", script],
+        on_start=lambda ended: None,
+        max_restarts=0,
+        sleep=lambda s: None,
+        memory_mb=300,
+    )
+    assert restarts == 1 and not marker.exists()
+
+
 def test_it_stops_its_worker_when_told_to() -> None:
     script = (
         "import subprocess, sys, time\n"

@@ -10,6 +10,7 @@ on the run's page. `commonweal serve` runs this beside gunicorn.
 
 import logging
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -45,15 +46,26 @@ def reap(ended_worker_ids: list[str]) -> tuple[int, int]:
     return tasks, import_runs_reap()
 
 
+def _memory_cap(memory_mb: int) -> Callable[[], None]:
+    def cap() -> None:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+    return cap
+
+
 def supervise(
     command: Callable[[str], list[str]],
     *,
     on_start: Callable[[list[str]], Any] = reap,
     max_restarts: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    memory_mb: int = 0,
 ) -> int:
     """Run `command(worker_id)` again whenever it ends, until SIGTERM/SIGINT (passed on to
-    it) or the parent process is gone. Returns how many times it was restarted."""
+    it) or the parent process is gone; with `memory_mb`, the worker's address space is capped
+    there, so that a runaway job ends the worker (which is restarted) before the machine
+    swaps. Returns how many times it was restarted."""
     stopping = False
     child: subprocess.Popen[bytes] | None = None
     parent = os.getppid()
@@ -75,7 +87,9 @@ def supervise(
                 logger.exception("Could not clean up after the previous worker")
             worker_id = f"{socket.gethostname()}-{os.getpid()}-{restarts}"[-64:]
             started = time.monotonic()
-            child = subprocess.Popen(command(worker_id))
+            child = subprocess.Popen(
+                command(worker_id), preexec_fn=_memory_cap(memory_mb) if memory_mb else None
+            )
             while True:
                 try:
                     code = child.wait(timeout=1)
@@ -118,6 +132,12 @@ class Command(BaseCommand):
             default=None,
             help="Give up after this many restarts (default: never).",
         )
+        parser.add_argument(
+            "--memory-mb",
+            type=int,
+            default=int(os.environ.get("WORKER_MEMORY_MB", "0")),
+            help="Cap the worker's address space (MB; default $WORKER_MEMORY_MB, 0 for none).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         logging.basicConfig(level=logging.INFO)
@@ -133,4 +153,4 @@ class Command(BaseCommand):
                 "--no-reload",
             ]
 
-        supervise(command, max_restarts=options["max_restarts"])
+        supervise(command, max_restarts=options["max_restarts"], memory_mb=options["memory_mb"])
