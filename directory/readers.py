@@ -85,6 +85,7 @@ NO_COLUMN = ""
 # JSON records are a few levels deep, not 200,000; a sheet's cells fit in memory.
 MAX_COLUMNS = 5000
 MAX_CELL = 1 << 20
+MAX_RECORD_LINES = 200
 MAX_DEPTH = 32
 MAX_SHEET_CELLS = 20_000_000
 csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL))
@@ -256,15 +257,24 @@ def _read_csv_stream(
             except StopIteration:
                 return
             except csv.Error as exc:
-                lines = f"{start}" if reader.line_num <= start else f"{start}-{reader.line_num}"
+                # A quote left open swallows the lines after it: say which.
+                span = f" (lines {start}-{reader.line_num})" if reader.line_num > start else ""
                 if "field larger than field limit" in str(exc):
-                    yield RowError(
-                        start,
-                        f"line {lines}: a cell longer than {MAX_CELL:,} characters "
-                        "(is a quote left open?); this row is skipped",
+                    reason = (
+                        f"a cell longer than {MAX_CELL:,} characters{span}; is a quote left "
+                        "open? This row is skipped"
                     )
                 else:
-                    yield RowError(start, f"line {lines}: unreadable CSV ({exc})")
+                    reason = f"unreadable CSV{span}: {exc}"
+                yield RowError(start, reason)
+                continue
+            if reader.line_num - start >= MAX_RECORD_LINES:
+                # Far longer than any description: a stray quote joined the rows after it.
+                yield RowError(
+                    start,
+                    f"one row runs over lines {start}-{reader.line_num}; is a quote left open? "
+                    "These lines are skipped",
+                )
                 continue
             yield reader.line_num, record
 
@@ -317,7 +327,8 @@ def _table_rows(
                 + "); check their spelling against the file's header row"
             )
         raise ReadError(
-            "no header row found: expected a row naming at least a name column and one more"
+            "no header row found: expected a row naming at least a name column and one more "
+            "(or a column mapping naming the file's own columns)"
         )
 
 

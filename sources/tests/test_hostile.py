@@ -275,6 +275,16 @@ def test_it_keeps_the_rows_after_an_oversized_cell(tmp_path: Path, geocoder) -> 
     assert SourceRecord.objects.filter(name="Eureka Aid").exists()
 
 
+def test_it_names_the_lines_a_stray_quote_swallowed(tmp_path: Path) -> None:
+    path = tmp_path / "groups.csv"
+    after = "".join(f"Group {i},Portland\n" for i in range(300))
+    path.write_text(f'name,city\nRose City,Portland\n"Stray,Portland\n{after}')
+    items = list(readers.read(path))
+    assert [r.fields["name"] for r in items if isinstance(r, readers.Row)] == ["Rose City"]
+    (error,) = [e for e in items if isinstance(e, readers.RowError)]
+    assert error.line == 3 and "lines 3-303" in error.reason
+
+
 @pytest.mark.parametrize(
     ("encoding", "name"),
     [
