@@ -10,9 +10,11 @@ or was killed by the kernel) is marked failed by `import_runs_reap`, which the s
 worker calls whenever it (re)starts and the run page calls when it sees a stale run.
 """
 
+import _thread
 import contextlib
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -25,6 +27,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from commonweal.lib import sandbox
 from sources.models import ImportRun, RunStatus
 
 BEAT_SECONDS = 5.0
@@ -99,6 +102,56 @@ def heart_state(run_id: int) -> str:
     if host == socket.gethostname() and not _pid_alive(pid):
         return "stopped"
     return "beating" if time.time() - at < STALE_SECONDS else "stopped"
+
+
+# The signal the watcher below uses to reach the importing thread; nothing else in the hub
+# (nor gunicorn's workers or db_worker) handles it.
+_STOP_SIGNAL = signal.SIGUSR2
+
+
+@contextlib.contextmanager
+def stop_watch(run_id: int, *, seconds: float | None, cancellable: bool) -> Iterator[None]:
+    """Stop the block at once, wherever it is in Python code (writing records, finding
+    duplicates), when its time is up or the run's cancel is asked: a watcher thread raises
+    sandbox.TimedOut or sandbox.Cancelled in the importing thread. Only the main thread
+    can be reached this way (as in the background worker); elsewhere the run stops at its
+    next chunk. Native code (a database query) finishes its statement first."""
+    if (
+        not seconds and not cancellable
+    ) or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    deadline = time.monotonic() + seconds if seconds else None
+    reason: list[sandbox.Stopped] = []
+    armed = True
+
+    def raise_reason(signum: int, frame: Any) -> None:
+        if armed and reason:
+            raise reason[0]
+
+    previous = signal.signal(_STOP_SIGNAL, raise_reason)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(1.0):
+            if deadline is not None and time.monotonic() > deadline:
+                reason.append(sandbox.TimedOut(seconds or 0))
+            elif cancellable and cancel_requested(run_id):
+                reason.append(sandbox.Cancelled())
+            else:
+                continue
+            _thread.interrupt_main(_STOP_SIGNAL)
+            return
+
+    watcher = threading.Thread(target=watch, name=f"import-run-{run_id}-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        armed = False
+        done.set()
+        watcher.join()
+        signal.signal(_STOP_SIGNAL, previous)
 
 
 def cancel_requested(run_id: int) -> bool:

@@ -39,6 +39,7 @@ from sources.services.liveness import (
     cancel_requested,
     cancel_requester,
     heartbeat,
+    stop_watch,
 )
 from sources.services.organizations import (
     organization_ids_of_records,
@@ -266,7 +267,9 @@ def _execute_watched(
             sqlite_page_cache(IMPORT_CACHE_MIB),
             transaction.atomic(),
         ):
-            outcome = _execute(run, report, sample_size, dry_run)
+            # Stopped before the commit, never during it: what is stopped rolls back whole.
+            with stop_watch(run.pk, seconds=time_limit, cancellable=not dry_run):
+                outcome = _execute(run, report, sample_size, dry_run)
             if dry_run:
                 transaction.set_rollback(True)
             elif cancel_requested(run.pk):

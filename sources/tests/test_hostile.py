@@ -3,6 +3,7 @@ page (never a spinner, never a 500), loses nothing, and never takes the worker d
 file is made here, in the test."""
 
 import json
+import threading
 import time
 import zipfile
 from collections.abc import Iterator
@@ -20,8 +21,8 @@ from directory import readers
 from directory.models import Organization
 from places.geocoder import reset_geocoder
 from sources.models import ImportRun, RunStatus, Source, SourceRecord
-from sources.services import cleaning, import_file, import_run_cancel, import_run_execute
-from sources.services.liveness import cancel_requested, heartbeat
+from sources.services import cleaning, import_file, import_run_cancel, import_run_execute, runs
+from sources.services.liveness import cancel_request, cancel_requested, heartbeat
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
@@ -417,6 +418,41 @@ def test_a_running_import_stops_when_cancelled_and_keeps_nothing(
     assert not cancel_requested(run.pk)
     event = AuditEvent.objects.get(action="sources.import_cancel")
     assert event.actor == site_coordinator
+
+
+def _busy_for_a_minute(*args: object, **kwargs: object) -> int:
+    """Stands for duplicate finding that takes very long, in Python code."""
+    until = time.monotonic() + 60
+    while time.monotonic() < until:
+        time.sleep(0.05)
+    return 0
+
+
+def test_the_time_limit_also_stops_what_follows_the_reading(
+    tmp_path: Path, geocoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "_resolve", _busy_for_a_minute)
+    run = _queued(tmp_path)
+    started = time.monotonic()
+    with pytest.raises(Exception, match="longer than"):
+        import_run_execute(run=run, time_limit=2)
+    assert time.monotonic() - started < 30
+    run.refresh_from_db()
+    assert run.status == RunStatus.FAILED and not SourceRecord.objects.exists()
+
+
+def test_a_cancel_stops_a_run_in_the_middle_of_its_work(
+    tmp_path: Path, geocoder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runs, "_resolve", _busy_for_a_minute)
+    run = _queued(tmp_path)
+    threading.Timer(1.0, cancel_request, args=(run.pk,), kwargs={"by": None}).start()
+    started = time.monotonic()
+    with pytest.raises(Exception, match="cancelled"):
+        import_run_execute(run=run)
+    assert time.monotonic() - started < 30
+    run.refresh_from_db()
+    assert run.status == RunStatus.CANCELLED and not SourceRecord.objects.exists()
 
 
 def test_a_stuck_run_whose_process_is_gone_is_cancelled_at_once(
