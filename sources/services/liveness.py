@@ -5,7 +5,8 @@ A run in progress holds its transaction open (and on SQLite, the database's one 
 so the page cannot learn about it, nor stop it, through the database. Both go through small
 files in var/imports/ instead: the process working on a run (its import or its preview) beats
 a heart file every few seconds, and the page leaves a cancel file that the process looks for
-between chunks and while it waits on its reader. A run whose heart stopped (the worker died,
+between chunks, while it waits on its reader, and (in the worker's main thread) from a watcher
+that stops it wherever it is (`stop_watch`). A run whose heart stopped (the worker died,
 or was killed by the kernel) is marked failed by `import_runs_reap`, which the supervised
 worker calls whenever it (re)starts and the run page calls when it sees a stale run.
 """
@@ -218,6 +219,7 @@ def import_run_reap(*, run: ImportRun) -> bool:
     else:
         return False
     heart_path(run.pk).unlink(missing_ok=True)
+    (_folder() / f"run-{run.pk}.progress").unlink(missing_ok=True)  # see runs.progress_path
     cancel_clear(run.pk)
     if updated:
         run.refresh_from_db()
