@@ -455,6 +455,19 @@ def test_a_cancel_stops_a_run_in_the_middle_of_its_work(
     assert run.status == RunStatus.CANCELLED and not SourceRecord.objects.exists()
 
 
+def test_the_page_of_a_run_asked_to_stop_says_so(
+    client: Client, tmp_path: Path, site_coordinator
+) -> None:
+    run = _queued(tmp_path)
+    ImportRun.objects.filter(pk=run.pk).update(status=RunStatus.RUNNING, started_at=timezone.now())
+    client.force_login(site_coordinator)
+    with heartbeat(run.pk):
+        assert client.post(reverse("sources:run_cancel", args=[run.pk])).status_code == 302
+        html = client.get(reverse("sources:run", args=[run.pk])).content.decode()
+    assert "Stopping the import" in html and "Cancel this import" not in html
+    assert "hx-get" in html  # it follows the run until it has stopped
+
+
 def test_a_stuck_run_whose_process_is_gone_is_cancelled_at_once(
     client: Client, tmp_path: Path, site_coordinator
 ) -> None:
