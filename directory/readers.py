@@ -179,7 +179,11 @@ def detect_format(path: Path) -> str:
             return "geojson"
         # Murmurations profiles point at their schema: "linked_schemas": ["organizations_schema..."]
         return "murmurations" if '"linked_schemas"' in head or '"primary_url"' in head else "json"
-    raise ReadError(f"cannot tell the format of {path.name}; pass --format ({', '.join(FORMATS)})")
+    # Not the name: an upload is kept under a name of our own, which means nothing to people.
+    raise ReadError(
+        f"cannot tell the file's format from its name; choose one of {', '.join(FORMATS)} "
+        "(--format on the command line)"
+    )
 
 
 def read(

@@ -143,6 +143,17 @@ def test_it_fails_an_unreadable_upload_with_its_reason_and_lets_its_source_go(
 
 
 @override_settings(TASKS=IMMEDIATE)
+def test_it_asks_for_the_format_of_a_file_whose_name_does_not_say(
+    coordinator_client: Client, geocoder, django_capture_on_commit_callbacks
+) -> None:
+    run, html = _upload(
+        coordinator_client, django_capture_on_commit_callbacks, "groups", b"name,city\nA,B\n"
+    )
+    assert run.status == RunStatus.FAILED and _settled(html)
+    assert "choose one of csv" in html and Path(run.file_path).name not in html
+
+
+@override_settings(TASKS=IMMEDIATE)
 def test_it_names_a_mapped_column_the_file_does_not_have(
     coordinator_client: Client, geocoder, django_capture_on_commit_callbacks
 ) -> None:
