@@ -21,8 +21,9 @@ from directory import readers
 from directory.models import Organization
 from places.geocoder import reset_geocoder
 from sources.models import ImportRun, RunStatus, Source, SourceRecord
-from sources.services import cleaning, import_file, import_run_cancel, import_run_execute, runs
+from sources.services import cleaning, import_file, import_run_cancel, import_run_execute
 from sources.services.liveness import cancel_request, cancel_requested, heartbeat
+from sources.signals import records_imported
 
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
@@ -431,18 +432,24 @@ def test_a_running_import_stops_when_cancelled_and_keeps_nothing(
     assert event.actor == site_coordinator
 
 
-def _busy_for_a_minute(*args: object, **kwargs: object) -> int:
-    """Stands for duplicate finding that takes very long, in Python code."""
+def _busy_for_a_minute(*args: object, **kwargs: object) -> None:
+    """A receiver of the imported records that stands for duplicate finding taking very long,
+    in Python code."""
     until = time.monotonic() + 60
     while time.monotonic() < until:
         time.sleep(0.05)
-    return 0
+
+
+@pytest.fixture
+def slow_resolution() -> Iterator[None]:
+    records_imported.connect(_busy_for_a_minute, dispatch_uid="slow-resolution")
+    yield
+    records_imported.disconnect(dispatch_uid="slow-resolution")
 
 
 def test_the_time_limit_also_stops_what_follows_the_reading(
-    tmp_path: Path, geocoder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, geocoder, slow_resolution: None
 ) -> None:
-    monkeypatch.setattr(runs, "_resolve", _busy_for_a_minute)
     run = _queued(tmp_path)
     started = time.monotonic()
     with pytest.raises(Exception, match="longer than"):
@@ -453,9 +460,8 @@ def test_the_time_limit_also_stops_what_follows_the_reading(
 
 
 def test_a_cancel_stops_a_run_in_the_middle_of_its_work(
-    tmp_path: Path, geocoder, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, geocoder, slow_resolution: None
 ) -> None:
-    monkeypatch.setattr(runs, "_resolve", _busy_for_a_minute)
     run = _queued(tmp_path)
     threading.Timer(1.0, cancel_request, args=(run.pk,), kwargs={"by": None}).start()
     started = time.monotonic()
