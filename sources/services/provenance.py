@@ -29,6 +29,9 @@ IMPORT_FIELDS = (
     "facebook",
     "public_email",
     "public_phone",
+    "languages",
+    "links",
+    "service_areas",
 )
 # Fields claims and coordinators may also set through `field_set`.
 SETTABLE_FIELDS = frozenset(IMPORT_FIELDS) | {"kind", "issue_areas", "languages", "status"}
@@ -102,6 +105,12 @@ def _set_value(org: Organization, name: str, value: Any, places: _Places | None 
         org.issue_areas.set(areas)
         org.issue_mask = issue_mask_of(areas)
         return True
+    if name == "service_areas":
+        ids = sorted({p.pk if isinstance(p, Place) else int(p) for p in value or []})
+        if sorted(org.service_areas.values_list("pk", flat=True)) == ids:
+            return False
+        org.service_areas.set(Place.objects.filter(pk__in=ids))
+        return True
     if getattr(org, name) == value:
         return False
     setattr(org, name, value)
@@ -109,7 +118,12 @@ def _set_value(org: Organization, name: str, value: Any, places: _Places | None 
 
 
 def _save_fields(org: Organization, names: list[str], *, touch: bool = True) -> None:
-    columns = {"social_links" if f == "facebook" else f for f in names if f != "issue_areas"}
+    # Many-to-many fields are saved by `_set_value` itself.
+    columns = {
+        "social_links" if f == "facebook" else f
+        for f in names
+        if f not in ("issue_areas", "service_areas")
+    }
     if "home_place" in columns:
         columns.add("place_lft")
     if "issue_areas" in names:
@@ -143,6 +157,8 @@ def field_set(
     stored = value
     if isinstance(value, Place):
         stored = value.pk
+    elif field == "service_areas":
+        stored = sorted({p.pk if isinstance(p, Place) else int(p) for p in value or []})
     elif field == "issue_areas":
         stored = sorted(a.slug if isinstance(a, IssueArea) else str(a) for a in value or [])
     changed = _field_record(
