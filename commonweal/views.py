@@ -19,6 +19,7 @@ from commonweal.paging import page_of
 from commonweal.templatetags.links import slug_url
 from directory import mapindex
 from directory.forms import DirectorySearchForm
+from directory.languages import language_name
 from directory.models import IssueArea, Organization
 from directory.permissions import can_edit_organization
 from directory.selectors import (
@@ -49,6 +50,8 @@ MAP_ZOOM = {
     PlaceKind.MACROREGION: 4,
 }
 MAX_COALITIONS = 100
+# A chapter may serve hundreds of towns: the page names the first ones and counts the rest.
+SERVICE_AREAS_SHOWN = 60
 TOP_ISSUES = 3
 
 
@@ -74,9 +77,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _web_links(org: Organization) -> list[tuple[str, str]]:
     """Website and social pages that are plain web addresses; imported data may hold anything."""
-    candidates = [("Website", org.website)] + [
-        (str(name).capitalize(), url) for name, url in (org.social_links or {}).items()
-    ]
+    candidates = (
+        [("Website", org.website)]
+        + [(str(name).capitalize(), url) for name, url in (org.social_links or {}).items()]
+        # Links kept from imported lists, each under the column that said what it is for.
+        + [
+            (str(link.get("label") or "Link"), link.get("url"))
+            for link in (org.links or [])
+            if isinstance(link, dict)
+        ]
+    )
     return [
         (name, url)
         for name, url in candidates
@@ -96,6 +106,10 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "org": org,
         "issue_areas": list(org.issue_areas.all()),
         "links": _web_links(org),
+        "language_names": [language_name(str(code)) for code in org.languages or []],
+        "service_areas": list(org.service_areas.order_by("name")[:SERVICE_AREAS_SHOWN]),
+        "service_area_count": (served := org.service_areas.count()),
+        "service_area_more": max(0, served - SERVICE_AREAS_SHOWN),
         "ancestors": place_ancestors(org.home_place) if org.home_place else [],
         "coalitions": list(
             organization_coalitions(org).select_related("home_place")[:MAX_COALITIONS]

@@ -38,6 +38,7 @@ _SPOKEN_AS = {
     "français": "fr",
 }
 
+_TAGGED = re.compile(r"^(?P<language>[a-z]{2,3})-(?P<region>[a-z]{2}|[0-9]{3}|[a-z]{4})$")
 _SPLIT = re.compile(r"\s*(?:[,;/|+&]|\band\b|\by\b|\bet\b)\s*", re.IGNORECASE)
 
 
@@ -53,6 +54,14 @@ def language_code(text: str) -> str:
         return ""
     if key in _SPOKEN_AS:
         return _SPOKEN_AS[key]
+    tagged = _TAGGED.match(key)
+    if tagged:
+        # A BCP 47 tag such as pt-BR: the language must be known, the region is kept.
+        primary = language_code(tagged["language"])
+        region = tagged["region"]
+        if not primary:
+            return ""
+        return f"{primary}-{region.upper() if len(region) == 2 else region.title()}"
     # Codes first: a plain look-up would read "en" as the name of another language.
     if len(key) == 2:
         found = pycountry.languages.get(alpha_2=key)

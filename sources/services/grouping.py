@@ -31,6 +31,7 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 @dataclass(slots=True)
 class _Group:
     identity: str
+    country: str
     site: str
     email: str
     where: tuple[float, float] | None
@@ -40,12 +41,16 @@ class _Group:
     rows: list[dict[str, Any]] = field(default_factory=list)
     hashes: list[str] = field(default_factory=list)
 
+    @property
+    def unlocated(self) -> bool:
+        return not self.country and not self.regions and self.where is None
+
 
 class RowGroups:
     """The groups started so far in one file, and the rows folded into them."""
 
     def __init__(self) -> None:
-        self._by_name: dict[tuple[str, str], list[_Group]] = {}
+        self._by_name: dict[str, list[_Group]] = {}
         self.by_identity: dict[str, _Group] = {}
 
     def join(self, values: dict[str, Any], where: tuple[float, float] | None) -> str | None:
@@ -53,26 +58,31 @@ class RowGroups:
         when the row starts a group of its own (call `start`)."""
         if values["external_id"]:
             return None
-        key = (values["name_clean"], values["country_code"])
         site = values["website_clean"] or n_site(values)
         email = values["email_clean"]
-        for group in self._by_name.get(key, []):
+        country, region = values["country_code"], values["region_code"]
+        # A row nothing locates (a ZIP code the gazetteer lacks) may belong anywhere its name does.
+        unlocated = not country and not region and where is None
+        for group in self._by_name.get(values["name_clean"], []):
             if site and group.site and site != group.site:
                 continue
             if email and group.email and email != group.email:
                 continue
-            region = values["region_code"]
-            same_region = bool(region) and region in group.regions
-            near = (
-                where is not None and group.where is not None and _km(where, group.where) <= NEAR_KM
-            )
-            unplaced = not region and where is None and not group.regions
-            if not (same_region or near or unplaced):
-                continue
+            if not (unlocated or group.unlocated):
+                same_region = bool(region) and region in group.regions
+                near = (
+                    where is not None
+                    and group.where is not None
+                    and _km(where, group.where) <= NEAR_KM
+                )
+                if country != group.country or not (same_region or near):
+                    continue
             location = _location(values)
             if location in group.locations:
                 return None
             group.locations.add(location)
+            if not unlocated and group.unlocated:
+                group.country, group.where = country, where
             if region:
                 group.regions.add(region)
             group.site = group.site or site
@@ -91,6 +101,7 @@ class RowGroups:
             return
         group = _Group(
             identity=identity,
+            country=values["country_code"],
             site=values["website_clean"] or n_site(values),
             email=values["email_clean"],
             where=where,
@@ -98,7 +109,7 @@ class RowGroups:
             places=[values["place_id"]] if values["place_id"] else [],
             locations={_location(values)},
         )
-        self._by_name.setdefault((values["name_clean"], values["country_code"]), []).append(group)
+        self._by_name.setdefault(values["name_clean"], []).append(group)
         self.by_identity[identity] = group
 
     def folded(self) -> dict[str, dict[str, Any]]:
