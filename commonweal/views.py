@@ -29,6 +29,7 @@ from directory.selectors import (
     issue_areas_list,
     organization_private_contact_for_user,
     organization_search,
+    organizations_serving,
 )
 from directory.views import PER_PAGE, listing_page, place_ranges
 from places.models import Place, PlaceKind
@@ -52,6 +53,7 @@ MAP_ZOOM = {
 MAX_COALITIONS = 100
 # A chapter may serve hundreds of towns: the page names the first ones and counts the rest.
 SERVICE_AREAS_SHOWN = 60
+SERVING_SHOWN = 20
 TOP_ISSUES = 3
 
 
@@ -157,6 +159,7 @@ def _place_summary_build(user: Any, place: Place) -> dict[str, Any]:
     areas = {area.bit: area for area in issue_areas_list()}
     index = mapindex.get_index()
     own = index.count_in(place_ranges(place))
+    serving_here = organizations_serving(place).select_related("home_place")
 
     children: list[Place] = list(place_children_for_user(user, place))
     child_counts = index.counts_for([(child.pk, place_ranges(child)) for child in children])
@@ -188,6 +191,8 @@ def _place_summary_build(user: Any, place: Place) -> dict[str, Any]:
         "with_groups": [row for row in sub_places if row["total"]],
         "without_groups": [row for row in sub_places if not row["total"]],
         "coalitions": list(coalitions_at_place(place)[:MAX_COALITIONS]),
+        "serving": list(serving_here[:SERVING_SHOWN]),
+        "serving_total": serving_here.count(),
         "map_zoom": MAP_ZOOM.get(PlaceKind(place.kind), 5),
     }
 

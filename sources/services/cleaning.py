@@ -16,7 +16,7 @@ CHUNK = 2000
 # "Canada / Vancouver: Mutual Aid for Metro Vancouver": lists that sort groups by place put the
 # place before the name. The part before the slash must be a country or a state to count.
 _PLACE_PREFIX = re.compile(
-    r"^(?P<area>[^/:\n]{2,60}?)\s*/\s*(?P<place>[^/:\n]{2,120}?)\s*:\s*(?P<name>\S.*)$", re.S
+    r"^(?P<area>[^/:\n]{2,60}?)\s*/\s*(?P<place>[^:\n]{2,120}?)\s*:\s*(?P<name>\S.*)$", re.S
 )
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 

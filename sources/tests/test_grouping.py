@@ -96,3 +96,22 @@ def test_it_calls_thousands_of_rows_with_few_names_a_likely_misuse() -> None:
     assert ImportOutcome(rows=24371, names=207).looks_misused
     assert not ImportOutcome(rows=24371, names=20000).looks_misused
     assert not ImportOutcome(rows=300, names=3).looks_misused
+
+
+def test_it_counts_a_chapter_in_the_places_it_serves(
+    tmp_path: Path, geocoder, places, client
+) -> None:
+    from django.urls import reverse
+
+    from directory.selectors import directory_counts
+
+    import_file(user=None, path=_write(tmp_path, CHAPTERS), source_name="dsa")
+    east_bay = Organization.objects.get(name="East Bay")
+    assert east_bay.home_place == places["oakland"]
+    # Based in Oakland, it serves Berkeley too: Berkeley's page counts and names it.
+    assert directory_counts(places["berkeley"])["serving"] == 1
+    assert directory_counts(places["alameda"])["serving"] == 0  # based there already
+    page = client.get(reverse("place", args=[places["berkeley"].slug])).content.decode()
+    assert "Serving here from elsewhere" in page and "East Bay" in page
+    listing = client.get(reverse("organization", args=[east_bay.slug])).content.decode()
+    assert "Places it serves" in listing and "Berkeley" in listing
