@@ -54,6 +54,8 @@ MAX_COALITIONS = 100
 # A chapter may serve hundreds of towns: the page names the first ones and counts the rest.
 SERVICE_AREAS_SHOWN = 60
 SERVING_SHOWN = 20
+# Enough circles to show the shape of a chapter's area without slowing the page.
+SERVED_POINTS = 500
 TOP_ISSUES = 3
 
 
@@ -112,6 +114,12 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "service_areas": list(org.service_areas.order_by("name")[:SERVICE_AREAS_SHOWN]),
         "service_area_count": (served := org.service_areas.count()),
         "service_area_more": max(0, served - SERVICE_AREAS_SHOWN),
+        "served_points": [
+            [lat, lng, name]
+            for lat, lng, name in org.service_areas.exclude(latitude=None).values_list(
+                "latitude", "longitude", "name"
+            )[:SERVED_POINTS]
+        ],
         "ancestors": place_ancestors(org.home_place) if org.home_place else [],
         "coalitions": list(
             organization_coalitions(org).select_related("home_place")[:MAX_COALITIONS]

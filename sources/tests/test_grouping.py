@@ -115,3 +115,5 @@ def test_it_counts_a_chapter_in_the_places_it_serves(
     assert "Serving here from elsewhere" in page and "East Bay" in page
     listing = client.get(reverse("organization", args=[east_bay.slug])).content.decode()
     assert "Places it serves" in listing and "Berkeley" in listing
+    # Its map draws the places it serves around its pin.
+    assert 'data-served="served-points"' in listing and '"Berkeley"]' in listing
