@@ -75,7 +75,7 @@ def dsa(base: Path) -> None:
     )
     from django.db.models import Count
 
-    split = orgs.values("name").annotate(n=Count("id", distinct=True)).filter(n__gt=1)
+    split = orgs.order_by().values("name").annotate(n=Count("id", distinct=True)).filter(n__gt=1)
     for row in split:
         homes = [
             str(o.home_place) for o in orgs.filter(name=row["name"]).select_related("home_place")

@@ -12,9 +12,12 @@ duplicate row, left to duplicate finding like any other, which keeps its evidenc
 
 import hashlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+# Groups followed in one file. Past this many distinct groups a list is no list of places per
+# group, and later names start no group, which bounds the memory a huge file takes here.
+MAX_GROUPS = 250_000
 # How far from its first row a row of the same name, in another state, still joins the group.
 NEAR_KM = 150.0
 
@@ -29,21 +32,40 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
 
 
 @dataclass(slots=True)
+class _Joined:
+    """What a group holds once another row joined it."""
+
+    regions: set[str]
+    places: list[int]
+    locations: set[int]
+    rows: list[dict[str, Any]]
+    hashes: list[str]
+
+
+@dataclass(slots=True)
 class _Group:
+    # One for every group a file starts, most of which no other row joins: kept small.
     identity: str
     country: str
     site: str
     email: str
     where: tuple[float, float] | None
-    regions: set[str]
-    places: list[int]
-    locations: set[tuple[Any, ...]]
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    hashes: list[str] = field(default_factory=list)
+    region: str
+    place: int | None
+    location: int
+    joined: _Joined | None = None
+
+    def in_region(self, region: str) -> bool:
+        return region == self.region or (self.joined is not None and region in self.joined.regions)
 
     @property
     def unlocated(self) -> bool:
-        return not self.country and not self.regions and self.where is None
+        return (
+            not self.country
+            and not self.region
+            and self.where is None
+            and not (self.joined and self.joined.regions)
+        )
 
 
 class RowGroups:
@@ -69,7 +91,7 @@ class RowGroups:
             if email and group.email and email != group.email:
                 continue
             if not (unlocated or group.unlocated):
-                same_region = bool(region) and region in group.regions
+                same_region = bool(region) and group.in_region(region)
                 near = (
                     where is not None
                     and group.where is not None
@@ -78,26 +100,35 @@ class RowGroups:
                 if country != group.country or not (same_region or near):
                     continue
             location = _location(values)
-            if location in group.locations:
+            joined = group.joined
+            if location == group.location or (joined is not None and location in joined.locations):
                 return None
-            group.locations.add(location)
+            if joined is None:
+                joined = group.joined = _Joined(
+                    regions={group.region} if group.region else set(),
+                    places=[group.place] if group.place else [],
+                    locations={group.location},
+                    rows=[],
+                    hashes=[],
+                )
+            joined.locations.add(location)
             if not unlocated and group.unlocated:
                 group.country, group.where = country, where
             if region:
-                group.regions.add(region)
+                joined.regions.add(region)
             group.site = group.site or site
             group.email = group.email or email
-            if values["place_id"] and values["place_id"] not in group.places:
-                group.places.append(values["place_id"])
-            group.rows.append({"line": values["line"], "raw": values["raw"]})
-            group.hashes.append(values["content_hash"])
+            if values["place_id"] and values["place_id"] not in joined.places:
+                joined.places.append(values["place_id"])
+            joined.rows.append({"line": values["line"], "raw": values["raw"]})
+            joined.hashes.append(values["content_hash"])
             return group.identity
         return None
 
     def start(
         self, identity: str, values: dict[str, Any], where: tuple[float, float] | None
     ) -> None:
-        if values["external_id"]:
+        if values["external_id"] or len(self.by_identity) >= MAX_GROUPS:
             return
         group = _Group(
             identity=identity,
@@ -105,9 +136,9 @@ class RowGroups:
             site=values["website_clean"] or n_site(values),
             email=values["email_clean"],
             where=where,
-            regions={values["region_code"]} if values["region_code"] else set(),
-            places=[values["place_id"]] if values["place_id"] else [],
-            locations={_location(values)},
+            region=values["region_code"],
+            place=values["place_id"],
+            location=_location(values),
         )
         self._by_name.setdefault(values["name_clean"], []).append(group)
         self.by_identity[identity] = group
@@ -116,24 +147,28 @@ class RowGroups:
         """Per group that other rows joined: the record values that say so."""
         out: dict[str, dict[str, Any]] = {}
         for identity, group in self.by_identity.items():
-            if not group.rows:
+            joined = group.joined
+            if joined is None:
                 continue
-            digest = hashlib.sha1("\x1f".join(group.hashes).encode(), usedforsecurity=False)
+            digest = hashlib.sha1("\x1f".join(joined.hashes).encode(), usedforsecurity=False)
             out[identity] = {
-                "service_places": group.places,
-                "grouped_rows": group.rows,
+                "service_places": joined.places,
+                "grouped_rows": joined.rows,
                 "group_hash": digest.hexdigest(),
             }
         return out
 
 
-def _location(values: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        values["postcode"].lower(),
-        values["city"].lower(),
-        values["address"].lower(),
-        values["latitude"],
-        values["longitude"],
+def _location(values: dict[str, Any]) -> int:
+    # A hash stands for the row's place words: a set of them per group costs little.
+    return hash(
+        (
+            values["postcode"].lower(),
+            values["city"].lower(),
+            values["address"].lower(),
+            values["latitude"],
+            values["longitude"],
+        )
     )
 
 
