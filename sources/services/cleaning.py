@@ -38,6 +38,16 @@ def _place_prefix(name: str, places: _Places) -> tuple[str, str, str, str] | Non
     return match["name"].strip(), locality, area, ""
 
 
+def _where(lat: float | None, lng: float | None, result: Any) -> tuple[float, float] | None:
+    """Where a row lies, for grouping: its own point, else its place's. Some ZIP codes come
+    with 0, 0 for a point, which is no place any group serves."""
+    if lat is None or lng is None:
+        if result is None or result.latitude is None or result.longitude is None:
+            return None
+        lat, lng = result.latitude, result.longitude
+    return None if (lat, lng) == (0.0, 0.0) else (lat, lng)
+
+
 def _links(row: Row, taken: set[str]) -> list[dict[str, str]]:
     """Every link of a row that no field holds, labelled with its column: "Support request",
     "Support offer" and the like say what the link is for."""
@@ -129,13 +139,7 @@ def _record_values(row: Row, places: _Places) -> dict[str, Any]:
         "group_hash": "",
         "content_hash": n.content_hash(row.raw),
         # Where the row lies, for grouping rows of one group (see grouping.py).
-        "_where": (
-            (lat, lng)
-            if lat is not None and lng is not None
-            else (result.latitude, result.longitude)
-            if result is not None and result.latitude is not None
-            else None
-        ),
+        "_where": _where(lat, lng, result),
         "_identity": (
             "id:" + external_id[:190]
             if external_id
