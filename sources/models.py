@@ -11,6 +11,9 @@ The flow, for the apps that build on it (resolution, claims):
    row position. `record_key` is only its 1-based position in the latest file.
    Re-importing updates changed records, leaves unchanged ones alone, flags records missing from
    the new file as `vanished` (never deletes them) and un-flags them when they come back.
+   Rows of one file naming the same group in one region at other places are folded into the
+   first row's record (`grouped_rows`), whose `service_places` become its organization's
+   service area (sources.services.grouping).
 3. After a run has written its records, `sources.signals.records_imported` is sent with
    `run` and `record_ids` (records the run created, changed or brought back), inside the run's
    transaction. A receiver that groups records into organizations (the resolution app) sets
@@ -25,6 +28,8 @@ The flow, for the apps that build on it (resolution, claims):
    (for imports) and when. Claim and coordinator values outrank imported ones: an import never
    overwrites a field that a claim or a coordinator set. Claims and coordinators write through
    `sources.services.field_set(organization=org, field="website", value=..., origin="claim", by=user)`.
+5. What a run changed in records that existed before it is kept in `RecordChange`, so that the
+   run can be undone (`sources.services.import_run_undo`).
 """
 
 from django.conf import settings
