@@ -1,12 +1,16 @@
 """End-to-end check of imports on real lists, with duplicate finding on (issue 10):
 
     python bench/import/real_lists.py dsa  [--db var/bench/import/base.sqlite3]
-    python bench/import/run.py make 1  # (any base database holding the world's places will do)
+    python bench/import/real_lists.py web
     python bench/import/real_lists.py hub
+
+The base database holds the world's places: `DATABASE_URL=sqlite:///var/bench/import/
+base.sqlite3 commonweal migrate && … commonweal places load`.
 
 `dsa`: the DSA chapter list (24,371 ZIP code rows naming 207 chapters) imported into a copy of
 the base database as `commonweal import` does, then undone. Prints the listings it made, their
 service areas, the review pairs, the peak memory of the process, and what the undo left.
+`web`: the same file through the pages' services (upload, preview task, confirm, run task).
 `hub`: the Mutual Aid Hub sheet: languages, links with their meaning, place prefixes.
 Each run uses a fresh copy of the base database, so the two never see each other's listings.
 """
@@ -95,6 +99,39 @@ def dsa(base: Path) -> None:
     )
 
 
+def web(base: Path) -> None:
+    """The DSA list the way the pages take it: uploaded, previewed by the background task,
+    confirmed, run by the background task (here in this process, as the worker would)."""
+    os.environ["TASKS_BACKEND"] = "django.tasks.backends.immediate.ImmediateBackend"
+    _setup(base, "web")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import User
+    from directory.models import Organization
+    from sources.models import ImportRun
+    from sources.services import import_run_confirm, import_upload
+
+    user = User.objects.create_user("web@example.org", "x" * 20, is_site_coordinator=True)
+    upload = SimpleUploadedFile(DSA.name, DSA.read_bytes(), content_type="text/csv")
+    t = time.monotonic()
+    run = import_upload(user=user, source_name="DSA chapters", upload=upload)
+    run.refresh_from_db()
+    preview = run.preview
+    print(
+        f"upload and preview: {time.monotonic() - t:.1f} s; {preview.get('rows', 0):,} rows → "
+        f"{preview.get('organizations_created', 0):,} listings, "
+        f"misuse warning: {preview.get('looks_misused')}"
+    )
+    t = time.monotonic()
+    import_run_confirm(user=user, run=run)
+    run = ImportRun.objects.get(pk=run.pk)
+    print(
+        f"confirmed run: {time.monotonic() - t:.1f} s; status {run.status}; "
+        f"listings: {Organization.objects.count():,}"
+    )
+    print(f"peak RSS of this process (the worker's work): {_peak_mb():,.0f} MB")
+
+
 def hub(base: Path) -> None:
     _setup(base, "hub")
     from directory.models import Organization
@@ -122,10 +159,10 @@ def hub(base: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["dsa", "hub"])
+    parser.add_argument("what", choices=["dsa", "web", "hub"])
     parser.add_argument("--db", type=Path, default=OUT / "base.sqlite3")
     args = parser.parse_args()
-    (dsa if args.what == "dsa" else hub)(args.db)
+    {"dsa": dsa, "web": web, "hub": hub}[args.what](args.db)
 
 
 if __name__ == "__main__":
