@@ -192,3 +192,43 @@ def field_clear(*, organization: Organization, field: str, origin: str, by: Any 
     if changed:
         _save_fields(organization, [field])
     return changed
+
+
+# What a field holds when nobody says anything about it.
+_EMPTY: dict[str, Any] = {
+    "home_place": None,
+    "latitude": None,
+    "longitude": None,
+    "languages": [],
+    "links": [],
+    "service_areas": [],
+}
+
+
+def fields_unsaid(*, organization_ids: set[int]) -> int:
+    """Withdraw what imported records that no longer exist said about these organizations: the
+    next origin in rank takes each such field back, or it is emptied when nobody else says
+    anything. Returns how many fields changed."""
+    stale = list(
+        FieldProvenance.objects.filter(
+            organization_id__in=list(organization_ids), origin=Origin.IMPORT, record__isnull=True
+        ).values_list("pk", "organization_id", "field")
+    )
+    if not stale:
+        return 0
+    FieldProvenance.objects.filter(pk__in=[pk for pk, _org, _field in stale]).delete()
+    orgs = Organization.objects.in_bulk({org for _pk, org, _field in stale})
+    changed = 0
+    for _pk, org_id, name in stale:
+        org = orgs.get(org_id)
+        if org is None:
+            continue
+        rest = sorted(
+            FieldProvenance.objects.filter(organization_id=org_id, field=name),
+            key=lambda p: (ORIGIN_RANK[Origin(p.origin)], p.recorded_at),
+        )
+        value = rest[-1].value if rest else _EMPTY.get(name, "")
+        if _set_value(org, name, value):
+            _save_fields(org, [name], touch=False)
+            changed += 1
+    return changed

@@ -26,7 +26,7 @@ from directory.services import directory_touch
 from sources.models import FieldProvenance, ImportRun, Origin, RunStatus, SourceRecord
 from sources.permissions import can_import
 from sources.services.organizations import organizations_apply_records, organizations_for_records
-from sources.services.provenance import _user
+from sources.services.provenance import _user, fields_unsaid
 from sources.signals import HANDLED, records_unmerged
 
 
@@ -125,7 +125,10 @@ def import_run_undo(*, user: Any, run: ImportRun) -> dict[str, int]:
     split = _merges_undo(moved, user)
     touched |= set(moved) | split
 
+    # Fields said only by the records that went are taken back before the rest follow the
+    # records that remain.
     gone = _removable(touched)
+    fields_unsaid(organization_ids=touched - gone)
     ordered = sorted(gone)
     for i in range(0, len(ordered), 1000):
         Organization.objects.filter(pk__in=ordered[i : i + 1000]).delete()

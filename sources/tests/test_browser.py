@@ -37,9 +37,7 @@ def browser() -> Iterator[Any]:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_api.sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
-            )
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             yield chromium
             chromium.close()
             connections.close_all()
@@ -57,7 +55,12 @@ def geocoder(places: Any) -> Iterator[None]:
 @pytest.mark.parametrize("width", [1280, 360])
 @override_settings(TASKS=IMMEDIATE)
 def test_a_coordinator_previews_imports_and_undoes_a_list(
-    browser: Any, live_server: Any, site_coordinator: Any, geocoder: None, tmp_path: Path, width: int
+    browser: Any,
+    live_server: Any,
+    site_coordinator: Any,
+    geocoder: None,
+    tmp_path: Path,
+    width: int,
 ) -> None:
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()

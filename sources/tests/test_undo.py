@@ -159,3 +159,45 @@ def test_it_splits_through_the_resolution_app_when_it_is_there(
     assert rose.organization_id != oakland.organization_id
     # The split is remembered, so the next import does not merge them again.
     assert MatchDecision.objects.filter(same=False).count() == 1
+
+
+@pytest.fixture
+def absorbing_resolver() -> Iterator[None]:
+    """Duplicate finding that puts the second import's new Eureka record into Oakland's
+    listing, which then takes Eureka's phone number (a field no Oakland record has)."""
+    from sources.services import organizations_apply_records
+
+    def resolver(sender, run, record_ids, **kwargs):  # type: ignore[no-untyped-def]
+        if run.file_name != "second.csv":
+            return None
+        oakland = SourceRecord.objects.get(name="Oakland Tenants Union")
+        SourceRecord.objects.filter(name="Eureka Seed Library").update(
+            organization_id=oakland.organization_id
+        )
+        organizations_apply_records(organization_ids=[oakland.organization_id])
+        return None
+
+    records_imported.connect(resolver, dispatch_uid="test-absorbing")
+    yield
+    records_imported.disconnect(dispatch_uid="test-absorbing")
+
+
+def test_it_takes_back_a_field_only_a_removed_record_said(
+    tmp_path: Path, geocoder, site_coordinator, absorbing_resolver
+) -> None:
+    _import(tmp_path, FIRST, site_coordinator, "first.csv")
+    before = Organization.objects.get(name="Oakland Tenants Union")
+    text = FIRST + "Eureka Seed Library,Eureka,CA,,\n"
+    text = text.replace("Website,Description", "Website,Description,Phone")
+    text = text.replace("Eureka,CA,,\n", "Eureka,CA,,,707-555-0101\n")
+    second = _import(tmp_path, text, site_coordinator, "second.csv")
+    after = Organization.objects.get(pk=before.pk)
+    assert after.public_phone == "707-555-0101"  # said only by Eureka's record
+
+    import_run_undo(user=site_coordinator, run=second)
+    restored = Organization.objects.get(pk=before.pk)
+    assert (restored.name, restored.public_phone, restored.home_place_id) == (
+        before.name,
+        before.public_phone,
+        before.home_place_id,
+    )
