@@ -52,6 +52,19 @@ def test_it_makes_one_organization_of_a_chapters_rows(tmp_path: Path, geocoder, 
     assert not Organization.objects.get(name="Seattle").service_areas.exists()
 
 
+def test_it_shows_a_records_rows_on_the_source_page(
+    tmp_path: Path, geocoder, client, site_coordinator
+) -> None:
+    from django.urls import reverse
+
+    run, _outcome = import_file(user=None, path=_write(tmp_path, CHAPTERS), source_name="dsa")
+    client.force_login(site_coordinator)
+    html = " ".join(
+        client.get(reverse("sources:source", args=[run.source.slug])).content.decode().split()
+    )
+    assert "<td>3 <span" in html and "(2 places)" in html
+
+
 def test_it_keeps_groups_of_one_name_in_distant_regions_apart(tmp_path: Path, geocoder) -> None:
     text = "name,city,state\nMutual Aid,Portland,OR\nMutual Aid,New York City,NY\n"
     _run, outcome = import_file(user=None, path=_write(tmp_path, text), source_name="hub")
