@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.utils import timezone
 
 from accounts.services import audit_record
@@ -329,6 +330,34 @@ def _groups_write(
     bulk.update(SourceRecord, (*_GROUP_FIELDS, "updated_at"), rows)
 
 
+# Every record's organization before duplicate finding runs, kept in a temporary table rather
+# than in this process: a directory of millions of records would take hundreds of MB here.
+_HOMES = "commonweal_import_homes"
+
+
+def _homes_keep() -> None:
+    records = connection.ops.quote_name(SourceRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {_HOMES}")
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {_HOMES} AS SELECT id, organization_id FROM {records} "  # noqa: S608 -- fixed identifiers
+            "WHERE organization_id IS NOT NULL"
+        )
+
+
+def _homes_moved() -> list[tuple[int, int]]:
+    """(record, its organization before) for records that duplicate finding moved."""
+    records = connection.ops.quote_name(SourceRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT h.id, h.organization_id FROM {_HOMES} h JOIN {records} r ON r.id = h.id "  # noqa: S608 -- fixed identifiers
+            "WHERE r.organization_id IS NULL OR r.organization_id <> h.organization_id"
+        )
+        moved = [(int(pk), int(org)) for pk, org in cursor.fetchall()]
+        cursor.execute(f"DROP TABLE {_HOMES}")
+    return moved
+
+
 def _resolve(run: ImportRun, record_ids: list[int], befores: _Befores) -> int:
     """Give the run's records their organizations: the resolution app's receiver if it takes
     over, else one new organization per record that has none. Then organizations whose records
@@ -337,21 +366,17 @@ def _resolve(run: ImportRun, record_ids: list[int], befores: _Befores) -> int:
     if not record_ids:
         return 0
     before = Organization.objects.count()
-    homes = dict(
-        SourceRecord.objects.filter(organization__isnull=False).values_list("pk", "organization_id")
-    )
+    watching = befores.keep and records_imported.has_listeners(ImportRun)
+    if watching:
+        _homes_keep()
     answers = records_imported.send(sender=ImportRun, run=run, record_ids=record_ids)
     if any(answer == HANDLED for _receiver, answer in answers):
         created = Organization.objects.count() - before
     else:
         created = organizations_for_records(record_ids=record_ids)
-    for pk, org_id in (
-        SourceRecord.objects.exclude(first_seen_run=run)
-        .values_list("pk", "organization_id")
-        .iterator(chunk_size=5000)
-    ):
-        if pk in homes and homes[pk] != org_id:
-            befores.add(pk, {"organization_id": homes[pk]})
+    if watching:
+        for pk, org_id in _homes_moved():
+            befores.add(pk, {"organization_id": org_id})
     changed_orgs = organization_ids_of_records(record_ids, older_than=run)
     organizations_apply_records(organization_ids=changed_orgs)
     return max(created, 0)
