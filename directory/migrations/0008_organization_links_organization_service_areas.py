@@ -4,21 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0007_issue_area_origin_claimed'),
-        ('places', '0004_fewer_place_indexes'),
+        ("directory", "0007_issue_area_origin_claimed"),
+        ("places", "0004_fewer_place_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='links',
+            model_name="organization",
+            name="links",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='organization',
-            name='service_areas',
-            field=models.ManyToManyField(blank=True, related_name='served_by', to='places.place'),
+            model_name="organization",
+            name="service_areas",
+            field=models.ManyToManyField(blank=True, related_name="served_by", to="places.place"),
         ),
     ]

@@ -7,68 +7,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('sources', '0003_provenance_person_index'),
+        ("sources", "0003_provenance_person_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importrun',
-            name='grouped',
+            model_name="importrun",
+            name="grouped",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='undone_at',
+            model_name="importrun",
+            name="undone_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='importrun',
-            name='undone_by',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="importrun",
+            name="undone_by",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='group_hash',
+            model_name="sourcerecord",
+            name="group_hash",
             field=models.CharField(blank=True, max_length=40),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='grouped_rows',
+            model_name="sourcerecord",
+            name="grouped_rows",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='languages',
+            model_name="sourcerecord",
+            name="languages",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='links',
+            model_name="sourcerecord",
+            name="links",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='sourcerecord',
-            name='service_places',
+            model_name="sourcerecord",
+            name="service_places",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AlterField(
-            model_name='importrun',
-            name='status',
-            field=models.CharField(choices=[('pending', 'Waiting for confirmation'), ('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('undone', 'Undone')], db_index=True, default='queued', max_length=12),
+            model_name="importrun",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("pending", "Waiting for confirmation"),
+                    ("queued", "Queued"),
+                    ("running", "Running"),
+                    ("done", "Done"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                    ("undone", "Undone"),
+                ],
+                db_index=True,
+                default="queued",
+                max_length=12,
+            ),
         ),
         migrations.CreateModel(
-            name='RecordChange',
+            name="RecordChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('before', models.JSONField(default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('record', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='sources.sourcerecord')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='record_changes', to='sources.importrun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "before",
+                    models.JSONField(
+                        default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder
+                    ),
+                ),
+                (
+                    "record",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="sources.sourcerecord",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="record_changes",
+                        to="sources.importrun",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('run', 'record'), name='record_change_once')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("run", "record"), name="record_change_once")
+                ],
             },
         ),
     ]

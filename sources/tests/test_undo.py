@@ -170,11 +170,10 @@ def absorbing_resolver() -> Iterator[None]:
     def resolver(sender, run, record_ids, **kwargs):  # type: ignore[no-untyped-def]
         if run.file_name != "second.csv":
             return None
-        oakland = SourceRecord.objects.get(name="Oakland Tenants Union")
-        SourceRecord.objects.filter(name="Eureka Seed Library").update(
-            organization_id=oakland.organization_id
-        )
-        organizations_apply_records(organization_ids=[oakland.organization_id])
+        oakland = SourceRecord.objects.get(name="Oakland Tenants Union").organization_id
+        assert oakland is not None
+        SourceRecord.objects.filter(name="Eureka Seed Library").update(organization_id=oakland)
+        organizations_apply_records(organization_ids=[oakland])
         return None
 
     records_imported.connect(resolver, dispatch_uid="test-absorbing")
