@@ -106,6 +106,9 @@ class ImportRun(models.Model):
     organizations_created = models.PositiveIntegerField(default=0)
     # Rows folded into another row's record: the same group named again in one region.
     grouped = models.PositiveIntegerField(default=0)
+    # The run kept what it changed (RecordChange), so it can be undone; runs from before
+    # undo existed did not.
+    keeps_undo = models.BooleanField(default=False)
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -167,6 +167,7 @@ def _run_finish(
             reappeared=outcome.reappeared,
             errors=len(outcome.errors),
             grouped=outcome.grouped,
+            keeps_undo=True,
             organizations_created=outcome.organizations_created,
             error_report=[{"line": e.line, "reason": e.reason} for e in outcome.errors[:10000]],
             progress_done=outcome.rows,

@@ -37,7 +37,13 @@ def can_undo(user: Any, run: ImportRun) -> bool:
         return False
     if run.created_by_id not in (None, user.pk) and not is_site_coordinator(user):
         return False
-    return run.status == RunStatus.DONE and not _later_runs(run).exists()
+    return run.status == RunStatus.DONE and _complete(run) and not _later_runs(run).exists()
+
+
+def _complete(run: ImportRun) -> bool:
+    # A run from before undo existed kept nothing of what it changed: only one that merely
+    # added records can be taken back whole.
+    return run.keeps_undo or not (run.updated or run.vanished or run.reappeared)
 
 
 def _later_runs(run: ImportRun) -> Any:
@@ -84,6 +90,10 @@ def import_run_undo(*, user: Any, run: ImportRun) -> dict[str, int]:
         raise PermissionDenied(_("Only the coordinator who ran this import can undo it."))
     if run.status != RunStatus.DONE:
         raise ValidationError(_("Only a finished import can be undone."))
+    if not _complete(run):
+        raise ValidationError(
+            _("This import ran before imports kept what they changed; it cannot be undone.")
+        )
     if _later_runs(run).exists():
         raise ValidationError(_("A later import of this source builds on this one: undo it first."))
 

@@ -200,3 +200,15 @@ def test_it_takes_back_a_field_only_a_removed_record_said(
         before.public_phone,
         before.home_place_id,
     )
+
+
+def test_it_refuses_a_reimport_that_ran_before_imports_kept_their_changes(
+    tmp_path: Path, geocoder, site_coordinator
+) -> None:
+    _import(tmp_path, FIRST, site_coordinator, "first.csv")
+    second = _import(tmp_path, SECOND, site_coordinator, "second.csv")
+    ImportRun.objects.filter(pk=second.pk).update(keeps_undo=False)
+    second.refresh_from_db()
+    with pytest.raises(ValidationError, match="cannot be undone"):
+        import_run_undo(user=site_coordinator, run=second)
+    assert Organization.objects.count() == 4
