@@ -48,7 +48,7 @@ def import_new(request: HttpRequest) -> HttpResponse:
     return render(request, "sources/import.html", {"form": form}, status=status)
 
 
-def _run_context(run: ImportRun, user: Any = None) -> dict[str, Any]:
+def _run_context(run: ImportRun) -> dict[str, Any]:
     done, total = services.run_progress(run)
     preview = run.preview or {}
     mapping_form = None
@@ -63,7 +63,6 @@ def _run_context(run: ImportRun, user: Any = None) -> dict[str, Any]:
         "total": total,
         "percent": min(100, int(100 * done / total)) if total else None,
         "mapping_form": mapping_form,
-        "can_undo": user is not None and services.can_undo(user, run),
         "polling": run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
         or (run.status == RunStatus.PENDING and not preview.get("ready")),
     }
@@ -72,14 +71,14 @@ def _run_context(run: ImportRun, user: Any = None) -> dict[str, Any]:
 @require_GET
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.get_run_for_user(request.user, pk)
-    return render(request, "sources/run.html", _run_context(run, request.user))
+    return render(request, "sources/run.html", _run_context(run))
 
 
 @require_GET
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The part of the run page that HTMX refreshes while the preview or the import runs."""
     run = selectors.get_run_for_user(request.user, pk)
-    return render(request, "sources/_run_status.html", _run_context(run, request.user))
+    return render(request, "sources/_run_status.html", _run_context(run))
 
 
 def _run_step(request: HttpRequest, pk: int, step: Callable[..., Any]) -> HttpResponse:
@@ -91,7 +90,7 @@ def _run_step(request: HttpRequest, pk: int, step: Callable[..., Any]) -> HttpRe
         return render(
             request,
             "sources/run.html",
-            {**_run_context(run, request.user), "error": "; ".join(exc.messages)},
+            {**_run_context(run), "error": "; ".join(exc.messages)},
             status=409,
         )
     return redirect("sources:run", pk=run.pk)
@@ -120,7 +119,7 @@ def run_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST, headers=preview.get("headers", []), initial_mapping=preview.get("mapping", {})
     )
     if not form.is_valid():
-        context = {**_run_context(run, request.user), "mapping_form": form}
+        context = {**_run_context(run), "mapping_form": form}
         return render(request, "sources/run.html", context, status=400)
     try:
         services.import_run_remap(user=request.user, run=run, mapping=form.mapping())
@@ -128,7 +127,7 @@ def run_mapping(request: HttpRequest, pk: int) -> HttpResponse:
         return render(
             request,
             "sources/run.html",
-            {**_run_context(run, request.user), "error": "; ".join(exc.messages)},
+            {**_run_context(run), "error": "; ".join(exc.messages)},
             status=409,
         )
     return redirect("sources:run", pk=run.pk)
