@@ -224,3 +224,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Imports read uploaded files in a child process that may use this much memory (MB) on top of
+# what it starts with, and a run from the pages may take this long (seconds) before it is
+# stopped and marked failed. A hostile file ends only that child, never the worker.
+IMPORT_MEMORY_MB = int(os.environ.get("IMPORT_MEMORY_MB", "2048"))
+IMPORT_TIME_LIMIT = int(os.environ.get("IMPORT_TIME_LIMIT", "3600"))

@@ -14,4 +14,5 @@ urlpatterns = [
     path("runs/<int:pk>/undo/", views.run_undo, name="run_undo"),
     path("runs/<int:pk>/mapping/", views.run_mapping, name="run_mapping"),
     path("<slug:slug>/", views.source_detail, name="source"),
+    path("<slug:slug>/delete/", views.source_delete, name="source_delete"),
 ]
