@@ -130,3 +130,21 @@ def test_it_counts_a_chapter_in_the_places_it_serves(
     assert "Places it serves" in listing and "Berkeley" in listing
     # Its map draws the places it serves around its pin.
     assert 'data-served="served-points"' in listing and '"Berkeley"]' in listing
+
+
+def test_it_gives_a_chapter_its_service_area_back_when_a_reimport_is_undone(
+    tmp_path: Path, geocoder, site_coordinator
+) -> None:
+    from sources.services import import_run_undo
+
+    import_file(user=site_coordinator, path=_write(tmp_path, CHAPTERS), source_name="dsa")
+    moved = CHAPTERS.replace("94704,East Bay\n", "")
+    second, _outcome = import_file(
+        user=site_coordinator, path=_write(tmp_path, moved, "moved.csv"), source_name="dsa"
+    )
+    east_bay = Organization.objects.get(name="East Bay")
+    assert {p.name for p in east_bay.service_areas.all()} == {"Oakland"}
+    import_run_undo(user=site_coordinator, run=second)
+    assert {p.name for p in east_bay.service_areas.all()} == {"Oakland", "Berkeley"}
+    record = SourceRecord.objects.get(name="East Bay")
+    assert [r["raw"]["zip"] for r in record.grouped_rows] == ["94704", "94609"]
