@@ -247,7 +247,8 @@ def _execute(
         report(outcome.rows)
     outcome.names = len(names)
     _groups_write(run, groups, known, befores, outcome, changed_pks, now)
-    befores.take(seen_pks, ("last_seen_run_id",))
+    # Records seen again unchanged were last seen by the source's previous run: an undo puts
+    # that back for all of them at once, so nothing is kept per record here.
     bulk.update(SourceRecord, ("last_seen_run_id",), ((run.pk, pk) for pk in seen_pks))
     vanishing = SourceRecord.objects.filter(source=source, vanished=False).exclude(
         last_seen_run=run

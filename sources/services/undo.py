@@ -23,6 +23,7 @@ from accounts.services import audit_record
 from directory.models import Organization, OrganizationAdmin
 from directory.permissions import is_site_coordinator
 from directory.services import directory_touch
+from sources import bulk
 from sources.models import FieldProvenance, ImportRun, Origin, RunStatus, SourceRecord
 from sources.permissions import can_import
 from sources.services.organizations import organizations_apply_records, organizations_for_records
@@ -121,12 +122,17 @@ def import_run_undo(*, user: Any, run: ImportRun) -> dict[str, int]:
         .first()
     )
     moved: dict[int, list[int]] = defaultdict(list)
+    # Records whose snapshots name the same fields are written back together.
+    restore: dict[tuple[str, ...], list[list[Any]]] = defaultdict(list)
     for pk, before in changes.items():
         values = _restored(before)
         if "organization_id" in values:
             moved[values.pop("organization_id")].append(pk)
         if values:
-            SourceRecord.objects.filter(pk=pk).update(**values)
+            names = tuple(sorted(values))
+            restore[names].append([values[name] for name in names] + [pk])
+    for names, rows in restore.items():
+        bulk.update(SourceRecord, names, rows)
     SourceRecord.objects.filter(source_id=run.source_id, last_seen_run=run).update(
         last_seen_run_id=previous
     )
