@@ -26,9 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 OUT = ROOT / "var" / "bench" / "import"
-DATA = ROOT.parent.parent / "shared" / "data" / "groups"
-if not DATA.exists():
-    DATA = ROOT.parent / "shared" / "data" / "groups"
+DATA = next(
+    (
+        folder / "shared" / "data" / "groups"
+        for folder in ROOT.parents
+        if (folder / "shared" / "data" / "groups").is_dir()
+    ),
+    ROOT.parent / "shared" / "data" / "groups",
+)
 DSA = DATA / "dsa-chapter-zips_2023-09.csv"
 HUB = DATA / "mutual-aid-hub_2020-04-02_raw.csv"
 

@@ -3,7 +3,10 @@ the reason a row was refused), chunk by chunk in file order."""
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Any
+
+import pycountry
 
 from directory.importing import coordinates
 from directory.languages import language_codes
@@ -21,19 +24,38 @@ _PLACE_PREFIX = re.compile(
 _URL = re.compile(r"^(?:https?://|www\.)\S+$", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1)
+def _subdivision_names() -> frozenset[str]:
+    return frozenset(s.name.lower() for s in pycountry.subdivisions)
+
+
+def _area_kind(area: str, places: _Places) -> str:
+    """ "country" or "state" when `area` names one (in the gazetteer, or in ISO 3166 when the
+    gazetteer holds fewer places), else ""."""
+    result = places.lookup("", "", area, "", None, None)
+    if result is not None and result.place.kind in ("country", "state"):
+        return str(result.place.kind)
+    try:
+        pycountry.countries.lookup(area)
+        return "country"
+    except LookupError:
+        pass
+    return "state" if area.lower() in _subdivision_names() else ""
+
+
 def _place_prefix(name: str, places: _Places) -> tuple[str, str, str, str] | None:
     """(name, locality, state, country) when a name starts with a place, else None."""
     match = _PLACE_PREFIX.match(name)
     if match is None:
         return None
     area = match["area"].strip()
-    result = places.lookup("", "", area, "", None, None)
-    if result is None or result.place.kind not in ("country", "state"):
+    kind = _area_kind(area, places)
+    if not kind:
         return None
     locality = match["place"].strip()
     if "," in locality:
         locality = ""  # "Hartford, Bridgeport, Waterbury": several places, none of them home
-    if result.place.kind == "country":
+    if kind == "country":
         return match["name"].strip(), locality, "", area
     return match["name"].strip(), locality, area, ""
 
