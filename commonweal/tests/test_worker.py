@@ -39,6 +39,21 @@ def test_it_starts_the_worker_again_each_time_it_dies() -> None:
     assert cleaned[:3] == [[], started[:1], started[:2]]
 
 
+def test_it_runs_the_periodic_chores_while_the_worker_runs() -> None:
+    ticks: list[float] = []
+    worker.supervise(
+        lambda worker_id: [sys.executable, "-c", "import time; time.sleep(3.5)"],
+        on_start=lambda ended: None,
+        max_restarts=0,
+        sleep=lambda s: None,
+        on_tick=lambda: ticks.append(time.monotonic()),
+        tick_seconds=1.0,
+    )
+    # The worker ran about 3.5 s: the chores ran about once a second meanwhile, without
+    # waiting for it to end.
+    assert len(ticks) >= 2
+
+
 def test_a_worker_past_its_memory_cap_ends_and_is_started_again(tmp_path: Path) -> None:
     marker = tmp_path / "allocated"
     # 1 GiB, past the 300 MB cap: the worker fails before it can leave the marker.

@@ -46,6 +46,20 @@ def reap(ended_worker_ids: list[str]) -> tuple[int, int]:
     return tasks, import_runs_reap()
 
 
+def tick() -> None:
+    """The hub's periodic chores, which would otherwise need a cron job beside `make run`:
+    close calls whose deadline passed, recover stalled alerts, and re-queue mail retries whose
+    task was lost."""
+    from actions.services import call_tick
+    from outbox.services import outbox_sweep
+
+    for chore in (call_tick, outbox_sweep):
+        try:
+            chore()
+        except Exception:
+            logger.exception("Periodic chore %s failed", chore.__name__)
+
+
 def _memory_cap(memory_mb: int) -> Callable[[], None]:
     def cap() -> None:
         limit = memory_mb * 1024 * 1024
@@ -61,6 +75,8 @@ def supervise(
     max_restarts: int | None = None,
     sleep: Callable[[float], None] = time.sleep,
     memory_mb: int = 0,
+    on_tick: Callable[[], Any] | None = None,
+    tick_seconds: float = 60.0,
 ) -> int:
     """Run `command(worker_id)` again whenever it ends, until SIGTERM/SIGINT (passed on to
     it) or the parent process is gone; with `memory_mb`, the worker's address space is capped
@@ -79,6 +95,7 @@ def supervise(
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     ended: list[str] = []
     restarts = failures = 0
+    next_tick = time.monotonic()
     try:
         while not stopping:
             try:
@@ -97,6 +114,9 @@ def supervise(
                 except subprocess.TimeoutExpired:
                     if os.getppid() != parent:  # whoever started us is gone: so are we
                         stop(signal.SIGTERM, None)
+                    if on_tick is not None and time.monotonic() >= next_tick:
+                        next_tick = time.monotonic() + tick_seconds
+                        on_tick()
             ended.append(worker_id)
             if stopping:
                 break
@@ -133,6 +153,12 @@ class Command(BaseCommand):
             help="Give up after this many restarts (default: never).",
         )
         parser.add_argument(
+            "--tick-seconds",
+            type=float,
+            default=60.0,
+            help="Run the periodic chores (call deadlines, mail retries) this often; 0 for never.",
+        )
+        parser.add_argument(
             "--memory-mb",
             type=int,
             default=int(os.environ.get("WORKER_MEMORY_MB", "0")),
@@ -153,4 +179,10 @@ class Command(BaseCommand):
                 "--no-reload",
             ]
 
-        supervise(command, max_restarts=options["max_restarts"], memory_mb=options["memory_mb"])
+        supervise(
+            command,
+            max_restarts=options["max_restarts"],
+            memory_mb=options["memory_mb"],
+            on_tick=tick if options["tick_seconds"] > 0 else None,
+            tick_seconds=options["tick_seconds"] or 60.0,
+        )
