@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from directory import readers
 from resolution.features import record_features
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "groups"
+
+def _shared_groups() -> Path:
+    # The shared data sits beside the checkout (../shared), which for a worktree under
+    # wt/<name> is one level further up; COMMONWEAL_SHARED_DATA names it outright.
+    configured = os.environ.get("COMMONWEAL_SHARED_DATA")
+    if configured:
+        return Path(configured) / "groups"
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared" / "data" / "groups"
+        if candidate.is_dir():
+            return candidate
+    return Path(__file__).resolve().parents[3] / "shared" / "data" / "groups"
+
+
+DATA = _shared_groups()
 FILES = {
     "mah-csv": DATA / "mutual-aid-hub_2020-04-02_raw.csv",
     "mah-geojson": DATA / "mutual-aid-hub_2020-03-30.geojson",
