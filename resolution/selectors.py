@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from directory.models import Organization
 from resolution.models import RecordLink, ReviewPair, ReviewStatus
-from resolution.permissions import can_resolve, review_scope_q
+from resolution.permissions import can_resolve, pair_refusal, review_visible_q
 from sources.models import SourceRecord
 
 # Fields shown side by side, in this order: (label, record attribute).
@@ -40,7 +40,8 @@ COMPARISON_NAMES = {
 
 
 def review_pairs_for_user(user: Any, *, status: str = ReviewStatus.OPEN) -> QuerySet[ReviewPair]:
-    scope = review_scope_q(user)
+    """Pairs with either side in the user's places; deciding one needs both (`pair_refusal`)."""
+    scope = review_visible_q(user)
     if scope is None:
         raise PermissionDenied
     return (
@@ -48,26 +49,39 @@ def review_pairs_for_user(user: Any, *, status: str = ReviewStatus.OPEN) -> Quer
         .select_related(
             "record_a__source",
             "record_b__source",
-            "record_a__organization",
-            "record_b__organization",
+            "record_a__organization__home_place",
+            "record_b__organization__home_place",
         )
         .order_by("-probability", "id")
     )
 
 
+def with_refusals(user: Any, pairs: list[ReviewPair]) -> list[ReviewPair]:
+    """Each pair with `refusal`: why the user may not decide it, or "" when they may."""
+    for pair in pairs:
+        pair.refusal = pair_refusal(user, pair)  # type: ignore[attr-defined]
+    return pairs
+
+
 def get_review_pair_for_user(user: Any, pk: int, *, write: bool = False) -> ReviewPair:
-    scope = review_scope_q(user)
-    if scope is None:
-        raise PermissionDenied
+    """A pair the user may see; with `write`, one they may also decide (else 403)."""
     pair = review_pairs_for_user(user, status=ReviewStatus.OPEN).filter(pk=pk).first()
     if pair is None:
         pair = (
-            ReviewPair.objects.filter(scope, pk=pk)
-            .select_related("record_a__source", "record_b__source")
+            ReviewPair.objects.filter(review_visible_q(user) or Q(pk__in=[]), pk=pk)
+            .select_related(
+                "record_a__source",
+                "record_b__source",
+                "record_a__organization__home_place",
+                "record_b__organization__home_place",
+            )
             .first()
         )
     if pair is None:
         raise Http404("No such pair")
+    with_refusals(user, [pair])
+    if write and pair.refusal:  # type: ignore[attr-defined]
+        raise PermissionDenied(pair.refusal)  # type: ignore[attr-defined]
     return pair
 
 

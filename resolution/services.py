@@ -11,15 +11,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.services import audit_record
-from directory.models import Organization, OrganizationAdmin
+from directory.models import Organization, OrganizationAdmin, PrivateContact
 from directory.services import directory_touch
 from resolution.features import record_features
-from resolution.models import MatchDecision, RecordLink, ReviewPair, ReviewStatus
+from resolution.models import (
+    MatchDecision,
+    OrganizationMerge,
+    RecordLink,
+    ReviewPair,
+    ReviewStatus,
+)
+from resolution.permissions import can_resolve
 from sources.models import FieldProvenance, Origin, SourceRecord
 from sources.services import (
     organization_apply_records,
@@ -133,18 +141,36 @@ def _decision_links(
     return must, cannot
 
 
+def _authorize(by: Any, *orgs: Organization | None) -> None:
+    """A person acting on duplicates needs authority over every organization touched; `None`
+    is the hub itself (imports, the command line)."""
+    if by is None:
+        return
+    if not all(can_resolve(by, org) for org in orgs):
+        raise PermissionDenied("not a coordinator of every organization involved")
+
+
 def _removable(org_ids: set[int]) -> list[int]:
-    """Organizations left without records that nobody has claimed or corrected."""
+    """Organizations left without records that nobody has claimed, corrected or given a
+    private contact: those are kept (hidden when empty), never deleted."""
     if not org_ids:
         return []
-    keep = set(
-        OrganizationAdmin.objects.filter(organization_id__in=org_ids).values_list(
-            "organization_id", flat=True
+    keep = (
+        set(
+            OrganizationAdmin.objects.filter(organization_id__in=org_ids).values_list(
+                "organization_id", flat=True
+            )
         )
-    ) | set(
-        FieldProvenance.objects.filter(organization_id__in=org_ids)
-        .exclude(origin=Origin.IMPORT)
-        .values_list("organization_id", flat=True)
+        | set(
+            PrivateContact.objects.filter(organization_id__in=org_ids).values_list(
+                "organization_id", flat=True
+            )
+        )
+        | set(
+            FieldProvenance.objects.filter(organization_id__in=org_ids)
+            .exclude(origin=Origin.IMPORT)
+            .values_list("organization_id", flat=True)
+        )
     )
     still = set(
         SourceRecord.objects.filter(organization_id__in=org_ids).values_list(
@@ -339,9 +365,11 @@ def organizations_merge(
     *, keep: Organization, other: Organization, by: Any, reason: str = ""
 ) -> Organization:
     """Put every record of `other` into `keep`, and remember it: each moved record is decided
-    the same as one of `keep`'s records, so no later import pulls them apart."""
+    the same as one of `keep`'s records, so no later import pulls them apart. `other` is
+    hidden, not deleted: its private contact, admins and provenance stay for a split."""
     if keep.pk == other.pk:
         raise ValueError("an organization cannot be merged with itself")
+    _authorize(by, keep, other)
     anchor = SourceRecord.objects.filter(organization=keep).order_by("pk").first()
     moved = list(SourceRecord.objects.filter(organization=other).order_by("pk"))
     if anchor is None or not moved:
@@ -360,18 +388,32 @@ def organizations_merge(
         record_id=anchor.pk, defaults={"matched_with_id": moved_ids[0], "decided": True}
     )
     organization_apply_records(organization=keep)
+    OrganizationMerge.objects.create(
+        kept=keep,
+        merged=other,
+        record_ids=moved_ids,
+        was_visible=not other.is_hidden,
+        merged_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    Organization.objects.filter(pk=other.pk).update(is_hidden=True)
     audit_record(
         actor=by,
         action="organization.merge",
         target=keep,
         data={"merged": other.pk, "records": moved_ids, "reason": reason},
     )
-    if _removable({other.pk}):
-        other.delete()
-    else:
-        Organization.objects.filter(pk=other.pk).update(is_hidden=True)
     directory_touch()
     return keep
+
+
+def _merge_to_undo(org: Organization, split_ids: list[int]) -> OrganizationMerge | None:
+    """The merge that brought exactly these records (or some of them) into `org`, if the
+    organization they came from is still there to take them back."""
+    wanted = set(split_ids)
+    for merge in OrganizationMerge.objects.filter(kept=org, undone_at__isnull=True):
+        if wanted <= set(merge.record_ids):
+            return merge
+    return None
 
 
 @transaction.atomic
@@ -386,6 +428,8 @@ def records_split(*, records: list[SourceRecord], by: Any, reason: str = "") -> 
         raise ValueError("the records to split off must belong to one organization")
     org = Organization.objects.get(pk=org_id)
     split_ids = [r.pk for r in records]
+    undo = _merge_to_undo(org, split_ids)
+    _authorize(by, org, *([undo.merged] if undo else []))
     staying = list(SourceRecord.objects.filter(organization=org).exclude(pk__in=split_ids))
     if not staying:
         raise ValueError("at least one record must stay in the organization")
@@ -394,12 +438,25 @@ def records_split(*, records: list[SourceRecord], by: Any, reason: str = "") -> 
             _decision_set(a=record, b=other, same=False, by=by, reason=reason)
     for a, b in zip(records, records[1:], strict=False):
         _decision_set(a=a, b=b, same=True, by=by, reason=reason)
-    SourceRecord.objects.filter(pk__in=split_ids).update(organization=None)
-    organizations_for_records(record_ids=[split_ids[0]])
-    new_org_id = SourceRecord.objects.values_list("organization_id", flat=True).get(pk=split_ids[0])
-    if new_org_id is None:
-        raise ValueError("the records to split off could not be given a new organization")
-    SourceRecord.objects.filter(pk__in=split_ids).update(organization_id=new_org_id)
+    if undo is not None:
+        # Records a merge brought in go back to the organization they came from, with its
+        # private contact, admins and provenance as they were.
+        new_org_id = undo.merged_id
+        SourceRecord.objects.filter(pk__in=split_ids).update(organization_id=new_org_id)
+        if undo.was_visible:
+            Organization.objects.filter(pk=new_org_id).update(is_hidden=False)
+        if set(undo.record_ids) <= set(split_ids):
+            undo.undone_at = timezone.now()
+            undo.save(update_fields=["undone_at"])
+    else:
+        SourceRecord.objects.filter(pk__in=split_ids).update(organization=None)
+        organizations_for_records(record_ids=[split_ids[0]])
+        new_org_id = SourceRecord.objects.values_list("organization_id", flat=True).get(
+            pk=split_ids[0]
+        )
+        if new_org_id is None:
+            raise ValueError("the records to split off could not be given a new organization")
+        SourceRecord.objects.filter(pk__in=split_ids).update(organization_id=new_org_id)
     new_org = Organization.objects.get(pk=new_org_id)
     organization_apply_records(organization=new_org)
     organization_apply_records(organization=org)
@@ -423,6 +480,7 @@ def pair_decide(*, pair: ReviewPair, same: bool, by: Any, reason: str = "") -> R
     """A coordinator's answer to a review: merge the two organizations, or keep them apart."""
     a = SourceRecord.objects.select_related("organization").get(pk=pair.record_a_id)
     b = SourceRecord.objects.select_related("organization").get(pk=pair.record_b_id)
+    _authorize(by, a.organization, b.organization)
     if same:
         if a.organization and b.organization and a.organization_id != b.organization_id:
             organizations_merge(keep=a.organization, other=b.organization, by=by, reason=reason)

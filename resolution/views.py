@@ -15,6 +15,7 @@ from resolution.selectors import (
     merged_from,
     pair_rows,
     review_pairs_for_user,
+    with_refusals,
 )
 from resolution.services import organizations_merge, pair_decide, records_split
 from sources.models import SourceRecord
@@ -33,7 +34,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         request,
         "resolution/queue.html",
         {
-            "pairs": pairs[:PER_PAGE],
+            "pairs": with_refusals(request.user, list(pairs[:PER_PAGE])),
             "total": pairs.count(),
             "status": status,
             "statuses": ReviewStatus.choices,
@@ -44,7 +45,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    pair = get_review_pair_for_user(request.user, pk)
+    pair = get_review_pair_for_user(request.user, pk, write=request.method == "POST")
     form = DecideForm(request.POST or None)
     if request.method == "POST":
         if pair.status != ReviewStatus.OPEN:
