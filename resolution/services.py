@@ -24,6 +24,7 @@ from resolution.models import (
     MatchDecision,
     OrganizationMerge,
     RecordLink,
+    ResolutionRun,
     ReviewPair,
     ReviewStatus,
 )
@@ -78,7 +79,8 @@ def model_path() -> Path:
     if configured:
         return Path(configured)
     trained = Path(settings.VAR_DIR) / TRAINED_MODEL
-    return trained if trained.exists() else _engine().DEFAULT_MODEL
+    # The shipped model's path without importing the engine: pages read the model's prior.
+    return trained if trained.exists() else Path(__file__).with_name("model.json")
 
 
 def current_model() -> dict[str, Any]:
@@ -203,9 +205,11 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
     # the model then groups with others move to their group's organization below, and the
     # organizations they leave empty are removed.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        scoring = pool.submit(engine.predict, features, model or current_model())
+        scoring = pool.submit(engine.find_pairs, features, model or current_model())
         result.organizations_created = organizations_for_records(record_ids=unplaced)
-        pairs = scoring.result()
+        pairs, blocking = scoring.result()
+    _run_write(blocking)
+    evidence = _Evidence(features)
     for i in range(0, len(unplaced), 5000):
         for pk, org_id in SourceRecord.objects.filter(pk__in=unplaced[i : i + 5000]).values_list(
             "pk", "organization_id"
@@ -251,11 +255,52 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
     result.organizations_created -= len(fresh & set(removable))
     organizations_apply_records(organization_ids=sorted((set(moves) | left) - set(removable)))
 
-    _links_write(clusters, members, pairs, must)
-    result.review_pairs = _review_pairs_write(clusters, pairs, must + cannot)
+    _links_write(clusters, members, pairs, must, evidence)
+    result.review_pairs = _review_pairs_write(clusters, pairs, must + cannot, evidence)
     if moves or removable:
         directory_touch()
     return result
+
+
+RUNS_KEPT = 20
+
+
+def _run_write(blocking: engine.Blocking) -> None:
+    """Keep what this run compared and what it left out, for the review queue."""
+    ResolutionRun.objects.create(
+        records=blocking.records,
+        pairs_compared=blocking.pairs_compared,
+        pairs_unbounded=blocking.pairs_unbounded,
+        capped_total=blocking.capped_total,
+        capped_blocks=[
+            {
+                "kind": b.kind,
+                "value": b.value,
+                "records": b.records,
+                "pairs": b.pairs,
+                "compared": b.compared,
+            }
+            for b in blocking.capped
+        ],
+    )
+    old = ResolutionRun.objects.values_list("pk", flat=True)[RUNS_KEPT:]
+    ResolutionRun.objects.filter(pk__in=list(old)).delete()
+
+
+class _Evidence:
+    """A pair's explanation as stored for the pages: each comparison's weight and level, and
+    for a shared link or e-mail which one and how many differently named records carry it."""
+
+    def __init__(self, features: list[dict[str, Any]]) -> None:
+        self.by_uid = {f["unique_id"]: f for f in features}
+        self.counts = _engine().link_counts(features)
+
+    def of(self, pair: engine.Pair) -> dict[str, list[Any]]:
+        out = {k: list(v) for k, v in pair.explanation.items()}
+        for comparison, detail in _engine().link_evidence(pair, self.by_uid, self.counts).items():
+            if comparison in out:
+                out[comparison].append(detail)
+        return out
 
 
 def _links_write(
@@ -263,6 +308,7 @@ def _links_write(
     members: dict[int, list[int]],
     pairs: list[engine.Pair],
     must: list[tuple[int, int]],
+    evidence: _Evidence,
 ) -> None:
     best: dict[int, engine.Pair] = {}
     for pair in pairs:
@@ -290,7 +336,7 @@ def _links_write(
                         record_id=pk,
                         matched_with_id=pair.right if pair.left == pk else pair.left,
                         probability=pair.probability,
-                        explanation={k: list(v) for k, v in pair.explanation.items()},
+                        explanation=evidence.of(pair),
                     )
                 )
     RecordLink.objects.all().delete()
@@ -298,7 +344,10 @@ def _links_write(
 
 
 def _review_pairs_write(
-    clusters: dict[int, int], pairs: list[engine.Pair], decided: list[tuple[int, int]]
+    clusters: dict[int, int],
+    pairs: list[engine.Pair],
+    decided: list[tuple[int, int]],
+    evidence: _Evidence,
 ) -> int:
     """Open a review for each uncertain pair left in two organizations; drop open reviews the
     model no longer doubts. Reviews a coordinator closed stay as they are."""
@@ -323,7 +372,7 @@ def _review_pairs_write(
             record_a_id=a,
             record_b_id=b,
             probability=p.probability,
-            explanation={k: list(v) for k, v in p.explanation.items()},
+            explanation=evidence.of(p),
         )
         for (a, b), p in wanted.items()
         if (a, b) not in existing

@@ -12,15 +12,23 @@ from resolution.selectors import (
     explanation_rows,
     get_organization_to_resolve,
     get_review_pair_for_user,
+    last_run,
     merged_from,
+    pair_score,
     pair_rows,
     review_pairs_for_user,
     with_refusals,
 )
-from resolution.services import organizations_merge, pair_decide, records_split
+from resolution.services import current_model, organizations_merge, pair_decide, records_split
 from sources.models import SourceRecord
 
 PER_PAGE = 50
+
+
+def _prior() -> float:
+    # Where every pair's score starts: the model's chance that two random listings are one
+    # group, read from the model file (no splink in a web process).
+    return float(current_model().get("probability_two_random_records_match", 0.0))
 
 
 @login_required
@@ -36,6 +44,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         {
             "pairs": with_refusals(request.user, list(pairs[:PER_PAGE])),
             "total": pairs.count(),
+            "run": last_run(),
             "status": status,
             "statuses": ReviewStatus.choices,
         },
@@ -65,6 +74,7 @@ def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "pair": pair,
             "rows": pair_rows(pair),
             "explanation": explanation_rows(pair.explanation),
+            "score": pair_score(pair, _prior()),
             "form": form,
         },
         status=status,
