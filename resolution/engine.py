@@ -288,11 +288,11 @@ def prepare(
         n = len(positions)
         if n < 2:
             continue
-        key = f"{kind}:{value}"
+        block = f"{kind}:{value}"
         if n <= cap:
             report.pairs_compared += n * (n - 1) // 2
             for p in positions:
-                out[p]["block_keys"].append(key)
+                out[p]["block_keys"].append(block)
             continue
         # Sorted neighbourhood: two staggered series of windows, so every record meets the
         # `window // 2` records on each side of it; chains of matches still join a whole
@@ -300,8 +300,8 @@ def prepare(
         ordered = sorted(positions, key=lambda p: _sort_key(records[p]))
         half = max(1, window // 2)
         for i, p in enumerate(ordered):
-            out[p]["block_keys"].append(f"{key}#a{i // window}")
-            out[p]["block_keys"].append(f"{key}#b{(i + half) // window}")
+            out[p]["block_keys"].append(f"{block}#a{i // window}")
+            out[p]["block_keys"].append(f"{block}#b{(i + half) // window}")
         compared = n * (window - 1)
         report.pairs_compared += compared
         report.pairs_unbounded += n * (n - 1) // 2

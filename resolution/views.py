@@ -14,8 +14,8 @@ from resolution.selectors import (
     get_review_pair_for_user,
     last_run,
     merged_from,
-    pair_score,
     pair_rows,
+    pair_score,
     review_pairs_for_user,
     with_refusals,
 )

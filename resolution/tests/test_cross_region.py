@@ -39,12 +39,17 @@ def _record(source: str, key: int) -> SourceRecord:
     )
 
 
+def _org(source: str, key: int) -> Organization:
+    org = _record(source, key).organization
+    assert org is not None
+    return org
+
+
 @pytest.fixture
 def cross_pair(imported: None) -> ReviewPair:
     # Rose City Mutual Aid (Portland, Oregon) and a California organization with a private
     # contact: the Oregon coordinator has no authority over the second.
-    oakland = _record("california", 1).organization
-    assert oakland is not None
+    oakland = _org("california", 1)
     PrivateContact.objects.create(organization=oakland, email="keeper@example.org")
     return ReviewPair.objects.create(
         record_a=_record("first", 4),
@@ -63,7 +68,7 @@ def _client(user: object) -> Client:
 def test_it_refuses_an_oregon_coordinator_merging_into_a_california_group(
     cross_pair, regional_coordinator
 ) -> None:
-    oakland = _record("california", 1).organization
+    oakland = _org("california", 1)
     page = _client(regional_coordinator).post(
         reverse("resolution:pair", args=[cross_pair.pk]), {"decision": "same"}
     )
@@ -99,8 +104,8 @@ def test_it_shows_the_oregon_coordinator_why_the_pair_is_not_theirs(
 def test_it_refuses_the_service_too(cross_pair, regional_coordinator) -> None:
     with pytest.raises(PermissionDenied):
         pair_decide(pair=cross_pair, same=True, by=regional_coordinator)
-    portland = _record("first", 4).organization
-    oakland = _record("california", 1).organization
+    portland = _org("first", 4)
+    oakland = _org("california", 1)
     with pytest.raises(PermissionDenied):
         organizations_merge(keep=portland, other=oakland, by=regional_coordinator)
     with pytest.raises(PermissionDenied):
@@ -110,8 +115,8 @@ def test_it_refuses_the_service_too(cross_pair, regional_coordinator) -> None:
 def test_it_refuses_the_organization_page_merge_across_regions(
     cross_pair, regional_coordinator
 ) -> None:
-    portland = _record("first", 4).organization
-    oakland = _record("california", 1).organization
+    portland = _org("first", 4)
+    oakland = _org("california", 1)
     page = _client(regional_coordinator).post(
         reverse("resolution:organization", args=[portland.pk]),
         {"action": "merge", "other": oakland.pk},
@@ -134,7 +139,7 @@ def test_it_lets_a_coordinator_of_both_regions_merge(cross_pair, places) -> None
 def test_a_merge_keeps_the_private_contact_and_provenance_and_splits_back(
     cross_pair, site_coordinator
 ) -> None:
-    oakland = _record("california", 1).organization
+    oakland = _org("california", 1)
     provenance = FieldProvenance.objects.filter(organization=oakland).count()
     assert provenance > 0
     pair_decide(pair=cross_pair, same=True, by=site_coordinator, reason="one group")

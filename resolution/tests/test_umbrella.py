@@ -5,11 +5,30 @@ from resolution import engine
 from resolution.features import record_features
 from resolution.services import current_model
 
-WARDS = (
-    "Northside Riverside Brixton Stockwell Clapham Vauxhall Kennington Streatham Norwood Oval "
-    "Waterloo Larkhall Ferndale Thornton Coldharbour Herne Tulse Gipsy Knights Leonards "
-    "Bishops Princes"
-).split()
+WARDS = [
+    "Northside",
+    "Riverside",
+    "Brixton",
+    "Stockwell",
+    "Clapham",
+    "Vauxhall",
+    "Kennington",
+    "Streatham",
+    "Norwood",
+    "Oval",
+    "Waterloo",
+    "Larkhall",
+    "Ferndale",
+    "Thornton",
+    "Coldharbour",
+    "Herne",
+    "Tulse",
+    "Gipsy",
+    "Knights",
+    "Leonards",
+    "Bishops",
+    "Princes",
+]
 UMBRELLA = "https://lambethmutualaid.example.org/"
 
 
