@@ -256,7 +256,8 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
     organizations_apply_records(organization_ids=sorted((set(moves) | left) - set(removable)))
 
     _links_write(clusters, members, pairs, must, evidence)
-    result.review_pairs = _review_pairs_write(clusters, pairs, must + cannot, evidence)
+    organization_of = {pk: target[root] for pk, root in clusters.items()}
+    result.review_pairs = _review_pairs_write(organization_of, pairs, must + cannot, evidence)
     if moves or removable:
         directory_touch()
     return result
@@ -344,21 +345,24 @@ def _links_write(
 
 
 def _review_pairs_write(
-    clusters: dict[int, int],
+    organization_of: dict[int, int],
     pairs: list[engine.Pair],
     decided: list[tuple[int, int]],
     evidence: _Evidence,
 ) -> int:
-    """Open a review for each uncertain pair left in two organizations; drop open reviews the
-    model no longer doubts. Reviews a coordinator closed stay as they are."""
+    """Open a review for each two organizations an uncertain pair links, through its most
+    likely pair (a coordinator answers about groups, not about each of their rows); drop open
+    reviews the model no longer doubts. Reviews a coordinator closed stay as they are."""
     done = {tuple(sorted(p)) for p in decided}
-    wanted = {
-        (p.left, p.right): p
-        for p in pairs
-        if p.probability < _engine().MATCH_THRESHOLD
-        and clusters[p.left] != clusters[p.right]
-        and (p.left, p.right) not in done
-    }
+    strongest: dict[tuple[int, int], engine.Pair] = {}
+    for p in pairs:
+        a, b = organization_of[p.left], organization_of[p.right]
+        if p.probability >= _engine().MATCH_THRESHOLD or a == b or (p.left, p.right) in done:
+            continue
+        key = (min(a, b), max(a, b))
+        if key not in strongest or p.probability > strongest[key].probability:
+            strongest[key] = p
+    wanted = {(p.left, p.right): p for p in strongest.values()}
     existing = {
         (r.record_a_id, r.record_b_id): r
         for r in ReviewPair.objects.all().only("id", "record_a_id", "record_b_id", "status")
