@@ -66,6 +66,7 @@ def with_refusals(user: Any, pairs: list[ReviewPair]) -> list[ReviewPair]:
     """Each pair with `refusal`: why the user may not decide it, or "" when they may."""
     for pair in pairs:
         pair.refusal = pair_refusal(user, pair)  # type: ignore[attr-defined]
+        pair.percent = round(pair.probability * 100)  # type: ignore[attr-defined]
     return pairs
 
 
@@ -195,7 +196,9 @@ def pair_score(pair: ReviewPair, prior: float) -> Score:
     """Splink's sum: the log-odds that two random listings are one group, plus each
     comparison's weight, gives the pair's match weight (its likelihood in log-odds)."""
     start = math.log2(prior / (1 - prior)) if 0 < prior < 1 else 0.0
-    total = start + sum(float(v[0]) for v in pair.explanation.values())
+    # The total is the pair's own likelihood in the same units (it is what was decided on).
+    p = min(max(pair.probability, 1e-9), 1 - 1e-9)
+    total = math.log2(p / (1 - p))
     return Score(
         start=start,
         one_in=round(1 / prior) if prior > 0 else 0,

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from resolution.forms import DecideForm, MergeForm, SplitForm
@@ -63,7 +64,8 @@ def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
             same = form.cleaned_data["decision"] == "same"
             pair_decide(pair=pair, same=same, by=request.user, reason=form.cleaned_data["reason"])
             messages.success(
-                request, "Merged into one organization." if same else "Kept apart as two groups."
+                request,
+                _("Merged into one organization.") if same else _("Kept apart as two groups."),
             )
             return redirect("resolution:queue")
     status = 400 if form.errors else 200

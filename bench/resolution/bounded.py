@@ -18,6 +18,7 @@ import os
 import random
 import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from resolution import engine
 from resolution.features import record_features
 
 DSA = DATA / "dsa-chapter-zips_2023-09.csv"
-ONE_CITY = Path(os.environ.get("TMPDIR", "/tmp")) / "commonweal-one-city-5000.csv"
+ONE_CITY = Path(tempfile.gettempdir()) / "commonweal-one-city-5000.csv"
 WORDS = [
     "river",
     "oak",
