@@ -182,6 +182,24 @@ def _removable(org_ids: set[int]) -> list[int]:
     return sorted(org_ids - keep - still)
 
 
+def _hide_emptied(org_ids: set[int]) -> None:
+    """Organizations the model emptied that keep something of their own (a private contact,
+    a correction) but no admins: hidden rather than deleted, ready for a split."""
+    if not org_ids:
+        return
+    empty = set(org_ids) - set(
+        SourceRecord.objects.filter(organization_id__in=org_ids).values_list(
+            "organization_id", flat=True
+        )
+    )
+    claimed = set(
+        OrganizationAdmin.objects.filter(organization_id__in=empty).values_list(
+            "organization_id", flat=True
+        )
+    )
+    Organization.objects.filter(pk__in=empty - claimed).update(is_hidden=True)
+
+
 @transaction.atomic
 def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
     """Group every imported record into organizations.
@@ -252,6 +270,7 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
         for i in range(0, len(removable), 1000):
             Organization.objects.filter(pk__in=removable[i : i + 1000]).delete()
         result.organizations_removed = len(removable)
+    _hide_emptied(left - set(removable))
     result.organizations_created -= len(fresh & set(removable))
     organizations_apply_records(organization_ids=sorted((set(moves) | left) - set(removable)))
 

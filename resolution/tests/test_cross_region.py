@@ -154,3 +154,22 @@ def test_a_merge_keeps_the_private_contact_and_provenance_and_splits_back(
     assert back.pk == oakland.pk and not back.is_hidden
     assert _record("california", 1).organization_id == oakland.pk
     assert PrivateContact.objects.get(organization=back).email == "keeper@example.org"
+
+
+def test_resolution_never_deletes_an_organization_with_a_private_contact(
+    lists: dict[str, Path], geocoder: None
+) -> None:
+    from resolution.services import records_resolve
+
+    import_file(user=None, path=lists["first"], source_name="first")
+    queens = _org("first", 1)
+    # One of the two Queens records sits in an organization of its own that has a private
+    # contact; the model joins the records again, which empties that organization.
+    other = Organization.objects.create(name="Queens (copy)", slug="queens-copy")
+    PrivateContact.objects.create(organization=other, email="queens@example.org")
+    SourceRecord.objects.filter(source__name="first", record_key=3).update(organization=other)
+    records_resolve()
+    assert _org("first", 3).pk == queens.pk
+    kept = Organization.objects.get(pk=other.pk)
+    assert kept.is_hidden
+    assert PrivateContact.objects.get(organization=kept).email == "queens@example.org"
