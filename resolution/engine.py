@@ -13,7 +13,7 @@ import logging
 import os
 import tempfile
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,6 +58,7 @@ INPUT_COLUMNS = (
     "name_places",
     "block_keys",
     "links",
+    "sites",
     "city_state",
     "state",
     "postcode",
@@ -122,6 +123,11 @@ def _links_comparison() -> Any:
             cll.CustomLevel(
                 f"{rarest} > 20", label_for_charts="link shared by over 20 names"
             ).configure(m_probability=0.0005, fix_m_probability=True),
+            # No link in common, but pages on one site that few names use: one group's pages
+            # for two towns ("issba.at/standort-imst/…", "issba.at/standort-reutte/…").
+            cll.CustomLevel(
+                f"{_rarest_shared('sites')} <= 5", label_for_charts="same website, other pages"
+            ),
             cll.ElseLevel(),
         ],
     )
@@ -260,6 +266,7 @@ def prepare(
     named records in the whole set carry it, and each record's capped block keys."""
     report = Blocking(records=len(records))
     counts = link_counts(records)
+    site_counts = _counts(records, lambda r: r.get("sites") or ())
     city_words: set[str] = set()
     for r in records:
         city = r.get("city") or ""
@@ -272,6 +279,7 @@ def prepare(
         row = dict(r)
         contacts = _contacts(r)
         row["links"] = [f"{counts[u]}|{u}" for u in contacts] or None
+        row["sites"] = [f"{site_counts[u]}|{u}" for u in r.get("sites") or ()] or None
         for column, first in (("websites", "website1"), ("facebook", "facebook1")):
             # Training blocks on a record's own link, not an umbrella: in a block of sixty
             # chapters sharing a national site, EM's "match" class would stop meaning "same".
@@ -366,6 +374,7 @@ def _register(db: DuckDBAPI, records: Sequence[dict[str, Any]]) -> Any:
             ("name_places", pa.list_(pa.string())),
             ("block_keys", pa.list_(pa.string())),
             ("links", pa.list_(pa.string())),
+            ("sites", pa.list_(pa.string())),
             ("city_state", pa.string()),
             ("state", pa.string()),
             ("postcode", pa.string()),
@@ -513,11 +522,17 @@ def link_evidence(
 
 def link_counts(records: Sequence[dict[str, Any]]) -> dict[str, int]:
     """Link → how many differently named records carry it (the weighing `prepare` uses)."""
+    return _counts(records, _contacts)
+
+
+def _counts(
+    records: Sequence[dict[str, Any]], values: Callable[[dict[str, Any]], Iterable[str]]
+) -> dict[str, int]:
     names: dict[str, set[str]] = defaultdict(set)
     for r in records:
-        for link in _contacts(r):
-            names[link].add(r.get("name_clean") or str(r["unique_id"]))
-    return {link: len(n) for link, n in names.items()}
+        for value in values(r):
+            names[value].add(r.get("name_clean") or str(r["unique_id"]))
+    return {value: len(n) for value, n in names.items()}
 
 
 def _contacts(record: dict[str, Any]) -> list[str]:

@@ -45,8 +45,55 @@ _SHARED_HOSTS = frozenset(
         # The TransforMap lists give each entry its own page there: a link of the list.
         "data.transformap.co",
         "base.transformap.co",
+        # A point on a map says where a group meets, not who it is (two gardens' groups).
+        "openstreetmap.org",
     }
 )
+# Pictures (a logo or photo in a shared uploads folder) say nothing of who a group is.
+_PICTURE_RE = re.compile(r"\.(jpe?g|png|gif|svg|webp)$")
+# Sites where many unrelated groups have pages: a shared host there is no evidence.
+_PLATFORM_HOSTS = frozenset(
+    [
+        "facebook.com",
+        "google.com",
+        "docs.google.com",
+        "forms.gle",
+        "goo.gl",
+        "instagram.com",
+        "twitter.com",
+        "x.com",
+        "youtube.com",
+        "wordpress.com",
+        "blogspot.com",
+        "wixsite.com",
+        "squarespace.com",
+        "weebly.com",
+        "jotform.com",
+        "typeform.com",
+        "gofundme.com",
+        "eventbrite.com",
+        "meetup.com",
+        "airtable.com",
+        "linktr.ee",
+        "bit.ly",
+        "tinyurl.com",
+        "mailchimp.com",
+        "list-manage.com",
+        "wix.com",
+        "site123.me",
+        "sites.google.com",
+        "groups.google.com",
+        "github.io",
+        "slack.com",
+        "discord.gg",
+        "whatsapp.com",
+        "nextdoor.com",
+        "actionnetwork.org",
+        "mobilize.us",
+        "signupgenius.com",
+    ]
+)
+_SECOND_LEVEL = frozenset(["co", "com", "org", "net", "ac", "gov", "edu", "or", "ne", "gv"])
 _STATE_NAMES = {
     "al": "alabama",
     "ak": "alaska",
@@ -239,13 +286,30 @@ def urls_in(values: Iterable[Any]) -> list[str]:
         if isinstance(value, str):
             for match in _URL_RE.findall(value):
                 cleaned = clean_url(match)
-                if cleaned and cleaned.split("/")[0] not in _SHARED_HOSTS:
+                if (
+                    cleaned
+                    and cleaned.split("/")[0] not in _SHARED_HOSTS
+                    and not _PICTURE_RE.search(cleaned)
+                ):
                     found.add(cleaned)
         elif isinstance(value, dict):
             found.update(urls_in(value.values()))
         elif isinstance(value, list):
             found.update(urls_in(value))
     return sorted(found)
+
+
+def site_of(link: str) -> str:
+    """The registered site of a cleaned link, "standort-imst" and subdomains aside:
+    "issba.at/standort-imst/mobil.html" → "issba.at", "linz.netswerk.at" → "netswerk.at";
+    empty for a platform where many groups have pages (Facebook, Google Forms, ...)."""
+    host = link.split("/")[0].split("?")[0]
+    labels = host.split(".")
+    keep = 3 if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2 else 2
+    site = ".".join(labels[-keep:])
+    if host in _PLATFORM_HOSTS or site in _PLATFORM_HOSTS:
+        return ""
+    return site
 
 
 def clean_email(email: str) -> str:
@@ -302,6 +366,8 @@ def record_features(
         "name_places": name_places(words) or None,
         "city": city or None,
         "websites": websites or None,
+        # The sites of those links: one group's pages in two towns sit on one site.
+        "sites": sorted({site for u in websites if (site := site_of(u))}) or None,
         "facebook": facebook or None,
         "email": clean_email(str(fields.get("email") or "")) or None,
         "city_state": f"{city}|{state}" if city and state else None,
