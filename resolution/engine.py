@@ -172,8 +172,10 @@ def _comparisons() -> list[Any]:
     place = cl.CustomComparison(
         output_column_name="place",
         comparison_levels=[
+            # No data only when neither a state nor coordinates are known on both sides: a
+            # list of ZIP codes gives a state and no town, and "same state" still counts.
             cll.And(
-                cll.Or(cll.NullLevel("state"), cll.NullLevel("city_state")),
+                cll.NullLevel("state"),
                 cll.Or(cll.NullLevel("latitude"), cll.NullLevel("longitude")),
             ),
             cll.ExactMatchLevel("city_state"),
