@@ -19,6 +19,7 @@ from django.utils import timezone
 from accounts.services import audit_record
 from directory.models import Organization, OrganizationAdmin, PrivateContact
 from directory.services import directory_touch
+from resolution.blocking import Blocking, link_counts
 from resolution.features import record_features
 from resolution.models import (
     MatchDecision,
@@ -285,7 +286,7 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
 RUNS_KEPT = 20
 
 
-def _run_write(blocking: engine.Blocking) -> None:
+def _run_write(blocking: Blocking) -> None:
     """Keep what this run compared and what it left out, for the review queue."""
     ResolutionRun.objects.create(
         records=blocking.records,
@@ -313,7 +314,7 @@ class _Evidence:
 
     def __init__(self, features: list[dict[str, Any]]) -> None:
         self.by_uid = {f["unique_id"]: f for f in features}
-        self.counts = _engine().link_counts(features)
+        self.counts = link_counts(features)
 
     def of(self, pair: engine.Pair) -> dict[str, list[Any]]:
         out = {k: list(v) for k, v in pair.explanation.items()}

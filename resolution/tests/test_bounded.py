@@ -6,7 +6,7 @@ from pathlib import Path
 from django.test import Client
 from django.urls import reverse
 
-from resolution import engine
+from resolution import blocking, engine
 from resolution.features import record_features
 from resolution.models import ResolutionRun, ReviewPair
 from sources.services import import_file
@@ -24,19 +24,19 @@ def _same_name(n: int) -> list[dict]:
 
 def test_it_compares_a_large_block_only_among_neighbours() -> None:
     records = _same_name(1000)
-    prepared, report = engine.prepare(records)
+    prepared, report = blocking.prepare(records)
     # One name, its distinctive words, their opening and one city: four blocks of 1,000
     # records, each 499,500 pairs if compared in full.
     assert report.pairs_unbounded == 4 * 499_500
-    assert report.pairs_compared <= 4 * 1000 * engine.WINDOW
+    assert report.pairs_compared <= 4 * 1000 * blocking.WINDOW
     assert report.capped[0].records == 1000
     assert all(len(r["block_keys"]) <= 2 * 4 for r in prepared)
 
 
 def test_it_keeps_a_small_block_whole() -> None:
-    _prepared, report = engine.prepare(_same_name(engine.BLOCK_CAP))
+    _prepared, report = blocking.prepare(_same_name(blocking.BLOCK_CAP))
     assert report.capped_total == 0
-    assert report.pairs_compared == 4 * engine.BLOCK_CAP * (engine.BLOCK_CAP - 1) // 2
+    assert report.pairs_compared == 4 * blocking.BLOCK_CAP * (blocking.BLOCK_CAP - 1) // 2
 
 
 def test_it_still_joins_a_large_block_of_one_listing() -> None:

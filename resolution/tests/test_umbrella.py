@@ -1,7 +1,7 @@
 """Umbrella links are not identity: twenty ward groups giving their borough's mutual-aid site
 are twenty groups, while one group listed twice is still one."""
 
-from resolution import engine
+from resolution import blocking, engine
 from resolution.features import record_features
 from resolution.services import current_model
 
@@ -94,6 +94,6 @@ def test_it_counts_names_naming_different_places_against_a_match() -> None:
 
 def test_it_weighs_a_link_by_the_names_that_carry_it() -> None:
     records = [_record(i, f"{ward} Mutual Aid") for i, ward in enumerate(WARDS, start=1)]
-    prepared, _report = engine.prepare(records)
+    prepared, _report = blocking.prepare(records)
     assert prepared[0]["links"] == [f"{len(WARDS)}|lambethmutualaid.example.org"]
-    assert engine.link_counts(records)["lambethmutualaid.example.org"] == len(WARDS)
+    assert blocking.link_counts(records)["lambethmutualaid.example.org"] == len(WARDS)
