@@ -2,8 +2,13 @@
 
 The model is Fellegi-Sunter as splink implements it: per-comparison m and u probabilities,
 u estimated by random sampling and m by expectation maximisation, both seeded so that the same
-records always give the same model. `predict` scores candidate pairs found by blocking rules;
-`cluster` joins pairs at a threshold into groups, after coordinators' decisions are applied.
+records always give the same model. `find_pairs` scores the candidate pairs that blocking
+(resolution.blocking, bounded) finds; `cluster` joins pairs at a threshold into groups, after
+coordinators' decisions are applied.
+
+Links and e-mail are weighed by how many differently named records carry them (term frequency,
+in bands), and names that name different places count against a match: an umbrella site shared
+by twenty ward groups does not make them one.
 """
 
 from __future__ import annotations
@@ -22,12 +27,7 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
-from resolution.blocking import (
-    BLOCK_CAP,
-    Blocking,
-    contacts,
-    prepare,
-)
+from resolution.blocking import BLOCK_CAP, Blocking, contacts, prepare
 
 SEED = 20200402
 # Pairs at or above MATCH join one organization; pairs between REVIEW and MATCH are shown to
@@ -36,6 +36,7 @@ MATCH_THRESHOLD = 0.8
 REVIEW_THRESHOLD = 0.2
 DEFAULT_MODEL = Path(__file__).with_name("model.json")
 PREDICT_THREADS = 2
+# comparison → the input columns it reads.
 COMPARISON_COLUMNS = {
     "name": ("name_clean", "name_core", "name_words", "name_places"),
     "links": ("links",),

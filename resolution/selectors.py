@@ -135,7 +135,6 @@ LEVEL_WORDS = (
     ("shared by 3 to 5 names", _lazy("one in common that a few differently named listings share")),
     ("shared by 6 to 20 names", _lazy("only one that many differently named listings share")),
     ("shared by over 20 names", _lazy("only an umbrella one that over 20 listings share")),
-    ("shared by over 5 names", _lazy("only one that many differently named listings share")),
     ("Array intersection", _lazy("a link in common")),
     ("Exact match on city_state", _lazy("the same city and state")),
     ("Jaro-Winkler distance of city_state", _lazy("nearly the same city name")),
