@@ -2,13 +2,16 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from resolution.forms import DecideForm, MergeForm, SplitForm
 from resolution.models import ReviewStatus
+from resolution.permissions import can_merge
 from resolution.selectors import (
     explanation_rows,
     get_organization_to_resolve,
@@ -24,6 +27,10 @@ from resolution.services import current_model, organizations_merge, pair_decide,
 from sources.models import SourceRecord
 
 PER_PAGE = 50
+_BOTH = gettext_lazy(
+    "You coordinate only one of these two organizations. A coordinator of both places or a "
+    "site coordinator can do this."
+)
 
 
 def _prior() -> float:
@@ -96,6 +103,7 @@ def organization_records(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if request.POST.get("action") == "split" else None, record_choices=choices
     )
     merge_form = MergeForm(request.POST if request.POST.get("action") == "merge" else None)
+    refused = False
     if request.method == "POST":
         if request.POST.get("action") == "split" and split_form.is_valid():
             chosen = list(
@@ -109,20 +117,32 @@ def organization_records(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except ValueError as exc:
                 split_form.add_error("records", str(exc))
+            except PermissionDenied:
+                # Splitting gives records back to the organization they were merged from,
+                # which may lie outside the user's places.
+                split_form.add_error("records", str(_BOTH))
+                refused = True
             else:
                 messages.success(request, f"Split off into “{new_org.name}”.")
                 return redirect("resolution:organization", pk=org.pk)
         elif request.POST.get("action") == "merge" and merge_form.is_valid():
-            other = get_organization_to_resolve(request.user, merge_form.cleaned_data["other"].pk)
-            try:
-                organizations_merge(
-                    keep=org, other=other, by=request.user, reason=merge_form.cleaned_data["reason"]
-                )
-            except ValueError as exc:
-                merge_form.add_error("other", str(exc))
+            other = merge_form.cleaned_data["other"]
+            if not can_merge(request.user, org, other):
+                merge_form.add_error("other", str(_BOTH))
+                refused = True
             else:
-                messages.success(request, f"Merged “{other.name}” into this organization.")
-                return redirect("resolution:organization", pk=org.pk)
+                try:
+                    organizations_merge(
+                        keep=org,
+                        other=other,
+                        by=request.user,
+                        reason=merge_form.cleaned_data["reason"],
+                    )
+                except ValueError as exc:
+                    merge_form.add_error("other", str(exc))
+                else:
+                    messages.success(request, f"Merged “{other.name}” into this organization.")
+                    return redirect("resolution:organization", pk=org.pk)
         elif request.POST.get("action") not in ("split", "merge"):
             return HttpResponse("Choose to split or to merge.", status=400)
     bad = request.method == "POST"
@@ -130,5 +150,5 @@ def organization_records(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "resolution/organization.html",
         {"org": org, "records": records, "split_form": split_form, "merge_form": merge_form},
-        status=400 if bad else 200,
+        status=403 if refused else 400 if bad else 200,
     )

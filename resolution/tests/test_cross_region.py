@@ -122,6 +122,7 @@ def test_it_refuses_the_organization_page_merge_across_regions(
         {"action": "merge", "other": oakland.pk},
     )
     assert page.status_code == 403
+    assert "You coordinate only one of these two organizations" in page.content.decode()
     assert Organization.objects.filter(pk=oakland.pk, is_hidden=False).exists()
 
 
