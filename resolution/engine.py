@@ -71,9 +71,15 @@ for _noisy in ("splink", "splink.internals"):
 
 
 def _extra(column: str) -> str:
-    """SQL: the words of one side's list that the other side's lacks, as a count."""
+    """SQL: the words of one side's list that the other side's lacks, as a count. A word of
+    four letters or more that the other name holds run together or split ("Gemeinwohl
+    Ökonomie" / "Gemeinwohlökonomie") is not lacking."""
     other = column[:-1] + ("r" if column.endswith("l") else "l")
-    return f"len(list_filter({column}, lambda x: NOT list_contains({other}, x)))"
+    glued = "replace(name_clean_" + other[-1] + ", ' ', '')"
+    return (
+        f"len(list_filter({column}, lambda x: NOT list_contains({other}, x) "
+        f"AND NOT (length(x) >= 4 AND contains({glued}, x))))"
+    )
 
 
 def _both_have_own(column: str) -> str:

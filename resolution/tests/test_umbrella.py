@@ -97,3 +97,16 @@ def test_it_weighs_a_link_by_the_names_that_carry_it() -> None:
     prepared, _report = blocking.prepare(records)
     assert prepared[0]["links"] == [f"{len(WARDS)}|lambethmutualaid.example.org"]
     assert blocking.link_counts(records)["lambethmutualaid.example.org"] == len(WARDS)
+
+
+def test_it_reads_words_run_together_as_the_same_words() -> None:
+    site = "https://salzburg.ecogood.example.org/"
+    records = [
+        record_features(
+            1, {"name": "Gemeinwohl-Ökonomie Salzburg", "city": "Salzburg", "website": site}
+        ),
+        record_features(2, {"name": "Gemeinwohlökonomie Regionalgruppe Salzburg", "website": site}),
+    ]
+    clusters, pairs = _clusters(records)
+    assert clusters[1] == clusters[2]
+    assert pairs[0].explanation["name"][0] > 0
