@@ -542,7 +542,13 @@ def records_split(*, records: list[SourceRecord], by: Any, reason: str = "") -> 
         actor=by,
         action="organization.split",
         target=org,
-        data={"records": split_ids, "new_organization": new_org_id, "reason": reason},
+        data={
+            "records": split_ids,
+            "new_organization": new_org_id,
+            # The records went back to the organization a merge had hidden.
+            "restored": undo is not None,
+            "reason": reason,
+        },
     )
     directory_touch()
     return new_org
