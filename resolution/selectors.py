@@ -147,7 +147,21 @@ LEVEL_WORDS = (
 )
 
 
-def level_words(label: str) -> str:
+# "All other comparisons", in words for each comparison.
+OTHER_WORDS = {
+    "name": _lazy("different names"),
+    "links": _lazy("links on both sides, none in common"),
+    "websites": _lazy("different links"),
+    "facebook": _lazy("different Facebook pages"),
+    "email": _lazy("different email addresses"),
+    "place": _lazy("far apart (over 30 km, or in different states)"),
+    "postcode": _lazy("different postcodes"),
+}
+
+
+def level_words(label: str, comparison: str = "") -> str:
+    if "All other comparisons" in label and comparison in OTHER_WORDS:
+        return str(OTHER_WORDS[comparison])
     return str(next((words for key, words in LEVEL_WORDS if key in label), label))
 
 
@@ -173,7 +187,7 @@ def explanation_rows(explanation: dict[str, Any]) -> list[dict[str, Any]]:
         {
             "name": str(COMPARISON_NAMES.get(key, key)),
             "weight": float(value[0]),
-            "level": level_words(str(value[1])),
+            "level": level_words(str(value[1]), key),
             "detail": _detail(list(value)),
         }
         for key, value in explanation.items()
