@@ -110,3 +110,18 @@ def test_it_reads_words_run_together_as_the_same_words() -> None:
     clusters, pairs = _clusters(records)
     assert clusters[1] == clusters[2]
     assert pairs[0].explanation["name"][0] > 0
+
+
+def test_it_scores_one_chapter_listed_by_zip_code_above_differently_named_groups() -> None:
+    # Seen in the review queue: identical DSA rows (one per ZIP code, a state and no town)
+    # at 26%, differently named groups sharing an umbrella link at 62%.
+    chapter = [
+        record_features(i, {"name": "Central Indiana", "state": "IN", "postcode": code})
+        for i, code in enumerate(("46201", "46202", "46107"), start=1)
+    ]
+    wards = [_record(10 + i, f"{ward} Mutual Aid") for i, ward in enumerate(WARDS)]
+    pairs = engine.predict(chapter + wards, current_model(), threshold=0.0)
+    same = [p.probability for p in pairs if p.right <= 3]
+    different = [p.probability for p in pairs if p.left >= 10]
+    assert same and min(same) >= engine.MATCH_THRESHOLD
+    assert different and max(different) < engine.REVIEW_THRESHOLD
