@@ -1,14 +1,19 @@
 """Reads of the coalition graph, limited to public listings unless the asker may see more."""
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 
-from coalitions.models import Membership, MembershipQuerySet, MembershipStatus
+from accounts.models import RegionalCoordinator
+from coalitions.models import CoalitionProfile, Membership, MembershipQuerySet, MembershipStatus
+from commonweal.paging import Page, page_of
 from directory import permissions
-from directory.models import Organization, OrganizationKind, OrganizationQuerySet
+from directory.models import IssueArea, Organization, OrganizationKind, OrganizationQuerySet
+from directory.selectors import get_organization_for_user
 from places.models import Place
 
 MAX_GRAPH_DEPTH = 6
@@ -70,6 +75,31 @@ def memberships_awaiting(user: Any) -> MembershipQuerySet:
         )
         .order_by("created_at")
     )
+
+
+def containment_path(top: Organization, bottom: Organization) -> list[str] | None:
+    """Names along the shortest chain of active memberships from `top` down to `bottom`, or
+    None if `bottom` is not inside `top`. Used to explain why a link would close a loop."""
+    parent: dict[int, int | None] = {top.pk: None}
+    frontier = {top.pk}
+    while frontier and bottom.pk not in parent:
+        links = Membership.objects.filter(
+            coalition_id__in=frontier, status=MembershipStatus.ACTIVE
+        ).values_list("coalition_id", "member_id")
+        frontier = set()
+        for coalition_id, member_id in links:
+            if member_id not in parent:
+                parent[member_id] = coalition_id
+                frontier.add(member_id)
+    if bottom.pk not in parent:
+        return None
+    chain: list[int] = []
+    node: int | None = bottom.pk
+    while node is not None:
+        chain.append(node)
+        node = parent[node]
+    names = dict(Organization.objects.filter(pk__in=chain).values_list("pk", "name"))
+    return [names[pk] for pk in reversed(chain)]
 
 
 def contained_ids(root_ids: Iterable[int], *, max_depth: int = 64) -> set[int]:
@@ -139,3 +169,237 @@ def coalition_graph(coalition: Organization, depth: int = 2) -> CoalitionGraph:
 
 def is_coalition(org: Organization) -> bool:
     return org.kind == OrganizationKind.COALITION
+
+
+# --- The coalition's page ------------------------------------------------------------------
+
+MAX_GAPS_SHOWN = 60
+MAX_MAP_POINTS = 10_000
+TREE_DEPTH = 3
+
+
+def get_coalition_for_user(user: Any, slug: str) -> Organization:
+    """The one access function for a coalition's page: 404 unless a coalition the user may see."""
+    org = get_organization_for_user(user, slug)
+    if not org.is_coalition:
+        raise Http404("No such coalition.")
+    return org
+
+
+def get_membership_for_user(user: Any, pk: int) -> Membership:
+    """A membership, for the admins of either side; an active one between public listings is
+    public knowledge. Anything else is 404, so pending asks are not revealed."""
+    m = Membership.objects.select_related("coalition", "member").filter(pk=pk).first()
+    if m is None:
+        raise Http404("No such membership.")
+    if permissions.is_organization_admin(user, m.coalition) or permissions.is_organization_admin(
+        user, m.member
+    ):
+        return m
+    if m.status == MembershipStatus.ACTIVE and not m.coalition.is_hidden and not m.member.is_hidden:
+        return m
+    raise Http404("No such membership.")
+
+
+def coalition_profile(coalition: Organization) -> CoalitionProfile | None:
+    return CoalitionProfile.objects.select_related("span").filter(organization=coalition).first()
+
+
+def coalition_span(coalition: Organization) -> Place | None:
+    """The area a coalition spans: its profile's region or place, else its home place."""
+    profile = coalition_profile(coalition)
+    if profile is not None and profile.span is not None:
+        return profile.span
+    return coalition.home_place
+
+
+def has_service_areas() -> bool:
+    """Listings carry service areas once the directory keeps them; until then pages skip them."""
+    return any(f.name == "service_areas" for f in Organization._meta.get_fields())
+
+
+def members_page(coalition: Organization, number: int, per_page: int) -> Page:
+    """One page of the coalition's members, by name, with the count done by the database."""
+    rows = coalition_members(coalition).select_related("home_place")
+    if has_service_areas():
+        rows = rows.prefetch_related("service_areas")
+    return page_of(rows, number, per_page, total=coalition_members(coalition).count())
+
+
+@dataclass
+class Coverage:
+    place: Place
+    count: int
+
+
+@dataclass
+class CoverageReport:
+    span: Place | None
+    covered: list[Coverage]
+    gaps: list[Place]
+    more_gaps: int = 0
+    outside: int = 0
+
+
+def _sub_places(span: Place) -> list[Place]:
+    if span.is_overlay:
+        return list(span.members.all().order_by("lft"))
+    return list(Place.objects.filter(parent=span).order_by("lft"))
+
+
+def coalition_coverage(coalition: Organization, span: Place | None) -> CoverageReport:
+    """Members counted in each place one level below the coalition's area, and the places
+    there with no member at all.
+
+    The database groups members by the position of their home in the place tree (one row per
+    distinct place, at most one per member); the places below the area are ranges of those
+    positions, so each member falls into its place by a binary search.
+    """
+    if span is None:
+        return CoverageReport(span=None, covered=[], gaps=[])
+    by_lft = (
+        coalition_members(coalition)
+        .exclude(place_lft=None)
+        .order_by()
+        .values_list("place_lft")
+        .annotate(n=Count("id"))
+    )
+    subs = _sub_places(span)
+    starts = [p.lft for p in subs]
+    counts = [0] * len(subs)
+    outside = 0
+    for lft, n in by_lft:
+        i = bisect_right(starts, lft) - 1
+        if i >= 0 and lft <= subs[i].rgt:
+            counts[i] += n
+        else:
+            outside += n
+    covered = sorted(
+        (Coverage(p, c) for p, c in zip(subs, counts, strict=True) if c),
+        key=lambda row: (-row.count, row.place.name),
+    )
+    gaps = [p for p, c in zip(subs, counts, strict=True) if not c]
+    gaps.sort(key=lambda p: (-(p.population or 0), p.name))
+    return CoverageReport(
+        span=span,
+        covered=covered,
+        gaps=gaps[:MAX_GAPS_SHOWN],
+        more_gaps=max(0, len(gaps) - MAX_GAPS_SHOWN),
+        outside=outside,
+    )
+
+
+@dataclass
+class IssueShare:
+    area: IssueArea
+    count: int
+    percent: int
+
+
+def coalition_issue_mix(coalition: Organization, members: int) -> list[IssueShare]:
+    """How many members work on each issue area, most common first, counted by the database."""
+    rows = (
+        IssueArea.objects.filter(
+            organizations__coalition_links__coalition=coalition,
+            organizations__coalition_links__status=MembershipStatus.ACTIVE,
+            organizations__is_hidden=False,
+        )
+        .annotate(n=Count("organizations", distinct=True))
+        .order_by("-n", "name")
+    )
+    return [
+        IssueShare(area=a, count=a.n, percent=round(100 * a.n / members) if members else 0)
+        for a in rows
+    ]
+
+
+def coalition_tree(coalition: Organization, depth: int = TREE_DEPTH) -> CoalitionGraph:
+    """Coalitions above and below this one, to `depth` levels: member groups that are not
+    coalitions are left out, since a coalition with thousands of them lists them page by page."""
+    graph = CoalitionGraph(
+        root=coalition, nodes={coalition.pk: coalition}, levels={coalition.pk: 0}
+    )
+    edges: set[tuple[int, int]] = set()
+    for direction in (1, -1):
+        frontier = {coalition.pk}
+        for level in range(1, depth + 1):
+            if not frontier:
+                break
+            own_side, other_side = (
+                ("coalition", "member") if direction == 1 else ("member", "coalition")
+            )
+            links = Membership.objects.filter(
+                **{
+                    f"{own_side}_id__in": frontier,
+                    f"{other_side}__kind": OrganizationKind.COALITION,
+                    f"{other_side}__is_hidden": False,
+                },
+                status=MembershipStatus.ACTIVE,
+            ).values_list("coalition_id", "member_id")[:MAX_GRAPH_NODES]
+            next_ids: set[int] = set()
+            for coalition_id, member_id in links:
+                edges.add((coalition_id, member_id))
+                other = member_id if direction == 1 else coalition_id
+                if other not in graph.levels:
+                    graph.levels[other] = level * direction
+                    next_ids.add(other)
+            frontier = next_ids
+    for org in Organization.objects.public().filter(pk__in=list(graph.levels)):
+        graph.nodes[org.pk] = org
+    graph.edges = sorted((c, m) for c, m in edges if c in graph.nodes and m in graph.nodes)
+    return graph
+
+
+def coalition_map_points(coalition: Organization) -> list[dict[str, Any]]:
+    """Where the members are, for the page's map (fetched after the page has loaded)."""
+    rows = (
+        coalition_members(coalition)
+        .exclude(latitude=None)
+        .exclude(longitude=None)
+        .values_list("name", "slug", "latitude", "longitude")[:MAX_MAP_POINTS]
+    )
+    return [
+        {"name": name, "slug": slug, "lat": round(lat, 4), "lng": round(lng, 4)}
+        for name, slug, lat, lng in rows
+    ]
+
+
+def coalition_pending(user: Any, coalition: Organization) -> MembershipQuerySet:
+    """Requests and invitations waiting on either side, for the coalition's admins only."""
+    if not permissions.is_organization_admin(user, coalition):
+        return Membership.objects.none()
+    return (
+        Membership.objects.pending().filter(coalition=coalition).select_related("member")
+    ).order_by("created_at")
+
+
+def joinable_groups(
+    user: Any, coalition: Organization
+) -> list[tuple[Organization, Membership | None]]:
+    """The groups the user administers (the coalition itself aside), each with its membership
+    in this coalition if it has one, for the page's "how to join" box."""
+    own = [pk for pk in permissions.administered_organization_ids(user) if pk != coalition.pk]
+    if not own:
+        return []
+    links = {
+        m.member_id: m for m in Membership.objects.filter(coalition=coalition, member_id__in=own)
+    }
+    orgs = Organization.objects.filter(pk__in=own).order_by("name", "id")
+    return [(org, links.get(org.pk)) for org in orgs]
+
+
+def coordinators_of(place: Place) -> list[RegionalCoordinator]:
+    """The people who coordinate this place, directly or through a place or region around it."""
+    around: list[int] = [place.pk]
+    if not place.is_overlay:
+        around += [p.pk for p in place.ancestors()]
+        around += list(
+            Place.objects.overlays()
+            .filter(members__lft__lte=place.lft, members__rgt__gte=place.lft)
+            .values_list("pk", flat=True)
+        )
+    return list(
+        RegionalCoordinator.objects.filter(place_id__in=around, user__is_active=True)
+        .select_related("user", "place")
+        .order_by("place__lft", "place__name", "user__display_name")
+    )
