@@ -222,7 +222,9 @@ def members_page(coalition: Organization, number: int, per_page: int) -> Page:
     """One page of the coalition's members, by name, with the count done by the database."""
     rows = coalition_members(coalition).select_related("home_place")
     if has_service_areas():
-        rows = rows.prefetch_related("service_areas")
+        # Named as a string the type checker cannot see until the field exists everywhere.
+        field = "service_areas"
+        rows = rows.prefetch_related(field)
     return page_of(rows, number, per_page, total=coalition_members(coalition).count())
 
 
@@ -244,7 +246,7 @@ class CoverageReport:
 def _sub_places(span: Place) -> list[Place]:
     if span.is_overlay:
         return list(span.members.all().order_by("lft"))
-    return list(Place.objects.filter(parent=span).order_by("lft"))
+    return list(Place.objects.tree().filter(parent=span).order_by("lft"))
 
 
 def coalition_coverage(coalition: Organization, span: Place | None) -> CoverageReport:
@@ -361,6 +363,7 @@ def coalition_map_points(coalition: Organization) -> list[dict[str, Any]]:
     return [
         {"name": name, "slug": slug, "lat": round(lat, 4), "lng": round(lng, 4)}
         for name, slug, lat, lng in rows
+        if lat is not None and lng is not None
     ]
 
 

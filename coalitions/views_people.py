@@ -151,13 +151,13 @@ def admin_join(request: HttpRequest, token: str) -> HttpResponse:
     try:
         org, email, inviter = roles.admin_invite_read(token)
     except ValidationError as error:
-        context = {"problem": " ".join(error.messages)}
-        return render(request, "coalitions/admin_join.html", context, status=400)
+        problem = {"problem": " ".join(error.messages)}
+        return render(request, "coalitions/admin_join.html", problem, status=400)
     if request.method == "POST":
         roles.admin_invite_accept(user=request.user, token=token)
         messages.success(request, _("You are now an admin of %(name)s.") % {"name": org.name})
         return redirect("organization", org.slug)
-    context = {
+    context: dict[str, Any] = {
         "org": org,
         "email": email,
         "inviter": inviter,
