@@ -240,13 +240,22 @@ class CoverageReport:
     covered: list[Coverage]
     gaps: list[Place]
     more_gaps: int = 0
+    # Members based in the area itself rather than in one of the places below it.
+    at_span: int = 0
     outside: int = 0
+    has_sub_places: bool = True
 
 
 def _sub_places(span: Place) -> list[Place]:
     if span.is_overlay:
         return list(span.members.all().order_by("lft"))
     return list(Place.objects.tree().filter(parent=span).order_by("lft"))
+
+
+def _inside(span: Place, lft: int) -> bool:
+    if span.is_overlay:
+        return any(m.lft <= lft <= m.rgt for m in span.members.all())
+    return span.lft <= lft <= span.rgt
 
 
 def coalition_coverage(coalition: Organization, span: Place | None) -> CoverageReport:
@@ -269,11 +278,13 @@ def coalition_coverage(coalition: Organization, span: Place | None) -> CoverageR
     subs = _sub_places(span)
     starts = [p.lft for p in subs]
     counts = [0] * len(subs)
-    outside = 0
+    at_span = outside = 0
     for lft, n in by_lft:
         i = bisect_right(starts, lft) - 1
         if i >= 0 and lft <= subs[i].rgt:
             counts[i] += n
+        elif _inside(span, lft):
+            at_span += n
         else:
             outside += n
     covered = sorted(
@@ -287,7 +298,9 @@ def coalition_coverage(coalition: Organization, span: Place | None) -> CoverageR
         covered=covered,
         gaps=gaps[:MAX_GAPS_SHOWN],
         more_gaps=max(0, len(gaps) - MAX_GAPS_SHOWN),
+        at_span=at_span,
         outside=outside,
+        has_sub_places=bool(subs),
     )
 
 

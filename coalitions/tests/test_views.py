@@ -107,6 +107,18 @@ def test_it_lists_the_places_where_a_coalition_has_no_member(client, cast, joine
     assert {p.name for p in response.context["coverage"].gaps} == {"United States", "Canada"}
 
 
+def test_it_counts_members_based_in_the_area_itself(client, cast, organizer, places):
+    city = services.coalition_start(
+        user=organizer,
+        name="Portland Alliance",
+        level="city",
+        span=places["portland"],
+        founding_members=[cast.group],
+    )
+    coverage = client.get(reverse("coalitions:detail", args=[city.slug])).context["coverage"]
+    assert (coverage.at_span, coverage.outside, coverage.has_sub_places) == (1, 0, False)
+
+
 def test_it_counts_the_issue_mix_of_the_members(client, cast, joined, organizer):
     from directory.services import organization_set_issue_areas
 
