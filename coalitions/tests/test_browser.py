@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-PASSWORD = "a-long-passphrase"
+PASSWORD = "a-long-passphrase"  # noqa: S105 - the shared test fixtures' password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
