@@ -312,20 +312,35 @@ class IssueShare:
 
 
 def coalition_issue_mix(coalition: Organization, members: int) -> list[IssueShare]:
-    """How many members work on each issue area, most common first, counted by the database."""
-    rows = (
-        IssueArea.objects.filter(
-            organizations__coalition_links__coalition=coalition,
-            organizations__coalition_links__status=MembershipStatus.ACTIVE,
-            organizations__is_hidden=False,
-        )
-        .annotate(n=Count("organizations", distinct=True))
-        .order_by("-n", "name")
+    """How many members work on each issue area, most common first.
+
+    The database groups the members by the issue mask the directory keeps beside their issue
+    areas (one row per distinct combination, not per member); each combination's count then
+    goes to the areas whose bits it has. No join through the areas' link table is needed.
+    """
+    if not members:
+        return []
+    by_mask = (
+        coalition_members(coalition)
+        .exclude(issue_mask=0)
+        .order_by()
+        .values_list("issue_mask")
+        .annotate(n=Count("id"))
     )
-    return [
-        IssueShare(area=a, count=a.n, percent=round(100 * a.n / members) if members else 0)
-        for a in rows
+    per_bit: dict[int, int] = {}
+    for mask, n in by_mask:
+        while mask > 0:
+            low = mask & -mask
+            bit = low.bit_length() - 1
+            per_bit[bit] = per_bit.get(bit, 0) + n
+            mask ^= low
+    if not per_bit:
+        return []
+    shares = [
+        IssueShare(area=a, count=per_bit[a.bit], percent=round(100 * per_bit[a.bit] / members))
+        for a in IssueArea.objects.filter(bit__in=list(per_bit))
     ]
+    return sorted(shares, key=lambda share: (-share.count, share.area.name))
 
 
 def coalition_tree(coalition: Organization, depth: int = TREE_DEPTH) -> CoalitionGraph:
