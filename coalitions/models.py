@@ -10,12 +10,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class MembershipStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested by the organization"
-    INVITED = "invited", "Invited by the coalition"
-    ACTIVE = "active", "Member"
-    DECLINED = "declined", "Declined"
-    LEFT = "left", "Left"
-    REMOVED = "removed", "Removed by the coalition"
+    REQUESTED = "requested", _("Requested by the organization")
+    INVITED = "invited", _("Invited by the coalition")
+    ACTIVE = "active", _("Member")
+    DECLINED = "declined", _("Declined")
+    LEFT = "left", _("Left")
+    REMOVED = "removed", _("Removed by the coalition")
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):

@@ -185,6 +185,9 @@ _ANSWER_TEXT = {
 }
 
 
+_WITHDRAWN_TEXT = gettext_noop("%(actor)s withdrew the ask for %(member)s to join %(coalition)s.")
+
+
 def _decide(user: Any, membership: Membership, status: str, note: str = "") -> Membership:
     if status == MembershipStatus.ACTIVE:
         _check_link(membership.coalition, membership.member)
@@ -208,7 +211,10 @@ def _decide(user: Any, membership: Membership, status: str, note: str = "") -> M
     else:
         side = member
     actor = coalition if side == member else member
-    text = _(_ANSWER_TEXT[MembershipStatus(status)]) % {
+    template = _ANSWER_TEXT[MembershipStatus(status)]
+    if was_pending and status == MembershipStatus.LEFT:
+        template = _WITHDRAWN_TEXT
+    text = _(template) % {
         "member": member.name,
         "coalition": coalition.name,
         "actor": actor.name,

@@ -124,3 +124,12 @@ def test_it_marks_only_ones_own_notices_read(cast, organizer, member):
     services.membership_request(user=member, coalition=cast.alliance, member=cast.group)
     assert notices.notices_mark_read(user=organizer) == 1
     assert notices.notices_for_user(member).filter(read_at=None).count() == 1
+
+
+def test_it_says_a_pending_ask_was_withdrawn(cast, organizer, member):
+    m = services.membership_request(user=member, coalition=cast.coalition, member=cast.group)
+    services.membership_leave(user=member, membership=m)
+    assert texts(organizer)[0] == (
+        "Oregon Housing Coalition withdrew the ask for Portland Tenants Union to join "
+        "Oregon Housing Coalition."
+    )

@@ -400,3 +400,13 @@ def test_it_refuses_other_methods_for_coordinators(site_coordinator):
     assert client.post(reverse("coalitions:coordinators")).status_code == 405
     assert client.get(reverse("coalitions:appoint")).status_code == 405
     assert client.get(reverse("coalitions:coordinator_remove", args=[1])).status_code == 405
+
+
+def test_it_links_a_listing_to_its_coalition_page_and_admins(cast, member):
+    from django.urls import reverse as url_of
+
+    body = (
+        signed_in(member).get(url_of("organization", args=[cast.coalition.slug])).content.decode()
+    )
+    assert url_of("coalitions:detail", args=[cast.coalition.slug]) in body
+    assert url_of("coalitions:admins", args=[cast.coalition.slug]) in body
