@@ -1,6 +1,7 @@
 """Who speaks for whom: co-admins invited by email, and regional coordinators appointed by a
 site coordinator. Writes only, each checked, audited and told to the people concerned."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -9,9 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import RegionalCoordinator, User
+from accounts.models import AuditEvent, RegionalCoordinator, User
 from accounts.services import audit_record
 from coalitions.notices import notify_admins
 from directory import permissions
@@ -22,6 +24,9 @@ from places.models import Place
 # Invitations are signed links rather than rows: nothing to clean up, and one expires by itself.
 _INVITE_SALT = "coalitions.admin-invite"
 INVITE_MAX_AGE = 14 * 24 * 3600
+# Each invitation sends a mail to an address the inviter types, so a cap keeps a listing's
+# admin page from being used to mail strangers in bulk.
+INVITES_PER_DAY = 20
 
 
 def _absolute(path: str) -> str:
@@ -39,6 +44,20 @@ def admin_invite_send(*, user: Any, organization: Organization, email: str) -> s
     if not permissions.is_organization_admin(user, organization):
         raise PermissionDenied(_("Only this organization's admins can invite co-admins."))
     email = email.strip().lower()
+    since = timezone.now() - timedelta(days=1)
+    sent = AuditEvent.objects.filter(
+        action="organization.admin_invite",
+        target_type=organization._meta.label_lower,
+        target_id=str(organization.pk),
+        created_at__gte=since,
+    ).count()
+    if sent >= INVITES_PER_DAY:
+        raise ValidationError(
+            {
+                "email": _("This group has sent %(n)d invitations today; try again tomorrow.")
+                % {"n": INVITES_PER_DAY}
+            }
+        )
     token = signing.dumps(
         {"org": organization.pk, "email": email, "by": user.pk}, salt=_INVITE_SALT
     )

@@ -119,9 +119,6 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     graph, picture = _graph(coalition)
     user = request.user
     is_admin = permissions.is_organization_admin(user, coalition)
-    conversations = coalition.conversations.all()  # type: ignore[attr-defined]
-    if not is_admin:
-        conversations = conversations.filter(is_private=False)
     context = {
         "coalition": coalition,
         "profile": profile,
@@ -133,10 +130,10 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         "picture": picture,
         "coverage": selectors.coalition_coverage(coalition, span),
         "issue_mix": selectors.coalition_issue_mix(coalition, members.total or 0),
-        # Reverse relations: the calls and conversations apps point at organizations, and this
-        # page only reads what they attached to this coalition.
+        # A reverse relation: calls point at the coalition that issued them, and whoever sees
+        # the coalition sees its calls. (Conversations come from their own app's template tag,
+        # which applies its rules on private ones.)
         "calls": list(coalition.calls_issued.order_by("-created_at")[:RELATED_SHOWN]),  # type: ignore[attr-defined]
-        "conversations": list(conversations.order_by("-created_at")[:RELATED_SHOWN]),
         "is_admin": is_admin,
         "joinable": selectors.joinable_groups(user, coalition),
         "pending": list(selectors.coalition_pending(user, coalition)[:100]),

@@ -131,15 +131,19 @@ def admins(request: HttpRequest, slug: str) -> HttpResponse:
         raise PermissionDenied(_("Only this organization's admins can see and invite its admins."))
     form = AdminInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        link = roles.admin_invite_send(
-            user=request.user, organization=org, email=form.cleaned_data["email"]
-        )
-        messages.success(
-            request,
-            _("Invitation sent to %(email)s. You can also give them this link: %(link)s")
-            % {"email": form.cleaned_data["email"], "link": request.build_absolute_uri(link)},
-        )
-        return redirect("coalitions:admins", org.slug)
+        try:
+            link = roles.admin_invite_send(
+                user=request.user, organization=org, email=form.cleaned_data["email"]
+            )
+        except ValidationError as error:
+            errors_into(form, error)
+        else:
+            messages.success(
+                request,
+                _("Invitation sent to %(email)s. You can also give them this link: %(link)s")
+                % {"email": form.cleaned_data["email"], "link": request.build_absolute_uri(link)},
+            )
+            return redirect("coalitions:admins", org.slug)
     people = User.objects.filter(organization_roles__organization=org).order_by("display_name")
     context = {"org": org, "form": form, "people": people}
     return render(request, "coalitions/admins.html", context, status=400 if form.errors else 200)

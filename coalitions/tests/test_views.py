@@ -410,3 +410,29 @@ def test_it_links_a_listing_to_its_coalition_page_and_admins(cast, member):
     )
     assert url_of("coalitions:detail", args=[cast.coalition.slug]) in body
     assert url_of("coalitions:admins", args=[cast.coalition.slug]) in body
+
+
+def test_it_counts_unread_notices_in_the_nav(cast, organizer, member):
+    services.membership_request(user=organizer, coalition=cast.coalition, member=cast.group)
+    page = signed_in(member).get(reverse("coalitions:index")).content.decode()
+    assert 'id="unread-count">1<' in page
+
+
+def test_it_caps_co_admin_invitations_per_day(cast, organizer, monkeypatch):
+    monkeypatch.setattr("coalitions.roles.INVITES_PER_DAY", 2)
+    client = signed_in(organizer)
+    url = reverse("coalitions:admins", args=[cast.group.slug])
+    for n in range(2):
+        assert client.post(url, {"email": f"p{n}@example.org"}).status_code == 302
+    response = client.post(url, {"email": "p3@example.org"})
+    assert response.status_code == 400 and "email" in response.context["form"].errors
+    assert len(mail.outbox) == 2
+
+
+def test_it_never_shows_a_coordinators_address_to_the_public(places, regional_coordinator, client):
+    from accounts.models import User
+
+    User.objects.filter(pk=regional_coordinator.pk).update(display_name="")
+    page = client.get(reverse("coalitions:coordinators"), {"place": "Oregon"}).content.decode()
+    assert regional_coordinator.email not in page
+    assert "has not given a name" in page
