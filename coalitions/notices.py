@@ -1,8 +1,9 @@
 """Telling the admins of a group what another group did: a line in their notice list and a mail.
 
 Services call `notify_admins` in the same transaction as the change it reports, so a notice
-exists exactly when the change does. Mail goes through Django's `send_mail`, behind which the
-hub's outbox keeps, retries and shows what could not leave.
+and its mail exist exactly when the change does: `send_mail` writes into the hub's outbox,
+which relays after the commit and retries, so a mail server that is down never undoes a
+membership step.
 """
 
 from collections.abc import Iterable
@@ -55,9 +56,6 @@ def notify_admins(
             message=message,
             from_email=None,
             recipient_list=[person.email],
-            # A mail server that is down must not undo the membership change it reports; the
-            # notice list still holds it, and the outbox keeps what did not leave.
-            fail_silently=True,
         )
     return len(people)
 

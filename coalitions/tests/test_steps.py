@@ -133,3 +133,26 @@ def test_it_says_a_pending_ask_was_withdrawn(cast, organizer, member):
         "Oregon Housing Coalition withdrew the ask for Portland Tenants Union to join "
         "Oregon Housing Coalition."
     )
+
+
+def test_it_keeps_the_step_and_the_mail_when_the_mail_server_is_down(
+    cast, organizer, member, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    from commonweal.tests.smtpsink import free_port, relay_to
+    from outbox.models import OutboxMessage
+
+    settings.MAILERS, settings.OUTBOX_DIR = relay_to(free_port()), tmp_path
+    client = Client()
+    client.force_login(organizer)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("coalitions:join", args=[cast.coalition.slug]), {"group": cast.group.pk}
+        )
+    assert response.status_code == 302
+    assert texts(member) == ["Portland Tenants Union asks to join Oregon Housing Coalition."]
+    kept = OutboxMessage.objects.get(recipient="member@example.org")
+    assert kept.subject == "Portland Tenants Union asks to join Oregon Housing Coalition."
+    assert kept.sent_at is None
