@@ -14,7 +14,7 @@ from commonweal.paging import Page, page_of
 from directory import permissions
 from directory.models import IssueArea, Organization, OrganizationKind, OrganizationQuerySet
 from directory.selectors import get_organization_for_user
-from places.models import Place
+from places.models import OVERLAY_KINDS, Place
 
 MAX_GRAPH_DEPTH = 6
 MAX_GRAPH_NODES = 2000
@@ -244,6 +244,8 @@ class CoverageReport:
     at_span: int = 0
     outside: int = 0
     has_sub_places: bool = True
+    # Places where no member is based but one serves it (its service areas reach there).
+    served: list[Place] = field(default_factory=list)
 
 
 def _sub_places(span: Place) -> list[Place]:
@@ -292,6 +294,11 @@ def coalition_coverage(coalition: Organization, span: Place | None) -> CoverageR
         key=lambda row: (-row.count, row.place.name),
     )
     gaps = [p for p, c in zip(subs, counts, strict=True) if not c]
+    served: list[Place] = []
+    if gaps and has_service_areas():
+        reached = _served_ranges(coalition)
+        served = [p for p in gaps if _reaches(reached, p)]
+        gaps = [p for p in gaps if not _reaches(reached, p)]
     gaps.sort(key=lambda p: (-(p.population or 0), p.name))
     return CoverageReport(
         span=span,
@@ -301,6 +308,27 @@ def coalition_coverage(coalition: Organization, span: Place | None) -> CoverageR
         at_span=at_span,
         outside=outside,
         has_sub_places=bool(subs),
+        served=served[:MAX_GAPS_SHOWN],
+    )
+
+
+def _served_ranges(coalition: Organization) -> list[tuple[int, int]]:
+    """The tree ranges of the places the members serve, each distinct place once."""
+    through = getattr(Organization, "service_areas").through  # noqa: B009 - see has_service_areas
+    return list(
+        through.objects.filter(
+            organization_id__in=coalition_members(coalition).order_by().values("pk")
+        )
+        .exclude(place__kind__in=OVERLAY_KINDS)
+        .values_list("place__lft", "place__rgt")
+        .distinct()
+    )
+
+
+def _reaches(ranges: list[tuple[int, int]], place: Place) -> bool:
+    """A served place reaches `place` if it contains it or lies inside it."""
+    return any(
+        (lo <= place.lft and place.rgt <= hi) or (place.lft <= lo <= place.rgt) for lo, hi in ranges
     )
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 from accounts.models import RegionalCoordinator
 from coalitions import services
 from coalitions.models import CoalitionProfile, Membership, MembershipStatus
+from coalitions.selectors import has_service_areas
 from directory.models import Organization, OrganizationAdmin
 
 pytestmark = pytest.mark.django_db
@@ -436,3 +437,23 @@ def test_it_never_shows_a_coordinators_address_to_the_public(places, regional_co
     page = client.get(reverse("coalitions:coordinators"), {"place": "Oregon"}).content.decode()
     assert regional_coordinator.email not in page
     assert "has not given a name" in page
+
+
+@pytest.mark.skipif(
+    not has_service_areas(), reason="listings have no service areas until the directory keeps them"
+)
+def test_it_shows_service_areas_and_counts_their_reach(client, cast, organizer, places):
+    cast.group.service_areas.set([places["washington"]])  # type: ignore[attr-defined]
+    national = services.coalition_start(
+        user=organizer,
+        name="US Renters",
+        level="nation",
+        span=places["us"],
+        founding_members=[cast.group],
+    )
+    response = client.get(reverse("coalitions:detail", args=[national.slug]))
+    assert "serves Washington" in " ".join(response.content.decode().split())
+    coverage = response.context["coverage"]
+    assert [(row.place.name, row.count) for row in coverage.covered] == [("Oregon", 1)]
+    assert [p.name for p in coverage.served] == ["Washington"]
+    assert sorted(p.name for p in coverage.gaps) == ["California", "New York"]
