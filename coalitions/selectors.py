@@ -423,6 +423,26 @@ def coalition_map_points(coalition: Organization) -> list[dict[str, Any]]:
     ]
 
 
+def coalition_served_points(coalition: Organization) -> list[dict[str, Any]]:
+    """The places the members serve, as points for the map (empty until listings keep them)."""
+    if not has_service_areas():
+        return []
+    through = getattr(Organization, "service_areas").through  # noqa: B009 - see has_service_areas
+    rows = (
+        through.objects.filter(
+            organization_id__in=coalition_members(coalition).order_by().values("pk")
+        )
+        .exclude(place__latitude=None)
+        .exclude(place__longitude=None)
+        .values_list("organization__name", "place__name", "place__latitude", "place__longitude")
+        .order_by("place__name")[:MAX_MAP_POINTS]
+    )
+    return [
+        {"by": by, "name": name, "lat": round(lat, 4), "lng": round(lng, 4)}
+        for by, name, lat, lng in rows
+    ]
+
+
 def coalition_pending(user: Any, coalition: Organization) -> MembershipQuerySet:
     """Requests and invitations waiting on either side, for the coalition's admins only."""
     if not permissions.is_organization_admin(user, coalition):

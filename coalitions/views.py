@@ -145,7 +145,12 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def members_map(request: HttpRequest, slug: str) -> JsonResponse:
     coalition = selectors.get_coalition_for_user(request.user, slug)
-    return JsonResponse({"points": selectors.coalition_map_points(coalition)})
+    return JsonResponse(
+        {
+            "points": selectors.coalition_map_points(coalition),
+            "served": selectors.coalition_served_points(coalition),
+        }
+    )
 
 
 @require_http_methods(["GET", "POST"])

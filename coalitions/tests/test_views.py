@@ -133,6 +133,7 @@ def test_it_counts_the_issue_mix_of_the_members(client, cast, joined, organizer)
 def test_it_serves_the_members_map_points(client, cast, joined):
     response = client.get(reverse("coalitions:members_map", args=[cast.coalition.slug]))
     assert [p["name"] for p in response.json()["points"]] == ["Portland Tenants Union"]
+    assert response.json()["served"] == []
 
 
 def test_it_hides_a_hidden_coalition_from_outsiders(client, cast, outsider, member):
@@ -457,3 +458,5 @@ def test_it_shows_service_areas_and_counts_their_reach(client, cast, organizer, 
     assert [(row.place.name, row.count) for row in coverage.covered] == [("Oregon", 1)]
     assert [p.name for p in coverage.served] == ["Washington"]
     assert sorted(p.name for p in coverage.gaps) == ["California", "New York"]
+    served = client.get(reverse("coalitions:members_map", args=[national.slug])).json()["served"]
+    assert [(p["name"], p["by"]) for p in served] == [("Washington", "Portland Tenants Union")]

@@ -20,6 +20,14 @@
         marker.bindPopup(link).addTo(map);
         bounds.push([p.lat, p.lng]);
       });
+      // Places the members serve beyond their home: hollow rings, so homes stay distinct.
+      (data.served || []).forEach(function (p) {
+        var ring = L.circleMarker([p.lat, p.lng], { radius: 7, weight: 2, color: "#8a4b12", fill: false, dashArray: "3 3" });
+        var label = document.createElement("span");
+        label.textContent = el.dataset.servedLabel.replace("%1", p.name).replace("%2", p.by);
+        ring.bindPopup(label).addTo(map);
+        bounds.push([p.lat, p.lng]);
+      });
       if (bounds.length) map.fitBounds(bounds, { maxZoom: 11, padding: [20, 20] });
       if (status) status.textContent = status.dataset.done.replace("%s", String(bounds.length));
     })
