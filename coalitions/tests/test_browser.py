@@ -162,6 +162,15 @@ def test_the_coalition_story_through_the_pages(
     assert "Portland Renters Alliance" in (net.page.text_content(".graph-wrap svg") or "")
     assert net.fits()
 
+    # The network cannot also join the city coalition inside it: the page says why.
+    net.go(f"/coalitions/{Organization.objects.get(name='Portland Renters Alliance').slug}/join/")
+    net.page.select_option("#id_group", label="Oregon Renters Network")
+    net.page.click("main button[type=submit]")
+    refusal = net.page.inner_text("[role=alert]")
+    assert "Oregon Renters Network → Portland Renters Alliance" in refusal
+    assert "inside itself" in refusal
+    assert net.fits()
+
     # An outsider can read the public page but not invite, and cannot see a pending answer.
     out = Session(browser, base, outsider, width)
     assert out.go(f"/coalitions/{alliance.slug}/invite/").status == 403
