@@ -115,7 +115,13 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     coalition = selectors.get_coalition_for_user(request.user, slug)
     profile = selectors.coalition_profile(coalition)
     span = selectors.coalition_span(coalition)
-    members = selectors.members_page(coalition, _page_number(request), MEMBERS_PER_PAGE)
+    # The members are summed up in one grouped query shared by the count, the coverage and
+    # the issue mix; the list reads only the page it shows.
+    member_rows = selectors.coalition_members(coalition)
+    summary = selectors.member_summary(member_rows)
+    members = selectors.members_page(
+        member_rows, _page_number(request), MEMBERS_PER_PAGE, summary.total
+    )
     graph, picture = _graph(coalition)
     user = request.user
     is_admin = permissions.is_organization_admin(user, coalition)
@@ -128,8 +134,8 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         "above": [graph.nodes[pk] for pk, lvl in graph.levels.items() if lvl == -1],
         "below": [graph.nodes[pk] for pk, lvl in graph.levels.items() if lvl == 1],
         "picture": picture,
-        "coverage": selectors.coalition_coverage(coalition, span),
-        "issue_mix": selectors.coalition_issue_mix(coalition, members.total or 0),
+        "coverage": selectors.coalition_coverage(member_rows, summary, span),
+        "issue_mix": selectors.coalition_issue_mix(summary),
         # A reverse relation: calls point at the coalition that issued them, and whoever sees
         # the coalition sees its calls. (Conversations come from their own app's template tag,
         # which applies its rules on private ones.)
