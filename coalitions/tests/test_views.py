@@ -89,7 +89,9 @@ def test_it_refuses_other_methods_to_start(organizer):
 # The coalition's page ----------------------------------------------------------------------
 
 
-def test_it_shows_a_coalitions_page_with_members_graph_and_gaps(client, cast, joined, member):
+def test_it_shows_a_coalitions_page_with_members_graph_and_gaps(
+    client, cast, joined, member, places
+):
     services.membership_request(user=member, coalition=cast.alliance, member=cast.coalition)
     response = client.get(reverse("coalitions:detail", args=[cast.coalition.slug]))
     assert response.status_code == 200
@@ -100,6 +102,7 @@ def test_it_shows_a_coalitions_page_with_members_graph_and_gaps(client, cast, jo
     assert [(row.place.name, row.count) for row in coverage.covered] == [("Multnomah County", 1)]
     assert coverage.gaps == []
     assert "<svg" in body and "Cascadia Confederation" in body
+    assert reverse("coalitions:coordinators") + f"?place={places['oregon'].slug}" in body
 
 
 def test_it_lists_the_places_where_a_coalition_has_no_member(client, cast, joined, places):
