@@ -8,14 +8,22 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
 
+from commonweal.paging import MAX_OFFSET_PAGE, Seek
 from commonweal.widgets import QuickSelect
-from directory.models import IssueArea, OrganizationKind, OrganizationStatus
+from directory.models import (
+    CONTACT_NOTES_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    IssueArea,
+    OrganizationKind,
+    OrganizationStatus,
+)
 from directory.selectors import MAX_RADIUS_KM
 from places.models import Place
 from places.selectors import get_place_for_user, places_search
 
-# Deep OFFSET pages cost a scan each; past this, refining the search is the better answer.
-MAX_PAGE = 200
+# Past this page a link must say where the page starts (after=/before=, see commonweal/paging.py):
+# a deep OFFSET page reads every row before it.
+MAX_PAGE = MAX_OFFSET_PAGE
 
 
 def _issue_choices(issue_areas: list[IssueArea], empty: str) -> list[tuple[str, str]]:
@@ -78,9 +86,11 @@ class DirectorySearchForm(forms.Form):
         max_value=MAX_RADIUS_KM,
         widget=forms.NumberInput(attrs={"step": "any", "placeholder": "50"}),
     )
-    page = forms.IntegerField(
-        required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput
-    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # The id of the last listing of the page before (or the first of the page after): pages
+    # past the first go by key, so every page of a long list can be reached.
+    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: Any, issue_areas: list[IssueArea], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -89,6 +99,26 @@ class DirectorySearchForm(forms.Form):
 
     def clean_place(self) -> Place | None:
         return resolve_place(self.user, self.cleaned_data["place"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        page = data.get("page") or 1
+        if page > MAX_PAGE and not (data.get("after") or data.get("before")):
+            self.add_error(
+                "page",
+                f"Pages past {MAX_PAGE} are reached with the Next link, page by page; "
+                "or narrow the search by place, issue or words.",
+            )
+        return data
+
+    def seek(self) -> Seek | None:
+        """Where the asked page starts, from its link's after= or before=."""
+        data = self.cleaned_data
+        if data.get("after"):
+            return Seek(pk=data["after"])
+        if data.get("before"):
+            return Seek(pk=data["before"], backwards=True)
+        return None
 
     def clean_near(self) -> Place | None:
         return resolve_place(self.user, self.cleaned_data["near"])
@@ -138,7 +168,10 @@ class OrganizationEditForm(forms.Form):
     name = forms.CharField(label="Name", max_length=300)
     kind = forms.ChoiceField(label="Kind", choices=OrganizationKind.choices)
     description = forms.CharField(
-        label="What the group does", required=False, widget=forms.Textarea
+        label="What the group does",
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea,
     )
     issue_areas = forms.MultipleChoiceField(
         label="Issue areas", required=False, widget=forms.CheckboxSelectMultiple
@@ -155,6 +188,8 @@ class OrganizationEditForm(forms.Form):
         label="Social media pages",
         required=False,
         help_text="One address per line.",
+        # Twenty addresses of the longest kind a website may be.
+        max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     public_email = forms.EmailField(label="Public email", required=False)
@@ -171,7 +206,10 @@ class OrganizationEditForm(forms.Form):
     contact_email = forms.EmailField(label="Contact email", required=False)
     contact_phone = forms.CharField(label="Contact phone", required=False, max_length=40)
     contact_notes = forms.CharField(
-        label="Notes for coordinators", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Notes for coordinators",
+        required=False,
+        max_length=CONTACT_NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     LISTING = (
