@@ -65,7 +65,8 @@ class Session:
         self.page.fill("#id_username", user.email)
         self.page.fill("#id_password", PASSWORD)
         self.page.click("main button:has-text('Sign in')")
-        self.page.wait_for_selector("button:has-text('Sign out')")
+        # On a phone the menu folds away, so the button exists without being shown.
+        self.page.wait_for_selector("button:has-text('Sign out')", state="attached")
 
     def go(self, path: str) -> Any:
         return self.page.goto(self.base + path)
