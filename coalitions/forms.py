@@ -11,6 +11,7 @@ from coalitions.services import MAX_MESSAGE
 from directory.forms import resolve_place
 from directory.models import IssueArea, Organization
 from places.models import Place
+from places.selectors import places_search
 
 MAX_INVITEES = 50
 
@@ -33,8 +34,18 @@ class PlaceField(forms.CharField):
         self.widget.attrs.update({"list": "place-suggestions", "autocomplete": "off"})
 
     def clean(self, value: Any) -> Place | None:  # type: ignore[override]
-        text = super().clean(value)
-        place = resolve_place(self.user, text or "")
+        text = (super().clean(value) or "").strip()
+        if text.isdigit():
+            # Never a raw id: digits are read as a name (a place called by its postcode).
+            found = places_search(text, limit=1)
+            place = found[0] if found else None
+            if place is None:
+                raise ValidationError(
+                    _("No place called “%(name)s” was found."), params={"name": text}
+                )
+        else:
+            # A suggestion from the list arrives as the place's slug; typed text by name.
+            place = resolve_place(self.user, text)
         if place is None and self.required:
             raise ValidationError(self.error_messages["required"], code="required")
         if place is not None and place.is_overlay and not self.allow_overlay:
@@ -89,7 +100,8 @@ class CoalitionStartForm(forms.Form):
         choices=CoalitionLevel.choices,
         help_text=_("The scale it works at, from a neighbourhood to the world."),
     )
-    span = PlaceField(
+    # Named `place` so the place suggestions (places:suggest) answer it as they type.
+    place = PlaceField(
         label=_("Area it spans"),
         help_text=_("A town, county, state, country or region such as Cascadia."),
     )

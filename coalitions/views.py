@@ -82,7 +82,7 @@ def start(request: HttpRequest) -> HttpResponse:
                 user=request.user,
                 name=data["name"],
                 level=data["level"],
-                span=data["span"],
+                span=data["place"],
                 issue_areas=data["issue_areas"],
                 description=data["description"],
                 founding_members=data["founding_members"],

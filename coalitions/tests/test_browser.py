@@ -121,7 +121,15 @@ def test_the_coalition_story_through_the_pages(
     org.page.click("text=Start a coalition")
     org.page.fill("#id_name", "Portland Renters Alliance")
     org.page.select_option("#id_level", "city")
-    org.page.fill("#id_span", "Portland")
+    org.page.fill("#id_place", "Portl")
+    # The place suggestions answer as one types; the organizer picks Portland from them.
+    org.page.wait_for_function(
+        "[...document.querySelectorAll('#place-suggestions option')]"
+        ".some(o => o.textContent.startsWith('Portland'))"
+    )
+    org.page.fill(
+        "#id_place", org.page.eval_on_selector("#place-suggestions option", "o => o.value")
+    )
     org.page.check("label:has-text('Housing') input")
     org.page.check("label:has-text('Portland Tenants Union') input")
     org.page.fill("#id_invite", "Portland Food Share")

@@ -39,7 +39,7 @@ def test_it_starts_a_coalition_from_the_page(cast, places, organizer, outsider):
         {
             "name": "Portland Renters Alliance",
             "level": "city",
-            "span": "Portland",
+            "place": "Portland",
             "issue_areas": ["housing"],
             "founding_members": [cast.group.pk],
             "invite": "salem food share",
@@ -56,11 +56,11 @@ def test_it_starts_a_coalition_from_the_page(cast, places, organizer, outsider):
 def test_it_names_an_unknown_place_and_group_when_starting(cast, organizer):
     response = signed_in(organizer).post(
         reverse("coalitions:start"),
-        {"name": "X", "level": "city", "span": "Atlantis", "invite": "Nobody Here"},
+        {"name": "X", "level": "city", "place": "Atlantis", "invite": "Nobody Here"},
     )
     assert response.status_code == 400
     errors = response.context["form"].errors
-    assert "span" in errors and "invite" in errors
+    assert "place" in errors and "invite" in errors
 
 
 def test_it_refuses_someone_elses_group_as_a_founder_on_the_page(cast, organizer):
@@ -69,12 +69,13 @@ def test_it_refuses_someone_elses_group_as_a_founder_on_the_page(cast, organizer
         {
             "name": "X",
             "level": "city",
-            "span": "Portland",
+            "place": "Portland",
             "founding_members": [cast.other_group.pk],
         },
     )
     # Only the starter's own groups are offered, so another's is not a valid choice.
-    assert response.status_code == 400 and "founding_members" in response.context["form"].errors
+    errors = response.context["form"].errors
+    assert response.status_code == 400 and list(errors) == ["founding_members"]
 
 
 def test_it_sends_visitors_to_sign_in_before_starting(client):
@@ -463,3 +464,13 @@ def test_it_shows_service_areas_and_counts_their_reach(client, cast, organizer, 
     assert sorted(p.name for p in coverage.gaps) == ["California", "New York"]
     served = client.get(reverse("coalitions:members_map", args=[national.slug])).json()["served"]
     assert [(p["name"], p["by"]) for p in served] == [("Washington", "Portland Tenants Union")]
+
+
+def test_it_never_takes_a_raw_place_id_for_an_appointment(places, site_coordinator, member):
+    client = signed_in(site_coordinator)
+    raw = str(places["oregon"].pk)
+    response = client.post(
+        reverse("coalitions:appoint"), {"email": "member@example.org", "place": raw}
+    )
+    assert response.status_code == 400 and "place" in response.context["appoint_form"].errors
+    assert not RegionalCoordinator.objects.exists()
