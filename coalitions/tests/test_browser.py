@@ -118,7 +118,9 @@ def test_the_coalition_story_through_the_pages(
     # An organizer starts a city coalition with their group and invites a neighbour group.
     org = Session(browser, base, organizer, width)
     org.go("/coalitions/")
+    assert org.fits()
     org.page.click("text=Start a coalition")
+    assert org.fits()
     org.page.fill("#id_name", "Portland Renters Alliance")
     org.page.select_option("#id_level", "city")
     org.page.fill("#id_place", "Portl")
@@ -143,6 +145,7 @@ def test_the_coalition_story_through_the_pages(
     # The neighbour's admin finds the invitation in their notices and accepts it.
     neighbour = Session(browser, base, story["neighbour"], width)
     neighbour.go("/coalitions/notices/")
+    assert neighbour.fits()
     neighbour.page.click("text=Portland Renters Alliance invites Portland Food Share")
     neighbour.page.fill("#id_message", "Glad to.")
     neighbour.page.click("button[value=accept]")
