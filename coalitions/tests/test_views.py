@@ -474,3 +474,31 @@ def test_it_never_takes_a_raw_place_id_for_an_appointment(places, site_coordinat
     )
     assert response.status_code == 400 and "place" in response.context["appoint_form"].errors
     assert not RegionalCoordinator.objects.exists()
+
+
+def test_it_lists_the_coalitions_calls_and_only_its_public_conversations(
+    client, cast, places, member
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from actions.models import CallToAction
+    from commonground.models import Conversation
+
+    soon = timezone.now() + timedelta(days=30)
+    CallToAction.objects.create(
+        title="Rent strike day",
+        slug="rent-strike-day",
+        description="…",
+        starts_at=soon,
+        scope=places["oregon"],
+        coalition=cast.coalition,
+        min_organizations=10,
+        deadline=soon,
+    )
+    Conversation.objects.create(title="Open talk", organization=cast.coalition)
+    Conversation.objects.create(title="Admins only", organization=cast.coalition, is_private=True)
+    body = client.get(reverse("coalitions:detail", args=[cast.coalition.slug])).content.decode()
+    assert "Rent strike day" in body and "Open talk" in body
+    assert "Admins only" not in body
