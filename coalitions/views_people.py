@@ -41,6 +41,8 @@ def _membership_context(user: Any, m: Membership, **forms: Any) -> dict[str, Any
     live = pending or m.status == MembershipStatus.ACTIVE
     return {
         "m": m,
+        # What the two sides wrote each other stays between them, even on a public membership.
+        "is_party": for_member or for_coalition,
         "answering": answering,
         "can_withdraw": pending and not answering and (for_member or for_coalition),
         "can_leave": m.status == MembershipStatus.ACTIVE and for_member,

@@ -502,3 +502,16 @@ def test_it_lists_the_coalitions_calls_and_only_its_public_conversations(
     body = client.get(reverse("coalitions:detail", args=[cast.coalition.slug])).content.decode()
     assert "Rent strike day" in body and "Open talk" in body
     assert "Admins only" not in body
+
+
+def test_it_keeps_the_sides_messages_between_them(cast, organizer, member, outsider):
+    m = services.membership_request(
+        user=organizer, coalition=cast.coalition, member=cast.group, message="Our budget is tight"
+    )
+    services.membership_accept(user=member, membership=m, message="Dues are waived")
+    url = reverse("coalitions:membership", args=[m.pk])
+    public = signed_in(outsider).get(url).content.decode()
+    assert "Member" in public
+    assert "budget" not in public and "waived" not in public
+    own = signed_in(organizer).get(url).content.decode()
+    assert "budget" in own and "waived" in own
