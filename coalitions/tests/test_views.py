@@ -515,3 +515,29 @@ def test_it_keeps_the_sides_messages_between_them(cast, organizer, member, outsi
     assert "budget" not in public and "waived" not in public
     own = signed_in(organizer).get(url).content.decode()
     assert "budget" in own and "waived" in own
+
+
+def test_it_explains_a_cycle_on_the_invite_page(cast, member):
+    # The alliance already includes the coalition; inviting the alliance into it would loop.
+    services.membership_request(user=member, coalition=cast.alliance, member=cast.coalition)
+    url = reverse("coalitions:invite", args=[cast.coalition.slug])
+    response = signed_in(member).post(url, {"group": "Cascadia Confederation"})
+    assert response.status_code == 400
+    assert "Cascadia Confederation → Oregon Housing Coalition" in response.content.decode()
+
+
+def test_it_measures_coverage_over_a_region(client, cast, organizer, places):
+    bioregional = services.coalition_start(
+        user=organizer,
+        name="Cascadia Tenants",
+        level="bioregion",
+        span=places["cascadia"],
+        founding_members=[cast.group],
+    )
+    coverage = client.get(reverse("coalitions:detail", args=[bioregional.slug])).context["coverage"]
+    assert [(row.place.name, row.count) for row in coverage.covered] == [("Oregon", 1)]
+    assert sorted(p.name for p in coverage.gaps) == [
+        "British Columbia",
+        "Humboldt County",
+        "Washington",
+    ]
