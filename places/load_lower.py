@@ -11,10 +11,12 @@ from scipy.spatial import cKDTree
 
 from places.geocoder import normalize
 from places.load_common import (
+    ACRONYM_MIN_POPULATION,
     ALTERNATES_MAX,
     ALTERNATES_MIN_POPULATION,
     COUNTY_NEIGHBOUR_KM,
     GEONAMES_DIR,
+    NATIVE_MAX,
     SAME_CITY_KM,
     Spec,
     _latin,
@@ -25,6 +27,7 @@ from places.load_common import (
     _vector_to_degrees,
     _weighted_centre,
     core_name,
+    native_script,
 )
 from places.models import PlaceKind
 
@@ -142,6 +145,7 @@ class LowerLevels:
             alternates = {
                 n for n in info["names"] if n != info["name"] and n != info["code"].split("-")[1]
             }
+            point = info["point"] or (None, None)
             self._add(
                 Spec(
                     f"iso:{info['code']}",
@@ -149,6 +153,8 @@ class LowerLevels:
                     info["name"],
                     parent.key,
                     iso_code=info["code"],
+                    latitude=point[0],
+                    longitude=point[1],
                     alternates=sorted(alternates),
                     slug_parts=(info["cc"].lower(), parent.name, info["name"]),
                 )
@@ -221,16 +227,7 @@ class LowerLevels:
             if parent not in self.by_key:
                 continue
             name = city["name"]
-            alternates: list[str] = []
-            if (city["population"] or 0) >= ALTERNATES_MIN_POPULATION:
-                seen = {normalize(name)}
-                for alt in city.get("alternatenames") or []:
-                    if len(alt) < 4 or not _latin(alt):
-                        continue
-                    norm = normalize(alt)
-                    if len(norm) >= 4 and norm not in seen:
-                        seen.add(norm)
-                        alternates.append(alt)
+            alternates = _locality_alternates(name, cc, city)
             state_name = self.by_key[state].name if state else ""
             self._add(
                 Spec(
@@ -273,6 +270,10 @@ class LowerLevels:
         else:
             sums = np.zeros((len(areas), 3))
         for i, spec in enumerate(areas):
+            if spec.latitude is not None:
+                # An ISO subdivision's own point: a borough with no town of its own listed
+                # (Camden, Lambeth) still has one, and a few towns do not drag it sideways.
+                continue
             zips = self._zip_points.get(spec.key[5:]) if spec.key.startswith("fips:") else None
             if zips:
                 centre = _weighted_centre([(a, b, 1.0) for a, b in zips])
@@ -280,3 +281,38 @@ class LowerLevels:
                 centre = _vector_to_degrees(sums[i])
             if centre:
                 spec.latitude, spec.longitude = centre
+        # Whatever is still unplaced (a territory with no town in the data) takes its parent's
+        # point, so every place answers a geocode with coordinates.
+        for kind in ("country", "state", "county", "locality"):
+            for spec in self.specs[kind]:
+                parent = self.by_key.get(spec.parent or "")
+                if spec.latitude is None and parent is not None and parent.latitude is not None:
+                    spec.latitude, spec.longitude = parent.latitude, parent.longitude
+
+
+def _locality_alternates(name: str, cc: str, city: dict[str, Any]) -> list[str]:
+    """Other names of a town worth the geocoder's memory: every Latin-script name of a city of
+    100,000+ ("München"), a few names of any town in its country's own script ("Βόλος"), and
+    the capital-letter short forms of cities of a million or more ("NYC")."""
+    population = city["population"] or 0
+    seen = {normalize(name)}
+    alternates: list[str] = []
+    native = 0
+    for alt in city.get("alternatenames") or []:
+        norm = normalize(alt)
+        if not norm or norm in seen:
+            continue
+        if native_script(alt, cc) and native < NATIVE_MAX:
+            native += 1
+        elif population >= ACRONYM_MIN_POPULATION and len(alt) == 3 and alt.isupper():
+            pass
+        elif (
+            population < ALTERNATES_MIN_POPULATION
+            or len(alt) < 4
+            or len(norm) < 4
+            or not _latin(alt)
+        ):
+            continue
+        seen.add(norm)
+        alternates.append(alt)
+    return alternates[:ALTERNATES_MAX]

@@ -65,7 +65,7 @@ def shipped_regions_load() -> int:
 def world_load(
     *,
     countries: Iterable[str] | None = None,
-    min_population: int = 1000,
+    min_population: int = 0,
     log: Callable[[str], None] = lambda _msg: None,
 ) -> LoadReport:
     """Load (or refresh) the whole place tree and the shipped overlay regions."""
