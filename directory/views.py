@@ -98,6 +98,26 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def _place_choice_links(request: HttpRequest, form: DirectorySearchForm) -> list[dict[str, Any]]:
+    """For each place field the form was unsure of, links that repeat the search with one of
+    the places it may mean (the results are what HTMX swaps, so the choices live there)."""
+    out = []
+    for name in form.place_fields:
+        choices = getattr(form.fields[name], "place_choices", [])
+        if not choices:
+            continue
+        links = []
+        for choice in choices:
+            query = request.GET.copy()
+            query.pop("page", None)
+            query[f"{name}_pick"] = str(choice.pk)
+            links.append({"label": choice.label, "url": f"?{query.urlencode()}"})
+        out.append(
+            {"field": form.fields[name].label, "errors": form.errors.get(name, []), "links": links}
+        )
+    return out
+
+
 @require_GET
 def search(request: HtmxHttpRequest) -> HttpResponse:
     # Always bound: an empty search lists everything, by name.
@@ -108,6 +128,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         page, resolved = _search(request, form)
     context = {
         "form": form,
+        "place_choices": _place_choice_links(request, form),
         "page": page,
         "resolved": resolved,
         "query": _query_without_page(request),

@@ -165,6 +165,7 @@ def listing_edit(request: HttpRequest, slug: str) -> HttpResponse:
         request.POST or None,
         user=request.user,
         issue_areas=issue_areas_list(),
+        home_place=org.home_place,
         initial=OrganizationEditForm.initial_for(org, contact),
     )
     if request.method == "POST" and form.is_valid():
@@ -175,9 +176,13 @@ def listing_edit(request: HttpRequest, slug: str) -> HttpResponse:
                     organization=org,
                     listing=form.listing_fields(),
                     contact=form.contact_fields(),
+                    confirm_move=form.cleaned_data["confirm_move"],
                 )
         except ValidationError as error:
             _errors_into(form, error)
+            # A move to another country or out of the editor's region: ask, in the page.
+            moves = getattr(error, "error_dict", {}).get("home_place", [])
+            form.ask_move = any(e.code == "confirm_move" for e in moves)
         else:
             messages.success(request, "The listing is updated. Imports will not overwrite it.")
             return redirect("organization", slug=org.slug)

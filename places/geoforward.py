@@ -216,6 +216,7 @@ class Forward:
             return sorted(answers.items(), key=lambda kv: (-kv[1], kv[0])), partial
         others = [[(y, self._around(y)) for y, _ in r[:TERM_CANDIDATES]] for r, _ in entries[1:]]
         best_score = 0.0
+        full: set[int] = set()
         for x, sx in ranked[:TERM_CANDIDATES]:
             share = sx / total if total else 1.0
             # Candidates come best first: past this, none can change the answer.
@@ -240,9 +241,14 @@ class Forward:
             answer, own = self._most_specific(members)
             answer = self._namesake(answer, own)
             answers[answer] = answers.get(answer, 0.0) + score
-            if misses:
-                partial.add(answer)
+            if not misses:
+                full.add(answer)
             best_score = max(best_score, score)
+        if full:
+            # Readings that fit every term leave no room for those that do not.
+            answers = {i: s for i, s in answers.items() if i in full}
+        else:
+            partial = set(answers)
         return sorted(answers.items(), key=lambda kv: (-kv[1], kv[0])), partial
 
     def _around(self, i: int) -> frozenset[int]:
