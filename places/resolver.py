@@ -14,6 +14,10 @@ from places.models import Place, PlaceKind
 
 # The places a form offers to choose from when it is unsure.
 CHOICES = 6
+# A form asks when another place holds this share of what a name may mean ("Portland": Maine's
+# 8%) or when the answer is less sure than this (a term it could not read).
+ASK_SHARE = 0.03
+SURE_CONFIDENCE = 0.8
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _LABEL_KINDS = (PlaceKind.STATE, PlaceKind.COUNTRY)
 
@@ -76,7 +80,13 @@ def place_resolve(
     ids = [i for i in ids if i in found and (overlays or not found[i].is_overlay)]
     if pick is not None and pick in ids:
         return found[pick]
-    if not result.uncertain and ids and ids[0] == result.place.id:
+    # Unsure only of small namesakes ("Oregon" beside Oregon, Ohio) is sure enough for a form.
+    minor = (
+        result.match == "name"
+        and result.confidence >= SURE_CONFIDENCE
+        and all(a.share < ASK_SHARE for a in result.alternatives)
+    )
+    if (not result.uncertain or minor) and ids and ids[0] == result.place.id:
         return found[ids[0]]
     if not ids:
         raise ValidationError(
