@@ -157,6 +157,7 @@ class Geocoder(Forward):
         self._zip_places: dict[str, tuple[int, float]] = {}
         self._build_lock = threading.Lock()
         self._children: dict[int, list[int]] | None = None
+        self._around_areas: dict[int, frozenset[int]] = {}
         self._spelling_names: OrderedDict[int, tuple[list[str], list[int]]] = OrderedDict()
 
     def warm(self) -> "Geocoder":
