@@ -37,6 +37,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         default=False, help_text="Coordinates the whole hub: issue areas, regions, any listing."
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    # Signed up but has not yet followed the mailed link (such an account is also inactive;
+    # this tells it apart from one a coordinator switched off).
+    pending_signup = models.BooleanField(default=False)
 
     objects = UserManager()
 

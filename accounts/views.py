@@ -4,14 +4,16 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.forms import EmailAuthenticationForm, SignupForm
-from accounts.services import user_signup
+from accounts.services import signup_pending_user, user_signup_confirm, user_signup_request
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -29,15 +31,52 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:me")
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = user_signup(
+        record = user_signup_request(
             email=form.cleaned_data["email"],
             password=form.cleaned_data["password"],
             display_name=form.cleaned_data["display_name"],
+            base_url=request.build_absolute_uri("/"),
+            next_url=_safe_next(request) or "",
         )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, "Welcome! Your account is ready.")
-        return redirect(_safe_next(request) or "accounts:me")
+        # The mail was tried when the sign-up committed; the next page says how it fared.
+        # "direct": the hub hands mail to a backend that keeps no outbox (tests, consoles).
+        state = str(getattr(record, "state", "") or "direct")
+        request.session[_SENT_KEY] = {"email": form.cleaned_data["email"], "state": state}
+        return redirect("accounts:signup_sent")
     return render(request, "accounts/signup.html", {"form": form, "next": _safe_next(request)})
+
+
+_SENT_KEY = "accounts.signup_sent"
+
+
+@require_GET
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    sent = request.session.get(_SENT_KEY)
+    if not sent:
+        return redirect("accounts:signup")
+    return render(request, "accounts/signup_sent.html", sent)
+
+
+@require_http_methods(["GET", "POST"])
+def signup_confirm(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The mailed link: a page with one button (mail scanners that open links change
+    nothing), which opens the account and signs the person in."""
+    try:
+        pending = signup_pending_user(uidb64, token)
+        if request.method == "POST":
+            user = user_signup_confirm(uidb64=uidb64, token=token)
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session.pop(_SENT_KEY, None)
+            messages.success(request, _("Welcome! Your account is ready."))
+            return redirect(_safe_next(request) or "accounts:me")
+    except ValidationError as error:
+        context = {"error": " ".join(error.messages)}
+        return render(request, "accounts/signup_confirm.html", context, status=400)
+    return render(
+        request,
+        "accounts/signup_confirm.html",
+        {"pending": pending, "next": _safe_next(request)},
+    )
 
 
 login_view = auth_views.LoginView.as_view(

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import os
 import smtplib
 import socket
 import time
@@ -47,6 +45,7 @@ from django.db.models.lookups import GreaterThan
 from django.urls import reverse
 from django.utils import timezone
 
+from actions.links import private_host, site_url
 from actions.models import (
     Alert,
     AlertKind,
@@ -79,14 +78,6 @@ OPEN = [
     DeliveryStatus.CLAIMED,
     DeliveryStatus.SENDING,
 ]
-
-
-def site_url() -> str:
-    return (
-        getattr(settings, "SITE_URL", "")
-        or os.environ.get("SITE_URL", "")
-        or "http://localhost:8000"
-    ).rstrip("/")
 
 
 def absolute_url(obj: Any) -> str:
@@ -490,7 +481,9 @@ def _send_emails(alert: Alert, rows: list[Delivery], claim: uuid.UUID, result: C
     """Send a chunk's emails over one SMTP session, SENT_BATCH at a time: a batch is marked in
     flight before its first message leaves and marked sent after its last. Nothing here catches
     a worker being killed: whatever batch was in flight stays "sending" for the sweep."""
-    connection = mailers.default
+    # Alerts keep their own per-recipient delivery rows and retries, so they go straight to the
+    # mail server when one is set up ("relay"), not through the outbox one message at a time.
+    connection = mailers["relay"] if "relay" in settings.MAILERS else mailers.default
     env = _Envelope.of(alert)
     template = _Template(alert, env)
     try:
@@ -530,8 +523,14 @@ def _send_email(
             message = template.render(row) or email_bytes(alert, row, env)
             smtp.sendmail(env.sender, [row.address], message)
         else:
-            # Console, file or in-memory backends (development): the ordinary way.
-            connection.send_messages([_django_email(alert, row, env)])
+            # Console, file or in-memory backends (development), or the outbox: the ordinary way.
+            email = _django_email(alert, row, env)
+            connection.send_messages([email])
+            if getattr(getattr(email, "outbox_record", None), "state", "") == "held":
+                # No mail server is set up: the message waits in the outbox and reached nobody.
+                reason = "kept in the outbox: no mail server is set up"
+                _finish(row, claim, DeliveryStatus.FAILED, reason, result)
+                return
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
         status = DeliveryStatus.RETRY if codes and min(codes) < 500 else DeliveryStatus.FAILED
@@ -559,18 +558,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def _private_host(host: str) -> bool:
-    try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError:
-        return False
-    for info in infos:
-        ip = ipaddress.ip_address(info[4][0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved:
-            return True
-    return False
-
-
 def webhook_payload(alert: Alert, row: Delivery) -> dict[str, Any]:
     return {
         "id": str(row.key),
@@ -594,7 +581,7 @@ def _send_webhooks(
     for row in _in_flight(rows, claim):
         sub = row.subscription
         host = urllib.parse.urlsplit(row.address).hostname or ""
-        if sub is None or (not allow_private and _private_host(host)):
+        if sub is None or (not allow_private and private_host(host)):
             _finish(row, claim, DeliveryStatus.FAILED, "address not allowed", result)
             continue
         body = json.dumps(webhook_payload(alert, row), separators=(",", ":")).encode()

@@ -4,13 +4,15 @@ Only what is public goes in: hidden listings are left out and a venue's street a
 only where the group chose to show it.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, timedelta
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event
 
+from actions.links import public_host, public_url
 from actions.models import CallState, CallToAction, Commitment, CommitmentState
 from directory.models import Organization
 from places.models import Place
@@ -36,20 +38,22 @@ def _calendar(name: str) -> Calendar:
 
 
 def _host(request: HttpRequest) -> str:
-    return request.get_host().split(":")[0] or "localhost"
+    return public_host(request)
 
 
 def _call_event(call: CallToAction, request: HttpRequest) -> Event:
     event = Event()
     event.add("uid", f"call-{call.pk}@{_host(request)}")
     event.add("dtstamp", call.updated_at.astimezone(UTC))
-    event.add("dtstart", call.starts_at.astimezone(UTC))
+    # On the call's own clock, so the feed says TZID=America/Los_Angeles:…T100000 and every
+    # calendar shows the time the coalition gave, converted for its reader.
+    event.add("dtstart", call.starts_at.astimezone(call.zone))
     if call.ends_at:
-        event.add("dtend", call.ends_at.astimezone(UTC))
+        event.add("dtend", call.ends_at.astimezone(call.zone))
     event.add("summary", f"{call.title} ({call.get_state_display().lower()})")
     event.add("description", call.description)
     event.add("status", STATUS.get(call.state, "TENTATIVE"))
-    event.add("url", request.build_absolute_uri(call.get_absolute_url()))
+    event.add("url", public_url(call.get_absolute_url(), request))
     event.add("location", call.scope.name)
     return event
 
@@ -61,8 +65,9 @@ def _local_event(c: Commitment, request: HttpRequest) -> Event:
     event.add("dtstamp", c.updated_at.astimezone(UTC))
     assert c.event_date is not None  # feeds list only commitments with an event
     if c.event_time is not None:
-        # Local wall-clock time, as the group gave it: a floating time in iCalendar terms.
-        event.add("dtstart", datetime.combine(c.event_date, c.event_time))
+        # The group's wall-clock time on its own zone's clock (TZID), not a floating time that
+        # each calendar would read on its owner's clock.
+        event.add("dtstart", c.event_start)
     else:
         event.add("dtstart", c.event_date)
         event.add("dtend", c.event_date + timedelta(days=1))
@@ -78,10 +83,10 @@ def _local_event(c: Commitment, request: HttpRequest) -> Event:
     event.add("location", ", ".join(part for part in where if part))
     withdrawn = c.state == CommitmentState.WITHDRAWN
     event.add("status", "CANCELLED" if withdrawn else STATUS.get(call.state, "TENTATIVE"))
-    event.add("url", request.build_absolute_uri(call.get_absolute_url()))
+    event.add("url", public_url(call.get_absolute_url(), request))
     event.add(
         "organizer",
-        f"https://{_host(request)}/organizations/{org.slug}/",
+        public_url(reverse("organization", args=[org.slug]), request),
         parameters={"cn": org.name},
     )
     if org.latitude is not None and org.longitude is not None:
@@ -106,7 +111,13 @@ def call_calendar(call: CallToAction, request: HttpRequest) -> bytes:
     cal.add_component(_call_event(call, request))
     for c in _local_events(Commitment.objects.filter(call=call))[:MAX_EVENTS]:
         cal.add_component(_local_event(c, request))
-    return cal.to_ical()
+    return _finish(cal)
+
+
+def _finish(cal: Calendar) -> bytes:
+    # A VTIMEZONE for every TZID used, as RFC 5545 asks, for clients without the IANA names.
+    cal.add_missing_timezones()
+    return bytes(cal.to_ical())
 
 
 def _recent() -> date:
@@ -118,7 +129,7 @@ def place_calendar(place: Place, request: HttpRequest) -> bytes:
     qs = Commitment.objects.filter(place.contains_q("place_lft"), event_date__gte=_recent())
     for c in _local_events(qs)[:MAX_EVENTS]:
         cal.add_component(_local_event(c, request))
-    return cal.to_ical()
+    return _finish(cal)
 
 
 def organization_calendar(org: Organization, request: HttpRequest) -> bytes:
@@ -131,4 +142,4 @@ def organization_calendar(org: Organization, request: HttpRequest) -> bytes:
     for call in CallToAction.objects.filter(coalition=org).select_related("scope")[:MAX_EVENTS]:
         if call.pk not in seen:
             cal.add_component(_call_event(call, request))
-    return cal.to_ical()
+    return _finish(cal)

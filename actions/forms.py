@@ -1,11 +1,16 @@
 """Input schemas for the action pages: calls, commitments, reports, subscriptions and alerts."""
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
+from actions import timezones
 from actions.models import THRESHOLD_LEVELS
 from actions.services import MAX_TURNOUT
 from directory.forms import resolve_place
@@ -13,6 +18,21 @@ from directory.models import IssueArea, Organization
 from places.models import Place
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _zone_field(label: Any, empty: Any, help_text: Any) -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label=label,
+        required=False,
+        choices=[("", empty), *timezones.zone_choices()],
+        help_text=help_text,
+    )
+
+
+def on_clock(value: datetime, zone: str) -> datetime:
+    """The wall-clock time a person typed, read on `zone`'s clock. Django's field has already
+    read it on the server's clock (make_naive undoes exactly that)."""
+    return timezone.make_naive(value).replace(tzinfo=ZoneInfo(zone))
 
 
 def _issue_field(areas: list[IssueArea], label: str = "Issue areas") -> forms.MultipleChoiceField:
@@ -80,6 +100,7 @@ class CallForm(_PlaceMixin, forms.Form):
     min_per_place = forms.IntegerField(
         label="Commitments each place needs", min_value=1, max_value=100_000, initial=1
     )
+    TIMES = ("starts_at", "ends_at", "deadline")
 
     def __init__(
         self,
@@ -94,13 +115,47 @@ class CallForm(_PlaceMixin, forms.Form):
         self.coalitions = {str(c.pk): c for c in coalitions}
         self.fields["coalition"] = _org_field(coalitions, "Issued by")
         self.fields["issue_areas"] = _issue_field(issue_areas)
-        self.order_fields(["coalition", "title", "description", "issue_areas", "scope"])
+        self.fields["time_zone"] = _zone_field(
+            _("Time zone"),
+            _("The place's own time zone"),
+            _(
+                "The clock the times above are read on. A place that spans several time zones "
+                "(a country, a region, the world) needs one chosen here."
+            ),
+        )
+        self.order_fields(
+            ["coalition", "title", "description", "issue_areas", "scope", "time_zone"]
+        )
 
     def clean_coalition(self) -> Organization:
         return self.coalitions[self.cleaned_data["coalition"]]
 
     def clean_scope(self) -> Place | None:
         return self._place(self.cleaned_data["scope"], required=True)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        scope = data.get("scope")
+        zone = data.get("time_zone") or ""
+        if not zone and isinstance(scope, Place):
+            zone = timezones.default_zone(scope) or ""
+            if not zone:
+                spans = ", ".join(timezones.place_zones(scope)[:4])
+                self.add_error(
+                    "time_zone",
+                    _(
+                        "%(place)s spans several time zones (%(zones)s…): choose the one "
+                        "the times above are in."
+                    )
+                    % {"place": scope.name, "zones": spans or _("unknown")},
+                )
+                return data
+        if zone:
+            data["time_zone"] = zone
+            for name in self.TIMES:
+                if data.get(name) is not None:
+                    data[name] = on_clock(data[name], zone)
+        return data
 
 
 class CommitForm(forms.Form):
@@ -132,10 +187,32 @@ class CommitForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.organizations = {str(o.pk): o for o in organizations}
         self.fields["organization"] = _org_field(organizations, "Organization")
-        self.order_fields(["organization"])
+        self.fields["time_zone"] = _zone_field(
+            _("Time zone of your event"),
+            _("Your group's own time zone"),
+            _("The clock the date and time above are read on."),
+        )
+        self.order_fields(
+            ["organization", "expected_turnout", "event_date", "event_time", "time_zone"]
+        )
 
     def clean_organization(self) -> Organization:
         return self.organizations[self.cleaned_data["organization"]]
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Sent to the groups that committed, with the notice."),
+    )
+    confirm = forms.BooleanField(
+        required=True,
+        widget=forms.HiddenInput,
+        error_messages={"required": _("Confirm on this page to cancel the call.")},
+    )
 
 
 class WithdrawForm(forms.Form):

@@ -11,6 +11,8 @@ retries and crashed workers from sending twice.
 
 import secrets
 import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import models
@@ -56,6 +58,9 @@ class CallToAction(models.Model):
     issue_mask = models.BigIntegerField(default=0)
     starts_at = models.DateTimeField(help_text="When the day (or window) of action begins.")
     ends_at = models.DateTimeField(null=True, blank=True, help_text="End of a window of action.")
+    # The zone its times were given in and are shown in (an IANA name). Stored times are UTC;
+    # this says which wall clock people read them on. Calls from before it existed were UTC.
+    time_zone = models.CharField(max_length=64, default="UTC")
     scope = models.ForeignKey("places.Place", on_delete=models.PROTECT, related_name="calls")
     coalition = models.ForeignKey(
         "directory.Organization", on_delete=models.PROTECT, related_name="calls_issued"
@@ -126,6 +131,15 @@ class CallToAction(models.Model):
     def level_label(self) -> str:
         return dict(THRESHOLD_LEVELS).get(self.place_level, "places")
 
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone or "UTC")
+
+    @property
+    def editable(self) -> bool:
+        """Wording and thresholds may change only while gathering and before anyone commits."""
+        return self.state == CallState.GATHERING and not self.frozen
+
 
 class CommitmentState(models.TextChoices):
     ACTIVE = "active", "Committed"
@@ -155,6 +169,8 @@ class Commitment(models.Model):
     expected_turnout = models.PositiveIntegerField(default=0)
     event_date = models.DateField(null=True, blank=True)
     event_time = models.TimeField(null=True, blank=True)
+    # The wall clock of event_date/event_time: the group's own place's zone unless it chose one.
+    time_zone = models.CharField(max_length=64, default="UTC")
     venue = models.CharField(max_length=200, blank=True)
     address = models.CharField(max_length=300, blank=True)
     address_public = models.BooleanField(default=False)
@@ -199,6 +215,20 @@ class Commitment(models.Model):
     @property
     def has_event(self) -> bool:
         return self.event_date is not None
+
+    @property
+    def event_start(self) -> datetime | None:
+        """The event's start as an aware datetime (midnight when no time was given)."""
+        if self.event_date is None:
+            return None
+        start = datetime.combine(self.event_date, self.event_time or datetime.min.time())
+        return start.replace(tzinfo=ZoneInfo(self.time_zone or "UTC"))
+
+    @property
+    def reports_open_at(self) -> datetime:
+        """An after-action report can be given from the local event's start, or from the
+        call's day of action for a commitment without an event of its own."""
+        return self.event_start or self.call.starts_at
 
     @property
     def outcome_label(self) -> str:

@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
 from django.urls import reverse
 
+from actions.links import public_host, public_url
 from actions.models import CallState, Commitment, CommitmentState
 from directory.models import Organization
 from places.models import Place, PlaceKind
@@ -56,11 +57,11 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _link(request: HttpRequest, name: str, *args: Any) -> dict[str, str]:
-    return {"href": request.build_absolute_uri(reverse(name, args=args))}
+    return {"href": public_url(reverse(name, args=args), request)}
 
 
 def _host(request: HttpRequest) -> str:
-    return request.get_host().split(":")[0] or "localhost"
+    return public_host(request)
 
 
 def entry_point(request: HttpRequest) -> dict[str, Any]:
@@ -106,7 +107,8 @@ def _region_parts(place: Place | None) -> dict[str, str]:
 def _event(request: HttpRequest, c: Commitment) -> dict[str, Any]:
     call, org = c.call, c.organization
     assert c.event_date is not None  # only commitments with an event are listed as events
-    start = datetime.combine(c.event_date, c.event_time) if c.event_time else None
+    # With a time, the start carries its zone's offset, so no reader takes it for UTC.
+    start = c.event_start if c.event_time else None
     location: dict[str, Any] = {"venue": c.venue, **_region_parts(org.home_place)}
     if c.address_public and c.address:
         location["address_lines"] = [c.address]
@@ -127,7 +129,7 @@ def _event(request: HttpRequest, c: Commitment) -> dict[str, Any]:
         "title": f"{call.title}: {org.name}",
         "description": call.description,
         "instructions": c.accessibility,
-        "browser_url": request.build_absolute_uri(call.get_absolute_url()),
+        "browser_url": public_url(call.get_absolute_url(), request),
         "start_date": start.isoformat() if start else c.event_date.isoformat(),
         "all_day": start is None,
         "status": "cancelled" if withdrawn else STATUS.get(call.state, "tentative"),
@@ -139,8 +141,10 @@ def _event(request: HttpRequest, c: Commitment) -> dict[str, Any]:
         "_links": {
             "self": _link(request, "actions:osdi_event", c.pk),
             "osdi:attendances": _link(request, "actions:osdi_attendances", c.pk),
-            "osdi:organizer": {"href": request.build_absolute_uri(f"/organizations/{org.slug}/")},
-            "commonweal:call": {"href": request.build_absolute_uri(call.get_absolute_url())},
+            "osdi:organizer": {
+                "href": public_url(reverse("organization", args=[org.slug]), request)
+            },
+            "commonweal:call": {"href": public_url(call.get_absolute_url(), request)},
         },
     }
 
@@ -161,7 +165,7 @@ def _attendance(request: HttpRequest, c: Commitment) -> dict[str, Any]:
             "self": _link(request, "actions:osdi_attendances", c.pk),
             "osdi:event": _link(request, "actions:osdi_event", c.pk),
             "commonweal:organization": {
-                "href": request.build_absolute_uri(f"/organizations/{org.slug}/")
+                "href": public_url(reverse("organization", args=[org.slug]), request)
             },
         },
     }
@@ -213,17 +217,15 @@ def _collection(
     query = request.GET.copy()
     links: dict[str, Any] = {
         "curies": CURIES,
-        "self": {"href": request.build_absolute_uri()},
+        "self": {"href": public_url(request.get_full_path(), request)},
         rel: [item["_links"]["self"] for item in items],
     }
     if page is not None and page.has_next():
         query["page"] = str(number + 1)
-        links["next"] = {"href": request.build_absolute_uri(f"{request.path}?{query.urlencode()}")}
+        links["next"] = {"href": public_url(f"{request.path}?{query.urlencode()}", request)}
     if number > 1:
         query["page"] = str(number - 1)
-        links["previous"] = {
-            "href": request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
-        }
+        links["previous"] = {"href": public_url(f"{request.path}?{query.urlencode()}", request)}
     return {
         "total_pages": paginator.num_pages,
         "per_page": per_page,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import Any
 
@@ -347,22 +348,72 @@ def _child_kind(scope: Place) -> str:
     return TREE_KINDS[min(depth + 1, len(TREE_KINDS) - 1)].value
 
 
-def call_place_rows(call: CallToAction, place: Place | None = None) -> list[PlaceRow]:
-    """The places one level below `place` (default: the call's scope) with their counts, and
-    the regions that overlap it."""
+# A table longer than this lists only the places that have commitments, and says how many
+# others have none yet (a state-level call shows every state; a locality-level one cannot).
+MAX_PLACE_ROWS = 80
+
+
+@dataclass
+class PlaceTable:
+    rows: list[PlaceRow]
+    kind_label: str  # what the rows are ("states or provinces"); "" for the places one level down
+    without: int  # places of that kind in the scope that have no commitment and are not listed
+
+
+def _level_ids(call: CallToAction) -> list[int]:
+    """Every place of the call's threshold level inside its scope, from the place index."""
+    index = place_index()
+    scope = call.scope
+    ranges = index.ranges(scope) if scope.parent_id is not None or scope.is_overlay else []
+    everywhere = not ranges
+    level = call.place_level
+    if level in KIND_CODES:
+        lfts, rgts, ids = index.by_kind.get(level, ([], [], []))
+        if everywhere:
+            return list(ids)
+        found: list[int] = []
+        for lo, hi in ranges:
+            # lfts are sorted, so the places inside [lo, hi] are one slice of them.
+            start, end = bisect_left(lfts, lo), bisect_right(lfts, hi)
+            found += [ids[i] for i in range(start, end) if rgts[i] <= hi]
+        return found
+    return [
+        pk
+        for pk, (kind, own) in index.overlays.items()
+        if kind == level
+        and (everywhere or any(a <= hi and lo <= b for a, b in own for lo, hi in ranges))
+    ]
+
+
+def call_place_rows(call: CallToAction) -> PlaceTable:
+    """The places that matter for the call: with a place threshold, every place of that level
+    inside the scope (every state for a state-level call); without one, the places one level
+    below the scope. Places with commitments come first; the rest are listed while the table
+    stays short, and counted otherwise."""
     rollup = call_rollup(call)
-    base = place or call.scope
-    if base.is_overlay:
-        children = list(base.members.all())
+    if call.place_level:
+        candidates = _level_ids(call)
+        label = call.level_label
     else:
-        children = list(Place.objects.tree().filter(parent=base))
-    overlays = list(Place.objects.overlays().filter(pk__in=list(rollup.counts)))
+        scope = call.scope
+        members = (
+            scope.members.all() if scope.is_overlay else Place.objects.tree().filter(parent=scope)
+        )
+        candidates = list(members.values_list("pk", flat=True))
+        label = ""
+    with_counts = [pk for pk in candidates if rollup.count(pk)]
+    shown = candidates if len(candidates) <= MAX_PLACE_ROWS else with_counts
+    places = Place.objects.in_bulk(shown)
     rows = []
-    for p in sorted(children, key=lambda p: (-rollup.count(p.pk), p.name)) + overlays:
-        n = rollup.count(p.pk)
-        meets = n >= call.min_per_place if p.kind == call.place_level else None
+    for pk in shown:
+        p = places.get(pk)
+        if p is None:
+            continue
+        n = rollup.count(pk)
+        meets = n >= call.min_per_place if call.place_level else None
         rows.append(PlaceRow(p, n, meets))
-    return rows
+    rows.sort(key=lambda r: (-r.count, r.place.name))
+    return PlaceTable(rows, label, len(candidates) - len(shown))
 
 
 def call_map_points(call: CallToAction) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ from actions.forms import (
     AlertForm,
     CallFilterForm,
     CallForm,
+    CancelForm,
     CommitForm,
     ReportForm,
     SubscribeForm,
@@ -85,6 +86,7 @@ def _call_fields(form: CallForm) -> dict[str, Any]:
         "place_level": data["place_level"],
         "min_places": data["min_places"],
         "min_per_place": data["min_per_place"],
+        "time_zone": data["time_zone"],
     }
 
 
@@ -108,15 +110,21 @@ def call_new(request: HttpRequest) -> HttpResponse:
     return render(request, "actions/call_form.html", {"form": form, "mode": "new"}, status=status)
 
 
+def _wall(call: Any, value: Any) -> Any:
+    """A stored time as the wall-clock time the form shows, on the call's own clock."""
+    return value.astimezone(call.zone).replace(tzinfo=None) if value else None
+
+
 def _call_initial(call: Any) -> dict[str, Any]:
     return {
         "coalition": str(call.coalition_id),
         "title": call.title,
         "description": call.description,
         "scope": call.scope.slug,
-        "starts_at": timezone.localtime(call.starts_at),
-        "ends_at": timezone.localtime(call.ends_at) if call.ends_at else None,
-        "deadline": timezone.localtime(call.deadline),
+        "time_zone": call.time_zone,
+        "starts_at": _wall(call, call.starts_at),
+        "ends_at": _wall(call, call.ends_at),
+        "deadline": _wall(call, call.deadline),
         "issue_areas": [a.slug for a in call.issue_areas.all()],
         "min_organizations": call.min_organizations,
         "place_level": call.place_level,
@@ -132,6 +140,10 @@ def call_edit(request: HttpRequest, slug: str) -> HttpResponse:
     supersede = (
         request.resolver_match is not None and request.resolver_match.url_name == "supersede"
     )
+    if not supersede and not call.editable:
+        # Say why and show the call as it stands, rather than a form that fails on save.
+        status = 409 if request.method == "POST" else 200
+        return render(request, "actions/call_readonly.html", {"call": call}, status=status)
     if request.method == "POST":
         form = _call_form(request, request.POST)
     else:
@@ -155,16 +167,23 @@ def call_edit(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def call_cancel(request: HttpRequest, slug: str) -> HttpResponse:
+    """GET asks to confirm (what cancelling does, and who is told); only the confirmation
+    page's POST, which carries `confirm`, cancels."""
     call = selectors.get_call_for_user(request.user, slug, write=True)
-    try:
-        services.call_cancel(user=request.user, call=call)
-    except ValidationError as exc:
-        messages.error(request, " ".join(exc.messages))
+    form = CancelForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.call_cancel(user=request.user, call=call, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(call)
+        messages.success(request, "The call was cancelled. Committed groups are being told.")
         return redirect(call)
-    messages.success(request, "The call was cancelled. Committed groups are being told.")
-    return redirect(call)
+    context = {"call": call, "form": form}
+    status = 400 if form.errors else 200
+    return render(request, "actions/cancel.html", context, status=status)
 
 
 def _call_context(request: HttpRequest, call: Any) -> dict[str, Any]:
@@ -188,6 +207,7 @@ def call_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "mine": selectors.commitments_of_user(request.user, call),
             "can_commit": call.is_open and bool(selectors.committable_organizations(request.user)),
             "superseded_by": getattr(call, "superseded_by", None),
+            "now": timezone.now(),
         }
     )
     return render(request, "actions/call.html", context)
@@ -253,6 +273,7 @@ def commit(request: HttpRequest, slug: str) -> HttpResponse:
             "address": c.address,
             "address_public": c.address_public,
             "accessibility": c.accessibility,
+            "time_zone": c.time_zone,
         }
     form = CommitForm(
         request.POST if request.method == "POST" else None,
@@ -300,6 +321,11 @@ def report(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
             "turnout": commitment.turnout,
             "outcome": commitment.outcome,
         }
+    waiting = services.report_not_open_reason(commitment, timezone.now())
+    if waiting:
+        context = {"call": call, "commitment": commitment, "waiting": waiting}
+        status = 400 if request.method == "POST" else 200
+        return render(request, "actions/report.html", context, status=status)
     form = ReportForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

@@ -14,6 +14,7 @@ from typing import IO, Any
 import numpy as np
 
 from commonground.engine import VoteMatrix, admitted_over_time, vote_matrix_from_triples
+from commonweal.lib import csvsafe
 
 VOTES_COLUMNS = ("timestamp", "datetime", "comment-id", "voter-id", "vote")
 COMMENTS_COLUMNS = (
@@ -195,7 +196,7 @@ def write_votes(rows: Iterable[dict[str, Any]], target: IO[str] | None = None) -
     `datetime` may be given; it is left empty otherwise. Returns the text when no target is given.
     """
     out = target or io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")
     writer.writerow(VOTES_COLUMNS)
     for r in rows:
         writer.writerow(
@@ -207,7 +208,7 @@ def write_votes(rows: Iterable[dict[str, Any]], target: IO[str] | None = None) -
 def write_comments(comments: Iterable[dict[str, Any]], target: IO[str] | None = None) -> str:
     """Write a comments.csv from dicts with the Pol.is fields (underscored names)."""
     out = target or io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")
     writer.writerow(COMMENTS_COLUMNS)
     for c in comments:
         writer.writerow(

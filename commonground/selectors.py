@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import zlib
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from commonground import permissions, polis_io
+from commonground.engine.common_ground import AGREE, DISAGREE, FEW_STATEMENTS, leanings
 from commonground.models import (
     Analysis,
     Conversation,
@@ -21,6 +21,7 @@ from commonground.models import (
     StatementState,
     Vote,
 )
+from commonweal.lib import csvsafe
 from directory import permissions as directory_permissions
 
 GROUP_LABELS = "ABCDEFGH"
@@ -227,7 +228,48 @@ class Results:
     consensus: list[StatementLine]
     divisive: list[StatementLine]
     on_map: int
+    common: CommonGroundNote
     size: int = MAP_SIZE
+
+
+@dataclass
+class CommonGroundNote:
+    """Why the common-ground lists are what they are, so the page can say what would help."""
+
+    found: bool
+    short_of_votes: int
+    divided: int
+    statements: int
+    min_group_votes: int
+
+    @property
+    def needs_more_statements(self) -> bool:
+        return self.statements < FEW_STATEMENTS or self.divided == self.statements
+
+
+def _common_ground(data: dict[str, Any]) -> dict[str, Any]:
+    """The gated lists; maps stored before the gate existed are gated here from their counts,
+    so no old map goes on calling a divisive statement common ground."""
+    if "common_ground" in data:
+        return data["common_ground"]
+    votes: dict[str, list[list[int]]] = data.get("group_votes", {})
+    ranked = [item[0] for item in data.get("group_aware_consensus", [])]
+    ranked += [item[0] for item in data.get("bridging", []) if item[0] not in ranked]
+    ids = [sid for sid in ranked if votes.get(sid)]
+    kinds = {}
+    for sid in ids:
+        a, d, seen = (list(x) for x in zip(*votes[sid], strict=True))
+        kinds[sid] = leanings([[x] for x in a], [[x] for x in d], [[x] for x in seen])[0]
+    by_bridging = [item[0] for item in data.get("bridging", [])]
+    return {
+        "agree": [sid for sid in ids if kinds[sid] == AGREE],
+        "disagree": [sid for sid in ids if kinds[sid] == DISAGREE],
+        "bridging": [sid for sid in by_bridging if kinds.get(sid) == AGREE],
+        "short_of_votes": sum(1 for k in kinds.values() if k == "short"),
+        "divided": sum(1 for k in kinds.values() if k == "divided"),
+        "statements": int(data.get("n_statements", len(ids))),
+        "min_group_votes": 3,
+    }
 
 
 def _pct(part: int, whole: int) -> int:
@@ -323,18 +365,26 @@ def results(user: Any, conversation: Conversation, analysis: Analysis) -> Result
                 label_y=cy,
             )
         )
-    consensus = data.get("consensus", {})
+    common = _common_ground(data)
+    agreed = [made for sid in common["agree"] if (made := line(sid, label="all-agree"))]
+    rejected = [made for sid in common["disagree"] if (made := line(sid, label="all-disagree"))]
+    note = CommonGroundNote(
+        found=bool(agreed or rejected),
+        short_of_votes=int(common.get("short_of_votes", 0)),
+        divided=int(common.get("divided", 0)),
+        statements=int(common.get("statements", 0)),
+        min_group_votes=int(common.get("min_group_votes", 3)),
+    )
     return Results(
         analysis=analysis,
         groups=views,
         dots=dots,
         dots_total=len(points),
-        bridging=lines(data.get("bridging", [])),
-        consensus=lines(data.get("group_aware_consensus", []))
-        if n_groups >= 2
-        else lines(consensus.get("agree", [])),
-        divisive=lines(data.get("divisive", [])),
+        bridging=lines(common["bridging"]),
+        consensus=(agreed[:4] + rejected[:2]) if agreed else rejected[:6],
+        divisive=lines(data.get("divisive", [])) if n_groups >= 2 else [],
         on_map=len(points),
+        common=note,
     )
 
 
@@ -427,7 +477,7 @@ def export_participants_votes(user: Any, conversation: Conversation) -> str:
         row = cells.setdefault(pid, [""] * len(numbers))
         row[col[number]] = str(value)
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csvsafe.writer(out, lineterminator="\n")
     writer.writerow(
         ["participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree", *numbers]
     )

@@ -14,6 +14,7 @@ import scipy.sparse as sp
 from scipy.spatial import ConvexHull, QhullError
 
 from commonground.engine import Result, VoteMatrix
+from commonground.engine.common_ground import find_common_ground
 
 LIST_SIZE = 8
 
@@ -112,12 +113,14 @@ def summarize(votes: VoteMatrix, result: Result, *, list_size: int = LIST_SIZE) 
         divisive.sort(key=lambda kv: -kv[1])
     gac = sorted(result.group_aware_consensus.items(), key=lambda kv: -kv[1])
     bridging = sorted(result.bridging.items(), key=lambda kv: -kv[1])
+    common = _common_ground(votes, result, live, agree, disagree, seen, col_of, list_size)
 
     shown = {sid for sid, _ in gac[:list_size]}
     shown |= {sid for sid, _ in bridging[:list_size]}
     shown |= {sid for sid, _ in divisive[:list_size]}
     shown |= {str(r["statement"]) for reps in repness.values() for r in reps}
     shown |= set(result.consensus_agree) | set(result.consensus_disagree)
+    shown |= {str(sid) for key in ("agree", "disagree", "bridging") for sid in common[key]}
 
     return {
         "participants": points,
@@ -129,5 +132,35 @@ def summarize(votes: VoteMatrix, result: Result, *, list_size: int = LIST_SIZE) 
         "group_aware_consensus": [[sid, round(v, 4)] for sid, v in gac[:list_size]],
         "bridging": [[sid, round(v, 4)] for sid, v in bridging[:list_size]],
         "divisive": [[sid, round(v, 4)] for sid, v in divisive[:list_size]],
+        # The only lists the page may call common ground or bridging (see engine.common_ground);
+        # the score lists above are rankings, which always have a top.
+        "common_ground": common,
         "group_votes": {sid: counts(sid) for sid in sorted(shown)},
     }
+
+
+def _common_ground(
+    votes: VoteMatrix,
+    result: Result,
+    live: list[str],
+    agree: np.ndarray,
+    disagree: np.ndarray,
+    seen: np.ndarray,
+    col_of: dict[str, int],
+    list_size: int,
+) -> dict[str, Any]:
+    """Common ground among the opinion groups; with fewer than two groups, among everyone who
+    voted (one group of the whole room)."""
+    if result.n_groups < 2:
+        everyone = np.zeros(len(votes.participants), dtype=np.int64)
+        agree, disagree, seen = _group_counts(votes.matrix, everyone, 1)
+    cols = [col_of[sid] for sid in live]
+    found = find_common_ground(
+        live,
+        agree[:, cols],
+        disagree[:, cols],
+        seen[:, cols],
+        consensus_score=result.group_aware_consensus,
+        bridging_score=result.bridging,
+    )
+    return found.to_json(limit=list_size)

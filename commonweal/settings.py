@@ -43,6 +43,10 @@ CSRF_TRUSTED_ORIGINS = [
     o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o.strip()
 ]
 SITE_NAME = os.environ.get("SITE_NAME", "Commonweal")
+# The hub's public address with its scheme and any port (https://hub.example.org,
+# http://127.0.0.1:8000). Links in mail and calendar feeds are built on it; unset, feeds follow
+# the request they answer and mail falls back to http://localhost:8000.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -56,6 +60,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "commonweal",
     "accounts",
+    "outbox",
     "places",
     "directory",
     "sources",
@@ -165,22 +170,27 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-# Outgoing mail. EMAIL_BACKEND may name another backend (e.g. the console one on a laptop).
+# Outgoing mail. Every message goes into the outbox (outbox/backends.py). With no EMAIL_HOST
+# (the embedded default) it stays there, readable by site coordinators, and nothing pretends it
+# was sent; with EMAIL_HOST set (or EMAIL_BACKEND naming another backend, e.g. the console one
+# on a laptop) it is handed to that "relay" and retried by the background worker on failure.
 _smtp_options: dict[str, object] = {
-    "host": os.environ.get("EMAIL_HOST", "127.0.0.1"),
+    "host": os.environ.get("EMAIL_HOST", ""),
     "port": int(os.environ.get("EMAIL_PORT", "25")),
     "username": os.environ.get("EMAIL_HOST_USER", ""),
     "password": os.environ.get("EMAIL_HOST_PASSWORD", ""),
     "use_tls": _env_bool("EMAIL_USE_TLS"),
-    "timeout": 20,
+    "timeout": int(os.environ.get("EMAIL_TIMEOUT", "20")),
 }
-_mail_backend = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
-MAILERS = {
-    "default": {
-        "BACKEND": _mail_backend,
-        "OPTIONS": _smtp_options if _mail_backend.endswith("smtp.EmailBackend") else {},
+MAILERS: dict[str, dict[str, object]] = {"default": {"BACKEND": "outbox.backends.OutboxBackend"}}
+if os.environ.get("EMAIL_BACKEND"):
+    MAILERS["relay"] = {"BACKEND": os.environ["EMAIL_BACKEND"]}
+elif _smtp_options["host"]:
+    MAILERS["relay"] = {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": _smtp_options,
     }
-}
+OUTBOX_DIR = VAR_DIR / "outbox"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "hub@localhost")
 
 # Background work (alert fan-out, notices) goes through Django's tasks interface. The default

@@ -17,6 +17,7 @@ urlpatterns = [
     path("duplicates/", include("resolution.urls")),
     path("sources/", include("sources.urls")),
     path("accounts/", include("accounts.urls")),
+    path("outbox/", include("outbox.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]

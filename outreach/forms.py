@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from outreach.models import Stage
 
@@ -17,6 +18,12 @@ class ClaimRequestForm(forms.Form):
 
 class ClaimDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Decline")])
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=2000,
+        help_text=_("Needed to add someone to a listing that has admins; kept in the audit log."),
+    )
 
 
 class DissolveForm(forms.Form):

@@ -9,13 +9,15 @@ from django.db import models
 
 
 class ClaimStatus(models.TextChoices):
-    PENDING = "pending", "Waiting for a coordinator"
+    PENDING = "pending", "Waiting for a decision"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Declined"
 
 
 class ClaimRequest(models.Model):
-    """A person asks a coordinator to confirm they speak for a group."""
+    """A person asks to look after a group's listing. While the listing has no admins, a
+    coordinator of its place decides; once it has admins, they do (a site coordinator may
+    decide in their stead, giving a reason that goes into the audit log)."""
 
     organization = models.ForeignKey(
         "directory.Organization", on_delete=models.CASCADE, related_name="claim_requests"
@@ -31,6 +33,7 @@ class ClaimRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why the decider decided as they did.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -61,6 +64,10 @@ class ClaimLink(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     used_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The mail that carries the link, so the page can say whether it left.
+    message = models.ForeignKey(
+        "outbox.OutboxMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     def __str__(self) -> str:

@@ -5,10 +5,11 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.http import Http404
 
-from directory.models import IssueArea, Organization
+from directory import permissions as directory_permissions
+from directory.models import IssueArea, Organization, OrganizationAdmin
 from outreach import permissions
 from outreach.models import ClaimRequest, ClaimStatus, OutreachEntry
 from places.models import Place
@@ -66,20 +67,43 @@ def entries_filtered(user: Any, filters: EntryFilters, today: date) -> QuerySet[
     return qs.order_by(F("next_step_on").asc(nulls_last=True), "organization__name", "pk")
 
 
+def _with_admins(qs: QuerySet[ClaimRequest]) -> QuerySet[ClaimRequest]:
+    admins = OrganizationAdmin.objects.filter(organization=OuterRef("organization"))
+    return qs.annotate(has_admins=Exists(admins))
+
+
 def claims_pending_for_user(user: Any) -> QuerySet[ClaimRequest]:
+    """The coordinators' queue; requests on listings with admins are marked `has_admins`, as
+    those admins decide."""
     qs = ClaimRequest.objects.filter(status=ClaimStatus.PENDING).select_related(
         "organization", "organization__home_place", "user"
     )
     q = permissions.organizations_scope_q(user, "organization__place_lft")
-    return qs if q is None else qs.filter(q)
+    return _with_admins(qs if q is None else qs.filter(q))
+
+
+def claims_for_admin(user: Any) -> QuerySet[ClaimRequest]:
+    """Pending requests to join the listings this person looks after."""
+    ids = directory_permissions.administered_organization_ids(user)
+    return (
+        ClaimRequest.objects.filter(status=ClaimStatus.PENDING, organization_id__in=ids)
+        .select_related("organization", "user")
+        .order_by("created_at", "id")
+    )
 
 
 def get_claim_for_user(user: Any, pk: int) -> ClaimRequest:
+    """A request, to its listing's admins and to the coordinators of the group's place."""
     claim = ClaimRequest.objects.select_related("organization", "user").filter(pk=pk).first()
     if claim is None:
         raise Http404("No such claim request.")
-    if not permissions.can_coordinate_organization(user, claim.organization):
-        raise PermissionDenied("Only the coordinators of this group's place can see this.")
+    if not (
+        directory_permissions.is_organization_admin(user, claim.organization)
+        or permissions.can_coordinate_organization(user, claim.organization)
+    ):
+        raise PermissionDenied(
+            "Only this listing's admins and its place's coordinators can see this."
+        )
     return claim
 
 

@@ -2,7 +2,9 @@
 
 Claims: a signed, time-limited link mailed to the address the directory holds for a group, or a
 request a coordinator of the group's place approves. Either makes the person an admin of the
-listing and marks it claimed. What the group then says about itself is recorded with origin
+listing and marks it claimed. Once a listing has admins, nobody joins them without their
+consent: links are no longer mailed, and requests go to the admins (a site coordinator may
+decide in their stead, with a reason kept in the audit log). What the group then says about itself is recorded with origin
 "claim" through `sources.services.field_set`, so later imports never overwrite it.
 """
 
@@ -12,11 +14,11 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from directory import permissions as directory_permissions
@@ -30,6 +32,7 @@ from directory.models import (
 )
 from directory.moves import home_place_move_reasons
 from directory.services import directory_touch, organization_update, private_contact_update
+from outbox.services import mail_send
 from outreach import permissions
 from outreach.models import (
     ClaimLink,
@@ -102,17 +105,40 @@ def claim_token_read(token: str) -> ClaimLink:
     return link
 
 
+def has_admins(organization: Organization) -> bool:
+    return OrganizationAdmin.objects.filter(organization=organization).exists()
+
+
+def _admins_first(organization: Organization) -> None:
+    if has_admins(organization):
+        raise ValidationError(
+            {
+                "organization": _(
+                    "This listing already has admins. Ask them to add you: they decide who "
+                    "joins them."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def claim_link_send(*, user: Any, organization: Organization, base_url: str) -> ClaimLink:
     """Mail a claim link to the group's address. `base_url` is the site's address
-    (scheme and host) the link should start with."""
+    (scheme and host) the link should start with. The mail goes through the outbox, so a mail
+    server that is down never undoes the link (and its cool-down): the link's `message` says
+    whether the mail left."""
     _signed_in(user)
     if organization.status == OrganizationStatus.DISSOLVED:
-        raise ValidationError({"organization": "This group has said it no longer exists."})
+        raise ValidationError({"organization": _("This group has said it no longer exists.")})
+    _admins_first(organization)
     address = claim_address(organization)
     if not address:
         raise ValidationError(
-            {"organization": "We hold no address for this group; ask a coordinator instead."}
+            {
+                "organization": _(
+                    "We hold no address for this group. Ask the coordinators of its area instead."
+                )
+            }
         )
     # Locked so two quick requests cannot both pass the cool-down check.
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
@@ -121,7 +147,12 @@ def claim_link_send(*, user: Any, organization: Organization, base_url: str) -> 
     ).exists()
     if recent:
         raise ValidationError(
-            {"organization": "A link was mailed to this group a few minutes ago. Check its inbox."}
+            {
+                "organization": _(
+                    "A link for this group was asked for a few minutes ago. Wait a little "
+                    "before asking again, or ask the coordinators of its area instead."
+                )
+            }
         )
     link = ClaimLink.objects.create(organization=organization, requested_by=user)
     url = base_url.rstrip("/") + reverse("outreach:claim_confirm", args=[claim_token(link)])
@@ -131,12 +162,14 @@ def claim_link_send(*, user: Any, organization: Organization, base_url: str) -> 
         "days": CLAIM_LINK_MAX_AGE.days,
         "site_name": getattr(settings, "SITE_NAME", "Commonweal"),
     }
-    send_mail(
-        subject=f"Take charge of the listing of {organization.name}",
-        message=render_to_string("outreach/claim_email.txt", context),
-        from_email=None,
-        recipient_list=[address],
+    link.message = mail_send(
+        to=address,
+        subject=_("Take charge of the listing of %(name)s") % {"name": organization.name},
+        body=render_to_string("outreach/claim_email.txt", context),
+        purpose="claim.link",
     )
+    if link.message is not None:
+        link.save(update_fields=["message"])
     audit_record(actor=user, action="claim.link_sent", target=organization)
     return link
 
@@ -158,6 +191,13 @@ def claim_link_use(*, user: Any, token: str) -> Organization:
     link = ClaimLink.objects.select_for_update().get(pk=link.pk)
     if link.used_at is not None:
         raise ValidationError({"token": "This link has already been used."})
+    # Someone took charge of the listing after this link was mailed: from now on its admins
+    # decide who joins them.
+    if not directory_permissions.is_organization_admin(user, link.organization):
+        try:
+            _admins_first(link.organization)
+        except ValidationError as error:
+            raise ValidationError({"token": error.messages}) from error
     link.used_at, link.used_by = timezone.now(), user
     link.save(update_fields=["used_at", "used_by"])
     _make_admin(link.organization, user)
@@ -168,39 +208,102 @@ def claim_link_use(*, user: Any, token: str) -> Organization:
 
 
 @transaction.atomic
-def claim_request_create(*, user: Any, organization: Organization, message: str) -> ClaimRequest:
+def claim_request_create(
+    *, user: Any, organization: Organization, message: str, base_url: str = ""
+) -> ClaimRequest:
+    """Ask to look after a listing. If it has admins, they are mailed: it is theirs to decide."""
     _signed_in(user)
     if directory_permissions.is_organization_admin(user, organization):
-        raise ValidationError({"organization": "You already administer this listing."})
+        raise ValidationError({"organization": _("You already administer this listing.")})
     if ClaimRequest.objects.filter(
         organization=organization, user=user, status=ClaimStatus.PENDING
     ).exists():
-        raise ValidationError({"message": "You have already asked; a coordinator will answer."})
+        raise ValidationError({"message": _("You have already asked; you will get an answer.")})
     claim = ClaimRequest.objects.create(
         organization=organization, user=user, message=message.strip()
     )
     audit_record(actor=user, action="claim.request", target=organization, data={"id": claim.pk})
+    admins = OrganizationAdmin.objects.filter(organization=organization).select_related("user")
+    context = {
+        "org": organization,
+        "claim": claim,
+        "url": base_url.rstrip("/") + reverse("outreach:requests"),
+        "site_name": getattr(settings, "SITE_NAME", "Commonweal"),
+    }
+    for admin in admins:
+        mail_send(
+            to=admin.user.email,
+            subject=_("%(person)s asks to help look after %(name)s")
+            % {"person": user, "name": organization.name},
+            body=render_to_string("outreach/claim_request_email.txt", context),
+            purpose="claim.request",
+        )
     return claim
 
 
+def _decided_as(user: Any, organization: Organization, *, approve: bool, reason: str) -> str:
+    """Who may decide on a claim, and in what role; raises if this person may not."""
+    if has_admins(organization):
+        if directory_permissions.is_organization_admin(user, organization):
+            return "admin"
+        if directory_permissions.is_site_coordinator(user):
+            if approve and not reason:
+                raise ValidationError(
+                    {
+                        "reason": _(
+                            "This listing has admins. To add someone without their consent, "
+                            "give the reason; it is kept in the audit log."
+                        )
+                    }
+                )
+            return "site_coordinator"
+        # Turning away a request is safe in a coordinator's hands; letting someone in is not.
+        if not approve and permissions.can_coordinate_organization(user, organization):
+            return "coordinator"
+        raise PermissionDenied(_("This listing has admins: they decide who joins them."))
+    if not permissions.can_coordinate_organization(user, organization):
+        raise PermissionDenied(_("Only the coordinators of this group's place can decide."))
+    return "coordinator"
+
+
 @transaction.atomic
-def claim_request_decide(*, user: Any, claim: ClaimRequest, approve: bool) -> ClaimRequest:
-    """A coordinator of the group's place (or a site coordinator) approves or declines."""
+def claim_request_decide(
+    *, user: Any, claim: ClaimRequest, approve: bool, reason: str = ""
+) -> ClaimRequest:
+    """The listing's admins, or while it has none a coordinator of the group's place (or a
+    site coordinator), approve or decline."""
     claim = ClaimRequest.objects.select_for_update().select_related("organization").get(pk=claim.pk)
-    if not permissions.can_coordinate_organization(user, claim.organization):
-        raise PermissionDenied("Only the coordinators of this group's place can decide.")
+    # The listing is locked too, so a request cannot slip past admins being added meanwhile.
+    Organization.objects.select_for_update().filter(pk=claim.organization_id).first()
+    reason = reason.strip()
+    role = _decided_as(user, claim.organization, approve=approve, reason=reason)
     if claim.status != ClaimStatus.PENDING:
-        raise ValidationError({"claim": "This request has already been decided."})
+        raise ValidationError({"claim": _("This request has already been decided.")})
     claim.status = ClaimStatus.APPROVED if approve else ClaimStatus.REJECTED
-    claim.decided_by, claim.decided_at = user, timezone.now()
-    claim.save(update_fields=["status", "decided_by", "decided_at"])
+    claim.decided_by, claim.decided_at, claim.reason = user, timezone.now(), reason
+    claim.save(update_fields=["status", "decided_by", "decided_at", "reason"])
     if approve:
         _make_admin(claim.organization, claim.user)
+    names = {"name": claim.organization.name}
+    mail_send(
+        to=claim.user.email,
+        subject=(
+            _("You now help look after %(name)s")
+            if approve
+            else _("Your request about %(name)s was declined")
+        )
+        % names,
+        body=render_to_string(
+            "outreach/claim_decided_email.txt",
+            {"org": claim.organization, "approve": approve, "reason": reason},
+        ),
+        purpose="claim.decided",
+    )
     audit_record(
         actor=user,
         action="claim.approve" if approve else "claim.reject",
         target=claim.organization,
-        data={"id": claim.pk, "user_id": claim.user_id},
+        data={"id": claim.pk, "user_id": claim.user_id, "as": role, "reason": reason},
     )
     return claim
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/stage/", views.entry_stage, name="entry_stage"),
     path("claims/", views.claim_queue, name="claims"),
     path("claims/<int:pk>/", views.claim_decide, name="claim_decide"),
+    path("requests/", views.claim_requests, name="requests"),
     path("claim/<slug:slug>/", views.claim_start, name="claim"),
     path("claim/confirm/<str:token>/", views.claim_confirm, name="claim_confirm"),
     path("listing/<slug:slug>/edit/", views.listing_edit, name="listing_edit"),

@@ -1,4 +1,3 @@
-import csv
 from typing import Any
 
 from django.contrib import messages
@@ -9,9 +8,11 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from commonweal.lib import csvsafe
 from directory import tagging
 from directory.forms import OrganizationEditForm, resolve_place
 from directory.permissions import is_organization_admin
@@ -20,6 +21,7 @@ from directory.selectors import (
     issue_areas_list,
     organization_private_contact_for_user,
 )
+from outbox.selectors import delivery_sentence, delivery_state
 from outreach import permissions, selectors, services
 from outreach.forms import (
     ClaimDecisionForm,
@@ -57,6 +59,9 @@ def _require_coordinator(user: Any) -> None:
 def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_organization_for_user(request.user, slug)
     form = ClaimRequestForm(request.POST if request.POST.get("action") == "request" else None)
+    has_admins = services.has_admins(org)
+    if has_admins:
+        form.fields["message"].help_text = _("The group's admins read this before deciding.")
     status = 200
     if request.method == "POST":
         if not request.user.is_authenticated:
@@ -64,36 +69,60 @@ def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
         action = request.POST.get("action")
         try:
             if action == "link":
-                services.claim_link_send(
+                link = services.claim_link_send(
                     user=request.user,
                     organization=org,
                     base_url=request.build_absolute_uri("/"),
                 )
-                messages.success(
-                    request,
-                    "We have mailed a link to the address we hold for this group. "
-                    "Follow it within a few days to take charge of the listing.",
-                )
+                _tell_how_the_link_fared(request, delivery_state(link.message))
                 return redirect("organization", slug=org.slug)
             if action == "request" and form.is_valid():
                 services.claim_request_create(
-                    user=request.user, organization=org, message=form.cleaned_data["message"]
+                    user=request.user,
+                    organization=org,
+                    message=form.cleaned_data["message"],
+                    base_url=request.build_absolute_uri("/"),
                 )
-                messages.success(request, "Your request is with the coordinators of this area.")
+                if has_admins:
+                    messages.success(request, _("Your request is with the group's admins."))
+                else:
+                    messages.success(
+                        request, _("Your request is with the coordinators of this area.")
+                    )
                 return redirect("organization", slug=org.slug)
             if action not in ("link", "request"):
-                form.add_error(None, "Choose how to claim this listing.")
+                form.add_error(None, _("Choose how to claim this listing."))
         except ValidationError as error:
+            if not form.is_bound:
+                # The link route has no fields of its own; its errors show above both forms.
+                form = ClaimRequestForm({"message": ""})
+                form.is_valid()
             _errors_into(form, error)
         status = 400
     context = {
         "org": org,
         "form": form,
         "has_address": bool(services.claim_address(org)),
+        "has_admins": has_admins,
         "is_admin": is_organization_admin(request.user, org),
         "days": services.CLAIM_LINK_MAX_AGE.days,
     }
     return render(request, "outreach/claim.html", context, status=status)
+
+
+def _tell_how_the_link_fared(request: HttpRequest, state: str) -> None:
+    """Say the link was mailed only if the mail server took it."""
+    sentence = delivery_sentence(state)
+    if not sentence:
+        messages.success(
+            request,
+            _(
+                "We have mailed a link to the address we hold for this group. "
+                "Follow it within a few days to take charge of the listing."
+            ),
+        )
+        return
+    messages.warning(request, _("The link has not been mailed yet.") + " " + sentence)
 
 
 def _login_url() -> str:
@@ -138,22 +167,38 @@ def claim_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "outreach/claims.html", {"claims": claims})
 
 
+@require_GET
+@login_required
+def claim_requests(request: HttpRequest) -> HttpResponse:
+    """For a listing's admins: who asks to join them, to accept or decline."""
+    claims = list(selectors.claims_for_admin(request.user)[:200])
+    return render(request, "outreach/requests.html", {"claims": claims})
+
+
 @require_POST
 @login_required
 def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
     claim = selectors.get_claim_for_user(request.user, pk)
+    back = (
+        "outreach:requests"
+        if is_organization_admin(request.user, claim.organization)
+        else "outreach:claims"
+    )
     form = ClaimDecisionForm(request.POST)
     if not form.is_valid():
-        return HttpResponse("Choose approve or decline.", status=400)
+        return HttpResponse(_("Choose approve or decline."), status=400)
     try:
         services.claim_request_decide(
-            user=request.user, claim=claim, approve=form.cleaned_data["decision"] == "approve"
+            user=request.user,
+            claim=claim,
+            approve=form.cleaned_data["decision"] == "approve",
+            reason=form.cleaned_data["reason"],
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, "Decision recorded.")
-    return redirect("outreach:claims")
+        messages.success(request, _("Decision recorded."))
+    return redirect(back)
 
 
 @require_http_methods(["GET", "POST"])
@@ -285,7 +330,7 @@ def entry_export(request: HttpRequest) -> StreamingHttpResponse | HttpResponse:
     if form.errors:
         return HttpResponse(form.errors.as_text(), status=400, content_type="text/plain")
     entries = selectors.entries_filtered(request.user, filters, timezone.localdate())
-    writer = csv.writer(_Echo())
+    writer = csvsafe.writer(_Echo())
     header = [
         "organization_id",
         "organization",

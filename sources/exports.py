@@ -3,12 +3,12 @@
 Only what public pages show: never private contact, never hidden listings.
 """
 
-import csv
 import json
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import IO, Any
 
+from commonweal.lib import csvsafe
 from directory.models import Organization
 from places.models import Place
 from sources.models import SourceRecord
@@ -81,7 +81,7 @@ def organizations_write(out: IO[str], fmt: str = "csv") -> int:
     """Write every public listing as CSV or GeoJSON; returns how many."""
     count = 0
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=COLUMNS)
+        writer = csvsafe.DictWriter(out, fieldnames=COLUMNS)
         writer.writeheader()
         for row in organization_rows():
             writer.writerow({k: "" if v is None else v for k, v in row.items()})

@@ -9,6 +9,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count
@@ -334,15 +335,48 @@ class TestWebhooks:
         [(first, last)] = delivery.fan_out(alert.pk)
         assert delivery.send_chunk(alert.pk, first, last).counts == {DeliveryStatus.RETRY: 1}
 
-    def test_it_refuses_private_addresses_by_default(
-        self, webhook_server, cast, organizer, site_coordinator
+    @pytest.mark.parametrize(
+        "address",
+        [
+            "http://127.0.0.1:8080/hook",
+            "http://localhost/hook",
+            "http://10.0.0.5/hook",
+            "http://192.168.1.20/hook",
+            "http://169.254.169.254/latest/meta-data",
+            "http://[::1]/hook",
+            "http://0.0.0.0/hook",
+        ],
+    )
+    def test_it_refuses_a_private_address_when_subscribing(self, cast, organizer, address):
+        with pytest.raises(ValidationError) as refused:
+            services.subscription_create(
+                user=organizer, organization=cast.groups["seattle"], webhook_url=address
+            )
+        assert "private network" in str(refused.value.message_dict["webhook_url"])
+        assert not Subscription.objects.filter(webhook_url=address).exists()
+
+    def test_it_says_why_on_the_alerts_page(self, client, cast, organizer):
+        client.force_login(organizer)
+        response = client.post(
+            reverse("actions:alerts"),
+            {"organization": str(cast.groups["seattle"].pk), "webhook_url": "http://127.0.0.1/x"},
+        )
+        assert response.status_code == 400
+        assert "private network" in response.text
+
+    def test_it_still_refuses_at_sending_time(
+        self, webhook_server, cast, organizer, site_coordinator, settings
     ):
+        """A subscription made while private addresses were allowed is not sent once they
+        are not (or once its name resolves to a private address)."""
         server, hook = webhook_server
+        settings.ACTIONS_WEBHOOK_ALLOW_PRIVATE = True
         services.subscription_create(
             user=organizer,
             organization=cast.groups["seattle"],
             webhook_url=f"http://127.0.0.1:{server.server_address[1]}/hook",
         )
+        settings.ACTIONS_WEBHOOK_ALLOW_PRIVATE = False
         with override_settings(
             TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
         ):
@@ -473,6 +507,48 @@ def test_it_also_works_with_a_non_smtp_mail_backend(
         "outsider@example.org",
     ]
     assert "Stop these alerts" in mailoutbox[0].body
+
+
+def test_without_a_mail_server_it_keeps_alerts_in_the_outbox_and_never_says_sent(
+    subscribers, site_coordinator, places, settings, tmp_path
+):
+    from commonweal.tests.smtpsink import HOLD
+    from outbox.models import OutboxMessage
+
+    settings.MAILERS, settings.OUTBOX_DIR = HOLD, tmp_path
+    with override_settings(
+        TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+    ):
+        alert = services.alert_send(
+            user=site_coordinator, subject="Local", body="Body", place=places["portland"]
+        )
+    [(first, last)] = delivery.fan_out(alert.pk)
+    result = delivery.send_chunk(alert.pk, first, last)
+    assert result.counts == {DeliveryStatus.FAILED: 3}
+    assert set(Delivery.objects.values_list("last_error", flat=True)) == {
+        "kept in the outbox: no mail server is set up"
+    }
+    assert OutboxMessage.objects.filter(subject__contains="Local", state="held").count() == 3
+
+
+def test_with_a_mail_server_alerts_go_straight_to_it_not_through_the_outbox(
+    subscribers, site_coordinator, places, settings, tmp_path
+):
+    from commonweal.tests.smtpsink import relay_to, running_sink
+    from outbox.models import OutboxMessage
+
+    with running_sink() as server:
+        settings.MAILERS, settings.OUTBOX_DIR = relay_to(server.port), tmp_path
+        with override_settings(
+            TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}
+        ):
+            alert = services.alert_send(
+                user=site_coordinator, subject="Local", body="Body", place=places["portland"]
+            )
+        [(first, last)] = delivery.fan_out(alert.pk)
+        result = delivery.send_chunk(alert.pk, first, last)
+    assert result.counts == {DeliveryStatus.SENT: 3} and len(server.received()) == 3
+    assert not OutboxMessage.objects.exists()
 
 
 def test_it_builds_the_same_message_from_the_template_as_from_the_mime_classes(

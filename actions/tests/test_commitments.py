@@ -1,8 +1,12 @@
 """Commitments: one per organization, made and withdrawn by its admins, reports after action."""
 
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from actions import services
 from actions.models import CallState, Commitment, CommitmentState, PlaceTally
@@ -126,12 +130,20 @@ def test_it_refuses_commitments_to_a_cancelled_call(cast, member, organizer, pla
         commit(call, cast.groups["oakland"], organizer)
 
 
+AFTER = timezone.now() + timedelta(days=30)  # after every call_for's day of action
+
+
 class TestAfterAction:
     def test_it_records_turnout_and_outcome(self, cast, member, organizer, places):
         call = call_for(cast, member, places["us"], min_organizations=1)
         c = commit(call, cast.groups["oakland"], organizer, expected_turnout=50)
         services.commitment_report(
-            user=organizer, commitment=c, held=True, turnout=80, outcome="Council agreed to vote"
+            user=organizer,
+            commitment=c,
+            held=True,
+            turnout=80,
+            outcome="Council agreed to vote",
+            now=AFTER,
         )
         c.refresh_from_db()
         assert (c.held, c.turnout, c.outcome_label) == (True, 80, "kept")
@@ -154,8 +166,42 @@ class TestAfterAction:
         call = call_for(cast, member, places["us"], min_organizations=1)
         c = commit(call, cast.groups["oakland"], organizer)
         with pytest.raises(ValidationError) as err:
-            services.commitment_report(user=organizer, commitment=c, held=False, turnout=3)
+            services.commitment_report(
+                user=organizer, commitment=c, held=False, turnout=3, now=AFTER
+            )
         assert "turnout" in err.value.message_dict
+
+    def test_it_refuses_a_report_before_the_day_of_action_and_says_when(
+        self, cast, member, organizer, places
+    ):
+        call = call_for(cast, member, places["us"], min_organizations=1)
+        c = commit(call, cast.groups["oakland"], organizer)
+        with pytest.raises(ValidationError) as err:
+            services.commitment_report(user=organizer, commitment=c, held=True, turnout=40)
+        assert "Reports open once the event has begun" in err.value.messages[0]
+        c.refresh_from_db()
+        assert c.reported_at is None
+
+    def test_it_refuses_a_report_before_the_groups_own_event(self, cast, member, organizer, places):
+        call = call_for(cast, member, places["us"], min_organizations=1)
+        event_day = (timezone.now() + timedelta(days=20)).date()
+        c = commit(
+            call,
+            cast.groups["oakland"],
+            organizer,
+            event_date=event_day,
+            event_time=time(18, 0),
+        )
+        assert c.time_zone == "America/Los_Angeles"  # Oakland's own clock
+        before = datetime.combine(event_day, time(17, 59), tzinfo=ZoneInfo("America/Los_Angeles"))
+        with pytest.raises(ValidationError) as err:
+            services.commitment_report(
+                user=organizer, commitment=c, held=True, turnout=40, now=before
+            )
+        assert "18:00" in err.value.messages[0] and "America/Los_Angeles" in err.value.messages[0]
+        services.commitment_report(
+            user=organizer, commitment=c, held=True, turnout=40, now=before + timedelta(minutes=1)
+        )
 
 
 def test_it_keeps_the_rollup_tallies_in_step_with_withdrawals(cast, member, organizer, places):

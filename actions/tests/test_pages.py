@@ -36,6 +36,8 @@ def call_post(cast, **extra):
         "place_level": "",
         "min_places": "0",
         "min_per_place": "1",
+        # The United States spans several zones, so the form needs one chosen.
+        "time_zone": "America/New_York",
     }
     data.update(extra)
     return data
@@ -147,16 +149,28 @@ class TestEditing:
         call.refresh_from_db()
         assert call.title == "Renamed"
 
-    def test_it_explains_that_a_committed_call_is_frozen(
+    def test_it_shows_a_committed_call_read_only_instead_of_failing_on_save(
         self, client, call, cast, member, organizer
     ):
         services.commitment_make(user=organizer, call=call, organization=cast.groups["oakland"])
         client.force_login(member)
+        page = client.get(reverse("actions:edit", args=[call.slug]))
+        assert page.status_code == 200
+        assert "can no longer change" in page.text and "<form" not in page.text.split("<main")[1]
+        assert reverse("actions:supersede", args=[call.slug]) in page.text
         response = client.post(
             reverse("actions:edit", args=[call.slug]), call_post(cast, title="Renamed")
         )
-        assert response.status_code == 400
-        assert "frozen" in response.text
+        assert response.status_code == 409 and "can no longer change" in response.text
+        call.refresh_from_db()
+        assert call.title != "Renamed"
+        assert "Edit this call" not in client.get(call.get_absolute_url()).text
+
+    def test_it_shows_a_closed_call_read_only(self, client, call, member):
+        services.call_cancel(user=member, call=call)
+        client.force_login(member)
+        page = client.get(reverse("actions:edit", args=[call.slug]))
+        assert page.status_code == 200 and "This call is closed" in page.text
 
     def test_it_supersedes_through_the_page(self, client, call, cast, member, organizer):
         services.commitment_make(user=organizer, call=call, organization=cast.groups["oakland"])
@@ -171,14 +185,34 @@ class TestEditing:
     def test_it_refuses_an_outsider(self, client, call, cast, outsider):
         client.force_login(outsider)
         assert client.get(reverse("actions:edit", args=[call.slug])).status_code == 403
+        assert client.get(reverse("actions:cancel", args=[call.slug])).status_code == 403
         assert client.post(reverse("actions:cancel", args=[call.slug])).status_code == 403
 
-    def test_it_cancels_by_post_only(self, client, call, member):
+    def test_it_asks_for_confirmation_before_cancelling(self, client, call, member):
         client.force_login(member)
-        assert client.get(reverse("actions:cancel", args=[call.slug])).status_code == 405
-        assert client.post(reverse("actions:cancel", args=[call.slug])).status_code == 302
+        page = client.get(call.get_absolute_url())
+        # The call's page links to a confirmation; no button there cancels at once.
+        assert 'action="' + reverse("actions:cancel", args=[call.slug]) not in page.text
+        confirm = client.get(reverse("actions:cancel", args=[call.slug]))
+        assert confirm.status_code == 200
+        assert "Yes, cancel the call" in confirm.text and "No, keep it" in confirm.text
+        call.refresh_from_db()
+        assert call.state == CallState.GATHERING
+
+    def test_it_cancels_only_with_the_confirmation(self, client, call, member):
+        client.force_login(member)
+        url = reverse("actions:cancel", args=[call.slug])
+        assert client.post(url).status_code == 400
+        call.refresh_from_db()
+        assert call.state == CallState.GATHERING
+        response = client.post(url, {"confirm": "on", "reason": "The council backed down."})
+        assert response.status_code == 302
         call.refresh_from_db()
         assert call.state == CallState.CANCELLED
+
+    def test_it_refuses_a_put_on_cancel(self, client, call, member):
+        client.force_login(member)
+        assert client.put(reverse("actions:cancel", args=[call.slug])).status_code == 405
 
 
 class TestCommitting:
@@ -244,6 +278,14 @@ class TestCommitting:
         assert client.post(reverse("actions:withdraw", args=[call.slug, c.pk])).status_code == 403
 
 
+def _happened(call):
+    """Move a call's day of action into the past, as if the reports were given after it."""
+    now = timezone.now()
+    CallToAction.objects.filter(pk=call.pk).update(
+        starts_at=now - timedelta(hours=1), deadline=now - timedelta(days=1)
+    )
+
+
 class TestAfterAction:
     @pytest.fixture
     def went(self, cast, member, organizer, places):
@@ -254,8 +296,20 @@ class TestAfterAction:
         services.commitment_make(user=organizer, call=call, organization=cast.groups["portland"])
         return call, a
 
+    def test_it_refuses_a_report_before_the_event_and_says_why(self, client, went, organizer):
+        call, a = went
+        client.force_login(organizer)
+        page = client.get(reverse("actions:call", args=[call.slug]))
+        assert "Report on your event" not in page.text
+        assert "Reports open" in page.text
+        url = reverse("actions:report", args=[call.slug, a.pk])
+        response = client.post(url, {"held": "yes", "turnout": "75"})
+        assert response.status_code == 400
+        assert "Reports open once the event has begun" in response.text
+
     def test_it_takes_a_report_and_rolls_it_up(self, client, went, organizer, member):
         call, a = went
+        _happened(call)
         client.force_login(organizer)
         url = reverse("actions:report", args=[call.slug, a.pk])
         assert client.get(url).status_code == 200

@@ -163,7 +163,7 @@ def run_import(n: int, base: Path, resolver: bool, database_url: str = "") -> No
     elapsed = time.monotonic() - t1
     cpu = time.process_time() - c1
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # Large files are read and cleaned by a forked second process (sources.services).
+    # Large files are read and cleaned by a forked second process (sources.services.reader).
     reader_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     reader_cpu = os.times().children_user + os.times().children_system
     print()

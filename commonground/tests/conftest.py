@@ -80,3 +80,23 @@ def planted_votes(
     for s in range(n_statements):
         comments.append(f"{1_599_000_000_000 + s},,{s},{s},0,0,1,Planted statement {s}")
     return "\n".join(lines) + "\n", "\n".join(comments) + "\n", truth
+
+
+def camp_votes(statements: list[tuple[int, int]], per_camp: int = 4) -> tuple[str, str]:
+    """votes.csv and comments.csv for two camps of `per_camp` people; statement s gets
+    statements[s][0] from everyone in camp A and statements[s][1] from everyone in camp B."""
+    lines = ["timestamp,datetime,comment-id,voter-id,vote"]
+    t = 1_600_000_000_000
+    for camp in range(2):
+        for person in range(per_camp):
+            for s, votes in enumerate(statements):
+                t += 1000
+                lines.append(f"{t},,{s},{camp * per_camp + person},{votes[camp]}")
+    comments = ["timestamp,datetime,comment-id,author-id,agrees,disagrees,moderated,comment-body"]
+    for s in range(len(statements)):
+        comments.append(f"{1_599_000_000_000 + s},,{s},{s},0,0,1,Camp statement {s}")
+    return "\n".join(lines) + "\n", "\n".join(comments) + "\n"
+
+
+# Two camps that answer every statement the opposite way.
+POLARISED = [(1, -1), (1, -1), (1, -1), (-1, 1), (-1, 1), (-1, 1), (1, -1), (-1, 1)]

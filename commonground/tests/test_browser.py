@@ -69,3 +69,36 @@ def test_it_votes_one_statement_after_another_in_place(
     )
     assert page.evaluate("window.__sameDocument") is True
     assert sorted(Vote.objects.values_list("value", flat=True)) == [-1, 0]
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_it_says_no_common_ground_has_emerged_between_two_opposed_camps(
+    page: Any, live_server: Any, open_conversation: Any, organizer: Any, outsider: Any, width: int
+) -> None:
+    from commonground import analysis, services
+    from commonground.tests.conftest import POLARISED, camp_votes
+
+    votes, comments = camp_votes(POLARISED)
+    services.polis_import(
+        user=organizer,
+        conversation=open_conversation,
+        votes_file=votes.encode(),
+        comments_file=comments.encode(),
+    )
+    analysis.analysis_compute(open_conversation.pk)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(
+        f"{live_server.url}/accounts/login/?next=/commonground/{open_conversation.pk}/results/"
+    )
+    page.fill("input[name=username]", outsider.email)
+    page.fill("input[type=password]", "a-long-passphrase")
+    page.click("main form button[type=submit]")
+    note = page.locator("#no-common-ground")
+    note.wait_for()
+    assert "No common ground has emerged yet." in note.inner_text()
+    assert "More statements" in note.inner_text()
+    assert note.is_visible()
+    # Nothing under a common-ground heading, and the page does not overflow a phone's width.
+    assert page.locator("text=Agreed across groups").count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    assert "Camp statement 0" in page.inner_text("#divides-heading + p + ol")

@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 
 from commonground import analysis, services
-from commonground.models import StatementState, Vote
-from commonground.tests.conftest import planted_votes
+from commonground.models import Analysis, StatementState, Vote
+from commonground.tests.conftest import POLARISED, camp_votes, planted_votes
 
 pytestmark = pytest.mark.django_db
 
@@ -136,9 +136,54 @@ class TestResults:
         assert "<svg" in text and text.count("<circle") >= 24
         assert "<polygon" in text
         assert "Group A" in text and "Group B" in text
-        assert "What divides them" in text and "Bridging statements" in text
+        assert "What divides them" in text
+        # Each planted group agrees with its own half and rejects the rest: nothing is shared.
+        assert "No common ground has emerged yet." in text
         assert "Planted statement" in text
         assert organizer.email not in text
+
+    def _import(self, conversation, organizer, statements):
+        votes, comments = camp_votes(statements)
+        services.polis_import(
+            user=organizer,
+            conversation=conversation,
+            votes_file=votes.encode(),
+            comments_file=comments.encode(),
+        )
+        return analysis.analysis_compute(conversation.pk)
+
+    def test_it_says_no_common_ground_has_emerged_between_two_opposed_camps(
+        self, client, open_conversation, organizer, outsider
+    ):
+        self._import(open_conversation, organizer, POLARISED)
+        client.force_login(outsider)
+        text = client.get(url("results", open_conversation)).text
+        assert "No common ground has emerged yet." in text
+        assert "More statements" in text
+        common = text[text.index('id="bridges-heading"') : text.index('id="stands-heading"')]
+        assert "Camp statement" not in common
+        assert "Agreed across groups" not in common and "Bridging statements" not in common
+
+    def test_it_lists_what_both_camps_share(self, client, open_conversation, organizer, outsider):
+        self._import(open_conversation, organizer, [(1, 1), (-1, -1), *POLARISED])
+        client.force_login(outsider)
+        text = client.get(url("results", open_conversation)).text
+        common = text[text.index('id="bridges-heading"') : text.index('id="stands-heading"')]
+        assert "No common ground" not in common
+        assert "Camp statement 0" in common and "Camp statement 1" in common
+        assert "every group agrees" in common and "every group disagrees" in common
+        assert "Camp statement 2" not in common
+
+    def test_it_gates_a_map_stored_before_the_rule_existed(
+        self, client, open_conversation, organizer, outsider
+    ):
+        stored = self._import(open_conversation, organizer, POLARISED)
+        old = dict(stored.result)
+        del old["common_ground"]
+        Analysis.objects.filter(pk=stored.pk).update(result=old)
+        client.force_login(outsider)
+        text = client.get(url("results", open_conversation)).text
+        assert "No common ground has emerged yet." in text
 
     def test_it_says_when_the_map_is_being_redrawn(self, client, open_conversation, outsider):
         client.force_login(outsider)

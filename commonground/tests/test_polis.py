@@ -146,3 +146,10 @@ class TestExport:
         assert "@" not in everything
         with pytest.raises(PermissionDenied):
             selectors.export_votes(outsider, open_conversation)
+
+
+def test_it_exports_formula_like_statements_as_text(open_conversation, organizer):
+    Statement.objects.filter(conversation=open_conversation).update(text="=cmd|' /C calc'!A0")
+    text = selectors.export_comments(organizer, open_conversation)
+    bodies = {row["comment-body"] for row in csv.DictReader(io.StringIO(text))}
+    assert bodies == {"'=cmd|' /C calc'!A0"}

@@ -5,11 +5,13 @@ machine can run `make test`; CI installs Chromium and runs them.
 """
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core import mail
 
 from accounts.models import User
 from commonweal.tests import listings as shared
@@ -157,9 +159,16 @@ def test_a_person_signs_up_then_signs_in(page: Any, live_server: Any, db: None) 
     page.fill("#id_display_name", "Grace")
     page.fill("#id_password", "correct horse battery")
     page.click("button:has-text('Sign up')")
+    page.wait_for_url(f"{live_server.url}/accounts/signup/sent/")
+    assert "Check your email" in page.inner_text("main")
+    [message] = mail.outbox
+    link = re.search(r"https?://\S+/accounts/confirm/\S+", str(message.body))
+    assert link is not None
+    page.goto(link.group(0))
+    page.click("main button:has-text('Open my account')")
     page.wait_for_url(f"{live_server.url}/accounts/me/")
     assert "grace@example.org" in page.inner_text("main")
-    assert User.objects.filter(email="grace@example.org").exists()
+    assert User.objects.get(email="grace@example.org").is_active
 
     page.click("button:has-text('Sign out')")
     page.wait_for_url(f"{live_server.url}/")

@@ -2,10 +2,10 @@ from typing import Any
 
 from django import template
 
-from directory.models import Organization
+from directory.models import Organization, OrganizationAdmin
 from directory.permissions import is_organization_admin
 from outreach import permissions
-from outreach.models import OutreachEntry
+from outreach.models import ClaimRequest, ClaimStatus, OutreachEntry
 
 register = template.Library()
 
@@ -21,11 +21,20 @@ def claim_panel(context: dict[str, Any], org: Organization) -> dict[str, Any]:
         q = permissions.entry_places_q(user)
         entries = OutreachEntry.objects.filter(organization=org)
         entry = (entries if q is None else entries.filter(q)).first()
+    is_admin = user is not None and is_organization_admin(user, org)
+    pending = (
+        ClaimRequest.objects.filter(organization=org, status=ClaimStatus.PENDING).count()
+        if is_admin
+        else 0
+    )
     return {
         "org": org,
+        "pending_requests": pending,
         "request": request,
         "csrf_token": context.get("csrf_token"),
-        "is_admin": user is not None and is_organization_admin(user, org),
+        "is_admin": is_admin,
+        # Who decides on a claim: the listing's admins once it has any (not when it was claimed).
+        "has_admins": not is_admin and OrganizationAdmin.objects.filter(organization=org).exists(),
         "can_coordinate": can_coordinate,
         "entry": entry,
     }

@@ -57,3 +57,15 @@ def only_tagging_after_import(
     reset_geocoder()
     records_imported.receivers = saved
     records_imported.sender_receivers_cache.clear()
+
+
+@pytest.fixture
+def administered(places: dict[str, Place], organizer: object) -> Organization:
+    """A Portland group whose listing the organizer already looks after."""
+    org = services.organization_create(
+        user=organizer,
+        name="Alberta Street Mutual Aid",
+        home_place=places["portland"],
+        public_email="hello@alberta.example.org",
+    )
+    return org

@@ -230,3 +230,18 @@ class TestPrivacy:
                 assert response.status_code == 200, url
                 assert PRIVATE_NOTE.encode() not in response.content, url
                 assert b"Call back" not in response.content, url
+
+
+def test_it_exports_formula_like_names_and_notes_as_text(
+    client: Client, entry: OutreachEntry, regional_coordinator: User
+) -> None:
+    Organization.objects.filter(pk=entry.organization_id).update(name='=HYPERLINK("x")')
+    OutreachEntry.objects.filter(pk=entry.pk).update(notes="@SUM(1)", next_step="-2+3")
+    _login(client, regional_coordinator)
+    response = client.get(reverse("outreach:export"))
+    [row] = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
+    assert (row["organization"], row["notes"], row["next_step"]) == (
+        '\'=HYPERLINK("x")',
+        "'@SUM(1)",
+        "'-2+3",
+    )

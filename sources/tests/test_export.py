@@ -46,3 +46,18 @@ def test_it_exports_public_listings_with_places_issues_and_sources(tmp_path: Pat
     assert set(feature["properties"]) == set(COLUMNS)
     assert len(doc["features"]) == len(rows)
     reset_geocoder()
+
+
+def test_it_exports_formula_like_names_as_text(tmp_path: Path, places) -> None:
+    reset_geocoder()
+    data = tmp_path / "groups.csv"
+    data.write_text('Name,City,State\n"+SUM(A1:A9)",Oakland,CA\n')
+    import_file(user=None, path=data, source_name="@list")
+    out = tmp_path / "orgs.csv"
+    call_command("export", "organizations", "--out", str(out))
+    [row] = list(csv.DictReader(out.read_text().splitlines()))
+    assert (row["name"], row["sources"]) == ("'+SUM(A1:A9)", "'@list")
+    links = tmp_path / "links.csv"
+    call_command("export", "links", "--out", str(links))
+    assert list(csv.reader(links.read_text().splitlines()))[1][0] == "'@list"
+    reset_geocoder()

@@ -24,7 +24,7 @@ def test_it_cleans_names_emails_phones_and_tags() -> None:
 
 def test_it_reads_country_codes_people_write(places) -> None:
     from places.geocoder import reset_geocoder
-    from sources.services import _Places
+    from sources.services.geocoding import _Places
 
     reset_geocoder()
     lookup = _Places()

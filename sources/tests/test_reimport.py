@@ -7,9 +7,8 @@ from django.core.management import CommandError, call_command
 from directory.models import Organization
 from directory.readers import ReadError
 from places.geocoder import reset_geocoder
-from sources import services
 from sources.models import FieldProvenance, ImportRun, Origin, SourceRecord
-from sources.services import ImportFailed, field_clear, field_set, import_file
+from sources.services import ImportFailed, cleaning, field_clear, field_set, import_file, reader
 from sources.signals import HANDLED, records_imported
 
 HEADER = "Name,City,State,Website\n"
@@ -131,7 +130,7 @@ def test_it_saves_nothing_on_a_dry_run_and_counts_what_would_happen(
 def test_it_leaves_nothing_behind_when_a_row_crashes_mid_import(
     tmp_path: Path, geocoder, monkeypatch
 ) -> None:
-    real = services._record_values
+    real = cleaning._record_values
     calls = {"n": 0}
 
     def flaky(row, places):  # type: ignore[no-untyped-def]
@@ -140,8 +139,8 @@ def test_it_leaves_nothing_behind_when_a_row_crashes_mid_import(
             raise RuntimeError("disk on fire")
         return real(row, places)
 
-    monkeypatch.setattr(services, "CHUNK", 1)  # the first rows are already written
-    monkeypatch.setattr(services, "_record_values", flaky)
+    monkeypatch.setattr(cleaning, "CHUNK", 1)  # the first rows are already written
+    monkeypatch.setattr(cleaning, "_record_values", flaky)
     with pytest.raises(ImportFailed, match="disk on fire"):
         import_file(user=None, path=_write(tmp_path, FIRST), source_name="hub")
     assert SourceRecord.objects.count() == 0
@@ -240,7 +239,7 @@ def test_it_reads_a_large_file_in_a_second_process_with_the_same_result(
     text = FIRST + ",Nowhere,OR,\n" + "Salem Seed Library,Salem,OR,salemseeds.example.org\n"
     path = _write(tmp_path, text)
     _run, alone = import_file(user=None, path=path, source_name="one", dry_run=True)
-    monkeypatch.setattr(services, "PARALLEL_MIN_ROWS", 0)
+    monkeypatch.setattr(reader, "PARALLEL_MIN_ROWS", 0)
     _run, forked = import_file(user=None, path=path, source_name="two")
     assert (forked.rows, forked.created) == (alone.rows, alone.created) == (5, 4)
     assert [(e.line, e.reason) for e in forked.errors] == [(5, "no name")]
@@ -250,15 +249,15 @@ def test_it_reads_a_large_file_in_a_second_process_with_the_same_result(
 def test_it_reports_an_unreadable_file_from_the_second_process(
     tmp_path: Path, geocoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(services, "PARALLEL_MIN_ROWS", 0)
-    clean = services._record_values
+    monkeypatch.setattr(reader, "PARALLEL_MIN_ROWS", 0)
+    clean = cleaning._record_values
 
     def failing(row, places):  # type: ignore[no-untyped-def]
         if row.key == 2:
             raise ReadError("the file changed while it was read")
         return clean(row, places)
 
-    monkeypatch.setattr(services, "_record_values", failing)
+    monkeypatch.setattr(cleaning, "_record_values", failing)
     with pytest.raises(ReadError, match="changed while it was read"):
         import_file(user=None, path=_write(tmp_path, FIRST), source_name="broken")
     assert SourceRecord.objects.count() == 0

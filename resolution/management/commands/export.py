@@ -1,13 +1,13 @@
 """`commonweal export links --out FILE.csv`: which organization every imported record became."""
 
 import contextlib
-import csv
 import sys
 from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from commonweal.lib import csvsafe
 from resolution.services import records_resolve
 from sources.models import SourceRecord
 
@@ -60,7 +60,7 @@ class Command(BaseCommand):
                 if out == "-"
                 else Path(out).open("w", newline="", encoding="utf-8")
             ) as fh:
-                writer = csv.writer(fh)
+                writer = csvsafe.writer(fh)
                 writer.writerow(["source", "record_key", "organization_id"])
                 for source, key, org_id in rows:
                     writer.writerow([source, key, org_id if org_id is not None else ""])
