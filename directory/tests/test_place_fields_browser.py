@@ -64,6 +64,13 @@ def shot(page: Any, name: str) -> None:
         page.screenshot(path=f"{SHOTS}/{name}-{page.width}.png", full_page=True)
 
 
+def settled(page: Any, url: str) -> None:
+    """Wait for the page and its requests (suggestions as one types) to finish: the test's own
+    database reads share the in-memory database with the server's thread."""
+    page.wait_for_url(url)
+    page.wait_for_load_state("networkidle")
+
+
 def sign_in(page: Any, live_server: Any, email: str) -> None:
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", email)
@@ -109,7 +116,7 @@ def test_an_organizer_types_places_as_people_write_them(
     assert page.input_value("#id_home_place") == "Portland, Oregon, United States"
     page.fill("#id_home_place", "Seattle, WA")
     page.click("button:has-text('Save the listing')")
-    page.wait_for_url(f"{live_server.url}/organizations/**")
+    settled(page, f"{live_server.url}/organizations/**")
     org.refresh_from_db()
     assert org.home_place == places["seattle"]
 
@@ -121,7 +128,7 @@ def test_an_organizer_types_places_as_people_write_them(
     shot(page, "editor-portland-asks")
     page.check(".place-choices label:has-text('Portland, Oregon, United States') input")
     page.click("button:has-text('Save the listing')")
-    page.wait_for_url(f"{live_server.url}/organizations/**")
+    settled(page, f"{live_server.url}/organizations/**")
     org.refresh_from_db()
     assert org.home_place == places["portland"]
 
@@ -132,11 +139,12 @@ def test_an_organizer_types_places_as_people_write_them(
     page.wait_for_selector("#id_confirm_move")
     assert "in another country" in page.inner_text("main")
     shot(page, "editor-confirm-move")
+    page.wait_for_load_state("networkidle")
     org.refresh_from_db()
     assert org.home_place == places["portland"]
     page.check("#id_confirm_move")
     page.click("button:has-text('Save the listing')")
-    page.wait_for_url(f"{live_server.url}/organizations/**")
+    settled(page, f"{live_server.url}/organizations/**")
     org.refresh_from_db()
     assert org.home_place == places["vancouver"]
     assert AuditEvent.objects.filter(action="organization.home_place_move").count() == 1
