@@ -441,6 +441,37 @@ class Geocoder(Forward):
 
     def suggest(self, text: str, limit: int = 10) -> list[int]:
         """Place ids whose names start with `text`, biggest first."""
+        return [self.ids[i] for i in self._suggest(text, limit)]
+
+    def suggest_labels(self, text: str, limit: int = 10) -> list[tuple[int, str]]:
+        """(id, label) of the places `text` begins to name, biggest first; the labels read back
+        as their places. "Portland, O" narrows to the Portlands whose label goes on that way."""
+        head, comma, _ = text.partition(",")
+        found = self._suggest(head, limit * 5 if comma else limit)
+        labels = [self.label(i) for i in found]
+        # Two places that read the same are told apart by their county.
+        for n, i in enumerate(found):
+            if labels.count(labels[n]) > 1:
+                county = next((a for a in self.chain(i)[1:] if self.kinds[a] == "county"), -1)
+                if county >= 0:
+                    name, _, rest = labels[n].partition(", ")
+                    labels[n] = f"{name}, {self.names[county]}, {rest}" if rest else name
+        pairs = list(zip(found, labels, strict=True))
+        if comma:
+            wanted = normalize(text)
+            pairs = [(i, label) for i, label in pairs if normalize(label).startswith(wanted)]
+        out = []
+        for i, label in pairs:
+            # Only labels that read back as their own place: of a town and a district that
+            # read the same ("Camden, New South Wales"), the one a form would not pick goes.
+            back = self.geocode(label)
+            if back is not None and back.place.id == self.ids[i]:
+                out.append((self.ids[i], label))
+                if len(out) == limit:
+                    break
+        return out
+
+    def _suggest(self, text: str, limit: int) -> list[int]:
         prefix = normalize(text)
         if not prefix or limit <= 0:
             return []
@@ -455,7 +486,7 @@ class Geocoder(Forward):
                 if score > best.get(i, 0.0):
                     best[i] = score
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        return [self.ids[i] for i, _ in ranked]
+        return [i for i, _ in ranked]
 
 
 # --------------------------------------------------------------------------- the shared one

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from places.geocoder import get_geocoder
+from places.geocoder import get_geocoder, normalize
 from places.models import Place, PlaceKind
 
 # The places a form offers to choose from when it is unsure.
@@ -56,6 +56,15 @@ def place_labels(places: list[Place]) -> list[str]:
     return labels
 
 
+def _is_label(text: str, place: Place, label: str) -> bool:
+    """Whether `text` is the place's own label, as the suggestion list shows it: a person who
+    picked "Washington, United States" meant the state, whatever else bears the name."""
+    typed = normalize(text)
+    if typed == normalize(label):
+        return True
+    return typed == normalize(place_label(place, with_county=True))
+
+
 def place_resolve(
     *, user: Any, text: str, pick: int | None = None, overlays: bool = True
 ) -> Place | None:
@@ -86,7 +95,8 @@ def place_resolve(
         and result.confidence >= SURE_CONFIDENCE
         and all(a.share < ASK_SHARE for a in result.alternatives)
     )
-    if (not result.uncertain or minor) and ids and ids[0] == result.place.id:
+    sure = not result.uncertain or minor
+    if ids and ids[0] == result.place.id and (sure or _is_label(text, found[ids[0]], result.label)):
         return found[ids[0]]
     if not ids:
         raise ValidationError(

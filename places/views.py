@@ -5,8 +5,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from places.resolver import place_labels
-from places.selectors import place_children_for_user, places_search
+from places.geocoder import get_geocoder
+from places.selectors import place_children_for_user
 
 SUGGESTIONS = 8
 
@@ -43,5 +43,6 @@ def suggest(request: HttpRequest) -> HttpResponse:
     labels: list[str] = []
     if len(text) >= 2:
         # Each option is the place's label, which the place fields read back as that place.
-        labels = place_labels(places_search(text, limit=SUGGESTIONS))
+        # Biggest first, as the place fields read a bare name ("Portland": Oregon's).
+        labels = [label for _, label in get_geocoder().suggest_labels(text, SUGGESTIONS)]
     return render(request, "places/_suggestions.html", {"labels": labels})

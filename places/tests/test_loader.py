@@ -306,3 +306,19 @@ class TestContextDecides:
         assert result is not None
         assert result.label == "Berkeley, California, United States"
         assert result.uncertain is True and result.match == "spelling"
+
+
+@pytest.mark.usefixtures("world")
+class TestSuggestionsReadBack:
+    def test_every_suggested_label_reads_back_as_its_place_without_asking(self) -> None:
+        from places.resolver import place_resolve
+
+        shown = 0
+        for prefix in ("Portl", "Brixton", "Camd", "Lond", "Seat", "Spring", "Wash", "Ath", "Vale"):
+            for pk, label in get_geocoder().suggest_labels(prefix, 8):
+                place = place_resolve(user=None, text=label)
+                assert place is not None and place.pk == pk, label
+                shown += 1
+        assert shown > 40
+        labels = [label for _, label in get_geocoder().suggest_labels("Portland", 3)]
+        assert labels[0] == "Portland, Oregon, United States"
