@@ -101,7 +101,8 @@ class TestResolver:
         assert labels[0] == "Portland, Oregon, United States"
         assert "Portland, Maine, United States" in labels
         pick = asked.value.choices[1].pk
-        assert place_resolve(user=None, text="Portland", pick=pick).pk == pick
+        chosen = place_resolve(user=None, text="Portland", pick=pick)
+        assert chosen is not None and chosen.pk == pick
 
     def test_it_ignores_a_pick_that_is_not_one_of_the_choices(
         self, places: dict[str, Place], portlands: dict[str, Place]
