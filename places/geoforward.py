@@ -156,6 +156,12 @@ class Forward:
             head = " ".join(words[:cut])
             if len(head) >= MIN_HEAD and head in self.index:
                 return [head, " ".join(words[cut:])]
+        # "HEADINGTON Oxford", "Wadhurst East Sussex": a village we do not know, then the town
+        # or county it is in; the answer falls back to that, unsure.
+        for cut in range(1, len(words)):
+            tail = " ".join(words[cut:])
+            if len(tail) >= MIN_HEAD and tail in self.index:
+                return [" ".join(words[:cut]), tail]
         return [text]
 
     # -- weighing the terms against each other
@@ -173,6 +179,13 @@ class Forward:
             # the areas the other terms name, else the most specific of those areas; unsure.
             rest = known if entries[0] is None else known[1:]
             areas = self._areas_of(rest)
+            if len(terms) > 2 and entries[0] is None and entries[1] is not None:
+                # "Bowlinrg Green, KY" was cut into an unknown word and "Green": spell the two
+                # together inside what the terms after them name.
+                later = [e for e in entries[2:] if e is not None]
+                spelled = self._spelled(query, f"{terms[0]} {terms[1]}", self._areas_of(later))
+                if spelled is not None:
+                    return spelled
             spelled = self._spelled(query, terms[0], areas)
             if spelled is not None:
                 return spelled
