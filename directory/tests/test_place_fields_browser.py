@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from accounts.models import AuditEvent
+from commonweal.tests import browser as chromium
 from commonweal.tests import listings as shared
-from commonweal.tests.test_pages_browser import CHROMIUM, CHROMIUM_ARGS
 from directory.models import Organization
 from directory.tests.test_place_fields import portlands  # noqa: F401 (a fixture)
 from places.geocoder import reset_geocoder
@@ -36,26 +36,16 @@ def listings(places: dict[str, Place], organizer: Any) -> dict[str, Organization
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    yield from chromium.launch()
 
 
-@pytest.fixture(params=[1280, 360], ids=["desktop", "phone"])
+@pytest.fixture(params=list(chromium.WIDTHS.values()), ids=list(chromium.WIDTHS.keys()))
 def page(request: Any, browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": request.param, "height": 900})
-    tab = context.new_page()
+    tab = chromium.new_page(browser, request.param)
     tab.route("**/*.png", lambda route: route.abort())
-    tab.set_default_timeout(10_000)
     tab.width = request.param
     yield tab
-    context.close()
+    tab.context.close()
 
 
 def shot(page: Any, name: str) -> None:
@@ -71,14 +61,6 @@ def settled(page: Any, url: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def sign_in(page: Any, live_server: Any, email: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", "a-long-passphrase")
-    page.click("main button:has-text('Sign in')")
-    page.wait_for_url(f"{live_server.url}/")
-
-
 def test_an_organizer_types_places_as_people_write_them(
     page: Any,
     live_server: Any,
@@ -87,7 +69,7 @@ def test_an_organizer_types_places_as_people_write_them(
     portlands: dict[str, Place],  # noqa: F811
     organizer: Any,
 ) -> None:
-    sign_in(page, live_server, organizer.email)
+    chromium.sign_in(page, live_server.url, organizer.email)
 
     # The directory's "near" field takes "Seattle, WA".
     page.goto(f"{live_server.url}/directory/")
@@ -101,6 +83,7 @@ def test_an_organizer_types_places_as_people_write_them(
     page.press("#id_near", "Enter")
     ask = page.locator("#results .place-ask")
     ask.wait_for()
+    assert chromium.fits(page, "#results .place-ask")
     links = ask.locator("a").all_inner_texts()
     assert links[0] == "Portland, Oregon, United States"
     assert "Portland, Maine, United States" in links
@@ -125,6 +108,7 @@ def test_an_organizer_types_places_as_people_write_them(
     page.fill("#id_home_place", "Portland")
     page.click("button:has-text('Save the listing')")
     page.wait_for_selector(".place-choices")
+    assert chromium.fits(page, ".place-choices")
     shot(page, "editor-portland-asks")
     page.check(".place-choices label:has-text('Portland, Oregon, United States') input")
     page.click("button:has-text('Save the listing')")
