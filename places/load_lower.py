@@ -15,6 +15,7 @@ from places.load_common import (
     ALTERNATES_MAX,
     ALTERNATES_MIN_POPULATION,
     COUNTY_NEIGHBOUR_KM,
+    DATA_DIR,
     GEONAMES_DIR,
     NATIVE_MAX,
     SAME_CITY_KM,
@@ -281,8 +282,12 @@ class LowerLevels:
                 centre = _vector_to_degrees(sums[i])
             if centre:
                 spec.latitude, spec.longitude = centre
-        # Whatever is still unplaced (a territory with no town in the data) takes its parent's
-        # point, so every place answers a geocode with coordinates.
+        # Whatever is still unplaced takes its parent's point, or for a country with no town in
+        # the data (Antarctica, Bouvet Island) a shipped one, so every place has coordinates.
+        shipped = _read_json(DATA_DIR / "country_points.json")["points"]
+        for spec in self.specs["country"]:
+            if spec.latitude is None and spec.iso_code in shipped:
+                spec.latitude, spec.longitude = shipped[spec.iso_code]
         for kind in ("country", "state", "county", "locality"):
             for spec in self.specs[kind]:
                 parent = self.by_key.get(spec.parent or "")

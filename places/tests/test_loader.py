@@ -17,8 +17,9 @@ from places.selectors import place_ancestors, place_overlays_containing
 
 pytestmark = pytest.mark.django_db
 
-# Greece for its own script, Jamaica for its Portland (a parish people must not land in).
-COUNTRIES = ["US", "GB", "CA", "AT", "GE", "GR", "JM"]
+# Greece for its own script, Jamaica for its Portland (a parish people must not land in),
+# Antarctica for a country with no town in the gazetteer.
+COUNTRIES = ["US", "GB", "CA", "AT", "GE", "GR", "JM", "AQ"]
 CASCADIA_CALIFORNIA = {
     "Del Norte County",
     "Humboldt County",
