@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
 
 from commonweal.widgets import QuickSelect
 from directory.models import IssueArea, OrganizationKind, OrganizationStatus
@@ -171,13 +170,9 @@ class OrganizationEditForm(PlaceFieldsMixin, forms.Form):
         help_text="Language codes separated by commas, e.g. en, es.",
     )
     status = forms.ChoiceField(label="Status", choices=OrganizationStatus.choices)
-    confirm_move = forms.BooleanField(
-        label=_lazy("Yes, move this group there"),
-        required=False,
-        help_text=_lazy(
-            "Asked when the new home place is in another country or out of your region."
-        ),
-    )
+    # The place the person confirmed moving the group to (asked for a move to another country
+    # or out of their region); rendered as a checkbox whose value is that place.
+    confirm_move = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     contact_name = forms.CharField(label="Contact person", required=False, max_length=200)
     contact_email = forms.EmailField(label="Contact email", required=False)
@@ -214,7 +209,7 @@ class OrganizationEditForm(PlaceFieldsMixin, forms.Form):
         self.fields["issue_areas"].choices = [(a.slug, a.name) for a in issue_areas]  # type: ignore[attr-defined]
         self.add_place_picks({"home_place": home_place})
         # Set by the editor when saving would move the group to another country or region.
-        self.ask_move = False
+        self.move_to: int | None = None
 
     @classmethod
     def initial_for(cls, org: Any, contact: Any) -> dict[str, Any]:

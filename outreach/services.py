@@ -329,12 +329,13 @@ def claimed_listing_update(
     organization: Organization,
     listing: dict[str, Any],
     contact: dict[str, Any] | None = None,
-    confirm_move: bool = False,
+    confirm_move: int | None = None,
 ) -> Organization:
     """The group's own edit of its listing. Each field goes through the provenance layer with
     origin "claim", so no later import can overwrite it; issue areas become the group's choice,
     which the automatic tagger never replaces. Moving the home place to another country or out
-    of the editor's region needs `confirm_move` and is written to the audit log."""
+    of the editor's region needs `confirm_move`, the id of the place the person confirmed
+    moving to, and is written to the audit log."""
     _require_admin(user, organization)
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     unknown = sorted(set(listing) - {*CLAIM_FIELDS, "issue_areas", "social_links"})
@@ -344,9 +345,14 @@ def claimed_listing_update(
     move_reasons: list[str] = []
     if "home_place" in listing and _differs(org, "home_place", listing["home_place"]):
         move_reasons = home_place_move_reasons(user=user, old=moved_from, new=listing["home_place"])
-        if move_reasons and not confirm_move:
+        new_place = listing["home_place"]
+        if move_reasons and (new_place is None or confirm_move != new_place.pk):
             raise ValidationError(
-                {"home_place": ValidationError(" ".join(move_reasons), code="confirm_move")}
+                {
+                    "home_place": ValidationError(
+                        " ".join(move_reasons), code="confirm_move", params={"to": new_place.pk}
+                    )
+                }
             )
     # Only what the group changed becomes its word; fields it left as they were may still be
     # filled in or corrected by later imports.

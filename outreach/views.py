@@ -227,7 +227,9 @@ def listing_edit(request: HttpRequest, slug: str) -> HttpResponse:
             _errors_into(form, error)
             # A move to another country or out of the editor's region: ask, in the page.
             moves = getattr(error, "error_dict", {}).get("home_place", [])
-            form.ask_move = any(e.code == "confirm_move" for e in moves)
+            asked = [e for e in moves if e.code == "confirm_move"]
+            # The box confirms this destination only: typing another place asks again.
+            form.move_to = asked[0].params["to"] if asked and asked[0].params else None
         else:
             messages.success(request, "The listing is updated. Imports will not overwrite it.")
             return redirect("organization", slug=org.slug)

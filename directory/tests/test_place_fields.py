@@ -229,16 +229,22 @@ class TestListingEditor:
         self, listings: dict, organizer: Any, places: dict
     ) -> None:
         org = listings["tenants"]
+        other = places["seattle"]
         client = signed_in(organizer)
         response = client.post(self.editor(org), self.data(org, home_place="Vancouver, BC"))
         assert response.status_code == 400
         assert "in another country" in response.content.decode()
-        assert 'name="confirm_move"' in response.content.decode()
+        assert f'name="confirm_move" value="{places["vancouver"].pk}"' in response.content.decode()
         org.refresh_from_db()
         assert org.home_place == places["portland"]
         assert not AuditEvent.objects.filter(action="organization.home_place_move").exists()
         response = client.post(
-            self.editor(org), self.data(org, home_place="Vancouver, BC", confirm_move="on")
+            self.editor(org), self.data(org, home_place="Vancouver, BC", confirm_move=other.pk)
+        )
+        assert response.status_code == 400, "a box ticked for another place confirms nothing"
+        response = client.post(
+            self.editor(org),
+            self.data(org, home_place="Vancouver, BC", confirm_move=places["vancouver"].pk),
         )
         assert response.status_code == 302
         org.refresh_from_db()
@@ -258,7 +264,8 @@ class TestListingEditor:
         assert response.status_code == 400
         assert "out of Oregon" in response.content.decode()
         response = client.post(
-            self.editor(org), self.data(org, home_place="Seattle, WA", confirm_move="on")
+            self.editor(org),
+            self.data(org, home_place="Seattle, WA", confirm_move=places["seattle"].pk),
         )
         assert response.status_code == 302
         assert AuditEvent.objects.filter(action="organization.home_place_move").count() == 1
