@@ -47,6 +47,8 @@ _Q_CODE_COUNTRY = 0.9  # "UK", "DE"
 _Q_CODE_STATE = 0.8  # "CA", "BC"
 _Q_CODE_COUNTY = 0.5  # "AN" for Ancona, after a town
 _Q_COUNTY_SHORT = 0.02  # "Alameda" for Alameda County: usually people mean the city
+# Local words for "saint" that people shorten to "St." ("Sankt Pölten", "San Diego" is not one).
+_SAINTS = ("sankt ", "sint ", "svaty ", "sveti ", "szent ")
 _COUNTY_SUFFIXES = (" county", " parish", " borough", " census area", " municipality")
 EARTH_KM = 6371.0
 _LABEL_KINDS = frozenset({"state", "country"})
@@ -200,7 +202,12 @@ class Geocoder(Forward):
             if kind == "world":
                 add("world", i, _Q_NAME)
                 continue
-            add(normalize(self.names[i]), i, _Q_NAME)
+            own = normalize(self.names[i])
+            add(own, i, _Q_NAME)
+            # "St. Pölten" reads as "saint polten"; the place is "Sankt Pölten".
+            for word in _SAINTS:
+                if own.startswith(word):
+                    add("saint " + own[len(word) :], i, _Q_NAME)
             alt = alternates.get(i)
             if alt:
                 quality = _Q_ALTERNATE_LOCALITY if kind == "locality" else _Q_ALTERNATE_AREA

@@ -9,6 +9,7 @@ places a consistent reading names, the answer is the most specific one.
 
 import math
 import re
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -43,6 +44,8 @@ _SPELLING_AREAS = 64
 
 # The shortest known start of an unknown text read as a town on its own.
 MIN_HEAD = 4
+# Names that begin with an unknown text, looked through for a shortened name ("Braunau").
+SHORTENED_KEYS = 200
 
 _Entry = tuple[tuple[tuple[int, float], ...], float]
 
@@ -52,6 +55,7 @@ class Forward:
     declared here."""
 
     index: dict[str, Any]
+    sorted_keys: list[str]
     kinds: list[str]
     names: list[str]
     parent: list[int]
@@ -343,6 +347,9 @@ class Forward:
     def _spelled(self, query: str, term: str, areas: list[int]) -> GeocodeResult | None:
         from rapidfuzz import fuzz, process
 
+        shortened = self._shortened(query, term, areas)
+        if shortened is not None:
+            return shortened
         for area in areas[:3]:
             if self.kinds[area] not in _SPELLING_KINDS:
                 continue
@@ -365,6 +372,30 @@ class Forward:
                     others=[(area, 0.0)],
                 )
         return None
+
+    def _shortened(self, query: str, term: str, areas: list[int]) -> GeocodeResult | None:
+        """A name people shorten, inside the areas named: "Braunau" for Braunau am Inn,
+        "Hall, Austria" for Hall in Tirol; the biggest such place, unsure."""
+        if len(term) < MIN_HEAD or not areas:
+            return None
+        prefix = term + " "
+        start = bisect_left(self.sorted_keys, prefix)
+        best, best_score = -1, 0.0
+        for key in self.sorted_keys[start : start + SHORTENED_KEYS]:
+            if not key.startswith(prefix):
+                break
+            for i, score in (self.candidates(key) or ((), 0.0))[0]:
+                if (
+                    score > best_score
+                    and self.kinds[i] == "locality"
+                    and any(self._inside(i, a) for a in areas[:3])
+                ):
+                    best, best_score = i, score
+        if best < 0:
+            return None
+        return self._result(
+            query, best, confidence=0.5, uncertain=True, match="spelling", others=[(areas[0], 0.0)]
+        )
 
     def _names_inside(self, area: int) -> tuple[list[str], list[int]]:
         """Normalized names of the towns and counties inside an area (kept for a few areas:

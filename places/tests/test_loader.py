@@ -323,3 +323,16 @@ class TestSuggestionsReadBack:
         assert shown > 40
         labels = [label for _, label in get_geocoder().suggest_labels("Portland", 3)]
         assert labels[0] == "Portland, Oregon, United States"
+
+
+@pytest.mark.usefixtures("world")
+class TestShortenedNames:
+    def test_it_reads_st_as_the_local_word_for_saint(self) -> None:
+        result = get_geocoder().geocode("St. Pölten, Österreich")
+        assert result is not None and result.place.name == "Sankt Pölten"
+        assert result.uncertain is False
+
+    def test_it_offers_the_full_name_of_a_shortened_one_unsure(self) -> None:
+        result = get_geocoder().geocode("Braunau, Österreich")
+        assert result is not None and result.place.name == "Braunau am Inn"
+        assert result.uncertain is True
