@@ -71,7 +71,9 @@ class CallForm(_PlaceMixin, forms.Form):
     coalition = forms.ChoiceField(label="Issued by")
     title = forms.CharField(max_length=200)
     description = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), help_text="What groups commit to do, and why."
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text="What groups commit to do, and why.",
     )
     scope = forms.CharField(
         label="Where",
@@ -179,6 +181,7 @@ class CommitForm(forms.Form):
     accessibility = forms.CharField(
         label="Accessibility",
         required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Step-free access, interpretation, quiet space, childcare…",
     )

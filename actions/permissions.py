@@ -43,6 +43,19 @@ def can_send_alert(user: Any, place: Place | None, sender: Organization | None =
     return place is not None and directory_permissions.is_regional_coordinator_for(user, place)
 
 
+def may_send_some_alert(user: Any) -> bool:
+    """Whether the alert form is worth showing: the person could send at least one alert."""
+    if not _signed_in(user):
+        return False
+    return (
+        directory_permissions.is_site_coordinator(user)
+        or user.regional_roles.exists()
+        or Organization.objects.coalitions()
+        .filter(pk__in=directory_permissions.administered_organization_ids(user))
+        .exists()
+    )
+
+
 def can_see_delivery_status(user: Any, sent_by_id: int | None, sender: Organization | None) -> bool:
     if not _signed_in(user):
         return False

@@ -4,12 +4,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -413,6 +414,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
             return redirect("actions:alerts")
     context = {
         "form": form,
+        "may_send": permissions.may_send_some_alert(request.user),
         "subscriptions": selectors.subscriptions_for_user(request.user),
         "sent": selectors.alerts_for_user(request.user)[:20],
     }
@@ -433,6 +435,14 @@ def subscription_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def alert_send(request: HttpRequest) -> HttpResponse:
+    # Say so before anyone types an alert they could not send.
+    if not permissions.may_send_some_alert(request.user):
+        raise PermissionDenied(
+            _(
+                "Alerts are sent by site coordinators, by the coordinators of a region, and by "
+                "the admins of a coalition in its name. Your account has none of these roles."
+            )
+        )
     coalitions = selectors.issuable_coalitions(request.user)
     form = AlertForm(
         request.POST if request.method == "POST" else None,

@@ -1,7 +1,8 @@
 """The HTTP API: places, issue areas, organizations, coalitions and memberships.
 
-Reads are public and show only public listings. Writes (membership requests and answers) use
-the browser session, with Django's CSRF protection, and go through the same services as pages.
+Reads are public and show only public listings. Writes (new listings, membership requests and
+answers) use the browser session, with Django's CSRF protection, and go through the same
+services as pages.
 Every error names the field it is about; nothing private is ever serialized.
 """
 
@@ -16,10 +17,14 @@ from ninja import Field, NinjaAPI, Path, Query, Schema
 from ninja.security import django_auth
 
 from api import schemas as s
+from api.docs import SessionSwagger
+from api.inputs import has_nul, is_web_address
 from coalitions import selectors as coalition_selectors
 from coalitions import services as coalition_services
 from coalitions.models import Membership
+from commonweal.paging import SEEKABLE_ORDERS, Seek, seek_filter
 from directory import permissions
+from directory import services as directory_services
 from directory.models import IssueArea, Organization, OrganizationKind
 from directory.selectors import (
     directory_counts,
@@ -34,12 +39,16 @@ api = NinjaAPI(
     version="1",
     description=(
         "Places, organizations, issue areas and coalitions listed on this hub. Lists are "
-        'paginated with `limit` and `offset` and answer `{"items": [...], "count": N}`.'
+        'paginated with `limit` and `offset` and answer `{"items": [...], "count": N}`; '
+        "organizations also page by `after` (the last id seen), which reaches every result. "
+        "Writes use your signed-in browser session."
     ),
     urls_namespace="api",
     # The interactive docs load their scripts from a CDN unless ninja's own static files are
-    # installed; a hub promises visitors no third-party requests, so docs need the local copy.
-    docs_url="/docs" if "ninja" in settings.INSTALLED_APPS else None,
+    # installed; a hub promises visitors no third-party requests, so docs need the local copy
+    # (settings.INSTALLED_APPS has it). They live at /api/ itself, as the README says.
+    docs_url="/" if "ninja" in settings.INSTALLED_APPS else None,
+    docs=SessionSwagger(),
 )
 
 MAX_LIMIT = 100
@@ -297,11 +306,83 @@ def organizations_list(
         near=_place(filters.near, "near"),
         radius_km=filters.radius_km,
     )
+    if filters.after is not None:
+        return _org_page_after(qs, filters.after, page)
     return _org_page(qs, page)
+
+
+def _org_page_after(qs: Any, after: int, page: PageIn) -> dict[str, Any]:
+    """The page that starts after organization `after`: the next page found by key, so a
+    client can walk every result where `offset` stops at MAX_OFFSET."""
+    order = getattr(qs, "order", "name")
+    if order not in SEEKABLE_ORDERS:
+        raise FieldError("after", "Results nearest first are paged with offset.")
+    if page.offset:
+        raise FieldError("offset", "Give either after or offset, not both.")
+    where = seek_filter(qs, order, Seek(pk=after))
+    if where is None:
+        raise FieldError("after", f"There is no organization {after} to start after.")
+    items = list(qs.filter(where).select_related("home_place")[: page.limit])
+    bits = _issue_slugs_by_bit()
+    return {"items": [_org_out(o, bits) for o in items], "count": qs.count()}
 
 
 def _org(key: str) -> Organization:
     return get_organization_for_user(_public(), key)
+
+
+def _checked_link(value: str, field: str) -> str:
+    # Only web addresses: a javascript: or data: link would run in whoever follows it.
+    if not value:
+        return value
+    if not is_web_address(value):
+        raise FieldError(field, "Give an address starting with http:// or https://.", where="body")
+    return value
+
+
+@api.post(
+    "/organizations",
+    response={201: s.OrganizationOut},
+    auth=django_auth,
+    tags=["organizations"],
+    summary="Add an organization",
+)
+def organization_add(request: HttpRequest, body: s.OrganizationIn) -> Any:
+    """List a group. Whoever adds it becomes its first admin and can edit it from then on."""
+    # PostgreSQL cannot store a NUL character, and no name or text needs one.
+    for field, value in body.dict().items():
+        if has_nul(value):
+            raise FieldError(field, "Remove the NUL character from this text.", where="body")
+    home_place = None
+    if body.home_place:
+        home_place = Place.objects.filter(slug=body.home_place).first()
+        if home_place is None:
+            raise FieldError("home_place", f"There is no place “{body.home_place}”.", where="body")
+    for code in body.languages:
+        if len(code) > 35:
+            raise FieldError("languages", f"“{code[:35]}…” is not a language code.", where="body")
+    links = {}
+    for name, url in body.social_links.items():
+        if not name or len(name) > 40:
+            raise FieldError(
+                "social_links", "Name each link in 40 characters or fewer.", where="body"
+            )
+        links[name] = _checked_link(url, "social_links")
+    org = directory_services.organization_create(
+        user=request.user,
+        name=body.name,
+        kind=body.kind,
+        description=body.description,
+        home_place=home_place,
+        issue_areas=body.issue_areas,
+        website=_checked_link(body.website, "website"),
+        social_links=links,
+        public_email=body.public_email,
+        public_phone=body.public_phone,
+        languages=body.languages,
+        status=body.status,
+    )
+    return 201, _org_out(org, _issue_slugs_by_bit())
 
 
 @api.get(

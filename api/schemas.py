@@ -7,7 +7,7 @@ from typing import Any
 from ninja import Field, Schema
 
 from coalitions.models import MembershipStatus
-from directory.models import OrganizationKind, OrganizationStatus
+from directory.models import DESCRIPTION_MAX_LENGTH, OrganizationKind, OrganizationStatus
 from directory.selectors import MAX_RADIUS_KM
 from places.models import PlaceKind
 
@@ -73,6 +73,14 @@ class OrganizationFilters(Schema):
     status: OrganizationStatus | None = None
     near: str = Field("", description="Place slug: only organizations near it, nearest first.")
     radius_km: float = Field(50.0, gt=0, le=MAX_RADIUS_KM, description="Radius for `near`, in km.")
+    after: int | None = Field(
+        None,
+        ge=1,
+        description=(
+            "Id of the last organization of the page before: the page starts right after it. "
+            "Follow it page by page to reach every result; `offset` stops at 10,000."
+        ),
+    )
 
 
 class CoalitionFilters(Schema):
@@ -106,6 +114,28 @@ class OrganizationOut(OrganizationRef):
     distance_km: float | None = Field(None, description="Only with `near`.")
 
 
+class OrganizationIn(Schema):
+    """A new listing. Every text has a limit, so nothing unbounded reaches the database."""
+
+    name: str = Field(min_length=1, max_length=300)
+    kind: OrganizationKind = OrganizationKind.LOCAL_GROUP
+    description: str = Field("", max_length=DESCRIPTION_MAX_LENGTH)
+    home_place: str = Field(
+        "", max_length=140, description="Slug of a country, state, county or town (not a region)."
+    )
+    issue_areas: list[str] = Field(
+        default_factory=list, max_length=63, description="Issue area slugs."
+    )
+    website: str = Field("", max_length=500, description="An http(s) address.")
+    social_links: dict[str, str] = Field(
+        default_factory=dict, max_length=20, description="Name → http(s) address."
+    )
+    public_email: str = Field("", max_length=254)
+    public_phone: str = Field("", max_length=40)
+    languages: list[str] = Field(default_factory=list, max_length=20)
+    status: OrganizationStatus = OrganizationStatus.ACTIVE
+
+
 class MembershipOut(Schema):
     id: int
     coalition: OrganizationRef
@@ -116,8 +146,8 @@ class MembershipOut(Schema):
 
 
 class MembershipRequestIn(Schema):
-    coalition: str = Field(description="Slug of the coalition.")
-    member: str = Field(description="Slug of the organization that joins.")
+    coalition: str = Field(max_length=140, description="Slug of the coalition.")
+    member: str = Field(max_length=140, description="Slug of the organization that joins.")
 
 
 class CoalitionGraphOut(Schema):

@@ -23,9 +23,14 @@ def index(request: HttpRequest) -> HttpResponse:
             kind=OrganizationKind.COALITION, ranges=place_ranges(place) if place else None
         )
         page = listing_page(
-            request.user, rows.select_related("home_place"), form.cleaned_data["page"] or 1, filters
+            request.user,
+            rows.select_related("home_place"),
+            form.cleaned_data["page"] or 1,
+            filters,
+            form.seek(),
         )
     params = request.GET.copy()
-    params.pop("page", None)
+    for name in ("page", "after", "before"):
+        params.pop(name, None)
     context = {"form": form, "page": page, "place": place, "query": params.urlencode()}
     return render(request, "coalitions/index.html", context, status=400 if form.errors else 200)

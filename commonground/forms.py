@@ -18,6 +18,7 @@ class ConversationForm(forms.Form):
     title = forms.CharField(max_length=200)
     description = forms.CharField(
         required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="The question you are asking, and what the answers will be used for.",
     )
@@ -42,6 +43,8 @@ class ConversationForm(forms.Form):
     seed_statements = forms.CharField(
         label="Starting statements",
         required=False,
+        # A hundred statements of the longest kind, one per line.
+        max_length=100 * 401,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="One per line. People vote on these first; they can add their own.",
     )

@@ -58,6 +58,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Only for its static files: the API's interactive docs are then served from this hub
+    # instead of a CDN (a hub promises visitors no third-party requests).
+    "ninja",
     "commonweal",
     "accounts",
     "outbox",
@@ -83,9 +86,12 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "commonweal.errors.MethodNotAllowedPage",
 ]
 
 ROOT_URLCONF = "commonweal.urls"
+# A form sent with an expired or missing security token gets a page that says so.
+CSRF_FAILURE_VIEW = "commonweal.errors.csrf_failure"
 WSGI_APPLICATION = "commonweal.wsgi.application"
 ASGI_APPLICATION = "commonweal.asgi.application"
 
@@ -224,3 +230,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# Imports read uploaded files in a child process that may use this much memory (MB) on top of
+# what it starts with, and a run from the pages may take this long (seconds) before it is
+# stopped and marked failed. A hostile file ends only that child, never the worker.
+IMPORT_MEMORY_MB = int(os.environ.get("IMPORT_MEMORY_MB", "2048"))
+IMPORT_TIME_LIMIT = int(os.environ.get("IMPORT_TIME_LIMIT", "3600"))

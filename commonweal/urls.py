@@ -5,6 +5,8 @@ from commonweal import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers and feed readers ask for this address whatever the page's <link> says.
+    path("favicon.ico", views.favicon),
     # Pages that gather places, listings and coalitions together (see commonweal/views.py).
     path("organizations/<slug:slug>/", views.organization_detail, name="organization"),
     path("places/<slug:slug>/", views.place_detail, name="place"),
@@ -21,3 +23,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
 ]
+
+# Styled error pages that say why (commonweal/errors.py).
+handler400 = "commonweal.errors.bad_request"
+handler403 = "commonweal.errors.permission_denied"
+handler404 = "commonweal.errors.page_not_found"
+handler500 = "commonweal.errors.server_error"

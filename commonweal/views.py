@@ -10,12 +10,13 @@ from typing import Any
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from coalitions.selectors import coalition_members, coalitions_at_place, organization_coalitions
-from commonweal.paging import page_of
+from commonweal.paging import MAX_OFFSET_PAGE, Seek, page_of
 from commonweal.templatetags.links import slug_url
 from directory import mapindex
 from directory.forms import DirectorySearchForm
@@ -52,10 +53,25 @@ MAX_COALITIONS = 100
 TOP_ISSUES = 3
 
 
-def _page_number(request: HttpRequest) -> int:
+def _page_number(request: HttpRequest, *, limit: int = MAX_OFFSET_PAGE) -> int:
     # A page number outside the range just shows the first page.
     value = request.GET.get("page", "1")
-    return int(value) if value.isdigit() and 0 < int(value) <= 200 else 1
+    return int(value) if value.isdigit() and len(value) < 10 and 0 < int(value) <= limit else 1
+
+
+def _seek(request: HttpRequest) -> Seek | None:
+    """Where a page of listings starts, from its link (see commonweal/paging.py)."""
+    for name, backwards in (("after", False), ("before", True)):
+        value = request.GET.get(name, "")
+        if value.isdigit() and len(value) < 19 and int(value) > 0:
+            return Seek(pk=int(value), backwards=backwards)
+    return None
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    # Browsers and feed readers ask for /favicon.ico whatever a page's <link> says.
+    return redirect(static("img/favicon.ico"), permanent=True)
 
 
 @require_GET
@@ -182,11 +198,14 @@ def _place_summary_build(user: Any, place: Place) -> dict[str, Any]:
 def place_detail(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_place_for_user(request.user, slug)
     filters = mapindex.Filters(ranges=place_ranges(place))
+    seek = _seek(request)
     orgs = listing_page(
         request.user,
         organization_search(user=request.user, place=place).select_related("home_place"),
-        _page_number(request),
+        # With a key the number is only a label, so it has no limit.
+        _page_number(request, limit=10**9 if seek else MAX_OFFSET_PAGE),
         filters,
+        seek,
     )
     context = {**_place_summary(request.user, place), "place": place, "page": orgs}
     return render(request, "places/place.html", context)

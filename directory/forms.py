@@ -8,15 +8,23 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from commonweal.paging import MAX_OFFSET_PAGE, Seek
 from commonweal.widgets import QuickSelect
-from directory.models import IssueArea, OrganizationKind, OrganizationStatus
+from directory.models import (
+    CONTACT_NOTES_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
+    IssueArea,
+    OrganizationKind,
+    OrganizationStatus,
+)
 from directory.selectors import MAX_RADIUS_KM
 from places.forms import PlaceFieldsMixin, place_text
 from places.models import Place
 from places.resolver import PlaceUnsure, place_resolve
 
-# Deep OFFSET pages cost a scan each; past this, refining the search is the better answer.
-MAX_PAGE = 200
+# Past this page a link must say where the page starts (after=/before=, see commonweal/paging.py):
+# a deep OFFSET page reads every row before it.
+MAX_PAGE = MAX_OFFSET_PAGE
 
 
 def _issue_choices(issue_areas: list[IssueArea], empty: str) -> list[tuple[str, str]]:
@@ -80,9 +88,11 @@ class DirectorySearchForm(PlaceFieldsMixin, forms.Form):
         max_value=MAX_RADIUS_KM,
         widget=forms.NumberInput(attrs={"step": "any", "placeholder": "50"}),
     )
-    page = forms.IntegerField(
-        required=False, min_value=1, max_value=MAX_PAGE, widget=forms.HiddenInput
-    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    # The id of the last listing of the page before (or the first of the page after): pages
+    # past the first go by key, so every page of a long list can be reached.
+    after = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, user: Any, issue_areas: list[IssueArea], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -91,9 +101,25 @@ class DirectorySearchForm(PlaceFieldsMixin, forms.Form):
         self.add_place_picks()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean() or {}
-        self.resolve_places(cleaned)
-        return cleaned
+        data = super().clean() or {}
+        self.resolve_places(data)
+        page = data.get("page") or 1
+        if page > MAX_PAGE and not (data.get("after") or data.get("before")):
+            self.add_error(
+                "page",
+                f"Pages past {MAX_PAGE} are reached with the Next link, page by page; "
+                "or narrow the search by place, issue or words.",
+            )
+        return data
+
+    def seek(self) -> Seek | None:
+        """Where the asked page starts, from its link's after= or before=."""
+        data = self.cleaned_data
+        if data.get("after"):
+            return Seek(pk=data["after"])
+        if data.get("before"):
+            return Seek(pk=data["before"], backwards=True)
+        return None
 
     def clean_radius(self) -> float:
         radius = self.cleaned_data["radius"]
@@ -142,7 +168,10 @@ class OrganizationEditForm(PlaceFieldsMixin, forms.Form):
     name = forms.CharField(label="Name", max_length=300)
     kind = forms.ChoiceField(label="Kind", choices=OrganizationKind.choices)
     description = forms.CharField(
-        label="What the group does", required=False, widget=forms.Textarea
+        label="What the group does",
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea,
     )
     issue_areas = forms.MultipleChoiceField(
         label="Issue areas", required=False, widget=forms.CheckboxSelectMultiple
@@ -159,6 +188,8 @@ class OrganizationEditForm(PlaceFieldsMixin, forms.Form):
         label="Social media pages",
         required=False,
         help_text="One address per line.",
+        # Twenty addresses of the longest kind a website may be.
+        max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     public_email = forms.EmailField(label="Public email", required=False)
@@ -178,7 +209,10 @@ class OrganizationEditForm(PlaceFieldsMixin, forms.Form):
     contact_email = forms.EmailField(label="Contact email", required=False)
     contact_phone = forms.CharField(label="Contact phone", required=False, max_length=40)
     contact_notes = forms.CharField(
-        label="Notes for coordinators", required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label="Notes for coordinators",
+        required=False,
+        max_length=CONTACT_NOTES_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
 
     LISTING = (

@@ -16,8 +16,13 @@ _email_ok = EmailValidator()
 
 
 def clean_url(value: str) -> str:
-    """A usable http(s) URL from what people type ("www.x.org", "x.org/path"), or ""."""
-    value = value.strip()
+    """A usable http(s) URL from what people type ("www.x.org", "x.org/path"), or "".
+    Any other scheme (javascript:, data:, file:) is refused, never stored."""
+    value = value.replace("\x00", "").strip()
+    if re.match(r"^[a-z][a-z0-9+.-]*:(?!\d)", value, re.I) and not re.match(
+        r"^https?://", value, re.I
+    ):
+        return ""
     if not value or " " in value:
         return ""
     if not re.match(r"^https?://", value, re.I):
@@ -99,11 +104,14 @@ def organization_values(
             _email_ok(public_email)
         except ValidationError:
             public_email = ""
+    name = name.replace("\x00", "")
+    # Only http(s) links are kept: a "javascript:" link must never reach a page or the API.
+    facebook = clean_url(facebook)[:500] if facebook else ""
     return {
         "name": name.strip()[:300],
-        "slug": slug,
+        "slug": slug.replace("\x00", ""),
         "kind": kind_for(name),
-        "description": description[:10000],
+        "description": description.replace("\x00", "")[:10000],
         "home_place_id": home_place_id,
         "place_lft": place_lft,
         "latitude": latitude,

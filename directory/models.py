@@ -39,6 +39,13 @@ class IssueLink(models.Model):
         return f"{self.from_issue} ↔ {self.to_issue}"
 
 
+# Longest free text a listing keeps. Checked by the forms, the API and the services rather than
+# by the columns, so no migration: the longest description in the open lists we import runs to
+# about 3,000 characters, and a page of text is plenty for a group to say what it does.
+DESCRIPTION_MAX_LENGTH = 10_000
+CONTACT_NOTES_MAX_LENGTH = 5_000
+
+
 class OrganizationKind(models.TextChoices):
     LOCAL_GROUP = "local_group", "Local group"
     CHAPTER = "chapter", "Chapter"

@@ -7,16 +7,19 @@ names) and `RowError`s, so that a bad row is reported with its line and the good
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
 import re
 import unicodedata
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from directory.encodings import decode, file_encoding
+from directory.sheets import xlsx_extent
 
 FORMATS = ("csv", "tsv", "xlsx", "ods", "geojson", "json", "jsonl", "murmurations")
 
@@ -77,6 +80,17 @@ _ALIAS_INDEX = {alias: name for name, aliases in FIELD_ALIASES.items() for alias
 NO_COLUMN = ""
 
 
+# Bounds that keep a hostile file from costing the hub more than a real list ever does: a
+# list of groups has tens of columns, not a million; a cell holds a description, not a book;
+# JSON records are a few levels deep, not 200,000; a sheet's cells fit in memory.
+MAX_COLUMNS = 5000
+MAX_CELL = 1 << 20
+MAX_RECORD_LINES = 200
+MAX_DEPTH = 32
+MAX_SHEET_CELLS = 20_000_000
+csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL))
+
+
 class ReadError(Exception):
     """The file as a whole cannot be read (wrong format, undecodable, no header)."""
 
@@ -129,6 +143,20 @@ def mapping_from_json(value: Any) -> dict[str, str]:
     return {ours: theirs or NO_COLUMN for ours, theirs in value.items()}
 
 
+def _missing_columns(columns: Iterable[str], overrides: dict[str, str] | None) -> None:
+    """Refuse a mapping that names columns the file does not have, naming them and the
+    columns it does have, rather than reading every row as nameless."""
+    named = {ours: theirs for ours, theirs in (overrides or {}).items() if theirs != NO_COLUMN}
+    present = set(columns)
+    missing = sorted({theirs for theirs in named.values() if theirs not in present})
+    if missing:
+        shown = ", ".join(sorted(present)[:40]) or "none"
+        raise ReadError(
+            f"the mapping names {len(missing)} column(s) the file does not have: "
+            f"{', '.join(map(repr, missing))}; its columns are: {shown}"
+        )
+
+
 def detect_format(path: Path) -> str:
     suffix = path.suffix.lower().lstrip(".")
     if suffix in ("csv", "tsv", "txt"):
@@ -142,25 +170,20 @@ def detect_format(path: Path) -> str:
     if suffix in ("jsonl", "ndjson"):
         return "jsonl"
     if suffix == "json":
-        head = path.read_bytes()[:4096].decode("utf-8", "ignore")
+        try:
+            with path.open("rb") as f:
+                head = f.read(4096).decode("utf-8", "ignore")
+        except OSError as exc:
+            raise ReadError(f"cannot open the file: {exc.strerror}") from exc
         if '"FeatureCollection"' in head or '"Feature"' in head:
             return "geojson"
         # Murmurations profiles point at their schema: "linked_schemas": ["organizations_schema..."]
         return "murmurations" if '"linked_schemas"' in head or '"primary_url"' in head else "json"
-    raise ReadError(f"cannot tell the format of {path.name}; pass --format ({', '.join(FORMATS)})")
-
-
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM), else Windows-1252/Latin-1, which decode any byte."""
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            return data.decode("latin-1")
+    # Not the name: an upload is kept under a name of our own, which means nothing to people.
+    raise ReadError(
+        f"cannot tell the file's format from its name; choose one of {', '.join(FORMATS)} "
+        "(--format on the command line)"
+    )
 
 
 def read(
@@ -176,12 +199,12 @@ def read(
         try:
             stream = path.open(encoding=file_encoding(path), newline="")
         except OSError as exc:
-            raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
+            raise ReadError(f"cannot open the file: {exc.strerror}") from exc
         return _read_csv(stream, mapping)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
+        raise ReadError(f"cannot open the file: {exc.strerror}") from exc
     text = decode(data)
     if fmt == "murmurations":
         return _read_murmurations(text, mapping)
@@ -203,29 +226,6 @@ def _apply(raw: dict[str, Any], mapping: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def file_encoding(path: Path) -> str:
-    """What `decode` would choose for the whole file, found in one pass without keeping it."""
-    candidates = ("utf-8", "cp1252")
-    try:
-        with path.open("rb") as f:
-            head = f.read(len(codecs.BOM_UTF8))
-            if head == codecs.BOM_UTF8:
-                candidates = ("utf-8-sig", "cp1252")
-            for encoding in candidates:
-                f.seek(0)
-                decoder = codecs.getincrementaldecoder(encoding)()
-                try:
-                    for chunk in iter(lambda: f.read(1 << 20), b""):
-                        decoder.decode(chunk)
-                    decoder.decode(b"", final=True)
-                    return encoding
-                except UnicodeDecodeError:
-                    continue
-    except OSError as exc:
-        raise ReadError(f"cannot open {path}: {exc.strerror}") from exc
-    return "latin-1"
-
-
 def _read_csv(stream: io.TextIOBase, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
     with stream:
         yield from _read_csv_stream(stream, overrides)
@@ -234,7 +234,8 @@ def _read_csv(stream: io.TextIOBase, overrides: dict[str, str] | None) -> Iterat
 def _read_csv_stream(
     stream: io.TextIOBase, overrides: dict[str, str] | None
 ) -> Iterator[Row | RowError]:
-    sample = stream.read(65536)
+    # NUL bytes have no place in a list and break names, slugs and PostgreSQL's JSON.
+    sample = stream.read(65536).replace("\x00", "")
     stream.seek(0)
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(
@@ -248,20 +249,44 @@ def _read_csv_stream(
         )
     except csv.Error:
         dialect = csv.excel
-    reader = csv.reader(stream, dialect)
+    reader = csv.reader((line.replace("\x00", "") for line in stream), dialect)
 
-    def numbered() -> Iterator[tuple[int, list[str]]]:
-        for record in reader:
+    def numbered() -> Iterator[tuple[int, list[str]] | RowError]:
+        # After a row the csv module cannot read (a cell past MAX_CELL, often a quote left
+        # open), reading goes on with the next line: the rows after it are kept, not lost.
+        while True:
+            start = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                # A quote left open swallows the lines after it: say which.
+                span = f" (lines {start}-{reader.line_num})" if reader.line_num > start else ""
+                if "field larger than field limit" in str(exc):
+                    reason = (
+                        f"a cell longer than {MAX_CELL:,} characters{span}; is a quote left "
+                        "open? This row is skipped"
+                    )
+                else:
+                    reason = f"unreadable CSV{span}: {exc}"
+                yield RowError(start, reason)
+                continue
+            if reader.line_num - start >= MAX_RECORD_LINES:
+                # Far longer than any description: a stray quote joined the rows after it.
+                yield RowError(
+                    start,
+                    f"one row runs over lines {start}-{reader.line_num}; is a quote left open? "
+                    "These lines are skipped",
+                )
+                continue
             yield reader.line_num, record
 
-    try:
-        yield from _table_rows(numbered(), overrides)
-    except csv.Error as exc:
-        yield RowError(reader.line_num, f"unreadable CSV: {exc}")
+    yield from _table_rows(numbered(), overrides)
 
 
 def _table_rows(
-    records: Iterator[tuple[int, list[str]]], overrides: dict[str, str] | None
+    records: Iterator[tuple[int, list[str]] | RowError], overrides: dict[str, str] | None
 ) -> Iterator[Row | RowError]:
     """Rows of a table (CSV or spreadsheet), skipping preambles until the header row."""
     headers: list[str] | None = None
@@ -269,12 +294,22 @@ def _table_rows(
     # The columns the overrides name: a row holding one is the header, whatever the guess says.
     named = {theirs for theirs in (overrides or {}).values() if theirs != NO_COLUMN}
     key = 0
-    for line, record in records:
+    for item in records:
+        if isinstance(item, RowError):
+            yield item
+            continue
+        line, record = item
+        if len(record) > MAX_COLUMNS:
+            raise ReadError(
+                f"line {line} has {len(record):,} columns; a list is read up to "
+                f"{MAX_COLUMNS:,} columns"
+            )
         if headers is None:
             # Skip preambles (licences, titles) until a row that looks like a header.
             candidate = [c.strip() for c in record]
             guessed = guess_mapping(candidate)
             if (named & set(candidate)) or (len(guessed) >= 2 and "name" in guessed):
+                _missing_columns(candidate, overrides)
                 headers = candidate
                 mapping = guess_mapping(headers, overrides)
             continue
@@ -289,8 +324,15 @@ def _table_rows(
         raw = dict(zip(headers, record, strict=False))
         yield Row(line=line, key=key, raw=raw, fields=_apply(raw, mapping))
     if headers is None:
+        if named:
+            raise ReadError(
+                "no row holds the columns the mapping names ("
+                + ", ".join(map(repr, sorted(named)))
+                + "); check their spelling against the file's header row"
+            )
         raise ReadError(
-            "no header row found: expected a row naming at least a name column and one more"
+            "no header row found: expected a row naming at least a name column and one more "
+            "(or a column mapping naming the file's own columns)"
         )
 
 
@@ -300,13 +342,15 @@ def _cell_text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         # Spreadsheets store ZIP codes and ids as numbers: 97201.0 means "97201".
         return str(int(value))
-    return str(value)
+    return str(value).replace("\x00", "")
 
 
 def _read_sheet(path: Path, fmt: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
     """The first sheet of an XLSX or ODS workbook; its line numbers are spreadsheet row numbers."""
     from python_calamine import CalamineWorkbook
 
+    if fmt == "xlsx" and zipfile.is_zipfile(path):
+        _xlsx_extent_check(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         if not book.sheet_names:
@@ -315,32 +359,92 @@ def _read_sheet(path: Path, fmt: str, overrides: dict[str, str] | None) -> Itera
     except ReadError:
         raise
     except Exception as exc:  # calamine raises its own error types for damaged files
-        raise ReadError(f"cannot read {path.name} as {fmt.upper()}: {exc}") from exc
+        # Its messages may name the file as stored on the server; people know it by its name.
+        detail = str(exc).replace(str(path), "the file").replace(path.name, "the file")
+        raise ReadError(
+            f"this file cannot be read as {fmt.upper()}: it is damaged or not a "
+            f"spreadsheet ({detail[:300]})"
+        ) from exc
     numbered = ((i, [_cell_text(c) for c in row]) for i, row in enumerate(sheet, start=1))
     return _table_rows(numbered, overrides)
 
 
-def _read_geojson(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
+def _xlsx_extent_check(path: Path) -> None:
+    """Refuse a workbook whose first sheet spans more cells than fit in memory before the
+    spreadsheet reader sees it: it sizes one table from the farthest cell, so two cells at
+    A1 and XFD1048576 ask for 17 billion (512 GiB)."""
+    extent = xlsx_extent(path)
+    if extent is None:
+        return  # the spreadsheet reader says what is wrong with a damaged file
+    rows, columns, filled = extent
+    if rows * columns > MAX_SHEET_CELLS:
+        raise ReadError(
+            f"the first sheet reaches row {rows:,} and column {columns:,}: "
+            f"{rows * columns:,} cells to read for {filled:,} filled ones, more than the "
+            f"{MAX_SHEET_CELLS:,} a sheet may span; clear the far-away cells or save the list "
+            "as CSV, then upload it again"
+        )
+
+
+def _json_load(text: str) -> Any:
     try:
-        doc = json.loads(text)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReadError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from exc
+    except RecursionError as exc:
+        raise ReadError(
+            "the JSON is nested too deeply to be a list of groups (thousands of levels)"
+        ) from exc
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """A JSON value without NUL characters; ValueError when it nests past MAX_DEPTH."""
+    if depth > MAX_DEPTH:
+        raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {
+            (k.replace("\x00", "") if isinstance(k, str) else k): _plain(v, depth + 1)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [_plain(v, depth + 1) for v in value]
+    return value
+
+
+def _read_geojson(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
+    doc = _json_load(text)
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         raise ReadError("not a GeoJSON FeatureCollection (no 'features' list)")
-    headers: list[str] = []
+    headers: dict[str, None] = {}
     for feature in features:
         if isinstance(feature, dict) and isinstance(feature.get("properties"), dict):
-            headers.extend(h for h in feature["properties"] if h not in headers)
-    mapping = guess_mapping(headers, overrides)
+            headers.update(dict.fromkeys(str(h) for h in feature["properties"]))
+            if len(headers) > MAX_COLUMNS:
+                raise ReadError(f"the features have more than {MAX_COLUMNS:,} properties")
+    _missing_columns(headers, overrides)
+    mapping = guess_mapping(list(headers), overrides)
     for position, feature in enumerate(features, start=1):
         if not isinstance(feature, dict):
             yield RowError(position, "feature is not an object")
             continue
-        props = dict(feature.get("properties") or {})
+        try:
+            feature = _plain(feature)
+        except ValueError as exc:
+            yield RowError(position, f"feature is {exc}")
+            continue
+        props = feature.get("properties") or {}
+        if not isinstance(props, dict):
+            yield RowError(position, "the feature's properties are not an object")
+            continue
         fields = _apply(props, mapping)
         geometry = feature.get("geometry") or {}
-        coords = geometry.get("coordinates") if isinstance(geometry, dict) else None
+        if not isinstance(geometry, dict):
+            yield RowError(position, "the feature's geometry is not an object")
+            continue
+        coords = geometry.get("coordinates")
         if (
             geometry
             and geometry.get("type") == "Point"
@@ -353,23 +457,28 @@ def _read_geojson(text: str, overrides: dict[str, str] | None) -> Iterator[Row |
 
 
 def _json_rows(items: list[Any], overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
-    headers: list[str] = []
+    headers: dict[str, None] = {}
     for item in items:
         if isinstance(item, dict):
-            headers.extend(h for h in item if h not in headers)
-    mapping = guess_mapping(headers, overrides)
+            headers.update(dict.fromkeys(str(h) for h in item))
+            if len(headers) > MAX_COLUMNS:
+                raise ReadError(f"the elements have more than {MAX_COLUMNS:,} keys")
+    _missing_columns(headers, overrides)
+    mapping = guess_mapping(list(headers), overrides)
     for position, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             yield RowError(position, "element is not an object")
+            continue
+        try:
+            item = _plain(item)
+        except ValueError as exc:
+            yield RowError(position, f"element is {exc}")
             continue
         yield Row(line=position, key=position, raw=item, fields=_apply(item, mapping))
 
 
 def _read_json(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReadError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from exc
+    doc = _json_load(text)
     if isinstance(doc, dict):
         # Common wrappers: {"data": [...]}, {"items": [...]}, {"organizations": [...]}.
         lists = [v for v in doc.values() if isinstance(v, list)]
@@ -393,6 +502,8 @@ def _read_jsonl(text: str, overrides: dict[str, str] | None) -> Iterator[Row | R
             lines.append(number)
         except json.JSONDecodeError as exc:
             errors.append(RowError(number, f"not valid JSON: {exc.msg}"))
+        except RecursionError:
+            errors.append(RowError(number, "nested too deeply"))
     yield from errors
     for row, number in zip(_json_rows(items, overrides), lines, strict=True):
         row.line = number
@@ -447,10 +558,7 @@ def _murmurations_fields(profile: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_murmurations(text: str, overrides: dict[str, str] | None) -> Iterator[Row | RowError]:
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ReadError(f"not valid JSON at line {exc.lineno}: {exc.msg}") from exc
+    doc = _json_load(text)
     # One profile, a list of profiles, or an index node's answer {"data": [...]}.
     if isinstance(doc, dict) and isinstance(doc.get("data"), list):
         profiles = doc["data"]
@@ -464,7 +572,12 @@ def _read_murmurations(text: str, overrides: dict[str, str] | None) -> Iterator[
         if not isinstance(profile, dict):
             yield RowError(position, "profile is not an object")
             continue
-        fields = _murmurations_fields(profile)
+        try:
+            profile = _plain(profile)
+            fields = _murmurations_fields(profile)
+        except (ValueError, AttributeError, TypeError) as exc:
+            yield RowError(position, f"profile is not of the organizations schema ({exc})")
+            continue
         if overrides:
             named = {ours: theirs for ours, theirs in overrides.items() if theirs != NO_COLUMN}
             for ours in overrides.keys() - named.keys():

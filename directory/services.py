@@ -16,6 +16,8 @@ from django.utils.text import slugify
 from accounts.services import audit_record
 from directory import permissions
 from directory.models import (
+    CONTACT_NOTES_MAX_LENGTH,
+    DESCRIPTION_MAX_LENGTH,
     DirectoryState,
     IssueArea,
     IssueAreaOrigin,
@@ -67,6 +69,14 @@ def _home_place_check(home_place: Place | None) -> None:
     if home_place is not None and home_place.is_overlay:
         raise ValidationError(
             {"home_place": "Choose a country, state, county or town, not a region made of several."}
+        )
+
+
+def _check_length(field: str, value: Any, limit: int) -> None:
+    # The columns are unbounded text; this is where every way in (pages, API, scripts) meets.
+    if isinstance(value, str) and len(value) > limit:
+        raise ValidationError(
+            {field: f"Keep this to {limit:,} characters or fewer (it has {len(value):,})."}
         )
 
 
@@ -133,6 +143,7 @@ def organization_create(
     if user is not None and not getattr(user, "is_authenticated", False):
         raise PermissionDenied("Sign in to add an organization.")
     _home_place_check(home_place)
+    _check_length("description", description, DESCRIPTION_MAX_LENGTH)
     areas = _resolve_issue_areas(issue_areas)
     if home_place is not None and latitude is None and longitude is None:
         latitude, longitude = home_place.latitude, home_place.longitude
@@ -179,6 +190,7 @@ def organization_update(*, user: Any, organization: Organization, **fields: Any)
     unknown = sorted(set(fields) - LISTING_FIELDS)
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    _check_length("description", fields.get("description"), DESCRIPTION_MAX_LENGTH)
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     changed: list[str] = []
     for name, value in fields.items():
@@ -333,6 +345,7 @@ def private_contact_update(
         permissions.can_edit_organization(user, organization),
         "Only this organization's admins can change its private contact.",
     )
+    _check_length("notes", notes, CONTACT_NOTES_MAX_LENGTH)
     contact, _ = PrivateContact.objects.get_or_create(organization=organization)
     changed = []
     for field, value in (("name", name), ("email", email), ("phone", phone), ("notes", notes)):

@@ -1,17 +1,22 @@
-"""Directory pages: search, the map and its clusters, and the listing editor's old address."""
+"""Directory pages: search, adding a group, the map and its clusters, and the listing editor's
+old address."""
 
 from typing import Any
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.middleware import HtmxDetails
 
-from commonweal.paging import Page, capped_count, page_of
-from directory import mapindex
-from directory.forms import ClustersQueryForm, DirectorySearchForm
+from commonweal.paging import Page, Seek, capped_count, seek_page
+from directory import mapindex, services
+from directory.forms import ClustersQueryForm, DirectorySearchForm, OrganizationEditForm
 from directory.selectors import (
     issue_area_resolve,
     issue_areas_list,
@@ -52,9 +57,12 @@ def listing_total(user: Any, rows: Any, filters: mapindex.Filters | None) -> tup
     return capped_count(rows, COUNT_CAP)
 
 
-def listing_page(user: Any, rows: Any, number: int, filters: mapindex.Filters | None) -> Page:
+def listing_page(
+    user: Any, rows: Any, number: int, filters: mapindex.Filters | None, seek: Seek | None = None
+) -> Page:
     total, floor = listing_total(user, rows, filters)
-    return page_of(rows, number, PER_PAGE, total=total, floor=floor)
+    order = getattr(rows, "order", "name")
+    return seek_page(rows, number, PER_PAGE, seek=seek, order=order, total=total, floor=floor)
 
 
 def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | None, dict[str, Any]]:
@@ -80,7 +88,7 @@ def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | Non
                 status=data["status"],
                 ranges=place_ranges(data["place"]) if data["place"] else None,
             )
-        page = listing_page(request.user, rows, data["page"] or 1, filters)
+        page = listing_page(request.user, rows, data["page"] or 1, filters, form.seek())
     except ValidationError as error:
         for name, problems in error.message_dict.items():
             form.add_error(SELECTOR_FIELDS.get(name), problems)
@@ -90,7 +98,8 @@ def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | Non
 
 def _query_without_page(request: HttpRequest) -> str:
     params = request.GET.copy()
-    params.pop("page", None)
+    for name in ("page", "after", "before"):
+        params.pop(name, None)
     return params.urlencode()
 
 
@@ -140,6 +149,44 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def _errors_into(form: OrganizationEditForm, error: ValidationError) -> None:
+    fields = {"notes": "contact_notes"}
+    if hasattr(error, "error_dict"):
+        for name, problems in error.message_dict.items():
+            name = fields.get(name, name)
+            form.add_error(name if name in form.fields else None, problems)
+    else:
+        form.add_error(None, error.messages)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def organization_add(request: HttpRequest) -> HttpResponse:
+    """Anyone signed in lists a group and becomes its first admin."""
+    form = OrganizationEditForm(
+        request.POST or None,
+        user=request.user,
+        issue_areas=issue_areas_list(),
+        initial={"kind": "local_group", "status": "active"},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                org = services.organization_create(user=request.user, **form.listing_fields())
+                contact = {k: v for k, v in form.contact_fields().items() if v}
+                if contact:
+                    services.private_contact_update(user=request.user, organization=org, **contact)
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(
+                request, _("%(name)s is listed, and you are its admin.") % {"name": org.name}
+            )
+            return redirect("organization", slug=org.slug)
+    status = 400 if form.errors else 200
+    return render(request, "directory/organization_add.html", {"form": form}, status=status)
 
 
 @require_http_methods(["GET", "POST"])

@@ -47,6 +47,7 @@ class EntryForm(forms.Form):
     notes = forms.CharField(
         label="Private notes",
         required=False,
+        max_length=10_000,
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text="Seen only by the coordinators of this place.",
     )

@@ -34,11 +34,21 @@ FIELD_LABELS = {
 }
 
 
+class PlainTextField(forms.CharField):
+    """Text with NUL bytes taken out before it is checked: they mean nothing in a name and
+    would otherwise refuse the whole form ("null characters are not allowed")."""
+
+    def to_python(self, value: Any) -> Any:
+        if isinstance(value, str):
+            value = value.replace("\x00", "")
+        return super().to_python(value)
+
+
 class ImportUploadForm(forms.Form):
     file = forms.FileField(
         help_text="CSV or TSV, XLSX, ODS, GeoJSON, JSON, JSON lines or Murmurations profiles."
     )
-    source_name = forms.CharField(
+    source_name = PlainTextField(
         label="Source",
         max_length=200,
         help_text="Name of the list. Importing into an existing source updates it.",

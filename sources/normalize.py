@@ -103,7 +103,8 @@ def text(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return "; ".join(text(v) for v in value)
-    return str(value).strip()
+    # NUL has no meaning in a name or address, and PostgreSQL refuses it in text and JSON.
+    return str(value).replace("\x00", "").strip()
 
 
 def tags_list(value: Any) -> list[str]:

@@ -13,4 +13,5 @@ urlpatterns = [
     path("runs/<int:pk>/cancel/", views.run_cancel, name="run_cancel"),
     path("runs/<int:pk>/mapping/", views.run_mapping, name="run_mapping"),
     path("<slug:slug>/", views.source_detail, name="source"),
+    path("<slug:slug>/delete/", views.source_delete, name="source_delete"),
 ]

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from sources import selectors, services
 from sources.forms import ImportUploadForm, MappingForm
 from sources.models import ImportRun, RunStatus
+from sources.services.liveness import cancel_requested
 
 
 @require_GET
@@ -66,12 +67,15 @@ def _run_context(run: ImportRun) -> dict[str, Any]:
         "mapping_form": mapping_form,
         "polling": run.status in (RunStatus.QUEUED, RunStatus.RUNNING)
         or (run.status == RunStatus.PENDING and not preview.get("ready")),
+        "cancelling": run.status == RunStatus.RUNNING and cancel_requested(run.pk),
     }
 
 
 @require_GET
 def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.get_run_for_user(request.user, pk)
+    # A run whose process is gone would otherwise show its spinner for ever.
+    services.import_run_reap(run=run)
     return render(request, "sources/run.html", _run_context(run))
 
 
@@ -79,6 +83,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def run_status(request: HttpRequest, pk: int) -> HttpResponse:
     """The part of the run page that HTMX refreshes while the preview or the import runs."""
     run = selectors.get_run_for_user(request.user, pk)
+    services.import_run_reap(run=run)
     return render(request, "sources/_run_status.html", _run_context(run))
 
 
@@ -127,3 +132,21 @@ def run_mapping(request: HttpRequest, pk: int) -> HttpResponse:
             status=409,
         )
     return redirect("sources:run", pk=run.pk)
+
+
+@require_POST
+def source_delete(request: HttpRequest, slug: str) -> HttpResponse:
+    source = selectors.get_source_for_user(request.user, slug)
+    try:
+        services.source_delete(user=request.user, source=source)
+    except ValidationError as exc:
+        runs = source.runs.order_by("-created_at", "-id")
+        page = Paginator(source.records.order_by("record_key", "pk"), 100).get_page(1)
+        context = {"source": source, "runs": runs[:50], "page": page}
+        return render(
+            request,
+            "sources/source.html",
+            {**context, "error": "; ".join(exc.messages)},
+            status=409,
+        )
+    return redirect("sources:list")

@@ -457,6 +457,15 @@ class TestAlertPages:
         assert response.status_code == 403
         assert not Alert.objects.exists()
 
+    def test_it_does_not_offer_the_alert_form_to_someone_who_may_not_send(self, client, outsider):
+        client.force_login(outsider)
+        assert reverse("actions:alert_send") not in client.get(reverse("actions:alerts")).text
+        # Typed-in address: a page that says who sends alerts, before anything is typed.
+        response = client.get(reverse("actions:alert_send"))
+        assert response.status_code == 403
+        assert "Alerts are sent by site coordinators" in response.text
+        assert 'name="subject"' not in response.text
+
     def test_it_lets_a_regional_coordinator_alert_their_region_only(
         self, client, regional_coordinator, subscribers
     ):

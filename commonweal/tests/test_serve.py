@@ -120,5 +120,5 @@ def test_its_hooks_start_and_stop_the_worker(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setenv(gunicorn_hooks.WORKER_ENV, "1")
     gunicorn_hooks.when_ready(Server())
     gunicorn_hooks.on_exit(Server())
-    assert started[0][-1] == "db_worker" and FakeWorker.stopped
+    assert started[0][-1] == "worker" and FakeWorker.stopped
     monkeypatch.setattr(gunicorn_hooks, "_worker", None)

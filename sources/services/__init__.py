@@ -11,6 +11,7 @@
 The names below are the ones other apps use; import them from here.
 """
 
+from sources.services.liveness import import_run_reap, import_runs_reap
 from sources.services.organizations import (
     organization_apply_records,
     organization_ids_of_records,
@@ -40,6 +41,7 @@ from sources.services.uploads import (
     import_run_preview,
     import_run_remap,
     import_upload,
+    source_delete,
 )
 
 __all__ = [
@@ -64,5 +66,8 @@ __all__ = [
     "organizations_for_records",
     "progress_path",
     "run_progress",
+    "source_delete",
     "source_get_or_create",
+    "import_run_reap",
+    "import_runs_reap",
 ]

@@ -1,22 +1,39 @@
-"""The forked reader: large files are read and cleaned in a second process while the importing
-one writes, so that the two halves of an import each keep one core busy."""
+"""The reader: every file is read and cleaned in a forked child process, with a memory
+ceiling and (for runs from the pages) a time limit, while this process writes.
 
-import multiprocessing
-import multiprocessing.connection
-import warnings
-from collections.abc import Iterator
+A hostile file (a spreadsheet that makes its native reader ask for 512 GiB, JSON nested
+200,000 deep) can then end only the child: the run is told why and fails cleanly, and the
+worker that runs imports, alerts and opinion maps carries on. The two halves of an import
+also keep one core busy each.
+"""
+
+import contextvars
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
-from directory.readers import ReadError, Row, RowError, read
-from sources.models import (
-    ImportRun,
-)
+from django.conf import settings
+
+from commonweal.lib import sandbox
+from directory.readers import read
+from sources.models import ImportRun
 from sources.services.cleaning import Cleaned, _clean
 from sources.services.geocoding import _Places
 
-# Files with at least this many rows (by line count) are read and cleaned in a second process
-# while this one writes: the two halves of an import each keep one core busy.
-PARALLEL_MIN_ROWS = 5000
+
+@dataclass(frozen=True)
+class Limits:
+    """What the reading of one run may take, and how it learns that it must stop."""
+
+    memory_mb: int | None = None
+    seconds: float | None = None
+    should_stop: Callable[[], bool] | None = None
+
+
+# Set by `runs.import_run_execute` around a run, read by `_cleaned_chunks` deep inside it.
+current_limits: contextvars.ContextVar[Limits | None] = contextvars.ContextVar(
+    "import_limits", default=None
+)
 
 
 def _count_estimate(path: Path) -> int:
@@ -32,51 +49,16 @@ def _count_estimate(path: Path) -> int:
 
 def _cleaned_chunks(run: ImportRun, places: _Places) -> Iterator[list[Cleaned]]:
     path = Path(run.file_path)
-    rows = read(path, run.format or None, run.mapping or None)
-    if (
-        _count_estimate(path) < PARALLEL_MIN_ROWS
-        or "fork" not in multiprocessing.get_all_start_methods()
-    ):
-        yield from _clean(rows, places)
+    fmt, mapping = run.format or None, run.mapping or None
+    if not sandbox.available():
+        yield from _clean(read(path, fmt, mapping), places)
         return
+    limits = current_limits.get() or Limits(memory_mb=settings.IMPORT_MEMORY_MB)
     places.geocoder  # noqa: B018 -- loaded here, so the forked reader shares it
-    context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
-    reader = context.Process(target=_clean_elsewhere, args=(rows, places, sender), daemon=True)
-    with warnings.catch_warnings():
-        # Threads of database drivers or DuckDB may exist here; the forked reader never
-        # touches them or their locks, only the file, the cleaners and the geocoder's tables.
-        warnings.filterwarnings("ignore", "This process .* is multi-threaded", DeprecationWarning)
-        reader.start()
-    sender.close()
-    try:
-        while True:
-            message = receiver.recv()
-            if message is None:
-                break
-            if isinstance(message, BaseException):
-                raise message
-            yield message
-        reader.join()
-    finally:
-        if reader.is_alive():
-            reader.terminate()
-            reader.join()
-        receiver.close()
-
-
-def _clean_elsewhere(
-    rows: Iterator[Row | RowError], places: _Places, sender: "multiprocessing.connection.Connection"
-) -> None:
-    """The forked reader: no database here, only the file, the cleaners and the geocoder."""
-    try:
-        for chunk in _clean(rows, places):
-            sender.send(chunk)
-    except ReadError as exc:
-        sender.send(exc)
-    except Exception as exc:  # noqa: BLE001 -- reported to the importing process, which fails the run
-        sender.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
-    else:
-        sender.send(None)
-    finally:
-        sender.close()
+    # The child has no database: only the file, the cleaners and the geocoder's tables.
+    yield from sandbox.stream(
+        lambda: _clean(read(path, fmt, mapping), places),
+        memory_mb=limits.memory_mb,
+        seconds=limits.seconds,
+        should_stop=limits.should_stop,
+    )

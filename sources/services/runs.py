@@ -18,9 +18,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from commonweal.bulkdb import garbage_collection_paused, sqlite_page_cache
+from commonweal.lib import sandbox
 from directory.models import Organization
 from directory.readers import ReadError, RowError
 from directory.services import directory_touch
@@ -32,13 +34,20 @@ from sources.models import (
     SourceRecord,
 )
 from sources.services.geocoding import _Places
+from sources.services.liveness import (
+    cancel_clear,
+    cancel_requested,
+    cancel_requester,
+    heartbeat,
+    stop_watch,
+)
 from sources.services.organizations import (
     organization_ids_of_records,
     organizations_apply_records,
     organizations_for_records,
 )
 from sources.services.provenance import _user
-from sources.services.reader import _cleaned_chunks, _count_estimate
+from sources.services.reader import Limits, _cleaned_chunks, _count_estimate, current_limits
 from sources.signals import HANDLED, records_imported
 
 # SQLite's page cache while a run writes records, listings and their indexes (see bulkdb).
@@ -192,21 +201,58 @@ def run_progress(run: ImportRun) -> tuple[int, int]:
     return run.progress_done, run.progress_total
 
 
+def _stopped_message(exc: sandbox.Stopped) -> str:
+    """Why the reader of a file stopped, in words for the coordinator."""
+    if isinstance(exc, sandbox.OutOfMemory):
+        return _(
+            "Reading this file needed more memory than an import may use (%(limit)s MB), so "
+            "it was stopped. Nothing was saved. Check that the file is the list you meant; a "
+            "spreadsheet with cells far from its data, or a very large file, can be saved as "
+            "CSV or split."
+        ) % {"limit": exc.limit_mb or "?"}
+    if isinstance(exc, sandbox.TimedOut):
+        return _(
+            "The import took longer than %(minutes)s minutes, so it was stopped. Nothing was saved."
+        ) % {"minutes": max(1, round(exc.seconds / 60))}
+    if isinstance(exc, sandbox.Cancelled):
+        return _("The import was cancelled. Nothing was saved.")
+    return _("Reading this file stopped abruptly (%(how)s). Nothing was saved.") % {"how": exc}
+
+
 def import_run_execute(
     *,
     run: ImportRun,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
     sample_size: int = 0,
+    time_limit: float | None = None,
 ) -> ImportOutcome:
     """Read the run's file into its source. Raises ReadError if the file cannot be read and
-    ImportFailed if the run crashed; either way nothing of the run is kept but its status."""
+    ImportFailed if the run crashed, ran out of memory or time, or was cancelled; either way
+    nothing of the run is kept but its status. The file is read in a child process under
+    settings.IMPORT_MEMORY_MB, and the reading stops after `time_limit` seconds."""
     if not dry_run:
         ImportRun.objects.filter(pk=run.pk).update(
             status=RunStatus.RUNNING, started_at=timezone.now(), message=""
         )
         run.refresh_from_db()
+    with heartbeat(run.pk):
+        return _execute_watched(run, dry_run, progress, sample_size, time_limit)
+
+
+def _execute_watched(
+    run: ImportRun,
+    dry_run: bool,
+    progress: Callable[[int, int], None] | None,
+    sample_size: int,
+    time_limit: float | None,
+) -> ImportOutcome:
     total = _count_estimate(Path(run.file_path))
+    limits = Limits(
+        memory_mb=settings.IMPORT_MEMORY_MB,
+        seconds=time_limit,
+        should_stop=None if dry_run else (lambda: cancel_requested(run.pk)),
+    )
 
     def report(done: int) -> None:
         if progress:
@@ -214,15 +260,31 @@ def import_run_execute(
         if not dry_run:
             _progress_write(run.pk, done, total)
 
+    token = current_limits.set(limits)
     try:
         with (
             garbage_collection_paused(),
             sqlite_page_cache(IMPORT_CACHE_MIB),
             transaction.atomic(),
         ):
-            outcome = _execute(run, report, sample_size, dry_run)
+            # Stopped before the commit, never during it: what is stopped rolls back whole.
+            with stop_watch(run.pk, seconds=time_limit, cancellable=not dry_run):
+                outcome = _execute(run, report, sample_size, dry_run)
             if dry_run:
                 transaction.set_rollback(True)
+            elif cancel_requested(run.pk):
+                # Asked while the last writes ran: nothing is committed after all.
+                raise sandbox.Cancelled()
+    except sandbox.Stopped as exc:
+        message = _stopped_message(exc)
+        if not dry_run:
+            cancelled = isinstance(exc, sandbox.Cancelled)
+            if cancelled:
+                _cancel_audit(run)
+            _run_finish(
+                run, status=RunStatus.CANCELLED if cancelled else RunStatus.FAILED, message=message
+            )
+        raise ImportFailed(message) from exc
     except ReadError as exc:
         if not dry_run:
             _run_finish(run, status=RunStatus.FAILED, message=str(exc))
@@ -235,9 +297,25 @@ def import_run_execute(
                 message=f"The import stopped and nothing was saved: {exc}",
             )
         raise ImportFailed(str(exc)) from exc
+    finally:
+        current_limits.reset(token)
     if not dry_run:
         _run_finish(run, status=RunStatus.DONE, outcome=outcome)
     return outcome
+
+
+def _cancel_audit(run: ImportRun) -> None:
+    """The audit event of a cancel asked from the page while the run held the database."""
+    from accounts.models import User
+
+    requester = cancel_requester(run.pk)
+    by = User.objects.filter(pk=requester).first() if requester is not None else None
+    audit_record(
+        actor=by,
+        action="sources.import_cancel",
+        target=run,
+        data={"file": run.file_name, "status": RunStatus.RUNNING},
+    )
 
 
 def _run_finish(
@@ -261,6 +339,7 @@ def _run_finish(
     ImportRun.objects.filter(pk=run.pk).update(**values)
     run.refresh_from_db()
     progress_path(run.pk).unlink(missing_ok=True)
+    cancel_clear(run.pk)
 
 
 def import_file(

@@ -8,7 +8,7 @@ from directory.models import Organization
 from directory.readers import ReadError
 from places.geocoder import reset_geocoder
 from sources.models import FieldProvenance, ImportRun, Origin, SourceRecord
-from sources.services import ImportFailed, cleaning, field_clear, field_set, import_file, reader
+from sources.services import ImportFailed, cleaning, field_clear, field_set, import_file
 from sources.signals import HANDLED, records_imported
 
 HEADER = "Name,City,State,Website\n"
@@ -239,7 +239,6 @@ def test_it_reads_a_large_file_in_a_second_process_with_the_same_result(
     text = FIRST + ",Nowhere,OR,\n" + "Salem Seed Library,Salem,OR,salemseeds.example.org\n"
     path = _write(tmp_path, text)
     _run, alone = import_file(user=None, path=path, source_name="one", dry_run=True)
-    monkeypatch.setattr(reader, "PARALLEL_MIN_ROWS", 0)
     _run, forked = import_file(user=None, path=path, source_name="two")
     assert (forked.rows, forked.created) == (alone.rows, alone.created) == (5, 4)
     assert [(e.line, e.reason) for e in forked.errors] == [(5, "no name")]
@@ -249,7 +248,6 @@ def test_it_reads_a_large_file_in_a_second_process_with_the_same_result(
 def test_it_reports_an_unreadable_file_from_the_second_process(
     tmp_path: Path, geocoder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(reader, "PARALLEL_MIN_ROWS", 0)
     clean = cleaning._record_values
 
     def failing(row, places):  # type: ignore[no-untyped-def]
