@@ -118,7 +118,8 @@ def _place_choice_links(request: HttpRequest, form: DirectorySearchForm) -> list
         links = []
         for choice in choices:
             query = request.GET.copy()
-            query.pop("page", None)
+            for where in ("page", "after", "before"):
+                query.pop(where, None)
             query[f"{name}_pick"] = str(choice.pk)
             links.append({"label": choice.label, "url": f"?{query.urlencode()}"})
         out.append(
