@@ -23,6 +23,7 @@ from directory.selectors import (
     organization_search,
 )
 from places.models import Place
+from places.resolver import place_label
 from places.selectors import get_place_for_user
 
 PER_PAGE = 20
@@ -93,7 +94,13 @@ def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | Non
         for name, problems in error.message_dict.items():
             form.add_error(SELECTOR_FIELDS.get(name), problems)
         return None, {}
-    return page, {"place": data["place"], "near": data["near"]}
+    near = data["near"]
+    # "near Portland, Maine, United States": which Portland, once a person has chosen one.
+    return page, {
+        "place": data["place"],
+        "near": near,
+        "near_label": place_label(near) if near is not None else "",
+    }
 
 
 def _query_without_page(request: HttpRequest) -> str:

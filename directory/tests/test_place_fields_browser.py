@@ -90,7 +90,7 @@ def test_an_organizer_types_places_as_people_write_them(
     assert not any("Jamaica" in label for label in links[:1])
     shot(page, "near-portland-asks")
     ask.locator("a", has_text="Portland, Maine, United States").click()
-    page.wait_for_selector("#results .result-summary:has-text('near Portland')")
+    page.wait_for_selector("#results .result-summary:has-text('near Portland, Maine')")
 
     # The listing editor shows the home place by name and takes "Seattle, WA".
     org = listings["tenants"]
