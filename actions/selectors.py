@@ -486,14 +486,26 @@ def call_gaps(call: CallToAction, *, places: int = 30, per_place: int = 5) -> li
     level = _gap_level(call, index)
     rollup = call_rollup(call)
     related = _related_mask(call)
-    qs = Organization.objects.public().active().filter(call.scope.contains_q("place_lft"))
-    qs = qs.exclude(commitments__call=call, commitments__state=CommitmentState.ACTIVE)
+    askable = Organization.objects.public().active()
+    askable = askable.exclude(commitments__call=call, commitments__state=CommitmentState.ACTIVE)
+    qs = askable.filter(call.scope.contains_q("place_lft"))
     wanted = call.issue_mask | related
     rows = list(
         qs.values_list("id", "place_lft", "issue_mask", "latitude", "longitude").order_by("id")[
             : GAP_CANDIDATES_MAX * 4
         ]
     )
+    # A group also counts in the places it serves beyond its home (a chapter's ZIP codes).
+    served = Organization.service_areas.through.objects.filter(
+        call.scope.contains_q("place__lft"), organization__in=askable
+    ).values_list(
+        "organization_id",
+        "place__lft",
+        "organization__issue_mask",
+        "organization__latitude",
+        "organization__longitude",
+    )
+    rows += list(served.order_by("organization_id")[: GAP_CANDIDATES_MAX * 4])
     if wanted:
         rows = [r for r in rows if r[2] & wanted]
     rows = rows[:GAP_CANDIDATES_MAX]
@@ -503,9 +515,11 @@ def call_gaps(call: CallToAction, *, places: int = 30, per_place: int = 5) -> li
         .values_list("organization__latitude", "organization__longitude")
     )
     grouped: dict[int, list[tuple[Any, ...]]] = {}
+    counted: set[tuple[int, int]] = set()  # a group once per place, served or based there
     for row in rows:
         for pid in index.containing(row[1], level):
-            if rollup.count(pid) == 0:
+            if rollup.count(pid) == 0 and (pid, row[0]) not in counted:
+                counted.add((pid, row[0]))
                 grouped.setdefault(pid, []).append(row)
     clat = np.array([c[0] for c in committed], dtype=float)
     clng = np.array([c[1] for c in committed], dtype=float)

@@ -20,6 +20,7 @@ from commonweal.paging import MAX_OFFSET_PAGE, Seek, page_of
 from commonweal.templatetags.links import slug_url
 from directory import mapindex
 from directory.forms import DirectorySearchForm
+from directory.languages import language_name
 from directory.models import IssueArea, Organization
 from directory.permissions import can_edit_organization
 from directory.selectors import (
@@ -29,6 +30,7 @@ from directory.selectors import (
     issue_areas_list,
     organization_private_contact_for_user,
     organization_search,
+    organizations_serving,
 )
 from directory.views import PER_PAGE, listing_page, place_ranges
 from places.models import Place, PlaceKind
@@ -50,6 +52,11 @@ MAP_ZOOM = {
     PlaceKind.MACROREGION: 4,
 }
 MAX_COALITIONS = 100
+# A chapter may serve hundreds of towns: the page names the first ones and counts the rest.
+SERVICE_AREAS_SHOWN = 60
+SERVING_SHOWN = 20
+# Enough circles to show the shape of a chapter's area without slowing the page.
+SERVED_POINTS = 500
 TOP_ISSUES = 3
 
 
@@ -90,9 +97,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def _web_links(org: Organization) -> list[tuple[str, str]]:
     """Website and social pages that are plain web addresses; imported data may hold anything."""
-    candidates = [("Website", org.website)] + [
-        (str(name).capitalize(), url) for name, url in (org.social_links or {}).items()
-    ]
+    candidates = (
+        [("Website", org.website)]
+        + [(str(name).capitalize(), url) for name, url in (org.social_links or {}).items()]
+        # Links kept from imported lists, each under the column that said what it is for.
+        + [
+            (str(link.get("label") or "Link"), link.get("url"))
+            for link in (org.links or [])
+            if isinstance(link, dict)
+        ]
+    )
     return [
         (name, url)
         for name, url in candidates
@@ -112,6 +126,16 @@ def organization_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "org": org,
         "issue_areas": list(org.issue_areas.all()),
         "links": _web_links(org),
+        "language_names": [language_name(str(code)) for code in org.languages or []],
+        "service_areas": list(org.service_areas.order_by("name")[:SERVICE_AREAS_SHOWN]),
+        "service_area_count": (served := org.service_areas.count()),
+        "service_area_more": max(0, served - SERVICE_AREAS_SHOWN),
+        "served_points": [
+            [lat, lng, name]
+            for lat, lng, name in org.service_areas.exclude(latitude=None).values_list(
+                "latitude", "longitude", "name"
+            )[:SERVED_POINTS]
+        ],
         "ancestors": place_ancestors(org.home_place) if org.home_place else [],
         "coalitions": list(
             organization_coalitions(org).select_related("home_place")[:MAX_COALITIONS]
@@ -159,6 +183,7 @@ def _place_summary_build(user: Any, place: Place) -> dict[str, Any]:
     areas = {area.bit: area for area in issue_areas_list()}
     index = mapindex.get_index()
     own = index.count_in(place_ranges(place))
+    serving_here = organizations_serving(place).select_related("home_place")
 
     children: list[Place] = list(place_children_for_user(user, place))
     child_counts = index.counts_for([(child.pk, place_ranges(child)) for child in children])
@@ -190,6 +215,8 @@ def _place_summary_build(user: Any, place: Place) -> dict[str, Any]:
         "with_groups": [row for row in sub_places if row["total"]],
         "without_groups": [row for row in sub_places if not row["total"]],
         "coalitions": list(coalitions_at_place(place)[:MAX_COALITIONS]),
+        "serving": list(serving_here[:SERVING_SHOWN]),
+        "serving_total": serving_here.count(),
         "map_zoom": MAP_ZOOM.get(PlaceKind(place.kind), 5),
     }
 

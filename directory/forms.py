@@ -6,10 +6,11 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, gettext_lazy
 
 from commonweal.paging import MAX_OFFSET_PAGE, Seek
 from commonweal.widgets import QuickSelect
+from directory.languages import language_codes
 from directory.models import (
     CONTACT_NOTES_MAX_LENGTH,
     DESCRIPTION_MAX_LENGTH,
@@ -39,7 +40,7 @@ def resolve_place(user: Any, text: str) -> Place | None:
     except PlaceUnsure as unsure:
         labels = "; ".join(c.label for c in unsure.choices)
         raise ValidationError(
-            _("“%(text)s” may mean several places: %(labels)s. Type one of them."),
+            gettext("“%(text)s” may mean several places: %(labels)s. Type one of them."),
             code="unsure_place",
             params={"text": text.strip(), "labels": labels},
         ) from None
@@ -198,7 +199,9 @@ class OrganizationEditForm(PlaceFieldsMixin, forms.Form):
         label="Languages",
         required=False,
         max_length=200,
-        help_text="Language codes separated by commas, e.g. en, es.",
+        help_text=gettext_lazy(
+            "Languages separated by commas, as names or ISO 639 codes: en, es, ase."
+        ),
     )
     status = forms.ChoiceField(label="Status", choices=OrganizationStatus.choices)
     # The place the person confirmed moving the group to (asked for a move to another country
@@ -287,11 +290,15 @@ class OrganizationEditForm(PlaceFieldsMixin, forms.Form):
         return links
 
     def clean_languages(self) -> list[str]:
-        codes = [c.strip() for c in self.cleaned_data["languages"].replace(";", ",").split(",")]
-        codes = [c for c in codes if c]
-        for code in codes:
-            if not all(part.isalnum() for part in code.split("-")) or len(code) > 35:
-                raise ValidationError(f"“{code}” is not a language code such as en or pt-BR.")
+        # ISO 639 codes or names ("es", "Spanish", "ASL"), kept as codes like the import keeps them.
+        codes, unknown = language_codes(self.cleaned_data["languages"])
+        if unknown:
+            raise ValidationError(
+                gettext(
+                    "Not a language we know: %(names)s. Use names or ISO 639 codes such as en or es."
+                )
+                % {"names": ", ".join(f"“{name}”" for name in unknown)}
+            )
         return codes
 
     def listing_fields(self) -> dict[str, Any]:

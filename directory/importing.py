@@ -96,6 +96,8 @@ def organization_values(
     email: str = "",
     phone: str = "",
     issue_areas: list[IssueArea] | None = None,
+    languages: list[str] | None = None,
+    links: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Column values of a listing for a group found in an imported list, for bulk inserts."""
     public_email = email
@@ -121,6 +123,12 @@ def organization_values(
         "public_email": public_email,
         "public_phone": phone[:40],
         "issue_mask": issue_mask_of(issue_areas or []),
+        "languages": list(languages or []),
+        "links": [
+            {"label": link["label"], "url": url}
+            for link in links or []
+            if (url := clean_url(link.get("url", "")))
+        ],
     }
 
 

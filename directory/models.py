@@ -116,6 +116,12 @@ class Organization(models.Model):
     public_phone = models.CharField(max_length=40, blank=True)
     # BCP 47 language codes, e.g. ["en", "es"].
     languages = models.JSONField(default=list, blank=True)
+    # Links beyond the website, each with what it is for:
+    # [{"label": "Support request", "url": "https://..."}, ...].
+    links = models.JSONField(default=list, blank=True)
+    # The places a group serves beyond its home place: a chapter's ZIP codes' towns, a
+    # charity's villages. Counts and coverage treat the group as present in each of them.
+    service_areas = models.ManyToManyField("places.Place", blank=True, related_name="served_by")
     status = models.CharField(
         max_length=12,
         choices=OrganizationStatus.choices,

@@ -422,6 +422,19 @@ def directory_version() -> int:
 
 
 # Per-process cache of counts, keyed by place and invalidated by the directory version.
+def organizations_serving(place: Place) -> OrganizationQuerySet:
+    """Public listings based outside `place` whose service area reaches into it: a chapter
+    based in one town that serves the ZIP codes of its neighbours counts there too."""
+    through = Organization.service_areas.through
+    serving = through.objects.filter(place.contains_q("place__lft")).values("organization_id")
+    return (
+        Organization.objects.public()
+        .filter(pk__in=serving)
+        .exclude(place.contains_q("place_lft"))
+        .order_by("name", "id")
+    )
+
+
 _counts_cache: dict[int | None, tuple[int, dict[str, int]]] = {}
 
 
@@ -440,6 +453,8 @@ def directory_counts(place: Place | None = None) -> dict[str, int]:
         located = located.filter(place.contains_q("place_lft"))
     # Counted on the place index alone (hidden listings included) so it never reads rows.
     counts["places"] = located.values("place_lft").distinct().count()
+    # Groups based elsewhere that serve places here (their service areas).
+    counts["serving"] = organizations_serving(place).count() if place is not None else 0
     # Counts taken inside a transaction may include changes that are later rolled back.
     if not connection.in_atomic_block:
         if len(_counts_cache) > 5000:

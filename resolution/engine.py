@@ -2,8 +2,13 @@
 
 The model is Fellegi-Sunter as splink implements it: per-comparison m and u probabilities,
 u estimated by random sampling and m by expectation maximisation, both seeded so that the same
-records always give the same model. `predict` scores candidate pairs found by blocking rules;
-`cluster` joins pairs at a threshold into groups, after coordinators' decisions are applied.
+records always give the same model. `find_pairs` scores the candidate pairs that blocking
+(resolution.blocking, bounded) finds; `cluster` joins pairs at a threshold into groups, after
+coordinators' decisions are applied.
+
+Links and e-mail are weighed by how many differently named records carry them (term frequency,
+in bands), and names that name different places count against a match: an umbrella site shared
+by twenty ward groups does not make them one.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,8 @@ import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
 
+from resolution.blocking import BLOCK_CAP, Blocking, contacts, prepare
+
 SEED = 20200402
 # Pairs at or above MATCH join one organization; pairs between REVIEW and MATCH are shown to
 # a coordinator. Chosen on the hand-labelled Mutual Aid Hub pairs (bench/resolution).
@@ -29,12 +36,10 @@ MATCH_THRESHOLD = 0.8
 REVIEW_THRESHOLD = 0.2
 DEFAULT_MODEL = Path(__file__).with_name("model.json")
 PREDICT_THREADS = 2
-
+# comparison → the input columns it reads.
 COMPARISON_COLUMNS = {
-    "name": ("name_clean", "name_core"),
-    "websites": ("websites",),
-    "facebook": ("facebook",),
-    "email": ("email",),
+    "name": ("name_clean", "name_core", "name_words", "name_places"),
+    "links": ("links",),
     "place": ("city_state", "state", "latitude", "longitude"),
     "postcode": ("postcode",),
 }
@@ -45,9 +50,11 @@ INPUT_COLUMNS = (
     "name_core",
     "name_prefix",
     "core_prefix",
-    "websites",
-    "facebook",
-    "email",
+    "name_words",
+    "name_places",
+    "block_keys",
+    "links",
+    "sites",
     "city_state",
     "state",
     "postcode",
@@ -63,28 +70,114 @@ for _noisy in ("splink", "splink.internals"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 
+def _extra(column: str) -> str:
+    """SQL: the words of one side's list that the other side's lacks, as a count. A word of
+    four letters or more that the other name holds run together or split ("Gemeinwohl
+    Ökonomie" / "Gemeinwohlökonomie") is not lacking."""
+    other = column[:-1] + ("r" if column.endswith("l") else "l")
+    glued = "replace(name_clean_" + other[-1] + ", ' ', '')"
+    return (
+        f"len(list_filter({column}, lambda x: NOT list_contains({other}, x) "
+        f"AND NOT (length(x) >= 4 AND contains({glued}, x))))"
+    )
+
+
+def _both_have_own(column: str) -> str:
+    return (
+        f"({column}_l IS NOT NULL AND {column}_r IS NOT NULL "
+        f"AND {_extra(column + '_l')} > 0 AND {_extra(column + '_r')} > 0)"
+    )
+
+
+def _rarest_shared(column: str) -> str:
+    """SQL: how many differently named records carry the rarest link both sides have (links
+    are written "count|link", see `prepare`)."""
+    return (
+        f"list_min(list_transform(list_intersect({column}_l, {column}_r), "
+        f"lambda x: cast(split_part(x, '|', 1) as integer)))"
+    )
+
+
+def _links_comparison() -> Any:
+    # Websites, forms, Facebook pages and e-mail addresses together, weighed by term
+    # frequency in bands: a link only one group's listings carry is strong evidence; an
+    # umbrella (a national network's site, a borough-wide page, a national Facebook group, a
+    # network's office address) that dozens of differently named listings carry says little.
+    # One comparison, not one per kind: a network's chapters share its site and its address
+    # together, and counting both would count one fact twice. u (how often two random
+    # records share such a link) is estimated per band; m for the wide bands is fixed low: of
+    # the pairs among twenty chapters sharing their network's site, hardly any is one group,
+    # and EM sees too few true pairs there to learn it.
+    shared = "list_intersect(links_l, links_r)"
+    rarest = _rarest_shared("links")
+    few = f"len(list_filter({shared}, lambda x: cast(split_part(x, '|', 1) as integer) <= 5))"
+    return cl.CustomComparison(
+        output_column_name="links",
+        comparison_levels=[
+            cll.NullLevel("links"),
+            # A group's form and its Facebook page, both given by its few listings.
+            cll.CustomLevel(f"{few} >= 2", label_for_charts="links: two of their own shared"),
+            cll.CustomLevel(f"{rarest} <= 2", label_for_charts="link shared by 2 names or fewer"),
+            cll.CustomLevel(f"{rarest} <= 5", label_for_charts="link shared by 3 to 5 names"),
+            cll.CustomLevel(
+                f"{rarest} <= 20", label_for_charts="link shared by 6 to 20 names"
+            ).configure(m_probability=0.002, fix_m_probability=True),
+            cll.CustomLevel(
+                f"{rarest} > 20", label_for_charts="link shared by over 20 names"
+            ).configure(m_probability=0.0005, fix_m_probability=True),
+            # No link in common, but pages on one site that few names use: one group's pages
+            # for two towns ("issba.at/standort-imst/…", "issba.at/standort-reutte/…").
+            cll.CustomLevel(
+                f"{_rarest_shared('sites')} <= 5", label_for_charts="same website, other pages"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def _comparisons() -> list[Any]:
     name = cl.CustomComparison(
         output_column_name="name",
         comparison_levels=[
             cll.NullLevel("name_clean"),
             cll.ExactMatchLevel("name_clean"),
-            cll.JaroWinklerLevel("name_clean", 0.95),
+            # Each name names a place the other does not: "Northside" / "Riverside Mutual Aid",
+            # "Slow Food Pfalz" / "Slow Food Taunus", "Trussell Trust Shop Winton" / "...
+            # Verwood" (whose distinctive words agree once each one's own town is set aside).
+            # Unless the names are a typo apart ("Worcester" / "Worchester"). True duplicates
+            # almost never do this, so m is fixed low.
+            cll.CustomLevel(
+                f"{_both_have_own('name_places')} AND levenshtein(name_clean_l, name_clean_r) > 2",
+                label_for_charts="names name different places",
+            ).configure(m_probability=0.0005, fix_m_probability=True),
             # Same distinctive words ("queens" in "Queens Mutual Aid" / "Queens Aid Network").
             cll.And(cll.ExactMatchLevel("name_core"), cll.Not(cll.NullLevel("name_core"))),
+            cll.JaroWinklerLevel("name_clean", 0.95),
             cll.LevenshteinLevel("name_core", 2),
-            cll.JaroWinklerLevel("name_clean", 0.85),
+            # Each name has a distinctive word the other lacks ("Fair Teiler BOKU" / "Fair
+            # Teiler Schauspielhaus"), however alike the rest of the names look.
+            cll.CustomLevel(
+                _both_have_own("name_words"), label_for_charts="names differ in distinctive words"
+            ).configure(m_probability=0.01, fix_m_probability=True),
+            # Alike names, when both have distinctive words: "DC Mutual Aid" and "DC Mutual Aid
+            # Network" are alike only in words every group uses.
+            cll.And(
+                cll.JaroWinklerLevel("name_clean", 0.85),
+                cll.Not(cll.Or(cll.NullLevel("name_core"), cll.NullLevel("name_words"))),
+            ),
             cll.ElseLevel(),
         ],
-    ).configure(m_probabilities=[0.6, 0.1, 0.1, 0.05, 0.05, 0.1])
+    ).configure(m_probabilities=[0.6, 0.0005, 0.1, 0.1, 0.05, 0.01, 0.05, 0.0895])
     # City, state and coordinates in one comparison: lists geocode a group to its city's
     # centre, so "same city" and "a few hundred metres apart" are one piece of evidence, and
     # counting both would make every two groups of one city look like duplicates.
     place = cl.CustomComparison(
         output_column_name="place",
         comparison_levels=[
+            # No data only when neither a state nor coordinates are known on both sides: a
+            # list of ZIP codes gives a state and no town, and "same state" still counts.
             cll.And(
-                cll.Or(cll.NullLevel("state"), cll.NullLevel("city_state")),
+                cll.NullLevel("state"),
                 cll.Or(cll.NullLevel("latitude"), cll.NullLevel("longitude")),
             ),
             cll.ExactMatchLevel("city_state"),
@@ -98,14 +191,10 @@ def _comparisons() -> list[Any]:
     )
     return [
         name,
-        cl.ArrayIntersectAtSizes("websites", [1]),
-        cl.ArrayIntersectAtSizes("facebook", [1]),
-        # Mutual Aid Hub lists carry no e-mail or postcode, so these start from priors that
-        # other sources' data then refine.
-        cl.ExactMatch("email").configure(
-            m_probabilities=[0.8, 0.2], u_probabilities=[0.0001, 0.9999]
-        ),
+        _links_comparison(),
         place,
+        # Mutual Aid Hub lists carry no postcode, so it starts from a prior that other
+        # sources' data then refine.
         cl.ExactMatch("postcode").configure(
             m_probabilities=[0.7, 0.3], u_probabilities=[0.01, 0.99]
         ),
@@ -113,19 +202,9 @@ def _comparisons() -> list[Any]:
 
 
 def _blocking_rules() -> list[Any]:
-    return [
-        # Names are blocked within a state (except exact ones), and by their distinctive words:
-        # common openings ("mutual aid", "food not") would make blocks of thousands in a large
-        # directory, and pairs grow with the square of a block.
-        block_on("name_clean"),
-        block_on("name_core", "state"),
-        block_on("core_prefix", "state"),
-        block_on("city_state"),
-        block_on("lat_round", "lng_round"),
-        block_on("websites", arrays_to_explode=["websites"]),
-        block_on("facebook", arrays_to_explode=["facebook"]),
-        block_on("email"),
-    ]
+    # Every block key (name, distinctive words, city, link, ...) is in one list per record,
+    # built and capped in `prepare`; one exploding rule turns shared keys into pairs.
+    return [block_on("block_keys", arrays_to_explode=["block_keys"])]
 
 
 def settings() -> SettingsCreator:
@@ -174,9 +253,11 @@ def _register(db: DuckDBAPI, records: Sequence[dict[str, Any]]) -> Any:
             ("name_core", pa.string()),
             ("name_prefix", pa.string()),
             ("core_prefix", pa.string()),
-            ("websites", pa.list_(pa.string())),
-            ("facebook", pa.list_(pa.string())),
-            ("email", pa.string()),
+            ("name_words", pa.list_(pa.string())),
+            ("name_places", pa.list_(pa.string())),
+            ("block_keys", pa.list_(pa.string())),
+            ("links", pa.list_(pa.string())),
+            ("sites", pa.list_(pa.string())),
             ("city_state", pa.string()),
             ("state", pa.string()),
             ("postcode", pa.string()),
@@ -194,7 +275,8 @@ def _register(db: DuckDBAPI, records: Sequence[dict[str, Any]]) -> Any:
 def train(records: Sequence[dict[str, Any]], *, seed: int = SEED) -> dict[str, Any]:
     """Estimate the model from the records themselves; returns splink's settings dict."""
     db = _db()
-    linker = Linker(_register(db, records), settings())
+    prepared, _report = prepare(records)
+    linker = Linker(_register(db, prepared), settings())
     linker.training.estimate_probability_two_random_records_match(
         [block_on("name_clean", "state"), block_on("website1")],
         recall=0.8,
@@ -218,14 +300,31 @@ def load_model(path: Path | None = None) -> dict[str, Any]:
     return json.loads((path or DEFAULT_MODEL).read_text())
 
 
-@dataclass
+@dataclass(slots=True)
 class Pair:
     left: int
     right: int
     probability: float
     weight: float
-    # comparison name → (splink match weight of the level, level label)
-    explanation: dict[str, tuple[float, str]] = field(default_factory=dict)
+    # Per comparison (COMPARISON_COLUMNS order): splink's level (gamma, -1 for no data) and
+    # its match weight. Kept as two tuples, not a dict per pair: a capped run still scores a
+    # few hundred thousand pairs.
+    gammas: tuple[int, ...] = ()
+    weights: tuple[float, ...] = ()
+    labels: dict[tuple[str, int], str] | None = None
+
+    @property
+    def explanation(self) -> dict[str, tuple[float, str]]:
+        """comparison name → (match weight of its level, level label)."""
+        out: dict[str, tuple[float, str]] = {}
+        for comparison, gamma, weight in zip(
+            COMPARISON_COLUMNS, self.gammas, self.weights, strict=False
+        ):
+            if gamma == -1:
+                continue
+            label = (self.labels or {}).get((comparison, gamma), str(gamma))
+            out[comparison] = (round(weight, 2), label)
+        return out
 
 
 def predict(
@@ -235,36 +334,73 @@ def predict(
     threshold: float = REVIEW_THRESHOLD,
 ) -> list[Pair]:
     """Score every candidate pair the blocking rules find, keeping those above `threshold`."""
+    return find_pairs(records, model, threshold=threshold)[0]
+
+
+def find_pairs(
+    records: Sequence[dict[str, Any]],
+    model: dict[str, Any],
+    *,
+    threshold: float = REVIEW_THRESHOLD,
+    cap: int = BLOCK_CAP,
+) -> tuple[list[Pair], Blocking]:
+    """Pairs above `threshold`, and what blocking compared and left out to stay bounded."""
+    prepared, report = prepare(records, cap=cap)
     if len(records) < 2:
-        return []
+        return [], report
+    settings_dict = dict(model)
+    # Blocking is the engine's, not the model's: a model trained before the caps still runs
+    # with them. Only the columns the pages explain are kept with the scores.
+    settings_dict["blocking_rules_to_generate_predictions"] = [
+        rule.create_blocking_rule_dict("duckdb") for rule in _blocking_rules()
+    ]
+    settings_dict["retain_matching_columns"] = True
+    settings_dict["retain_intermediate_calculation_columns"] = True
     db = _db(threads=PREDICT_THREADS)
-    linker = Linker(_register(db, records), model)
+    linker = Linker(_register(db, prepared), settings_dict)
     scored = linker.inference.predict(threshold_match_probability=threshold)
     labels = _level_labels(model)
+    columns = ", ".join(
+        f"coalesce(gamma_{c}, -1), coalesce(mw_{c}, 0.0)" for c in COMPARISON_COLUMNS
+    )
+    cursor = db.duckdb_con.execute(
+        f"select unique_id_l, unique_id_r, match_probability, match_weight, {columns} "
+        f"from {scored.physical_name}"
+    )
     pairs: list[Pair] = []
-    for row in scored.as_record_list():
-        explanation: dict[str, tuple[float, str]] = {}
-        for comparison in COMPARISON_COLUMNS:
-            gamma = row.get(f"gamma_{comparison}")
-            weight = row.get(f"mw_{comparison}")
-            if gamma is None or gamma == -1 or weight is None:
-                continue
-            explanation[comparison] = (
-                round(float(weight), 2),
-                labels.get((comparison, int(gamma)), str(gamma)),
+    while batch := cursor.fetchmany(50_000):
+        for row in batch:
+            left, right = int(row[0]), int(row[1])
+            rest = row[4:]
+            pairs.append(
+                Pair(
+                    left=min(left, right),
+                    right=max(left, right),
+                    probability=float(row[2]),
+                    weight=float(row[3]),
+                    gammas=tuple(int(g) for g in rest[0::2]),
+                    weights=tuple(float(w) for w in rest[1::2]),
+                    labels=labels,
+                )
             )
-        left, right = int(row["unique_id_l"]), int(row["unique_id_r"])
-        pairs.append(
-            Pair(
-                left=min(left, right),
-                right=max(left, right),
-                probability=float(row["match_probability"]),
-                weight=float(row["match_weight"]),
-                explanation=explanation,
-            )
-        )
+    scored.drop_table_from_database_and_remove_from_cache()
     pairs.sort(key=lambda p: (p.left, p.right))
-    return pairs
+    return pairs, report
+
+
+def link_evidence(
+    pair: Pair, records: dict[int, dict[str, Any]], counts: dict[str, int]
+) -> dict[str, str]:
+    """For a pair's shared links: which link, and how many differently named records carry
+    it ("slowfood.de: 67 names"), in the comparison's name."""
+    out: dict[str, str] = {}
+    a, b = records.get(pair.left), records.get(pair.right)
+    if a is None or b is None:
+        return out
+    shared = sorted(set(contacts(a)) & set(contacts(b)), key=lambda u: (counts.get(u, 0), u))
+    if shared:
+        out["links"] = f"{shared[0]}|{counts.get(shared[0], 0)}"
+    return out
 
 
 def _level_labels(model: dict[str, Any]) -> dict[tuple[str, int], str]:

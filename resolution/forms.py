@@ -1,12 +1,13 @@
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from directory.models import Organization
 
 
 class DecideForm(forms.Form):
     decision = forms.ChoiceField(
-        choices=[("same", "The same group"), ("different", "Different groups")],
+        choices=[("same", _("The same group")), ("different", _("Different groups"))],
         widget=forms.RadioSelect,
     )
     reason = forms.CharField(

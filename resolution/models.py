@@ -88,3 +88,48 @@ class RecordLink(models.Model):
 
     def __str__(self) -> str:
         return f"link of record {self.record_id}"
+
+
+class OrganizationMerge(models.Model):
+    """One organization's records moved into another. The one merged away is hidden, never
+    deleted, so its private contact, admins and field provenance wait for a split that puts
+    its records back."""
+
+    kept = models.ForeignKey("directory.Organization", on_delete=models.CASCADE, related_name="+")
+    merged = models.ForeignKey("directory.Organization", on_delete=models.CASCADE, related_name="+")
+    record_ids = models.JSONField(default=list)
+    # Whether the merged organization was visible before, so a split only shows again what
+    # the merge hid (not a listing a coordinator had hidden for another reason).
+    was_visible = models.BooleanField(default=True)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"merge of {self.merged_id} into {self.kept_id}"
+
+
+class ResolutionRun(models.Model):
+    """What the last duplicate finding compared and what it left out to keep its work bounded,
+    shown on the review queue."""
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    records = models.PositiveIntegerField(default=0)
+    pairs_compared = models.BigIntegerField(default=0)
+    # Pairs that comparing every record of each large block with every other would have made.
+    pairs_unbounded = models.BigIntegerField(default=0)
+    # [{"kind": "name", "value": "new york city", "records": 1000, "pairs": 499500,
+    #   "compared": 19000}, ...]: the largest blocks compared only among neighbours.
+    capped_blocks = models.JSONField(default=list)
+    capped_total = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"resolution run {self.started_at:%Y-%m-%d %H:%M}"

@@ -11,15 +11,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.services import audit_record
-from directory.models import Organization, OrganizationAdmin
+from directory.models import Organization, OrganizationAdmin, PrivateContact
 from directory.services import directory_touch
+from resolution.blocking import Blocking, link_counts
 from resolution.features import record_features
-from resolution.models import MatchDecision, RecordLink, ReviewPair, ReviewStatus
+from resolution.models import (
+    MatchDecision,
+    OrganizationMerge,
+    RecordLink,
+    ResolutionRun,
+    ReviewPair,
+    ReviewStatus,
+)
+from resolution.permissions import can_resolve
 from sources.models import FieldProvenance, Origin, SourceRecord
 from sources.services import (
     organization_apply_records,
@@ -70,7 +80,8 @@ def model_path() -> Path:
     if configured:
         return Path(configured)
     trained = Path(settings.VAR_DIR) / TRAINED_MODEL
-    return trained if trained.exists() else _engine().DEFAULT_MODEL
+    # The shipped model's path without importing the engine: pages read the model's prior.
+    return trained if trained.exists() else Path(__file__).with_name("model.json")
 
 
 def current_model() -> dict[str, Any]:
@@ -133,18 +144,36 @@ def _decision_links(
     return must, cannot
 
 
+def _authorize(by: Any, *orgs: Organization | None) -> None:
+    """A person acting on duplicates needs authority over every organization touched; `None`
+    is the hub itself (imports, the command line)."""
+    if by is None:
+        return
+    if not all(can_resolve(by, org) for org in orgs):
+        raise PermissionDenied("not a coordinator of every organization involved")
+
+
 def _removable(org_ids: set[int]) -> list[int]:
-    """Organizations left without records that nobody has claimed or corrected."""
+    """Organizations left without records that nobody has claimed, corrected or given a
+    private contact: those are kept (hidden when empty), never deleted."""
     if not org_ids:
         return []
-    keep = set(
-        OrganizationAdmin.objects.filter(organization_id__in=org_ids).values_list(
-            "organization_id", flat=True
+    keep = (
+        set(
+            OrganizationAdmin.objects.filter(organization_id__in=org_ids).values_list(
+                "organization_id", flat=True
+            )
         )
-    ) | set(
-        FieldProvenance.objects.filter(organization_id__in=org_ids)
-        .exclude(origin=Origin.IMPORT)
-        .values_list("organization_id", flat=True)
+        | set(
+            PrivateContact.objects.filter(organization_id__in=org_ids).values_list(
+                "organization_id", flat=True
+            )
+        )
+        | set(
+            FieldProvenance.objects.filter(organization_id__in=org_ids)
+            .exclude(origin=Origin.IMPORT)
+            .values_list("organization_id", flat=True)
+        )
     )
     still = set(
         SourceRecord.objects.filter(organization_id__in=org_ids).values_list(
@@ -152,6 +181,24 @@ def _removable(org_ids: set[int]) -> list[int]:
         )
     )
     return sorted(org_ids - keep - still)
+
+
+def _hide_emptied(org_ids: set[int]) -> None:
+    """Organizations the model emptied that keep something of their own (a private contact,
+    a correction) but no admins: hidden rather than deleted, ready for a split."""
+    if not org_ids:
+        return
+    empty = set(org_ids) - set(
+        SourceRecord.objects.filter(organization_id__in=org_ids).values_list(
+            "organization_id", flat=True
+        )
+    )
+    claimed = set(
+        OrganizationAdmin.objects.filter(organization_id__in=empty).values_list(
+            "organization_id", flat=True
+        )
+    )
+    Organization.objects.filter(pk__in=empty - claimed).update(is_hidden=True)
 
 
 @transaction.atomic
@@ -177,9 +224,11 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
     # the model then groups with others move to their group's organization below, and the
     # organizations they leave empty are removed.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        scoring = pool.submit(engine.predict, features, model or current_model())
+        scoring = pool.submit(engine.find_pairs, features, model or current_model())
         result.organizations_created = organizations_for_records(record_ids=unplaced)
-        pairs = scoring.result()
+        pairs, blocking = scoring.result()
+    _run_write(blocking)
+    evidence = _Evidence(features)
     for i in range(0, len(unplaced), 5000):
         for pk, org_id in SourceRecord.objects.filter(pk__in=unplaced[i : i + 5000]).values_list(
             "pk", "organization_id"
@@ -222,14 +271,57 @@ def records_resolve(*, model: dict[str, Any] | None = None) -> Resolution:
         for i in range(0, len(removable), 1000):
             Organization.objects.filter(pk__in=removable[i : i + 1000]).delete()
         result.organizations_removed = len(removable)
+    _hide_emptied(left - set(removable))
     result.organizations_created -= len(fresh & set(removable))
     organizations_apply_records(organization_ids=sorted((set(moves) | left) - set(removable)))
 
-    _links_write(clusters, members, pairs, must)
-    result.review_pairs = _review_pairs_write(clusters, pairs, must + cannot)
+    _links_write(clusters, members, pairs, must, evidence)
+    organization_of = {pk: target[root] for pk, root in clusters.items()}
+    result.review_pairs = _review_pairs_write(organization_of, pairs, must + cannot, evidence)
     if moves or removable:
         directory_touch()
     return result
+
+
+RUNS_KEPT = 20
+
+
+def _run_write(blocking: Blocking) -> None:
+    """Keep what this run compared and what it left out, for the review queue."""
+    ResolutionRun.objects.create(
+        records=blocking.records,
+        pairs_compared=blocking.pairs_compared,
+        pairs_unbounded=blocking.pairs_unbounded,
+        capped_total=blocking.capped_total,
+        capped_blocks=[
+            {
+                "kind": b.kind,
+                "value": b.value,
+                "records": b.records,
+                "pairs": b.pairs,
+                "compared": b.compared,
+            }
+            for b in blocking.capped
+        ],
+    )
+    old = ResolutionRun.objects.values_list("pk", flat=True)[RUNS_KEPT:]
+    ResolutionRun.objects.filter(pk__in=list(old)).delete()
+
+
+class _Evidence:
+    """A pair's explanation as stored for the pages: each comparison's weight and level, and
+    for a shared link or e-mail which one and how many differently named records carry it."""
+
+    def __init__(self, features: list[dict[str, Any]]) -> None:
+        self.by_uid = {f["unique_id"]: f for f in features}
+        self.counts = link_counts(features)
+
+    def of(self, pair: engine.Pair) -> dict[str, list[Any]]:
+        out = {k: list(v) for k, v in pair.explanation.items()}
+        for comparison, detail in _engine().link_evidence(pair, self.by_uid, self.counts).items():
+            if comparison in out:
+                out[comparison].append(detail)
+        return out
 
 
 def _links_write(
@@ -237,6 +329,7 @@ def _links_write(
     members: dict[int, list[int]],
     pairs: list[engine.Pair],
     must: list[tuple[int, int]],
+    evidence: _Evidence,
 ) -> None:
     best: dict[int, engine.Pair] = {}
     for pair in pairs:
@@ -264,7 +357,7 @@ def _links_write(
                         record_id=pk,
                         matched_with_id=pair.right if pair.left == pk else pair.left,
                         probability=pair.probability,
-                        explanation={k: list(v) for k, v in pair.explanation.items()},
+                        explanation=evidence.of(pair),
                     )
                 )
     RecordLink.objects.all().delete()
@@ -272,18 +365,24 @@ def _links_write(
 
 
 def _review_pairs_write(
-    clusters: dict[int, int], pairs: list[engine.Pair], decided: list[tuple[int, int]]
+    organization_of: dict[int, int],
+    pairs: list[engine.Pair],
+    decided: list[tuple[int, int]],
+    evidence: _Evidence,
 ) -> int:
-    """Open a review for each uncertain pair left in two organizations; drop open reviews the
-    model no longer doubts. Reviews a coordinator closed stay as they are."""
+    """Open a review for each two organizations an uncertain pair links, through its most
+    likely pair (a coordinator answers about groups, not about each of their rows); drop open
+    reviews the model no longer doubts. Reviews a coordinator closed stay as they are."""
     done = {tuple(sorted(p)) for p in decided}
-    wanted = {
-        (p.left, p.right): p
-        for p in pairs
-        if p.probability < _engine().MATCH_THRESHOLD
-        and clusters[p.left] != clusters[p.right]
-        and (p.left, p.right) not in done
-    }
+    strongest: dict[tuple[int, int], engine.Pair] = {}
+    for p in pairs:
+        a, b = organization_of[p.left], organization_of[p.right]
+        if p.probability >= _engine().MATCH_THRESHOLD or a == b or (p.left, p.right) in done:
+            continue
+        key = (min(a, b), max(a, b))
+        if key not in strongest or p.probability > strongest[key].probability:
+            strongest[key] = p
+    wanted = {(p.left, p.right): p for p in strongest.values()}
     existing = {
         (r.record_a_id, r.record_b_id): r
         for r in ReviewPair.objects.all().only("id", "record_a_id", "record_b_id", "status")
@@ -297,7 +396,7 @@ def _review_pairs_write(
             record_a_id=a,
             record_b_id=b,
             probability=p.probability,
-            explanation={k: list(v) for k, v in p.explanation.items()},
+            explanation=evidence.of(p),
         )
         for (a, b), p in wanted.items()
         if (a, b) not in existing
@@ -339,9 +438,11 @@ def organizations_merge(
     *, keep: Organization, other: Organization, by: Any, reason: str = ""
 ) -> Organization:
     """Put every record of `other` into `keep`, and remember it: each moved record is decided
-    the same as one of `keep`'s records, so no later import pulls them apart."""
+    the same as one of `keep`'s records, so no later import pulls them apart. `other` is
+    hidden, not deleted: its private contact, admins and provenance stay for a split."""
     if keep.pk == other.pk:
         raise ValueError("an organization cannot be merged with itself")
+    _authorize(by, keep, other)
     anchor = SourceRecord.objects.filter(organization=keep).order_by("pk").first()
     moved = list(SourceRecord.objects.filter(organization=other).order_by("pk"))
     if anchor is None or not moved:
@@ -360,18 +461,32 @@ def organizations_merge(
         record_id=anchor.pk, defaults={"matched_with_id": moved_ids[0], "decided": True}
     )
     organization_apply_records(organization=keep)
+    OrganizationMerge.objects.create(
+        kept=keep,
+        merged=other,
+        record_ids=moved_ids,
+        was_visible=not other.is_hidden,
+        merged_by=by if getattr(by, "is_authenticated", False) else None,
+    )
+    Organization.objects.filter(pk=other.pk).update(is_hidden=True)
     audit_record(
         actor=by,
         action="organization.merge",
         target=keep,
         data={"merged": other.pk, "records": moved_ids, "reason": reason},
     )
-    if _removable({other.pk}):
-        other.delete()
-    else:
-        Organization.objects.filter(pk=other.pk).update(is_hidden=True)
     directory_touch()
     return keep
+
+
+def _merge_to_undo(org: Organization, split_ids: list[int]) -> OrganizationMerge | None:
+    """The merge that brought exactly these records (or some of them) into `org`, if the
+    organization they came from is still there to take them back."""
+    wanted = set(split_ids)
+    for merge in OrganizationMerge.objects.filter(kept=org, undone_at__isnull=True):
+        if wanted <= set(merge.record_ids):
+            return merge
+    return None
 
 
 @transaction.atomic
@@ -386,6 +501,8 @@ def records_split(*, records: list[SourceRecord], by: Any, reason: str = "") -> 
         raise ValueError("the records to split off must belong to one organization")
     org = Organization.objects.get(pk=org_id)
     split_ids = [r.pk for r in records]
+    undo = _merge_to_undo(org, split_ids)
+    _authorize(by, org, *([undo.merged] if undo else []))
     staying = list(SourceRecord.objects.filter(organization=org).exclude(pk__in=split_ids))
     if not staying:
         raise ValueError("at least one record must stay in the organization")
@@ -394,12 +511,25 @@ def records_split(*, records: list[SourceRecord], by: Any, reason: str = "") -> 
             _decision_set(a=record, b=other, same=False, by=by, reason=reason)
     for a, b in zip(records, records[1:], strict=False):
         _decision_set(a=a, b=b, same=True, by=by, reason=reason)
-    SourceRecord.objects.filter(pk__in=split_ids).update(organization=None)
-    organizations_for_records(record_ids=[split_ids[0]])
-    new_org_id = SourceRecord.objects.values_list("organization_id", flat=True).get(pk=split_ids[0])
-    if new_org_id is None:
-        raise ValueError("the records to split off could not be given a new organization")
-    SourceRecord.objects.filter(pk__in=split_ids).update(organization_id=new_org_id)
+    if undo is not None:
+        # Records a merge brought in go back to the organization they came from, with its
+        # private contact, admins and provenance as they were.
+        new_org_id = undo.merged_id
+        SourceRecord.objects.filter(pk__in=split_ids).update(organization_id=new_org_id)
+        if undo.was_visible:
+            Organization.objects.filter(pk=new_org_id).update(is_hidden=False)
+        if set(undo.record_ids) <= set(split_ids):
+            undo.undone_at = timezone.now()
+            undo.save(update_fields=["undone_at"])
+    else:
+        SourceRecord.objects.filter(pk__in=split_ids).update(organization=None)
+        organizations_for_records(record_ids=[split_ids[0]])
+        new_org_id = SourceRecord.objects.values_list("organization_id", flat=True).get(
+            pk=split_ids[0]
+        )
+        if new_org_id is None:
+            raise ValueError("the records to split off could not be given a new organization")
+        SourceRecord.objects.filter(pk__in=split_ids).update(organization_id=new_org_id)
     new_org = Organization.objects.get(pk=new_org_id)
     organization_apply_records(organization=new_org)
     organization_apply_records(organization=org)
@@ -412,7 +542,13 @@ def records_split(*, records: list[SourceRecord], by: Any, reason: str = "") -> 
         actor=by,
         action="organization.split",
         target=org,
-        data={"records": split_ids, "new_organization": new_org_id, "reason": reason},
+        data={
+            "records": split_ids,
+            "new_organization": new_org_id,
+            # The records went back to the organization a merge had hidden.
+            "restored": undo is not None,
+            "reason": reason,
+        },
     )
     directory_touch()
     return new_org
@@ -423,6 +559,7 @@ def pair_decide(*, pair: ReviewPair, same: bool, by: Any, reason: str = "") -> R
     """A coordinator's answer to a review: merge the two organizations, or keep them apart."""
     a = SourceRecord.objects.select_related("organization").get(pk=pair.record_a_id)
     b = SourceRecord.objects.select_related("organization").get(pk=pair.record_b_id)
+    _authorize(by, a.organization, b.organization)
     if same:
         if a.organization and b.organization and a.organization_id != b.organization_id:
             organizations_merge(keep=a.organization, other=b.organization, by=by, reason=reason)

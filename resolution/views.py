@@ -2,24 +2,41 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from resolution.forms import DecideForm, MergeForm, SplitForm
 from resolution.models import ReviewStatus
+from resolution.permissions import can_merge
 from resolution.selectors import (
     explanation_rows,
     get_organization_to_resolve,
     get_review_pair_for_user,
+    last_run,
     merged_from,
     pair_rows,
+    pair_score,
     review_pairs_for_user,
+    with_refusals,
 )
-from resolution.services import organizations_merge, pair_decide, records_split
+from resolution.services import current_model, organizations_merge, pair_decide, records_split
 from sources.models import SourceRecord
 
 PER_PAGE = 50
+_BOTH = gettext_lazy(
+    "You coordinate only one of these two organizations. A coordinator of both places or a "
+    "site coordinator can do this."
+)
+
+
+def _prior() -> float:
+    # Where every pair's score starts: the model's chance that two random listings are one
+    # group, read from the model file (no splink in a web process).
+    return float(current_model().get("probability_two_random_records_match", 0.0))
 
 
 @login_required
@@ -33,8 +50,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         request,
         "resolution/queue.html",
         {
-            "pairs": pairs[:PER_PAGE],
+            "pairs": with_refusals(request.user, list(pairs[:PER_PAGE])),
             "total": pairs.count(),
+            "run": last_run(),
             "status": status,
             "statuses": ReviewStatus.choices,
         },
@@ -44,7 +62,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    pair = get_review_pair_for_user(request.user, pk)
+    pair = get_review_pair_for_user(request.user, pk, write=request.method == "POST")
     form = DecideForm(request.POST or None)
     if request.method == "POST":
         if pair.status != ReviewStatus.OPEN:
@@ -53,7 +71,8 @@ def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
             same = form.cleaned_data["decision"] == "same"
             pair_decide(pair=pair, same=same, by=request.user, reason=form.cleaned_data["reason"])
             messages.success(
-                request, "Merged into one organization." if same else "Kept apart as two groups."
+                request,
+                _("Merged into one organization.") if same else _("Kept apart as two groups."),
             )
             return redirect("resolution:queue")
     status = 400 if form.errors else 200
@@ -64,6 +83,7 @@ def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "pair": pair,
             "rows": pair_rows(pair),
             "explanation": explanation_rows(pair.explanation),
+            "score": pair_score(pair, _prior()),
             "form": form,
         },
         status=status,
@@ -83,6 +103,7 @@ def organization_records(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if request.POST.get("action") == "split" else None, record_choices=choices
     )
     merge_form = MergeForm(request.POST if request.POST.get("action") == "merge" else None)
+    refused = False
     if request.method == "POST":
         if request.POST.get("action") == "split" and split_form.is_valid():
             chosen = list(
@@ -96,20 +117,32 @@ def organization_records(request: HttpRequest, pk: int) -> HttpResponse:
                 )
             except ValueError as exc:
                 split_form.add_error("records", str(exc))
+            except PermissionDenied:
+                # Splitting gives records back to the organization they were merged from,
+                # which may lie outside the user's places.
+                split_form.add_error("records", str(_BOTH))
+                refused = True
             else:
                 messages.success(request, f"Split off into “{new_org.name}”.")
                 return redirect("resolution:organization", pk=org.pk)
         elif request.POST.get("action") == "merge" and merge_form.is_valid():
-            other = get_organization_to_resolve(request.user, merge_form.cleaned_data["other"].pk)
-            try:
-                organizations_merge(
-                    keep=org, other=other, by=request.user, reason=merge_form.cleaned_data["reason"]
-                )
-            except ValueError as exc:
-                merge_form.add_error("other", str(exc))
+            other = merge_form.cleaned_data["other"]
+            if not can_merge(request.user, org, other):
+                merge_form.add_error("other", str(_BOTH))
+                refused = True
             else:
-                messages.success(request, f"Merged “{other.name}” into this organization.")
-                return redirect("resolution:organization", pk=org.pk)
+                try:
+                    organizations_merge(
+                        keep=org,
+                        other=other,
+                        by=request.user,
+                        reason=merge_form.cleaned_data["reason"],
+                    )
+                except ValueError as exc:
+                    merge_form.add_error("other", str(exc))
+                else:
+                    messages.success(request, f"Merged “{other.name}” into this organization.")
+                    return redirect("resolution:organization", pk=org.pk)
         elif request.POST.get("action") not in ("split", "merge"):
             return HttpResponse("Choose to split or to merge.", status=400)
     bad = request.method == "POST"
@@ -117,5 +150,5 @@ def organization_records(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "resolution/organization.html",
         {"org": org, "records": records, "split_form": split_form, "merge_form": merge_form},
-        status=400 if bad else 200,
+        status=403 if refused else 400 if bad else 200,
     )

@@ -11,6 +11,9 @@ The flow, for the apps that build on it (resolution, claims):
    row position. `record_key` is only its 1-based position in the latest file.
    Re-importing updates changed records, leaves unchanged ones alone, flags records missing from
    the new file as `vanished` (never deletes them) and un-flags them when they come back.
+   Rows of one file naming the same group in one region at other places are folded into the
+   first row's record (`grouped_rows`), whose `service_places` become its organization's
+   service area (sources.services.grouping).
 3. After a run has written its records, `sources.signals.records_imported` is sent with
    `run` and `record_ids` (records the run created, changed or brought back), inside the run's
    transaction. A receiver that groups records into organizations (the resolution app) sets
@@ -25,9 +28,12 @@ The flow, for the apps that build on it (resolution, claims):
    (for imports) and when. Claim and coordinator values outrank imported ones: an import never
    overwrites a field that a claim or a coordinator set. Claims and coordinators write through
    `sources.services.field_set(organization=org, field="website", value=..., origin="claim", by=user)`.
+5. What a run changed in records that existed before it is kept in `RecordChange`, so that the
+   run can be undone (`sources.services.import_run_undo`).
 """
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 
@@ -69,6 +75,8 @@ class RunStatus(models.TextChoices):
     DONE = "done", "Done"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    # Rolled back by a coordinator: what the run did was taken back.
+    UNDONE = "undone", "Undone"
 
 
 class ImportRun(models.Model):
@@ -96,6 +104,15 @@ class ImportRun(models.Model):
     reappeared = models.PositiveIntegerField(default=0)
     errors = models.PositiveIntegerField(default=0)
     organizations_created = models.PositiveIntegerField(default=0)
+    # Rows folded into another row's record: the same group named again in one region.
+    grouped = models.PositiveIntegerField(default=0)
+    # The run kept what it changed (RecordChange), so it can be undone; runs from before
+    # undo existed did not.
+    keeps_undo = models.BooleanField(default=False)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # [{"line": 7, "reason": "no name"}, ...]
     error_report = models.JSONField(default=list, blank=True)
     # What a dry run over the file found, shown on the web preview before confirming.
@@ -113,7 +130,12 @@ class ImportRun(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (RunStatus.DONE, RunStatus.FAILED, RunStatus.CANCELLED)
+        return self.status in (
+            RunStatus.DONE,
+            RunStatus.FAILED,
+            RunStatus.CANCELLED,
+            RunStatus.UNDONE,
+        )
 
     @property
     def percent(self) -> int:
@@ -159,6 +181,16 @@ class SourceRecord(models.Model):
     phone_clean = models.CharField(max_length=30, blank=True)
     description = models.TextField(blank=True)
     tags = models.JSONField(default=list, blank=True)
+    # ISO 639 codes (639-1 where one exists, else 639-3), from the row's language column.
+    languages = models.JSONField(default=list, blank=True)
+    # Links of the row beyond website and Facebook, with their column as their meaning.
+    links = models.JSONField(default=list, blank=True)
+    # Rows of the same file naming the same group in the same region are one record: the
+    # places of all its rows (its service area) and the other rows as read, [{line, raw}].
+    service_places = models.JSONField(default=list, blank=True)
+    grouped_rows = models.JSONField(default=list, blank=True)
+    # Hash of the folded rows, so a re-import tells a changed service area from an unchanged one.
+    group_hash = models.CharField(max_length=40, blank=True)
     # Hash of the normalized fields: a re-import compares it to tell "updated" from "unchanged".
     content_hash = models.CharField(max_length=40)
     first_seen_run = models.ForeignKey(
@@ -190,6 +222,22 @@ class SourceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} #{self.record_key}: {self.name}"
+
+
+class RecordChange(models.Model):
+    """What a run changed in a record that existed before it, kept so that the run can be
+    undone: the record's values before (only the fields the run touched)."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="record_changes")
+    record = models.ForeignKey(SourceRecord, on_delete=models.CASCADE, related_name="+")
+    # Dates (a record's vanished_at) are kept as ISO text; the undo writes them back as such.
+    before = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "record"], name="record_change_once")]
+
+    def __str__(self) -> str:
+        return f"run {self.run_id} changed record {self.record_id}"
 
 
 class Origin(models.TextChoices):

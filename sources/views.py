@@ -24,9 +24,8 @@ def source_list(request: HttpRequest) -> HttpResponse:
 def source_detail(request: HttpRequest, slug: str) -> HttpResponse:
     source = selectors.get_source_for_user(request.user, slug)
     runs = source.runs.order_by("-created_at", "-id")
-    page = Paginator(source.records.order_by("record_key", "pk"), 100).get_page(
-        request.GET.get("page")
-    )
+    records = source.records.select_related("organization").defer("raw")
+    page = Paginator(records.order_by("record_key", "pk"), 100).get_page(request.GET.get("page"))
     return render(
         request, "sources/source.html", {"source": source, "runs": runs[:50], "page": page}
     )
@@ -110,6 +109,11 @@ def run_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def run_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _run_step(request, pk, services.import_run_cancel)
+
+
+@require_POST
+def run_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    return _run_step(request, pk, services.import_run_undo)
 
 
 @require_POST

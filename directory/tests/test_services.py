@@ -142,4 +142,5 @@ def test_it_counts_the_directory(tenants, riders, places):
         "coalitions": 0,
         "active": 1,
         "places": 1,
+        "serving": 0,
     }

@@ -6,7 +6,9 @@
 - `reader`: large files read and cleaned by a forked second process;
 - `geocoding`: where a record lies, with a memory of places already looked up;
 - `organizations`: listings made from records and kept up to date with them;
-- `provenance`: who said what about each field, and which origin wins it.
+- `provenance`: who said what about each field, and which origin wins it;
+- `records`: the run itself, rows into records (grouping: rows of one group into one record);
+- `undo`: an import run rolled back.
 
 The names below are the ones other apps use; import them from here.
 """
@@ -34,6 +36,7 @@ from sources.services.runs import (
     run_progress,
     source_get_or_create,
 )
+from sources.services.undo import can_undo, import_run_undo
 from sources.services.uploads import (
     PREVIEW_ROWS,
     import_run_cancel,
@@ -59,6 +62,8 @@ __all__ = [
     "import_run_execute",
     "import_run_preview",
     "import_run_remap",
+    "import_run_undo",
+    "can_undo",
     "import_upload",
     "organization_apply_records",
     "organization_ids_of_records",

@@ -56,6 +56,9 @@ _ORG_SOURCE_FIELDS = (
     "email_clean",
     "phone",
     "tags",
+    "languages",
+    "links",
+    "service_places",
 )
 
 
@@ -128,6 +131,8 @@ def _organizations_create(record_ids: list[int], places: _Places, slugs: set[str
                     email=record["email_clean"],
                     phone=record["phone"],
                     issue_areas=issue_areas,
+                    languages=record["languages"],
+                    links=record["links"],
                 )
             )
             if issue_areas:
@@ -144,6 +149,16 @@ def _organizations_create(record_ids: list[int], places: _Places, slugs: set[str
                 {"organization_id": ids[org["slug"]], "issuearea_id": area.pk}
                 for org, org_areas in zip(orgs, areas, strict=True)
                 for area in org_areas
+            ),
+            now=now,
+        )
+        served = Organization.service_areas.through
+        bulk.insert(
+            served,
+            (
+                {"organization_id": ids[org["slug"]], "place_id": place_id}
+                for record, org in zip(records, orgs, strict=True)
+                for place_id in dict.fromkeys(record["service_places"] or [])
             ),
             now=now,
         )
@@ -164,7 +179,7 @@ def _organizations_create(record_ids: list[int], places: _Places, slugs: set[str
                     "recorded_at": now,
                 }
                 for record, org in zip(records, orgs, strict=True)
-                for name, value in _listing_values(org).items()
+                for name, value in _listing_values(org, record["service_places"]).items()
                 if value not in (None, "", [], {})
             ),
             now=now,
@@ -173,7 +188,7 @@ def _organizations_create(record_ids: list[int], places: _Places, slugs: set[str
     return total
 
 
-def _listing_values(org: dict[str, Any]) -> dict[str, Any]:
+def _listing_values(org: dict[str, Any], service_places: list[int]) -> dict[str, Any]:
     """A listing's import-tracked fields (from its column values) as JSON values."""
     return {
         "name": org["name"],
@@ -185,6 +200,9 @@ def _listing_values(org: dict[str, Any]) -> dict[str, Any]:
         "facebook": (org["social_links"] or {}).get("facebook", ""),
         "public_email": org["public_email"],
         "public_phone": org["public_phone"],
+        "languages": org["languages"],
+        "links": org["links"],
+        "service_areas": sorted(set(service_places or [])),
     }
 
 
@@ -200,8 +218,10 @@ def _record_listing_values(record: SourceRecord, places: _Places) -> dict[str, A
         facebook=record.facebook,
         email=record.email_clean,
         phone=record.phone,
+        languages=record.languages,
+        links=record.links,
     )
-    values = _listing_values(built)
+    values = _listing_values(built, record.service_places)
     if values["latitude"] is None and record.place_id in places.coords:
         values["latitude"], values["longitude"] = places.coords[record.place_id]
     return values

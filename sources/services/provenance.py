@@ -29,6 +29,9 @@ IMPORT_FIELDS = (
     "facebook",
     "public_email",
     "public_phone",
+    "languages",
+    "links",
+    "service_areas",
 )
 # Fields claims and coordinators may also set through `field_set`.
 SETTABLE_FIELDS = frozenset(IMPORT_FIELDS) | {"kind", "issue_areas", "languages", "status"}
@@ -102,6 +105,12 @@ def _set_value(org: Organization, name: str, value: Any, places: _Places | None 
         org.issue_areas.set(areas)
         org.issue_mask = issue_mask_of(areas)
         return True
+    if name == "service_areas":
+        ids = sorted({p.pk if isinstance(p, Place) else int(p) for p in value or []})
+        if sorted(org.service_areas.values_list("pk", flat=True)) == ids:
+            return False
+        org.service_areas.set(Place.objects.filter(pk__in=ids))
+        return True
     if getattr(org, name) == value:
         return False
     setattr(org, name, value)
@@ -109,7 +118,12 @@ def _set_value(org: Organization, name: str, value: Any, places: _Places | None 
 
 
 def _save_fields(org: Organization, names: list[str], *, touch: bool = True) -> None:
-    columns = {"social_links" if f == "facebook" else f for f in names if f != "issue_areas"}
+    # Many-to-many fields are saved by `_set_value` itself.
+    columns = {
+        "social_links" if f == "facebook" else f
+        for f in names
+        if f not in ("issue_areas", "service_areas")
+    }
     if "home_place" in columns:
         columns.add("place_lft")
     if "issue_areas" in names:
@@ -143,6 +157,8 @@ def field_set(
     stored = value
     if isinstance(value, Place):
         stored = value.pk
+    elif field == "service_areas":
+        stored = sorted({p.pk if isinstance(p, Place) else int(p) for p in value or []})
     elif field == "issue_areas":
         stored = sorted(a.slug if isinstance(a, IssueArea) else str(a) for a in value or [])
     changed = _field_record(
@@ -175,4 +191,44 @@ def field_clear(*, organization: Organization, field: str, origin: str, by: Any 
     changed = _set_value(organization, field, rest[-1].value)
     if changed:
         _save_fields(organization, [field])
+    return changed
+
+
+# What a field holds when nobody says anything about it.
+_EMPTY: dict[str, Any] = {
+    "home_place": None,
+    "latitude": None,
+    "longitude": None,
+    "languages": [],
+    "links": [],
+    "service_areas": [],
+}
+
+
+def fields_unsaid(*, organization_ids: set[int]) -> int:
+    """Withdraw what imported records that no longer exist said about these organizations: the
+    next origin in rank takes each such field back, or it is emptied when nobody else says
+    anything. Returns how many fields changed."""
+    stale = list(
+        FieldProvenance.objects.filter(
+            organization_id__in=list(organization_ids), origin=Origin.IMPORT, record__isnull=True
+        ).values_list("pk", "organization_id", "field")
+    )
+    if not stale:
+        return 0
+    FieldProvenance.objects.filter(pk__in=[pk for pk, _org, _field in stale]).delete()
+    orgs = Organization.objects.in_bulk({org for _pk, org, _field in stale})
+    changed = 0
+    for _pk, org_id, name in stale:
+        org = orgs.get(org_id)
+        if org is None:
+            continue
+        rest = sorted(
+            FieldProvenance.objects.filter(organization_id=org_id, field=name),
+            key=lambda p: (ORIGIN_RANK[Origin(p.origin)], p.recorded_at),
+        )
+        value = rest[-1].value if rest else _EMPTY.get(name, "")
+        if _set_value(org, name, value):
+            _save_fields(org, [name], touch=False)
+            changed += 1
     return changed

@@ -10,7 +10,6 @@ var/imports/ because the run's transaction hides its own writes from the page th
 import json
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,17 +22,12 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 from commonweal.bulkdb import garbage_collection_paused, sqlite_page_cache
 from commonweal.lib import sandbox
-from directory.models import Organization
-from directory.readers import ReadError, RowError
-from directory.services import directory_touch
-from sources import bulk
+from directory.readers import ReadError
 from sources.models import (
     ImportRun,
     RunStatus,
     Source,
-    SourceRecord,
 )
-from sources.services.geocoding import _Places
 from sources.services.liveness import (
     cancel_clear,
     cancel_requested,
@@ -41,96 +35,16 @@ from sources.services.liveness import (
     heartbeat,
     stop_watch,
 )
-from sources.services.organizations import (
-    organization_ids_of_records,
-    organizations_apply_records,
-    organizations_for_records,
-)
 from sources.services.provenance import _user
-from sources.services.reader import Limits, _cleaned_chunks, _count_estimate, current_limits
-from sources.signals import HANDLED, records_imported
+from sources.services.reader import Limits, _count_estimate, current_limits
+from sources.services.records import ImportOutcome, _execute
 
 # SQLite's page cache while a run writes records, listings and their indexes (see bulkdb).
 IMPORT_CACHE_MIB = 512
-_RECORD_UPDATE = (
-    "record_key",
-    "line",
-    "external_id",
-    "raw",
-    "name",
-    "name_clean",
-    "address",
-    "city",
-    "region",
-    "region_code",
-    "postcode",
-    "country",
-    "country_code",
-    "latitude",
-    "longitude",
-    "place_id",
-    "website",
-    "website_clean",
-    "facebook",
-    "email",
-    "email_clean",
-    "phone",
-    "phone_clean",
-    "description",
-    "tags",
-    "content_hash",
-    "last_seen_run_id",
-    "vanished",
-    "vanished_at",
-    "updated_at",
-)
 
 
 class ImportFailed(Exception):
     """The run stopped; nothing it did was kept."""
-
-
-@dataclass
-class ImportOutcome:
-    rows: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    vanished: int = 0
-    reappeared: int = 0
-    organizations_created: int = 0
-    errors: list[RowError] = field(default_factory=list)
-    # The first rows as mapped, for the preview.
-    sample: list[dict[str, Any]] = field(default_factory=list)
-    dry_run: bool = False
-
-    def summary(self) -> str:
-        listings = (
-            f"at most {self.organizations_created} organizations would be created "
-            "(duplicates are merged when the import runs)"
-            if self.dry_run
-            else f"{self.organizations_created} organizations created"
-        )
-        return (
-            f"{self.rows} rows: {self.created} new, {self.updated} updated, "
-            f"{self.unchanged} unchanged, {self.vanished} vanished, {self.reappeared} back again, "
-            f"{len(self.errors)} errors; {listings}"
-        )
-
-    def as_preview(self) -> dict[str, Any]:
-        return {
-            "ready": True,
-            "rows": self.rows,
-            "created": self.created,
-            "updated": self.updated,
-            "unchanged": self.unchanged,
-            "vanished": self.vanished,
-            "reappeared": self.reappeared,
-            "organizations_created": self.organizations_created,
-            "errors": [{"line": e.line, "reason": e.reason} for e in self.errors[:1000]],
-            "error_count": len(self.errors),
-            "sample": self.sample,
-        }
 
 
 # --------------------------------------------------------------------------- sources and runs
@@ -331,6 +245,8 @@ def _run_finish(
             vanished=outcome.vanished,
             reappeared=outcome.reappeared,
             errors=len(outcome.errors),
+            grouped=outcome.grouped,
+            keeps_undo=True,
             organizations_created=outcome.organizations_created,
             error_report=[{"line": e.line, "reason": e.reason} for e in outcome.errors[:10000]],
             progress_done=outcome.rows,
@@ -366,131 +282,3 @@ def import_file(
     source = source_get_or_create(name=source_name, user=user, fmt=fmt or "")
     run = import_run_create(source=source, user=user, path=path, fmt=fmt or "", mapping=mapping)
     return run, import_run_execute(run=run, progress=progress)
-
-
-# --------------------------------------------------------------------------- the run
-
-
-def _execute(
-    run: ImportRun, report: Callable[[int], None], sample_size: int, dry_run: bool
-) -> ImportOutcome:
-    source = run.source
-    outcome = ImportOutcome(dry_run=dry_run)
-    places = _Places()
-    now = timezone.now()
-    # identity → (pk, content hash, record_key, vanished)
-    known: dict[str, tuple[int, str, int, bool]] = {
-        identity: (pk, h, key, vanished)
-        for identity, pk, h, key, vanished in SourceRecord.objects.filter(
-            source=source
-        ).values_list("identity", "pk", "content_hash", "record_key", "vanished")
-    }
-    seen: set[str] = set()
-    seen_pks: list[int] = []
-    changed_pks: list[int] = []
-    for chunk in _cleaned_chunks(run, places):
-        new: list[dict[str, Any]] = []
-        changed: list[list[Any]] = []
-        moved: list[tuple[int, int, int]] = []
-        for item in chunk:
-            outcome.rows += 1
-            if isinstance(item, RowError):
-                outcome.errors.append(item)
-                continue
-            values = item
-            identity = values.pop("_identity")
-            if identity in seen:
-                # The same group twice in one file: keep both, told apart by their order.
-                i = 2
-                while f"{identity}#{i}" in seen:
-                    i += 1
-                identity = f"{identity}#{i}"
-            seen.add(identity)
-            if len(outcome.sample) < sample_size:
-                outcome.sample.append(
-                    {
-                        "line": values["line"],
-                        **{k: values[k] for k in ("name", "city", "region", "country_code")},
-                        "website": values["website"] or values["facebook"],
-                        "place": values["place_id"],
-                    }
-                )
-            old = known.get(identity)
-            if old is None:
-                outcome.created += 1
-                values.update(
-                    source_id=source.pk,
-                    identity=identity,
-                    first_seen_run_id=run.pk,
-                    last_seen_run_id=run.pk,
-                )
-                new.append(values)
-                continue
-            pk, old_hash, old_key, was_vanished = old
-            seen_pks.append(pk)
-            if old_hash != values["content_hash"] or was_vanished:
-                if was_vanished:
-                    outcome.reappeared += 1
-                else:
-                    outcome.updated += 1
-                values.update(
-                    last_seen_run_id=run.pk, vanished=False, vanished_at=None, updated_at=now
-                )
-                changed.append([values[name] for name in _RECORD_UPDATE] + [pk])
-                changed_pks.append(pk)
-            else:
-                outcome.unchanged += 1
-                if old_key != values["record_key"]:
-                    moved.append((values["record_key"], values["line"], pk))
-        bulk.insert(SourceRecord, new, now=now)
-        bulk.update(SourceRecord, _RECORD_UPDATE, changed)
-        bulk.update(SourceRecord, ("record_key", "line"), moved)
-        report(outcome.rows)
-    bulk.update(SourceRecord, ("last_seen_run_id",), ((run.pk, pk) for pk in seen_pks))
-    outcome.vanished = (
-        SourceRecord.objects.filter(source=source, vanished=False)
-        .exclude(last_seen_run=run)
-        .update(vanished=True, vanished_at=now)
-    )
-    signalled = sorted(
-        set(SourceRecord.objects.filter(first_seen_run=run).values_list("pk", flat=True))
-        | set(changed_pks)
-    )
-    if dry_run:
-        # A preview does not look for duplicates (that is the slow part of a large import):
-        # every new record could become a listing, and the real run merges the duplicates.
-        outcome.organizations_created = outcome.created
-    else:
-        outcome.organizations_created = _resolve(run, signalled)
-    if not dry_run and (outcome.created or outcome.updated or outcome.vanished):
-        directory_touch()
-        audit_record(
-            actor=run.created_by,
-            action="sources.import",
-            target=run,
-            data={
-                "source": source.name,
-                "file": run.file_name,
-                "created": outcome.created,
-                "updated": outcome.updated,
-                "vanished": outcome.vanished,
-            },
-        )
-    return outcome
-
-
-def _resolve(run: ImportRun, record_ids: list[int]) -> int:
-    """Give the run's records their organizations: the resolution app's receiver if it takes
-    over, else one new organization per record that has none. Then organizations whose records
-    changed follow them. Returns how many organizations were created."""
-    if not record_ids:
-        return 0
-    before = Organization.objects.count()
-    answers = records_imported.send(sender=ImportRun, run=run, record_ids=record_ids)
-    if any(answer == HANDLED for _receiver, answer in answers):
-        created = Organization.objects.count() - before
-    else:
-        created = organizations_for_records(record_ids=record_ids)
-    changed_orgs = organization_ids_of_records(record_ids, older_than=run)
-    organizations_apply_records(organization_ids=changed_orgs)
-    return max(created, 0)

@@ -163,3 +163,93 @@ def test_it_takes_null_in_an_uploaded_mapping_as_no_column(
     assert ImportRun.objects.get().mapping == {"website": "", "city": "Town"}
     bad = _upload(client, mapping='{"website": 3}')
     assert bad.status_code == 400 and "Write it like" in bad.content.decode()
+
+
+CHAPTER_ROWS = "zip,chapter\n" + "".join(
+    f"{zip_code},{chapter}\n"
+    for chapter, codes in (
+        ("Portland", ("97201", "97202", "97203")),
+        ("East Bay", ("94607", "94704")),
+    )
+    for zip_code in codes
+)
+
+
+def _upload_text(client: Client, text: str, capture, name: str = "chapters.csv"):  # type: ignore[no-untyped-def]
+    with capture(execute=True):
+        return client.post(
+            reverse("sources:import"),
+            {
+                "file": SimpleUploadedFile(name, text.encode(), content_type="text/csv"),
+                "source_name": "Chapters",
+                "format": "",
+                "mapping": "",
+            },
+        )
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_it_previews_listings_after_grouping_with_numbers_formatted(
+    client: Client, site_coordinator, geocoder, django_capture_on_commit_callbacks
+) -> None:
+    _login(client, site_coordinator)
+    _upload_text(client, CHAPTER_ROWS, django_capture_on_commit_callbacks)
+    run = ImportRun.objects.get()
+    html = client.get(reverse("sources:run", args=[run.pk])).content.decode()
+    assert "5 rows will make <strong>2 new listings</strong>" in " ".join(html.split())
+    assert "misuse-warning" not in html
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_it_warns_when_thousands_of_rows_name_few_groups(
+    client: Client, site_coordinator, geocoder, django_capture_on_commit_callbacks
+) -> None:
+    # The shape of the DSA list: many rows of ZIP codes, few chapter names.
+    rows = "zip,chapter\n" + "".join(
+        f"{90000 + i},{('North', 'South', 'West')[i % 3]} Chapter\n" for i in range(1200)
+    )
+    _login(client, site_coordinator)
+    _upload_text(client, rows, django_capture_on_commit_callbacks)
+    run = ImportRun.objects.get()
+    html = " ".join(client.get(reverse("sources:run", args=[run.pk])).content.decode().split())
+    assert "1,200 rows will make <strong>3 new listings</strong>" in html
+    assert 'id="misuse-warning"' in html and "only 3 different names" in html
+    assert "1,197 rows name a group already named" in html
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_it_undoes_an_import_from_its_page(
+    client: Client, site_coordinator, geocoder, django_capture_on_commit_callbacks
+) -> None:
+    _login(client, site_coordinator)
+    _upload_text(client, CHAPTER_ROWS, django_capture_on_commit_callbacks)
+    run = ImportRun.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("sources:run_confirm", args=[run.pk]))
+    assert Organization.objects.count() == 2
+    page = client.get(reverse("sources:run", args=[run.pk])).content.decode()
+    assert "Undo this import" in page
+    assert client.get(reverse("sources:run_undo", args=[run.pk])).status_code == 405
+    response = client.post(reverse("sources:run_undo", args=[run.pk]))
+    assert response.status_code == 302
+    assert not Organization.objects.exists()
+    run.refresh_from_db()
+    assert run.status == RunStatus.UNDONE
+    page = client.get(reverse("sources:run", args=[run.pk])).content.decode()
+    assert "This import was undone" in page and "Undo this import" not in page
+    # Once undone, it cannot be undone again.
+    assert client.post(reverse("sources:run_undo", args=[run.pk])).status_code == 409
+
+
+@override_settings(TASKS=IMMEDIATE)
+def test_it_refuses_an_undo_to_outsiders(
+    client: Client, site_coordinator, outsider, geocoder, django_capture_on_commit_callbacks
+) -> None:
+    _login(client, site_coordinator)
+    _upload_text(client, CHAPTER_ROWS, django_capture_on_commit_callbacks)
+    run = ImportRun.objects.get()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("sources:run_confirm", args=[run.pk]))
+    _login(client, outsider)
+    assert client.post(reverse("sources:run_undo", args=[run.pk])).status_code == 403
+    assert Organization.objects.count() == 2

@@ -30,6 +30,17 @@
       alt: el.dataset.pin,
     }).addTo(map);
     marker.bindPopup(text(el.dataset.pin));
+    // The places a group serves, drawn around its pin, the view fitted to them all.
+    var served = el.dataset.served ? document.getElementById(el.dataset.served) : null;
+    if (served) {
+      var bounds = L.latLngBounds([map.getCenter()]);
+      JSON.parse(served.textContent).forEach(function (p) {
+        L.circleMarker([p[0], p[1]], { radius: 5, weight: 1, className: "served-place" })
+          .bindTooltip(text(p[2])).addTo(map);
+        bounds.extend([p[0], p[1]]);
+      });
+      map.fitBounds(bounds, { padding: [16, 16], maxZoom: 12 });
+    }
   }
 
   function clusterSize(count) {
