@@ -118,7 +118,28 @@ def test_its_hooks_start_and_stop_the_worker(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(gunicorn_hooks.subprocess, "Popen", FakeWorker)
     monkeypatch.setenv(gunicorn_hooks.WORKER_ENV, "1")
+    monkeypatch.setenv(gunicorn_hooks.WARM_ENV, "0")
     gunicorn_hooks.when_ready(Server())
     gunicorn_hooks.on_exit(Server())
     assert started[0][-1] == "worker" and FakeWorker.stopped
     monkeypatch.setattr(gunicorn_hooks, "_worker", None)
+
+
+def test_it_builds_the_geocoder_before_forking_web_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.db import connections
+
+    from commonweal import gunicorn_hooks
+    from places import geocoder
+
+    done: list[str] = []
+    monkeypatch.setattr(geocoder, "get_geocoder", lambda: done.append("built"))
+    monkeypatch.setattr(connections, "close_all", lambda: done.append("closed"))
+    monkeypatch.delenv(gunicorn_hooks.WORKER_ENV, raising=False)
+    monkeypatch.delenv(gunicorn_hooks.WARM_ENV, raising=False)
+
+    class Server:
+        log = None
+
+    gunicorn_hooks.when_ready(Server())
+    # Built in the master, and its database connection closed so no worker inherits it.
+    assert done == ["built", "closed"]
