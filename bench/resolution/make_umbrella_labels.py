@@ -5,7 +5,7 @@ The pairs: every two records of the list that share a link (after the hub's link
 and every two with the same cleaned name. Each was read side by side (name, city, links). The
 judgements are written below as rules over the two cleaned names; a pair no rule names is the
 same group when the names are the same and different groups when they differ, which held for
-every pair read (chapters of one network name their town or region: "Slow Food - Convivium
+every pair read but one pair of namesakes, named below (chapters of one network name their town or region: "Slow Food - Convivium
 Pfalz", "Weltladen Lienz", "Mozaïk RH Occitanie", "Fair-Teiler: Bio Werkstatt").
 
     .venv/bin/python -m bench.resolution.make_umbrella_labels
