@@ -185,6 +185,9 @@ def _detail(value: list[Any]) -> str:
         names = int(count)
     except ValueError:
         return link
+    if link.startswith("tel:"):
+        # Phones are compared by their last eight digits, whatever the country prefix.
+        link = _("the phone number ending %(digits)s") % {"digits": link.removeprefix("tel:")}
     return ngettext(
         "%(link)s, given by %(count)s listing name in the directory",
         "%(link)s, given by %(count)s differently named listings in the directory",

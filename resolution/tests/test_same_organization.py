@@ -172,3 +172,10 @@ def test_it_reads_one_site_under_two_country_endings_and_mail_domains() -> None:
     # An e-mail domain counts as the group's site; a mail provider's does not.
     assert _record(3, "Issba", email="sh.reutte@issba.at")["sites"] == ["issba"]
     assert _record(4, "Horta", email="someone@hotmail.com")["sites"] is None
+
+
+def test_the_pair_page_names_a_shared_phone_in_words() -> None:
+    from resolution.selectors import explanation_rows
+
+    rows = explanation_rows({"links": [12.06, "link shared by 2 names or fewer", "tel:74055942|1"]})
+    assert rows[0]["detail"].startswith("the phone number ending 74055942, given by 1 listing")
