@@ -47,6 +47,8 @@ def _keys(record: dict[str, Any]) -> list[tuple[str, str]]:
         keys.append(("link", link))
     if record.get("email"):
         keys.append(("email", record["email"]))
+    for phone in record.get("phones") or ():
+        keys.append(("phone", phone))
     return keys
 
 
@@ -107,8 +109,11 @@ def prepare(
             # chapters sharing a national site, EM's "match" class would stop meaning "same".
             row[first] = next((u for u in r.get(column) or () if counts[u] <= 5), None)
         if r.get("name_words"):
-            # The directory's own cities count as places too ("Wien", "Graz").
-            row["name_places"] = name_places(r["name_words"], city_places) or None
+            # The directory's own cities count as places too ("Wien", "Graz"), and so do the
+            # words a record's name shares with its own town: "Weltladen St. Johann in Tirol"
+            # in St. Johann in Tirol names "johann", which no gazetteer word list holds.
+            own_town = frozenset(w for w in (r.get("city") or "").split() if len(w) >= 4)
+            row["name_places"] = name_places(r["name_words"], city_places | own_town) or None
         row["block_keys"] = []
         for key in _keys(r):
             members[key].append(position)
@@ -162,6 +167,11 @@ def _counts(
 
 
 def contacts(record: dict[str, Any]) -> list[str]:
-    """A record's links and e-mail address, the ways a group is reached."""
+    """A record's links, e-mail address and phone numbers, the ways a group is reached."""
     email = [record["email"]] if record.get("email") else []
-    return [*(record.get("websites") or ()), *(record.get("facebook") or ()), *email]
+    return [
+        *(record.get("websites") or ()),
+        *(record.get("facebook") or ()),
+        *email,
+        *(record.get("phones") or ()),
+    ]

@@ -32,7 +32,11 @@ _GENERIC_WORDS = (
     # Form and language words: "(English version)" and "(Spanish version)", "Intake" and
     # "Volunteer Sign-up" name pages of one group, not different groups.
     "english spanish espanol version form forms formulario ayuda mutua intake sign signup up "
-    "request requests offer offers page fb neighborhood neighbourhood multiple"
+    "request requests offer offers page fb neighborhood neighbourhood multiple "
+    # Legal forms and office words: "NAHhaft e. V.", "Real Ideas Organisation CIC", "Klimabündnis
+    # Regionalstelle Steiermark" are the group's name with its registration or office added.
+    "e v ev eg gmbh ggmbh gug cic ltd limited inc llc asbl vzw srl onlus aps "
+    "regionalgruppe regionalstelle"
 )
 _GENERIC = frozenset(_GENERIC_WORDS.split())
 # Links that say nothing about which group a record is (hubs listing many groups).
@@ -268,7 +272,7 @@ def _place_words_cached() -> frozenset[str]:
 
 
 # Bumped when the rules above change, so an old cached word file is not read.
-_VOCABULARY = 1
+_VOCABULARY = 2
 _PLACE_WORDS: frozenset[str] | None = None
 
 
@@ -312,6 +316,85 @@ def site_of(link: str) -> str:
     return site
 
 
+# Mail providers where anyone has an address: a shared domain there says nothing.
+_WEBMAIL_TEXT = (
+    "gmail googlemail hotmail outlook live msn yahoo aol icloud me mail gmx web aon "
+    "protonmail proton t-online freenet orange wanadoo free libero virgilio tiscali alice "
+    "btinternet ntlworld sky yandex seznam abv wp o2 interia chello inode telenet skynet "
+    "laposte sfr bluewin hispeed zoho"
+)
+_WEBMAIL = frozenset(_WEBMAIL_TEXT.split())
+
+
+def site_stem(site: str) -> str:
+    """The name a site is registered under, its country or kind aside: "realideas.org" and
+    "realideas.org.uk" are one organization's sites ("realideas"). Short stems stay whole."""
+    stem = site.split(".")[0]
+    return stem if len(stem) >= 4 else site
+
+
+def email_site(email: str) -> str:
+    """The e-mail address's site, unless it is a mail provider anyone can use."""
+    domain = email.rpartition("@")[2]
+    if "." not in domain:
+        return ""
+    site = site_of(domain)
+    return "" if not site or site.split(".")[0] in _WEBMAIL else site
+
+
+# A phone number is a run of digits with spaces, dots, dashes, slashes or brackets between.
+_PHONE_RE = re.compile(r"\+?\d[\d\s().\-/]{5,}\d")
+_PHONE_KEYS = ("phone", "telephone", "tel", "telefon", "contact:phone", "contactphone")
+
+
+def clean_phones(values: Iterable[Any]) -> list[str]:
+    """Phone numbers by their last eight digits, so "+44 (0)20 7405 5942" and "020 7405
+    5942" agree whatever the country prefix and trunk zero."""
+    found: set[str] = set()
+    for value in values:
+        for match in _PHONE_RE.findall(str(value or "")):
+            digits = re.sub(r"\D", "", match)
+            if len(digits) >= 7:
+                found.add("tel:" + digits[-8:])
+    return sorted(found)
+
+
+def _phone_values(fields: Mapping[str, Any], raw: Mapping[str, Any] | None) -> list[Any]:
+    values: list[Any] = [fields.get("phone")]
+    rows: list[Mapping[str, Any]] = [raw or {}]
+    properties = (raw or {}).get("properties")
+    if isinstance(properties, Mapping):
+        rows.append(properties)
+    for row in rows:
+        for key, value in row.items():
+            if str(key).lower() in _PHONE_KEYS and isinstance(value, str | int):
+                values.append(value)
+    return values
+
+
+# Other names a name carries: "Ethical Legal Services trading as Beacon" is also "Beacon".
+_TRADING_RE = re.compile(r"\b(?:trading as|operating as|doing business as|dba)\s+(.{3,})$")
+# Words an acronym skips: "Centro de Estudios Rurales y de Agricultura Internacional" → CERAI.
+_ACRONYM_SKIP_TEXT = (
+    "a an and of the for in on at to de del la las los el y e et en au aux du des le les "
+    "und der die das fur di da do dos van von"
+)
+_ACRONYM_SKIP = frozenset(_ACRONYM_SKIP_TEXT.split())
+
+
+def name_aliases(name: str) -> list[str]:
+    """The trade name after "trading as", and the initials of a name of four words or more."""
+    aliases: set[str] = set()
+    if match := _TRADING_RE.search(name):
+        aliases.add(match.group(1).strip())
+    words = [w for w in name.split() if w not in _ACRONYM_SKIP]
+    # Four initials or more: three letters name too many things to be evidence.
+    if len(words) >= 4:
+        aliases.add("".join(w[0] for w in words))
+    aliases.discard(name)
+    return sorted(aliases)
+
+
 def clean_email(email: str) -> str:
     text = (email or "").strip().lower().removeprefix("mailto:")
     return text if "@" in text else ""
@@ -352,6 +435,10 @@ def record_features(
         lat = lng = None
     core = core_name(name, [*city.split(), state, *_STATE_NAMES.get(state, "").split()])
     words = sorted({w for w in name.split() if w not in _GENERIC})
+    email = clean_email(str(fields.get("email") or ""))
+    sites = {site for u in websites if (site := site_of(u))}
+    if email and (site := email_site(email)):
+        sites.add(site)
     return {
         "unique_id": unique_id,
         "name_clean": name or None,
@@ -364,12 +451,15 @@ def record_features(
         # name a place the other does not ("Northside" / "Riverside") are two groups.
         "name_words": words or None,
         "name_places": name_places(words) or None,
+        "name_aliases": name_aliases(name) or None,
         "city": city or None,
         "websites": websites or None,
-        # The sites of those links: one group's pages in two towns sit on one site.
-        "sites": sorted({site for u in websites if (site := site_of(u))}) or None,
+        # The sites of those links and of the e-mail address, by the name they are registered
+        # under: one group's pages in two towns sit on one site, its addresses on one domain.
+        "sites": sorted({site_stem(site) for site in sites}) or None,
         "facebook": facebook or None,
-        "email": clean_email(str(fields.get("email") or "")) or None,
+        "email": email or None,
+        "phones": clean_phones(_phone_values(fields, raw))[:MAX_LINKS] or None,
         "city_state": f"{city}|{state}" if city and state else None,
         "state": state or None,
         "postcode": clean_postcode(fields.get("postcode")) or None,

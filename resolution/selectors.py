@@ -136,10 +136,21 @@ LEVEL_WORDS = (
     ("shared by 6 to 20 names", _lazy("only one that many differently named listings share")),
     ("shared by over 20 names", _lazy("only an umbrella one that over 20 listings share")),
     ("Array intersection", _lazy("a link in common")),
+    (
+        "other pages, 6 to 20 names",
+        _lazy("pages on one website or e-mail domain that many differently named listings use"),
+    ),
+    (
+        "same website, other pages",
+        _lazy("pages on one website or e-mail domain that few differently named listings use"),
+    ),
+    ("initials or trade name", _lazy("one name is the other's initials or trade name")),
     ("Exact match on city_state", _lazy("the same city and state")),
     ("Jaro-Winkler distance of city_state", _lazy("nearly the same city name")),
     ("less than 5km", _lazy("within 5 km of each other")),
     ("less than 30km", _lazy("within 30 km of each other")),
+    ("less than 100km", _lazy("within 100 km of each other")),
+    ("counted with the place", _lazy("the same postcode, already counted as the same place")),
     ("Exact match on state", _lazy("the same state, different cities")),
     ("Exact match on email", _lazy("the same email address")),
     ("Exact match on postcode", _lazy("the same postcode")),
@@ -154,7 +165,7 @@ OTHER_WORDS = {
     "websites": _lazy("different links"),
     "facebook": _lazy("different Facebook pages"),
     "email": _lazy("different email addresses"),
-    "place": _lazy("far apart (over 30 km, or in different states)"),
+    "place": _lazy("far apart (over 100 km, or in different states)"),
     "postcode": _lazy("different postcodes"),
 }
 
@@ -174,6 +185,9 @@ def _detail(value: list[Any]) -> str:
         names = int(count)
     except ValueError:
         return link
+    if link.startswith("tel:"):
+        # Phones are compared by their last eight digits, whatever the country prefix.
+        link = _("the phone number ending %(digits)s") % {"digits": link.removeprefix("tel:")}
     return ngettext(
         "%(link)s, given by %(count)s listing name in the directory",
         "%(link)s, given by %(count)s differently named listings in the directory",
