@@ -21,6 +21,7 @@ from directory.selectors import (
     issue_area_resolve,
     issue_areas_list,
     organization_search,
+    organization_search_serving,
 )
 from places.models import Place
 from places.selectors import get_place_for_user
@@ -89,11 +90,28 @@ def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | Non
                 ranges=place_ranges(data["place"]) if data["place"] else None,
             )
         page = listing_page(request.user, rows, data["page"] or 1, filters, form.seek())
+        serving: list[Any] = []
+        serving_total = 0
+        # Groups based elsewhere that serve the place, shown apart on the first page only.
+        if data["place"] is not None and data["near"] is None and page.number == 1:
+            serving, serving_total = organization_search_serving(
+                user=request.user,
+                place=data["place"],
+                q=data["q"],
+                issue=data["issue"] or None,
+                kind=data["kind"],
+                status=data["status"],
+            )
     except ValidationError as error:
         for name, problems in error.message_dict.items():
             form.add_error(SELECTOR_FIELDS.get(name), problems)
         return None, {}
-    return page, {"place": data["place"], "near": data["near"]}
+    return page, {
+        "place": data["place"],
+        "near": data["near"],
+        "serving": serving,
+        "serving_total": serving_total,
+    }
 
 
 def _query_without_page(request: HttpRequest) -> str:

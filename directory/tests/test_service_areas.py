@@ -1,0 +1,80 @@
+"""Groups found where they serve, not only where they are based (issue 10: service areas)."""
+
+import pytest
+from django.urls import reverse
+
+from directory import selectors, services
+
+
+@pytest.fixture
+def chapters(places, organizer):
+    """A DSA-like chapter based in Portland that also serves Eureka and Seattle, and a group
+    based in Eureka."""
+    chapter = services.organization_create(
+        user=organizer,
+        name="Cascade Socialists",
+        home_place=places["portland"],
+        description="A chapter of a national socialist organization.",
+        issue_areas=["housing"],
+    )
+    chapter.service_areas.set([places["eureka"], places["seattle"], places["portland"]])
+    local = services.organization_create(
+        user=organizer, name="Eureka Watershed Defenders", home_place=places["eureka"]
+    )
+    services.directory_touch()
+    return {"chapter": chapter, "local": local}
+
+
+def test_a_search_by_place_finds_a_group_serving_it_from_elsewhere(chapters, places):
+    based = selectors.organization_search(user=None, place=places["humboldt"])
+    assert [o.name for o in based] == ["Eureka Watershed Defenders"]
+    serving, total = selectors.organization_search_serving(user=None, place=places["humboldt"])
+    assert [o.name for o in serving] == ["Cascade Socialists"] and total == 1
+
+
+def test_serving_follows_the_other_filters(chapters, places):
+    def found(**filters):
+        return [o.name for o in selectors.organization_search_serving(user=None, **filters)[0]]
+
+    assert found(place=places["eureka"], q="socialist") == ["Cascade Socialists"]
+    assert found(place=places["eureka"], q="rivers") == []
+    assert found(place=places["eureka"], issue="housing") == ["Cascade Socialists"]
+    assert found(place=places["eureka"], issue="food") == []
+    assert found(place=places["eureka"], kind="coop") == []
+
+
+def test_a_region_counts_a_group_based_inside_it_as_based_not_serving(chapters, places):
+    # Portland is in Cascadia and Oregon: the chapter is based there, never listed twice.
+    assert selectors.organization_search_serving(user=None, place=places["cascadia"])[1] == 0
+    assert selectors.organization_search_serving(user=None, place=places["oregon"])[1] == 0
+    assert selectors.organization_search_serving(user=None, place=places["california"])[1] == 1
+    assert selectors.organization_search_serving(user=None, place=places["washington"])[1] == 1
+
+
+def test_hidden_groups_do_not_serve_in_public_searches(chapters, places):
+    chapters["chapter"].is_hidden = True
+    chapters["chapter"].save()
+    assert selectors.organization_search_serving(user=None, place=places["eureka"])[1] == 0
+
+
+def test_the_directory_page_lists_them_apart(client, chapters, places):
+    page = client.get(reverse("directory:search"), {"place": places["eureka"].slug})
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Serving Eureka from elsewhere" in html
+    assert html.index("Cascade Socialists") < html.index("Based in Eureka")
+    assert "Eureka Watershed Defenders" in html
+
+
+def test_counts_tell_serving_from_based_without_double_counting(chapters, places):
+    # Serves two places in Washington and California each, once per level above them.
+    chapters["chapter"].service_areas.add(places["berkeley"])
+    services.directory_touch()
+    assert selectors.directory_counts(places["california"])["serving"] == 1
+    assert selectors.directory_counts(places["alameda"])["serving"] == 1
+    assert selectors.directory_counts(places["eureka"])["serving"] == 1
+    assert selectors.directory_counts(places["eureka"])["organizations"] == 1
+    # Based in the US and Cascadia: based, not serving.
+    assert selectors.directory_counts(places["us"])["serving"] == 0
+    assert selectors.directory_counts(places["cascadia"])["serving"] == 0
+    assert selectors.directory_counts(places["oregon"])["organizations"] == 1
