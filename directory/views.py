@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.middleware import HtmxDetails
 
 from commonweal.paging import Page, Seek, capped_count, seek_page
-from directory import mapindex, services
+from directory import mapindex, servedmap, services
 from directory.forms import ClustersQueryForm, DirectorySearchForm, OrganizationEditForm
 from directory.selectors import (
     issue_area_resolve,
@@ -235,6 +235,11 @@ def map_clusters(request: HttpRequest) -> JsonResponse:
         )
     except mapindex.ViewportTooLarge as error:
         return _bad_request({"bbox": [str(error)]})
+    if data["served"]:
+        # Kept in its own small index (see directory/servedmap.py), asked only when wanted.
+        result["served"] = servedmap.served_markers(
+            bbox=data["bbox"], zoom=data["zoom"], filters=filters
+        )
     response = JsonResponse(result)
     # Listings change rarely and the index itself is a few seconds behind at most.
     patch_cache_control(response, public=True, max_age=10)

@@ -78,3 +78,35 @@ def test_counts_tell_serving_from_based_without_double_counting(chapters, places
     assert selectors.directory_counts(places["us"])["serving"] == 0
     assert selectors.directory_counts(places["cascadia"])["serving"] == 0
     assert selectors.directory_counts(places["oregon"])["organizations"] == 1
+
+
+@pytest.fixture
+def fresh_map():
+    from commonweal.tests import listings as shared
+
+    yield from shared.fresh_map_index()
+
+
+def test_the_map_shows_where_groups_serve_when_asked(client, chapters, places, fresh_map):
+    url = reverse("directory:clusters")
+    plain = client.get(url, {"bbox": "-130,30,-115,52", "zoom": 5}).json()
+    assert "served" not in plain
+    # Zoomed in on Eureka: a ring for the place, naming the chapter based in Portland.
+    near = client.get(url, {"bbox": "-125,40,-123,41.5", "zoom": 9, "served": "1"}).json()
+    [marker] = near["served"]["markers"]
+    assert marker["place"] == "Eureka" and marker["groups"] == 1
+    assert [i["name"] for i in marker["items"]] == ["Cascade Socialists"]
+    # Its home (Portland) is the listing's own marker, never a ring as well.
+    home = client.get(url, {"bbox": "-123,45,-122,46", "zoom": 9, "served": "1"}).json()
+    assert home["served"]["markers"] == []
+    # Zoomed out: cells, each group counted once per cell; filters apply.
+    wide = client.get(url, {"bbox": "-180,-85,180,85", "zoom": 1, "served": "1"}).json()
+    assert sum(m["groups"] for m in wide["served"]["markers"]) >= 1
+    food = client.get(
+        url, {"bbox": "-180,-85,180,85", "zoom": 1, "served": "1", "issue": "food"}
+    ).json()
+    assert food["served"]["markers"] == []
+
+
+def test_the_map_page_offers_the_toggle(client, db):
+    assert "Show where groups serve" in client.get(reverse("directory:map")).content.decode()

@@ -1,0 +1,171 @@
+"""Where groups serve, for the main map's "Show where groups serve" toggle.
+
+The map index (directory/mapindex.py) places each listing once, at its home. A chapter based in
+one town that serves forty ZIP codes' towns should also be findable in each of them, but putting
+those places into the million-row map index would multiply it by the size of service areas and
+slow every cluster answer for everyone. Service areas are kept in their own small index instead:
+one row per (served place, group), built from the service-area table in one query per directory
+version and held in each process. Its size follows the number of service-area links (the DSA
+list: about 24,000), not the number of listings, and a viewport is answered by filtering and
+grouping those arrays: one marker per served place, or per grid cell when zoomed out.
+
+The toggle is off by default, so the default map costs nothing more.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from django.db.models import F
+
+from directory.mapindex import Filters, merge_ranges, organization_labels
+from directory.models import Organization, OrganizationKind, OrganizationStatus
+from directory.selectors import directory_version
+
+# At this zoom and above every served place is its own marker; below, places are grouped into
+# grid cells of about CELL_DEGREES_AT_ZERO / 2**zoom degrees so the answer stays small.
+PLACES_FROM_ZOOM = 7
+CELL_DEGREES_AT_ZERO = 90.0
+# Names listed in a marker's popup; the rest are counted.
+NAMES_SHOWN = 8
+# Markers in one answer, densest first; a view with more asks the user to zoom in.
+MARKERS_MAX = 1500
+
+_KIND_CODES = {k: i for i, k in enumerate(OrganizationKind.values)}
+_STATUS_CODES = {s: i for i, s in enumerate(OrganizationStatus.values)}
+
+
+@dataclass(frozen=True)
+class ServedIndex:
+    version: int
+    place_ids: np.ndarray  # int64, one row per (served place, group)
+    place_lft: np.ndarray  # int64, the served place's tree number
+    lat: np.ndarray
+    lng: np.ndarray
+    org_ids: np.ndarray
+    issue_mask: np.ndarray
+    kind: np.ndarray  # int8 codes of OrganizationKind
+    status: np.ndarray  # int8 codes of OrganizationStatus
+    names: dict[int, str]  # served place id → name
+
+    def __len__(self) -> int:
+        return len(self.org_ids)
+
+
+def served_index_build() -> ServedIndex:
+    """One query over the service-area table joined to its places and public groups."""
+    version = directory_version()
+    through = Organization.service_areas.through
+    rows = list(
+        through.objects.filter(
+            organization__is_hidden=False,
+            place__latitude__isnull=False,
+            place__longitude__isnull=False,
+        )
+        # Served where it is based too: the map index already shows that marker.
+        .exclude(organization__home_place_id=F("place_id"))
+        .values_list(
+            "place_id",
+            "place__lft",
+            "place__latitude",
+            "place__longitude",
+            "place__name",
+            "organization_id",
+            "organization__issue_mask",
+            "organization__kind",
+            "organization__status",
+        )
+        .order_by("place_id", "organization_id")
+    )
+    names = {r[0]: r[4] for r in rows}
+    return ServedIndex(
+        version=version,
+        place_ids=np.array([r[0] for r in rows], dtype=np.int64),
+        place_lft=np.array([r[1] for r in rows], dtype=np.int64),
+        lat=np.array([r[2] for r in rows], dtype=np.float64),
+        lng=np.array([r[3] for r in rows], dtype=np.float64),
+        org_ids=np.array([r[5] for r in rows], dtype=np.int64),
+        issue_mask=np.array([r[6] for r in rows], dtype=np.int64),
+        kind=np.array([_KIND_CODES.get(r[7], -1) for r in rows], dtype=np.int8),
+        status=np.array([_STATUS_CODES.get(r[8], -1) for r in rows], dtype=np.int8),
+        names=names,
+    )
+
+
+_lock = threading.Lock()
+_current: list[ServedIndex] = []
+
+
+def served_index() -> ServedIndex:
+    """This process's index, rebuilt when the directory version moves on."""
+    version = directory_version()
+    with _lock:
+        if _current and _current[0].version == version:
+            return _current[0]
+    built = served_index_build()
+    with _lock:
+        _current[:] = [built]
+    return built
+
+
+def _mask(index: ServedIndex, filters: Filters, bbox: tuple[float, float, float, float]) -> Any:
+    west, south, east, north = bbox
+    keep = (index.lat >= south) & (index.lat <= north) & (index.lng >= west) & (index.lng <= east)
+    if filters.issue_bit is not None:
+        keep &= (index.issue_mask & (1 << filters.issue_bit)) != 0
+    if filters.kind:
+        keep &= index.kind == _KIND_CODES.get(filters.kind, -2)
+    if filters.status:
+        keep &= index.status == _STATUS_CODES.get(filters.status, -2)
+    if filters.ranges is not None:
+        inside = np.zeros(len(index), dtype=bool)
+        for lo, hi in merge_ranges(filters.ranges):
+            inside |= (index.place_lft >= lo) & (index.place_lft <= hi)
+        keep &= inside
+    return keep
+
+
+def served_markers(
+    *, bbox: tuple[float, float, float, float], zoom: int, filters: Filters
+) -> dict[str, Any]:
+    """Markers of the places groups serve away from home, in view.
+
+    From PLACES_FROM_ZOOM on: one marker per served place, naming the groups serving it. Below:
+    one marker per grid cell with how many groups serve places in it (each group once per cell).
+    """
+    index = served_index()
+    rows = np.flatnonzero(_mask(index, filters, bbox))
+    if zoom >= PLACES_FROM_ZOOM:
+        keys = index.place_ids[rows]
+    else:
+        size = CELL_DEGREES_AT_ZERO / (1 << zoom)
+        cx = np.floor((index.lng[rows] + 180.0) / size).astype(np.int64)
+        cy = np.floor((index.lat[rows] + 90.0) / size).astype(np.int64)
+        keys = cx * 1_000_000 + cy
+    order = np.lexsort((index.org_ids[rows], keys))
+    rows, keys = rows[order], keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], int)
+    groups = np.split(rows, starts[1:]) if len(starts) else []
+    # Densest first, so a capped answer keeps the places most groups serve.
+    groups.sort(key=len, reverse=True)
+    shown = groups[:MARKERS_MAX]
+    wanted: set[int] = set()
+    for g in shown:
+        wanted.update(np.unique(index.org_ids[g])[:NAMES_SHOWN].tolist())
+    labels = organization_labels(sorted(wanted))
+    markers = []
+    for g in shown:
+        orgs = np.unique(index.org_ids[g]).tolist()
+        marker: dict[str, Any] = {
+            "lat": round(float(index.lat[g].mean()), 5),
+            "lng": round(float(index.lng[g].mean()), 5),
+            "groups": len(orgs),
+            "items": [labels[o] for o in orgs[:NAMES_SHOWN] if o in labels],
+        }
+        if zoom >= PLACES_FROM_ZOOM:
+            marker["place"] = index.names.get(int(index.place_ids[g[0]]), "")
+        markers.append(marker)
+    return {"zoom": zoom, "markers": markers, "truncated": len(groups) > len(shown)}
