@@ -110,3 +110,25 @@ def test_the_map_shows_where_groups_serve_when_asked(client, chapters, places, f
 
 def test_the_map_page_offers_the_toggle(client, db):
     assert "Show where groups serve" in client.get(reverse("directory:map")).content.decode()
+
+
+def test_roll_ups_count_serving_per_place_once_and_apart_from_based(chapters, places):
+    from directory.serving import serving_counts
+
+    chapters["chapter"].service_areas.add(places["berkeley"], places["oakland"])
+    services.directory_touch()
+    us = serving_counts(
+        places["us"], [places["california"], places["oregon"], places["washington"]]
+    )
+    # Two Alameda towns and Eureka: one group in California; based in Oregon; serving Washington.
+    assert us == {places["california"].pk: 1, places["oregon"].pk: 0, places["washington"].pk: 1}
+    ca = serving_counts(places["california"], [places["alameda"], places["humboldt"]])
+    assert ca == {places["alameda"].pk: 1, places["humboldt"].pk: 1}
+    region = serving_counts(places["cascadia"], [places["humboldt"], places["oregon"]])
+    assert region == {places["humboldt"].pk: 1, places["oregon"].pk: 0}
+
+
+def test_place_pages_show_based_and_serving_columns(client, chapters, places):
+    html = client.get(reverse("place", args=[places["california"].slug])).content.decode()
+    assert "Serving from elsewhere" in html and "Based here" in html
+    assert "more serving here from elsewhere" in html
