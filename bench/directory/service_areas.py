@@ -68,11 +68,14 @@ def add_service_areas(share: float, towns: int, seed: int) -> int:
     import bisect
 
     starts = [b[0] for b in bounds]
-    for pk, lft in loc:
-        i = bisect.bisect_right(starts, lft) - 1
-        if i >= 0 and bounds[i][0] <= lft <= bounds[i][1]:
+    for pk, place_lft in loc:
+        i = bisect.bisect_right(starts, place_lft) - 1
+        if i >= 0 and bounds[i][0] <= place_lft <= bounds[i][1]:
             localities.setdefault(bounds[i][2], []).append(pk)
-    orgs = list(Organization.objects.exclude(place_lft=None).values_list("pk", "place_lft"))
+    orgs = [
+        (pk, int(lft or 0))
+        for pk, lft in Organization.objects.exclude(place_lft=None).values_list("pk", "place_lft")
+    ]
     chosen = rng.sample(orgs, int(len(orgs) * share))
     rows = []
     for org_id, lft in chosen:
@@ -114,11 +117,7 @@ def main() -> None:
     search.analyze()
     print(f"{Organization.objects.count():,} listings, {connection.vendor}", flush=True)
 
-    countries = list(
-        Place.objects.filter(kind="country", organizations__isnull=False)
-        .distinct()
-        .order_by("-population")[:20]
-    )
+    countries = list(Place.objects.filter(kind="country").order_by("-population", "lft")[:20])
     states = list(Place.objects.filter(kind="state").order_by("-population")[:60])
     regions = list(Place.objects.filter(kind__in=["bioregion", "macroregion"]))
     places = countries + states + regions

@@ -132,3 +132,17 @@ def test_place_pages_show_based_and_serving_columns(client, chapters, places):
     html = client.get(reverse("place", args=[places["california"].slug])).content.decode()
     assert "Serving from elsewhere" in html and "Based here" in html
     assert "more serving here from elsewhere" in html
+
+
+def test_a_region_lists_a_group_based_outside_it_that_serves_inside(chapters, places, organizer):
+    network = services.organization_create(
+        user=organizer, name="Atlantic Mutual Aid Network", home_place=places["nyc"]
+    )
+    network.service_areas.set([places["vancouver"]])
+    services.directory_touch()
+    serving, total = selectors.organization_search_serving(user=None, place=places["cascadia"])
+    assert [o.name for o in serving] == ["Atlantic Mutual Aid Network"] and total == 1
+    assert selectors.directory_counts(places["cascadia"])["serving"] == 1
+    assert selectors.directory_counts(places["bc"])["serving"] == 1
+    based = selectors.organization_search(user=None, place=places["cascadia"])
+    assert "Atlantic Mutual Aid Network" not in [o.name for o in based]
