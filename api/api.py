@@ -32,8 +32,8 @@ from directory.selectors import (
     get_organization_for_user,
     issue_areas_list,
     organization_search,
-    organization_search_serving,
 )
+from directory.serving import organization_search_serving
 from places.models import OVERLAY_KINDS, Place
 
 api = NinjaAPI(

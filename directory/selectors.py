@@ -435,53 +435,6 @@ def organizations_serving(place: Place) -> OrganizationQuerySet:
     )
 
 
-# A search by place lists at most this many groups that serve it from elsewhere, beside the
-# groups based there: a place is served by a handful of groups, rarely hundreds.
-SERVING_SHOWN = 100
-
-
-def organization_search_serving(
-    *,
-    user: Any,
-    place: Place,
-    q: str = "",
-    issue: IssueArea | str | None = None,
-    kind: str = "",
-    status: str = "",
-) -> tuple[list[Organization], int]:
-    """Groups based outside `place` (a tree place or region) whose service area reaches into it
-    and that match the other filters: up to SERVING_SHOWN by name, and how many there are.
-
-    Kept apart from `organization_search` so the listings based there keep their fast paths
-    (index counts, name order from the map index). The look-up starts from the places inside
-    `place` (their `lft` index) and reaches the groups through the service-area table's
-    place index, so its cost follows how many served places lie there, not how many listings.
-    """
-    _check_choice("kind", kind, OrganizationKind.values)
-    _check_choice("status", status, OrganizationStatus.values)
-    issue_area = issue_area_resolve(issue)
-    through = Organization.service_areas.through
-    serving = through.objects.filter(place.contains_q("place__lft")).values("organization_id")
-    spec = search.Spec(
-        text=q,
-        issue_bit=issue_area.bit if issue_area is not None else None,
-        kind=kind,
-        status=status,
-        include_hidden=True,  # visibility is decided by visible_organizations below
-    )
-    qs = (
-        visible_organizations(user)
-        .filter(pk__in=serving)
-        .exclude(place.contains_q("place_lft"))
-        # Checked on the few serving rows' own columns, never through the text index.
-        .filter(search.column_filter(spec))
-        .order_by("name", "id")
-    )
-    shown = list(qs.select_related("home_place")[: SERVING_SHOWN + 1])
-    total = len(shown) if len(shown) <= SERVING_SHOWN else qs.count()
-    return shown[:SERVING_SHOWN], total
-
-
 _counts_cache: dict[int | None, tuple[int, dict[str, int]]] = {}
 
 

@@ -21,8 +21,8 @@ from directory.selectors import (
     issue_area_resolve,
     issue_areas_list,
     organization_search,
-    organization_search_serving,
 )
+from directory.serving import organization_search_serving
 from places.models import Place
 from places.selectors import get_place_for_user
 

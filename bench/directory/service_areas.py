@@ -106,6 +106,7 @@ def main() -> None:
     from django.db import connection
 
     from directory import search, selectors, servedmap
+    from directory import serving as serving_module
     from directory.mapindex import Filters
     from directory.models import Organization
     from directory.serving import serving_counts
@@ -128,11 +129,14 @@ def main() -> None:
         list(rows[:20])
         rows.count()
 
+    # The look-up itself, not the answers remembered for visitors.
     def serving(place: Place) -> None:
-        selectors.organization_search_serving(user=None, place=place)
+        serving_module._serving_remembered.clear()
+        serving_module.organization_search_serving(user=None, place=place)
 
     def serving_words(place: Place) -> None:
-        selectors.organization_search_serving(user=None, place=place, q="food")
+        serving_module._serving_remembered.clear()
+        serving_module.organization_search_serving(user=None, place=place, q="food")
 
     for fn in (based, serving):  # warm caches and the map index once
         for p in places[:3]:

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from directory import selectors, services
+from directory import selectors, services, serving
 
 
 @pytest.fixture
@@ -28,13 +28,13 @@ def chapters(places, organizer):
 def test_a_search_by_place_finds_a_group_serving_it_from_elsewhere(chapters, places):
     based = selectors.organization_search(user=None, place=places["humboldt"])
     assert [o.name for o in based] == ["Eureka Watershed Defenders"]
-    serving, total = selectors.organization_search_serving(user=None, place=places["humboldt"])
-    assert [o.name for o in serving] == ["Cascade Socialists"] and total == 1
+    found, total = serving.organization_search_serving(user=None, place=places["humboldt"])
+    assert [o.name for o in found] == ["Cascade Socialists"] and total == 1
 
 
 def test_serving_follows_the_other_filters(chapters, places):
     def found(**filters):
-        return [o.name for o in selectors.organization_search_serving(user=None, **filters)[0]]
+        return [o.name for o in serving.organization_search_serving(user=None, **filters)[0]]
 
     assert found(place=places["eureka"], q="socialist") == ["Cascade Socialists"]
     assert found(place=places["eureka"], q="rivers") == []
@@ -45,16 +45,16 @@ def test_serving_follows_the_other_filters(chapters, places):
 
 def test_a_region_counts_a_group_based_inside_it_as_based_not_serving(chapters, places):
     # Portland is in Cascadia and Oregon: the chapter is based there, never listed twice.
-    assert selectors.organization_search_serving(user=None, place=places["cascadia"])[1] == 0
-    assert selectors.organization_search_serving(user=None, place=places["oregon"])[1] == 0
-    assert selectors.organization_search_serving(user=None, place=places["california"])[1] == 1
-    assert selectors.organization_search_serving(user=None, place=places["washington"])[1] == 1
+    assert serving.organization_search_serving(user=None, place=places["cascadia"])[1] == 0
+    assert serving.organization_search_serving(user=None, place=places["oregon"])[1] == 0
+    assert serving.organization_search_serving(user=None, place=places["california"])[1] == 1
+    assert serving.organization_search_serving(user=None, place=places["washington"])[1] == 1
 
 
 def test_hidden_groups_do_not_serve_in_public_searches(chapters, places):
     chapters["chapter"].is_hidden = True
     chapters["chapter"].save()
-    assert selectors.organization_search_serving(user=None, place=places["eureka"])[1] == 0
+    assert serving.organization_search_serving(user=None, place=places["eureka"])[1] == 0
 
 
 def test_the_directory_page_lists_them_apart(client, chapters, places):
@@ -140,8 +140,8 @@ def test_a_region_lists_a_group_based_outside_it_that_serves_inside(chapters, pl
     )
     network.service_areas.set([places["vancouver"]])
     services.directory_touch()
-    serving, total = selectors.organization_search_serving(user=None, place=places["cascadia"])
-    assert [o.name for o in serving] == ["Atlantic Mutual Aid Network"] and total == 1
+    found, total = serving.organization_search_serving(user=None, place=places["cascadia"])
+    assert [o.name for o in found] == ["Atlantic Mutual Aid Network"] and total == 1
     assert selectors.directory_counts(places["cascadia"])["serving"] == 1
     assert selectors.directory_counts(places["bc"])["serving"] == 1
     based = selectors.organization_search(user=None, place=places["cascadia"])
