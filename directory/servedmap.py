@@ -15,6 +15,7 @@ The toggle is off by default, so the default map costs nothing more.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -128,6 +129,52 @@ def _mask(index: ServedIndex, filters: Filters, bbox: tuple[float, float, float,
     return keep
 
 
+def _grouped(index: ServedIndex, rows: np.ndarray, keys: np.ndarray) -> list[np.ndarray]:
+    """`rows` split by `keys` (served place or grid cell), each group's rows by group id."""
+    order = np.lexsort((index.org_ids[rows], keys))
+    rows, keys = rows[order], keys[order]
+    if not len(keys):
+        return []
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return np.split(rows, starts[1:])
+
+
+def _cell_keys(index: ServedIndex, rows: np.ndarray, zoom: int) -> np.ndarray:
+    size = CELL_DEGREES_AT_ZERO / (1 << zoom)
+    cx = np.floor((index.lng[rows] + 180.0) / size).astype(np.int64)
+    cy = np.floor((index.lat[rows] + 90.0) / size).astype(np.int64)
+    return cx * 1_000_000 + cy
+
+
+# Zoomed-out answers group the whole world once per (version, zoom, filters), as the map index
+# does for its world grids, and a viewport then only picks the cells in it.
+_world_cells: OrderedDict[tuple[Any, ...], tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = (
+    OrderedDict()
+)
+WORLD_CELLS_KEPT = 12
+WORLD = (-180.0, -90.0, 180.0, 90.0)
+
+
+def _cells(index: ServedIndex, zoom: int, filters: Filters) -> tuple[Any, Any, list[Any]]:
+    key = (index.version, zoom, filters)
+    with _lock:
+        found = _world_cells.get(key)
+    if found is not None:
+        return found
+    rows = np.flatnonzero(_mask(index, filters, WORLD))
+    groups = _grouped(index, rows, _cell_keys(index, rows, zoom))
+    lat = np.array([index.lat[g].mean() for g in groups], dtype=np.float64)
+    lng = np.array([index.lng[g].mean() for g in groups], dtype=np.float64)
+    with _lock:
+        # Each entry holds every row's number once; older versions' entries are of no use.
+        for old in [k for k in _world_cells if k[0] != index.version]:
+            del _world_cells[old]
+        _world_cells[key] = (lat, lng, groups)
+        while len(_world_cells) > WORLD_CELLS_KEPT:
+            _world_cells.popitem(last=False)
+    return lat, lng, groups
+
+
 def served_markers(
     *, bbox: tuple[float, float, float, float], zoom: int, filters: Filters
 ) -> dict[str, Any]:
@@ -137,28 +184,21 @@ def served_markers(
     one marker per grid cell with how many groups serve places in it (each group once per cell).
     """
     index = served_index()
-    rows = np.flatnonzero(_mask(index, filters, bbox))
     if zoom >= PLACES_FROM_ZOOM:
-        keys = index.place_ids[rows]
+        rows = np.flatnonzero(_mask(index, filters, bbox))
+        groups = _grouped(index, rows, index.place_ids[rows])
     else:
-        size = CELL_DEGREES_AT_ZERO / (1 << zoom)
-        cx = np.floor((index.lng[rows] + 180.0) / size).astype(np.int64)
-        cy = np.floor((index.lat[rows] + 90.0) / size).astype(np.int64)
-        keys = cx * 1_000_000 + cy
-    order = np.lexsort((index.org_ids[rows], keys))
-    rows, keys = rows[order], keys[order]
-    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.array([], int)
-    groups = np.split(rows, starts[1:]) if len(starts) else []
+        lat, lng, every = _cells(index, zoom, filters)
+        west, south, east, north = bbox
+        seen = (lat >= south) & (lat <= north) & (lng >= west) & (lng <= east)
+        groups = [every[i] for i in np.flatnonzero(seen).tolist()]
     # Densest first, so a capped answer keeps the places most groups serve.
     groups.sort(key=len, reverse=True)
     shown = groups[:MARKERS_MAX]
-    wanted: set[int] = set()
-    for g in shown:
-        wanted.update(np.unique(index.org_ids[g])[:NAMES_SHOWN].tolist())
-    labels = organization_labels(sorted(wanted))
+    members = [np.unique(index.org_ids[g]).tolist() for g in shown]
+    labels = organization_labels(sorted({o for orgs in members for o in orgs[:NAMES_SHOWN]}))
     markers = []
-    for g in shown:
-        orgs = np.unique(index.org_ids[g]).tolist()
+    for g, orgs in zip(shown, members, strict=True):
         marker: dict[str, Any] = {
             "lat": round(float(index.lat[g].mean()), 5),
             "lng": round(float(index.lng[g].mean()), 5),
