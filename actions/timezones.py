@@ -14,8 +14,10 @@ actions/README.md), but places belong to another part of the hub.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from django.utils.translation import gettext
 from tzfpy import get_tz
 
 from places.models import Place
@@ -90,8 +92,19 @@ def default_zone(place: Place | None) -> str | None:
     return zones[0] if len(zones) == 1 else None
 
 
-def zone_choices(place: Place | None = None) -> list[tuple[str, str]]:
-    """Choices for a time zone select: the place's own zones first, then every zone."""
+def zone_choices(place: Place | None = None) -> list[tuple[str, Any]]:
+    """Choices for a time zone select: the place's own zones first, then every zone grouped by
+    its continent or ocean. Options show the zone without its group's name, so the longest
+    ("America/Argentina/ComodRivadavia") still fits a phone-wide select."""
     first = place_zones(place) if place is not None else []
-    rest = [z for z in all_zones() if z not in first]
-    return [(z, z.replace("_", " ")) for z in first + rest]
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for zone in all_zones():
+        if zone in first:
+            continue
+        area, _, rest = zone.partition("/")
+        groups.setdefault(area if rest else gettext("Other"), []).append(
+            (zone, (rest or zone).replace("_", " ").replace("/", " / "))
+        )
+    choices: list[tuple[str, Any]] = [(z, z.replace("_", " ")) for z in first]
+    choices.extend(sorted(groups.items()))
+    return choices

@@ -27,6 +27,7 @@ from actions.forms import (
 )
 from actions.models import CallState, Subscription
 from directory.selectors import get_organization_for_user
+from places.forms import place_text
 from places.selectors import get_place_for_user
 
 PER_PAGE = 20
@@ -121,7 +122,7 @@ def _call_initial(call: Any) -> dict[str, Any]:
         "coalition": str(call.coalition_id),
         "title": call.title,
         "description": call.description,
-        "scope": call.scope.slug,
+        "scope": place_text(call.scope),
         "time_zone": call.time_zone,
         "starts_at": _wall(call, call.starts_at),
         "ends_at": _wall(call, call.ends_at),

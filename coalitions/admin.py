@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from coalitions.models import Membership
+from coalitions.models import CoalitionProfile, Membership
 
 
 @admin.register(Membership)
@@ -24,3 +24,14 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(CoalitionProfile)
+class CoalitionProfileAdmin(admin.ModelAdmin):
+    """Staff may correct a coalition's level or area; the coalition's own pages are the usual way."""
+
+    list_display = ["organization", "level", "span", "created_at"]
+    list_filter = ["level"]
+    list_select_related = ["organization", "span"]
+    search_fields = ["organization__name"]
+    raw_id_fields = ["organization", "span", "started_by"]

@@ -6,14 +6,16 @@ a graph: an organization may belong to several coalitions, and coalitions to coa
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class MembershipStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested by the organization"
-    INVITED = "invited", "Invited by the coalition"
-    ACTIVE = "active", "Member"
-    DECLINED = "declined", "Declined"
-    LEFT = "left", "Left"
+    REQUESTED = "requested", _("Requested by the organization")
+    INVITED = "invited", _("Invited by the coalition")
+    ACTIVE = "active", _("Member")
+    DECLINED = "declined", _("Declined")
+    LEFT = "left", _("Left")
+    REMOVED = "removed", _("Removed by the coalition")
 
 
 class MembershipQuerySet(models.QuerySet["Membership"]):
@@ -38,6 +40,10 @@ class Membership(models.Model):
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # What the asking side wrote with its request or invitation.
+    message = models.TextField(blank=True, max_length=2000)
+    # The other side's answer, or the reason given when the coalition removed the member.
+    answer = models.TextField(blank=True, max_length=2000)
     created_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
 
@@ -57,3 +63,56 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} in {self.coalition} ({self.status})"
+
+
+class CoalitionLevel(models.TextChoices):
+    NEIGHBOURHOOD = "neighbourhood", _("Neighbourhood")
+    CITY = "city", _("City or town")
+    COUNTY = "county", _("County or metro area")
+    STATE = "state", _("State or province")
+    BIOREGION = "bioregion", _("Bioregion")
+    NATION = "nation", _("Nation")
+    WORLD = "world", _("World")
+
+
+# The order coalitions nest in, smallest first: the graph on a coalition's page is drawn by it.
+LEVEL_ORDER = {level: rank for rank, level in enumerate(CoalitionLevel.values)}
+
+
+class CoalitionProfile(models.Model):
+    """What a coalition is beyond its listing: the level it works at and the area it spans.
+
+    The area may be an overlay region (Cascadia), which a listing's home place cannot be.
+    """
+
+    organization = models.OneToOneField(
+        "directory.Organization", on_delete=models.CASCADE, related_name="coalition_profile"
+    )
+    level = models.CharField(max_length=16, choices=CoalitionLevel.choices)
+    span = models.ForeignKey(
+        "places.Place", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.organization} ({self.level})"
+
+
+class Notice(models.Model):
+    """A line in a person's notice list: something another group did that concerns them."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.CharField(max_length=500)
+    url = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.text

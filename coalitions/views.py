@@ -1,14 +1,29 @@
-"""Coalitions: the list of coalitions, optionally within a place."""
+"""Coalition pages: the list, starting one, a coalition's own page, joining and inviting."""
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from typing import Any
 
-from directory import mapindex
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from coalitions import drawing, selectors, services
+from coalitions.forms import CoalitionStartForm, InviteForm, JoinForm
+from coalitions.models import MembershipStatus
+from directory import mapindex, permissions
 from directory.forms import DirectorySearchForm
-from directory.models import OrganizationKind
+from directory.models import Organization, OrganizationKind
 from directory.selectors import issue_areas_list, organization_search
 from directory.views import listing_page, place_ranges
+
+MEMBERS_PER_PAGE = 50
+RELATED_SHOWN = 10
 
 
 @require_GET
@@ -34,3 +49,175 @@ def index(request: HttpRequest) -> HttpResponse:
         params.pop(name, None)
     context = {"form": form, "page": page, "place": place, "query": params.urlencode()}
     return render(request, "coalitions/index.html", context, status=400 if form.errors else 200)
+
+
+def own_groups(user: Any) -> QuerySet[Organization]:
+    return Organization.objects.filter(
+        pk__in=permissions.administered_organization_ids(user)
+    ).order_by("name", "id")
+
+
+def errors_into(form: Form, error: ValidationError) -> None:
+    """Show a service's refusal on the form, on the field it names where the form has one."""
+    if hasattr(error, "error_dict"):
+        for name, errors in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def start(request: HttpRequest) -> HttpResponse:
+    form = CoalitionStartForm(
+        request.POST or None,
+        user=request.user,
+        own=own_groups(request.user),
+        issue_areas=issue_areas_list(),
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            coalition = services.coalition_start(
+                user=request.user,
+                name=data["name"],
+                level=data["level"],
+                span=data["place"],
+                issue_areas=data["issue_areas"],
+                description=data["description"],
+                founding_members=data["founding_members"],
+                invitees=data["invite"],
+                message=data["message"],
+            )
+        except ValidationError as error:
+            errors_into(form, error)
+        else:
+            messages.success(request, _("%(name)s is started.") % {"name": coalition.name})
+            return redirect("coalitions:detail", coalition.slug)
+    status = 400 if form.errors else 200
+    return render(request, "coalitions/start.html", {"form": form}, status=status)
+
+
+def _page_number(request: HttpRequest) -> int:
+    value = request.GET.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) <= 200 else 1
+
+
+def _graph(coalition: Organization) -> tuple[selectors.CoalitionGraph, drawing.Drawing]:
+    graph = selectors.coalition_tree(coalition)
+    picture = drawing.layered(
+        {pk: org.name for pk, org in graph.nodes.items()},
+        graph.levels,
+        graph.edges,
+        coalition.pk,
+        {pk: reverse("coalitions:detail", args=[org.slug]) for pk, org in graph.nodes.items()},
+    )
+    return graph, picture
+
+
+@require_GET
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    coalition = selectors.get_coalition_for_user(request.user, slug)
+    profile = selectors.coalition_profile(coalition)
+    span = selectors.coalition_span(coalition)
+    # The members are summed up in one grouped query shared by the count, the coverage and
+    # the issue mix; the list reads only the page it shows.
+    member_rows = selectors.coalition_members(coalition)
+    summary = selectors.member_summary(member_rows)
+    members = selectors.members_page(
+        member_rows, _page_number(request), MEMBERS_PER_PAGE, summary.total
+    )
+    graph, picture = _graph(coalition)
+    user = request.user
+    is_admin = permissions.is_organization_admin(user, coalition)
+    context = {
+        "coalition": coalition,
+        "profile": profile,
+        "span": span,
+        "members": members,
+        "show_service_areas": selectors.has_service_areas(),
+        "above": [graph.nodes[pk] for pk, lvl in graph.levels.items() if lvl == -1],
+        "below": [graph.nodes[pk] for pk, lvl in graph.levels.items() if lvl == 1],
+        "picture": picture,
+        "coverage": selectors.coalition_coverage(member_rows, summary, span),
+        "issue_mix": selectors.coalition_issue_mix(summary),
+        # A reverse relation: calls point at the coalition that issued them, and whoever sees
+        # the coalition sees its calls. (Conversations come from their own app's template tag,
+        # which applies its rules on private ones.)
+        "calls": list(coalition.calls_issued.order_by("-created_at")[:RELATED_SHOWN]),  # type: ignore[attr-defined]
+        "is_admin": is_admin,
+        "joinable": selectors.joinable_groups(user, coalition),
+        "pending": list(selectors.coalition_pending(user, coalition)[:100]),
+        "signed_in": user.is_authenticated,
+    }
+    return render(request, "coalitions/detail.html", context)
+
+
+@require_GET
+def members_map(request: HttpRequest, slug: str) -> JsonResponse:
+    coalition = selectors.get_coalition_for_user(request.user, slug)
+    return JsonResponse(
+        {
+            "points": selectors.coalition_map_points(coalition),
+            "served": selectors.coalition_served_points(coalition),
+        }
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def join(request: HttpRequest, slug: str) -> HttpResponse:
+    coalition = selectors.get_coalition_for_user(request.user, slug)
+    own = own_groups(request.user).exclude(pk=coalition.pk)
+    if not own.exists():
+        raise PermissionDenied(_("Only the admins of a listed group can ask to join."))
+    form = JoinForm(request.POST or None, own=own)
+    if request.method == "POST" and form.is_valid():
+        group = form.cleaned_data["group"]
+        try:
+            membership = services.membership_request(
+                user=request.user,
+                coalition=coalition,
+                member=group,
+                message=form.cleaned_data["message"],
+            )
+        except ValidationError as error:
+            errors_into(form, error)
+        else:
+            if membership.status == MembershipStatus.ACTIVE:
+                text = _("%(group)s is now a member.") % {"group": group.name}
+            else:
+                text = _("Asked. The coalition's admins will answer.")
+            messages.success(request, text)
+            return redirect("coalitions:detail", coalition.slug)
+    context = {"coalition": coalition, "form": form}
+    return render(request, "coalitions/join.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def invite(request: HttpRequest, slug: str) -> HttpResponse:
+    coalition = selectors.get_coalition_for_user(request.user, slug)
+    if not permissions.is_organization_admin(request.user, coalition):
+        raise PermissionDenied(_("Only the coalition's admins can invite groups."))
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        group = form.cleaned_data["group"]
+        try:
+            membership = services.membership_request(
+                user=request.user,
+                coalition=coalition,
+                member=group,
+                message=form.cleaned_data["message"],
+            )
+        except ValidationError as error:
+            errors_into(form, error)
+        else:
+            if membership.status == MembershipStatus.ACTIVE:
+                text = _("%(group)s is now a member.") % {"group": group.name}
+            else:
+                text = _("%(group)s is invited; its admins will answer.") % {"group": group.name}
+            messages.success(request, text)
+            return redirect("coalitions:detail", coalition.slug)
+    context = {"coalition": coalition, "form": form}
+    return render(request, "coalitions/invite.html", context, status=400 if form.errors else 200)

@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.utils.translation import gettext, gettext_lazy
 
 from commonweal.paging import MAX_OFFSET_PAGE, Seek
@@ -20,8 +19,9 @@ from directory.models import (
     OrganizationStatus,
 )
 from directory.selectors import MAX_RADIUS_KM
+from places.forms import PlaceFieldsMixin, place_text
 from places.models import Place
-from places.selectors import get_place_for_user, places_search
+from places.resolver import PlaceUnsure, place_resolve
 
 # Past this page a link must say where the page starts (after=/before=, see commonweal/paging.py):
 # a deep OFFSET page reads every row before it.
@@ -33,21 +33,22 @@ def _issue_choices(issue_areas: list[IssueArea], empty: str) -> list[tuple[str, 
 
 
 def resolve_place(user: Any, text: str) -> Place | None:
-    """A place from its slug, or failing that the best match for what was typed."""
-    text = text.strip()
-    if not text:
-        return None
+    """A place from what was typed, for forms that show no choice list (the outreach and
+    calls filters): the sure answer, else an error that names the choices."""
     try:
-        return get_place_for_user(user, text)
-    except Http404:
-        pass
-    found = list(places_search(text, limit=1))
-    if not found:
-        raise ValidationError(f"No place called “{text}” was found.", code="unknown_place")
-    return found[0]
+        return place_resolve(user=user, text=text)
+    except PlaceUnsure as unsure:
+        labels = "; ".join(c.label for c in unsure.choices)
+        raise ValidationError(
+            gettext("“%(text)s” may mean several places: %(labels)s. Type one of them."),
+            code="unsure_place",
+            params={"text": text.strip(), "labels": labels},
+        ) from None
 
 
-class DirectorySearchForm(forms.Form):
+class DirectorySearchForm(PlaceFieldsMixin, forms.Form):
+    place_fields = {"place": True, "near": True}
+
     q = forms.CharField(
         label="Words",
         required=False,
@@ -98,12 +99,11 @@ class DirectorySearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["issue"].choices = _issue_choices(issue_areas, "Any issue")  # type: ignore[attr-defined]
-
-    def clean_place(self) -> Place | None:
-        return resolve_place(self.user, self.cleaned_data["place"])
+        self.add_place_picks()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        self.resolve_places(data)
         page = data.get("page") or 1
         if page > MAX_PAGE and not (data.get("after") or data.get("before")):
             self.add_error(
@@ -121,9 +121,6 @@ class DirectorySearchForm(forms.Form):
         if data.get("before"):
             return Seek(pk=data["before"], backwards=True)
         return None
-
-    def clean_near(self) -> Place | None:
-        return resolve_place(self.user, self.cleaned_data["near"])
 
     def clean_radius(self) -> float:
         radius = self.cleaned_data["radius"]
@@ -168,7 +165,9 @@ def _links_text(links: dict[str, str]) -> str:
     return "\n".join(links.values())
 
 
-class OrganizationEditForm(forms.Form):
+class OrganizationEditForm(PlaceFieldsMixin, forms.Form):
+    place_fields = {"home_place": False}
+
     name = forms.CharField(label="Name", max_length=300)
     kind = forms.ChoiceField(label="Kind", choices=OrganizationKind.choices)
     description = forms.CharField(
@@ -207,6 +206,9 @@ class OrganizationEditForm(forms.Form):
         ),
     )
     status = forms.ChoiceField(label="Status", choices=OrganizationStatus.choices)
+    # The place the person confirmed moving the group to (asked for a move to another country
+    # or out of their region); rendered as a checkbox whose value is that place.
+    confirm_move = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     contact_name = forms.CharField(label="Contact person", required=False, max_length=200)
     contact_email = forms.EmailField(label="Contact email", required=False)
@@ -233,10 +235,20 @@ class OrganizationEditForm(forms.Form):
     )
     CONTACT = ("contact_name", "contact_email", "contact_phone", "contact_notes")
 
-    def __init__(self, *args: Any, user: Any, issue_areas: list[IssueArea], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        user: Any,
+        issue_areas: list[IssueArea],
+        home_place: Place | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["issue_areas"].choices = [(a.slug, a.name) for a in issue_areas]  # type: ignore[attr-defined]
+        self.add_place_picks({"home_place": home_place})
+        # Set by the editor when saving would move the group to another country or region.
+        self.move_to: int | None = None
 
     @classmethod
     def initial_for(cls, org: Any, contact: Any) -> dict[str, Any]:
@@ -245,7 +257,7 @@ class OrganizationEditForm(forms.Form):
             "kind": org.kind,
             "description": org.description,
             "issue_areas": [a.slug for a in org.issue_areas.all()],
-            "home_place": org.home_place.slug if org.home_place else "",
+            "home_place": place_text(org.home_place),
             "website": org.website,
             "social_links": _links_text(org.social_links or {}),
             "public_email": org.public_email,
@@ -258,13 +270,10 @@ class OrganizationEditForm(forms.Form):
             "contact_notes": contact.notes if contact else "",
         }
 
-    def clean_home_place(self) -> Place | None:
-        place = resolve_place(self.user, self.cleaned_data["home_place"])
-        if place is not None and place.is_overlay:
-            raise ValidationError(
-                "Choose a country, state, county or town, not a region made of several."
-            )
-        return place
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self.resolve_places(cleaned)
+        return cleaned
 
     def clean_social_links(self) -> dict[str, str]:
         links: dict[str, str] = {}

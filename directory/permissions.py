@@ -67,6 +67,13 @@ def _covers(outer: Place, inner: Place) -> bool:
     )
 
 
+def coordinated_places_covering(user: Any, place: Place | None) -> list[Place]:
+    """The places (or regions) this person coordinates that contain `place`."""
+    if place is None:
+        return []
+    return [c for c in _coordinated_places(user) if _covers(c, place)]
+
+
 def is_regional_coordinator_for(user: Any, place: Place | None) -> bool:
     """True if the user coordinates this place or a place (or region) that contains it."""
     if place is None:

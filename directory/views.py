@@ -24,6 +24,7 @@ from directory.selectors import (
 )
 from directory.serving import organization_search_serving
 from places.models import Place
+from places.resolver import place_label
 from places.selectors import get_place_for_user
 
 PER_PAGE = 20
@@ -106,9 +107,12 @@ def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | Non
         for name, problems in error.message_dict.items():
             form.add_error(SELECTOR_FIELDS.get(name), problems)
         return None, {}
+    near = data["near"]
+    # "near Portland, Maine, United States": which Portland, once a person has chosen one.
     return page, {
         "place": data["place"],
-        "near": data["near"],
+        "near": near,
+        "near_label": place_label(near) if near is not None else "",
         "serving": serving,
         "serving_total": serving_total,
     }
@@ -125,6 +129,27 @@ class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
 
 
+def _place_choice_links(request: HttpRequest, form: DirectorySearchForm) -> list[dict[str, Any]]:
+    """For each place field the form was unsure of, links that repeat the search with one of
+    the places it may mean (the results are what HTMX swaps, so the choices live there)."""
+    out = []
+    for name in form.place_fields:
+        choices = getattr(form.fields[name], "place_choices", [])
+        if not choices:
+            continue
+        links = []
+        for choice in choices:
+            query = request.GET.copy()
+            for where in ("page", "after", "before"):
+                query.pop(where, None)
+            query[f"{name}_pick"] = str(choice.pk)
+            links.append({"label": choice.label, "url": f"?{query.urlencode()}"})
+        out.append(
+            {"field": form.fields[name].label, "errors": form.errors.get(name, []), "links": links}
+        )
+    return out
+
+
 @require_GET
 def search(request: HtmxHttpRequest) -> HttpResponse:
     # Always bound: an empty search lists everything, by name.
@@ -135,6 +160,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         page, resolved = _search(request, form)
     context = {
         "form": form,
+        "place_choices": _place_choice_links(request, form),
         "page": page,
         "resolved": resolved,
         "query": _query_without_page(request),

@@ -30,6 +30,7 @@ from directory.models import (
     OrganizationStatus,
     PrivateContact,
 )
+from directory.moves import home_place_move_reasons
 from directory.services import directory_touch, organization_update, private_contact_update
 from outbox.services import mail_send
 from outreach import permissions
@@ -42,6 +43,7 @@ from outreach.models import (
     StageChange,
 )
 from places.models import Place
+from places.resolver import place_label
 from sources.models import Origin
 from sources.services import field_set
 
@@ -327,15 +329,31 @@ def claimed_listing_update(
     organization: Organization,
     listing: dict[str, Any],
     contact: dict[str, Any] | None = None,
+    confirm_move: int | None = None,
 ) -> Organization:
     """The group's own edit of its listing. Each field goes through the provenance layer with
     origin "claim", so no later import can overwrite it; issue areas become the group's choice,
-    which the automatic tagger never replaces."""
+    which the automatic tagger never replaces. Moving the home place to another country or out
+    of the editor's region needs `confirm_move`, the id of the place the person confirmed
+    moving to, and is written to the audit log."""
     _require_admin(user, organization)
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     unknown = sorted(set(listing) - {*CLAIM_FIELDS, "issue_areas", "social_links"})
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    moved_from = org.home_place
+    move_reasons: list[str] = []
+    if "home_place" in listing and _differs(org, "home_place", listing["home_place"]):
+        move_reasons = home_place_move_reasons(user=user, old=moved_from, new=listing["home_place"])
+        new_place = listing["home_place"]
+        if move_reasons and (new_place is None or confirm_move != new_place.pk):
+            raise ValidationError(
+                {
+                    "home_place": ValidationError(
+                        " ".join(move_reasons), code="confirm_move", params={"to": new_place.pk}
+                    )
+                }
+            )
     # Only what the group changed becomes its word; fields it left as they were may still be
     # filled in or corrected by later imports.
     for name in CLAIM_FIELDS:
@@ -367,6 +385,20 @@ def claimed_listing_update(
     if contact is not None:
         private_contact_update(user=user, organization=org, **contact)
     org.refresh_from_db()
+    if move_reasons:
+        audit_record(
+            actor=user,
+            action="organization.home_place_move",
+            target=org,
+            data={
+                "from": moved_from.pk if moved_from else None,
+                "from_name": place_label(moved_from) if moved_from else "",
+                "to": org.home_place_id,
+                "to_name": place_label(org.home_place) if org.home_place else "",
+                "reasons": move_reasons,
+                "confirmed": True,
+            },
+        )
     return org
 
 

@@ -210,6 +210,7 @@ def listing_edit(request: HttpRequest, slug: str) -> HttpResponse:
         request.POST or None,
         user=request.user,
         issue_areas=issue_areas_list(),
+        home_place=org.home_place,
         initial=OrganizationEditForm.initial_for(org, contact),
     )
     if request.method == "POST" and form.is_valid():
@@ -220,9 +221,15 @@ def listing_edit(request: HttpRequest, slug: str) -> HttpResponse:
                     organization=org,
                     listing=form.listing_fields(),
                     contact=form.contact_fields(),
+                    confirm_move=form.cleaned_data["confirm_move"],
                 )
         except ValidationError as error:
             _errors_into(form, error)
+            # A move to another country or out of the editor's region: ask, in the page.
+            moves = getattr(error, "error_dict", {}).get("home_place", [])
+            asked = [e for e in moves if e.code == "confirm_move"]
+            # The box confirms this destination only: typing another place asks again.
+            form.move_to = asked[0].params["to"] if asked and asked[0].params else None
         else:
             messages.success(request, "The listing is updated. Imports will not overwrite it.")
             return redirect("organization", slug=org.slug)

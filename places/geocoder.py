@@ -6,55 +6,38 @@ place table changes (see `get_geocoder`).
 """
 
 import math
-import re
-import string
 import sys
 import threading
-import unicodedata
 from bisect import bisect_left
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
 from django.db import connection
 
-# Letters NFKD cannot split into a base letter and an accent.
-_FOLD = str.maketrans(
-    {"ø": "o", "æ": "ae", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "œ": "oe", "ı": "i", "ß": "ss"}
-)
-_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
-# Dots and apostrophes join ("U.S.A." → "usa", "O'Fallon" → "ofallon"); other punctuation splits.
-_JOINERS = ".'’ʻ`´"
-_SPLITTERS = re.compile(r"[\W_]+")
-_ASCII_PUNCTUATION = (string.punctuation + string.whitespace).encode()
-_ASCII_TABLE = bytes.maketrans(_ASCII_PUNCTUATION, b" " * len(_ASCII_PUNCTUATION))
-_ASCII_JOINERS = b".'`"
-_JOIN_TABLE = {ord(c): None for c in _JOINERS}
-_ABBREVIATIONS = {"st": "saint", "ste": "sainte", "mt": "mount", "ft": "fort"}
+from places.geoforward import UNCERTAIN_SHARE, Forward
+from places.georesults import Alternative, GeocodeResult, PlaceRef, not_found
+from places.geotext import normalize, split_terms
 
+# Where the geocoder's pieces used to live; callers import them from here.
+__all__ = [
+    "UNCERTAIN_SHARE",
+    "Alternative",
+    "GeocodeResult",
+    "Geocoder",
+    "PlaceRef",
+    "build_geocoder",
+    "get_geocoder",
+    "normalize",
+    "not_found",
+    "reset_geocoder",
+    "split_terms",
+]
 
-def normalize(text: str) -> str:
-    """The form names are compared in: lower case, no accents, single spaces, common
-    abbreviations spelled out ("St. Helens" and "Saint Helens" meet)."""
-    s = text.casefold()
-    if s.isascii():
-        # bytes.translate is ~10x faster than str.translate; this path runs per look-up.
-        tokens = s.encode().translate(_ASCII_TABLE, _ASCII_JOINERS).decode().split()
-    else:
-        s = _COMBINING.sub("", unicodedata.normalize("NFKD", s))
-        tokens = _SPLITTERS.sub(" ", s.translate(_FOLD).translate(_JOIN_TABLE)).split()
-    if _ABBREVIATIONS.keys().isdisjoint(tokens):
-        return " ".join(tokens)
-    return " ".join([_ABBREVIATIONS.get(t, t) for t in tokens])
-
-
-# --------------------------------------------------------------------------- results
 
 KIND_ORDER = ("world", "country", "state", "county", "locality", "bioregion", "macroregion")
-_QUALIFIER_KINDS = frozenset({"country", "state", "county", "bioregion", "macroregion"})
 _OVERLAY_KINDS = frozenset({"bioregion", "macroregion"})
 # How much a match through each kind of key counts against a match on the place's own name.
 _Q_NAME = 1.0
@@ -62,108 +45,17 @@ _Q_ALTERNATE_AREA = 0.9  # translations and exonyms of countries and states are 
 _Q_ALTERNATE_LOCALITY = 0.7  # only cities of 100,000+ keep other names; most are real exonyms
 _Q_CODE_COUNTRY = 0.9  # "UK", "DE"
 _Q_CODE_STATE = 0.8  # "CA", "BC"
+_Q_CODE_COUNTY = 0.5  # "AN" for Ancona, after a town
 _Q_COUNTY_SHORT = 0.02  # "Alameda" for Alameda County: usually people mean the city
-# An answer is "uncertain" when other places of that name hold this share of the weight or
-# more: "London" (Ontario has 400,000 people) is, "Berlin" (New Hampshire has 10,000) is not.
-UNCERTAIN_SHARE = 0.02
+# Local words for "saint" that people shorten to "St." ("Sankt Pölten", "San Diego" is not one).
+_SAINTS = ("sankt ", "sint ", "svaty ", "sveti ", "szent ")
 _COUNTY_SUFFIXES = (" county", " parish", " borough", " census area", " municipality")
-_ZIP = re.compile(r"^(\d{5})(?:-\d{4})?$")
-_SEPARATORS = re.compile(r"[\s,]+")
-_COORDINATES = re.compile(r"^\s*(-?\d{1,2}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\s*$")
 EARTH_KM = 6371.0
 _LABEL_KINDS = frozenset({"state", "country"})
 # Localities whose labels and ancestors are remembered between answers (~1 KB each).
 _LOCALITY_CONTEXTS = 20_000
 # Beyond this distance from every locality, coordinates are "nowhere we know".
 REVERSE_MAX_KM = 300.0
-
-
-@dataclass(frozen=True, slots=True)
-class PlaceRef:
-    id: int
-    name: str
-    kind: str
-    iso_code: str
-    slug: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "name": self.name,
-            "kind": self.kind,
-            "iso_code": self.iso_code,
-            "slug": self.slug,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Alternative:
-    place: PlaceRef
-    label: str
-    latitude: float | None
-    longitude: float | None
-    share: float
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "place": self.place.to_dict(),
-            "label": self.label,
-            "latitude": self.latitude,
-            "longitude": self.longitude,
-            "share": self.share,
-        }
-
-
-@dataclass(slots=True)
-class GeocodeResult:
-    """One answer. `ancestors` run from the world down to the place's parent; `overlays` are
-    the regions (bioregions, macro-regions) that contain the place."""
-
-    query: str
-    place: PlaceRef
-    label: str
-    ancestors: list[PlaceRef]
-    overlays: list[PlaceRef]
-    latitude: float | None
-    longitude: float | None
-    confidence: float
-    uncertain: bool
-    match: str
-    distance_km: float | None = None
-    # Other places the text may mean, made on first use: most callers only want the answer.
-    _others: Callable[[], list[Alternative]] | None = None
-    _alternatives: list[Alternative] | None = None
-
-    @property
-    def alternatives(self) -> list[Alternative]:
-        if self._alternatives is None:
-            self._alternatives = self._others() if self._others else []
-            self._others = None
-        return self._alternatives
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "query": self.query,
-            "found": True,
-            "place": self.place.to_dict(),
-            "label": self.label,
-            "ancestors": [a.to_dict() for a in self.ancestors],
-            "overlays": [o.to_dict() for o in self.overlays],
-            "latitude": self.latitude,
-            "longitude": self.longitude,
-            "confidence": self.confidence,
-            "uncertain": self.uncertain,
-            "match": self.match,
-            "alternatives": [a.to_dict() for a in self.alternatives],
-        }
-        if self.distance_km is not None:
-            out["distance_km"] = self.distance_km
-        return out
-
-
-def not_found(query: str, reason: str = "No place matches this text.") -> dict[str, Any]:
-    """The JSON shape for a query with no answer."""
-    return {"query": query, "found": False, "error": reason}
 
 
 # --------------------------------------------------------------------------- the index
@@ -190,7 +82,7 @@ _KIND_FACTOR = {"state": 0.25, "county": 0.2}
 _Context = tuple[PlaceRef, str, tuple[PlaceRef, ...], tuple[PlaceRef, ...], str]
 
 
-class Geocoder:
+class Geocoder(Forward):
     """An in-memory index of every place name. The application gets the shared one with
     `get_geocoder()`; tests may build one from rows of `PLACE_COLUMNS`."""
 
@@ -266,6 +158,9 @@ class Geocoder:
         self._zips: dict[str, str] | None = None
         self._zip_places: dict[str, tuple[int, float]] = {}
         self._build_lock = threading.Lock()
+        self._children: dict[int, list[int]] | None = None
+        self._around_areas: dict[int, frozenset[int]] = {}
+        self._spelling_names: OrderedDict[int, tuple[list[str], list[int]]] = OrderedDict()
 
     def warm(self) -> "Geocoder":
         """Build the lazy parts now (benchmarks and long-running servers)."""
@@ -307,7 +202,12 @@ class Geocoder:
             if kind == "world":
                 add("world", i, _Q_NAME)
                 continue
-            add(normalize(self.names[i]), i, _Q_NAME)
+            own = normalize(self.names[i])
+            add(own, i, _Q_NAME)
+            # "St. Pölten" reads as "saint polten"; the place is "Sankt Pölten".
+            for word in _SAINTS:
+                if own.startswith(word):
+                    add("saint " + own[len(word) :], i, _Q_NAME)
             alt = alternates.get(i)
             if alt:
                 quality = _Q_ALTERNATE_LOCALITY if kind == "locality" else _Q_ALTERNATE_AREA
@@ -321,6 +221,10 @@ class Geocoder:
                 if code.isalpha() and len(code) >= 2:
                     add(code.lower(), i, _Q_CODE_STATE)
             elif kind == "county":
+                # Province codes people write after a town: "Jesi (AN)" is Ancona's.
+                code = iso.split("-", 1)[1] if "-" in iso else ""
+                if code.isalpha() and len(code) >= 2:
+                    add(code.lower(), i, _Q_CODE_COUNTY)
                 norm = normalize(self.names[i])
                 for suffix in _COUNTY_SUFFIXES:
                     if norm.endswith(suffix):
@@ -412,19 +316,6 @@ class Geocoder:
         """ "Oakland, California, United States": the place, its state and its country."""
         return self._context(i)[1]
 
-    def _inside_all(self, i: int, qualifiers: list[list[int]]) -> bool:
-        """Whether place i lies in one of the areas each qualifier may mean."""
-        chain = self.chain(i)
-        for areas in qualifiers:
-            for a in areas:
-                members = self.members_of.get(a)
-                inside = (a in chain) if members is None else not members.isdisjoint(chain)
-                if inside:
-                    break
-            else:
-                return False
-        return True
-
     def _inside(self, i: int, area: int) -> bool:
         members = self.members_of.get(area)
         if members is not None:
@@ -504,145 +395,6 @@ class Geocoder:
             out.append(Alternative(ref, label, self.lat[j], self.lng[j], round(share, 3)))
         return out
 
-    # -- forward
-
-    def geocode(self, text: str) -> GeocodeResult | None:
-        """The place `text` names, or None. Understands "Oakland, CA", "Ripon, North
-        Yorkshire", "Portland OR", ZIP codes ("94612", "94612-1234"), countries and states in
-        many languages and codes ("Deutschland", "UK", "BC, Canada"), and "lat, lng"."""
-        query = text.strip()
-        if not query:
-            return None
-        # Most queries are names: only look for numbers when the text ends in a digit.
-        postcode = None
-        words = query
-        if query[-1].isdigit():
-            coords = _COORDINATES.match(query)
-            if coords:
-                lat, lng = float(coords.group(1)), float(coords.group(2))
-                if -90 <= lat <= 90 and -180 <= lng <= 180:
-                    return self.reverse(lat, lng, query=query)
-            last = _SEPARATORS.split(query)[-1]
-            postcode = _ZIP.match(last)
-        if postcode:
-            if postcode.group(1) in self._zip_table():
-                return self._zip(query, postcode.group(1))
-            # "Oakland, CA 99999": a code we do not know; try the words before it.
-            words = query[: query.rfind(last)]
-        parts = [p for p in (normalize(x) for x in words.split(",")) if p]
-        if not parts:
-            return None
-        head, qualifiers = parts[0], parts[1:]
-        if not qualifiers and head not in self.index:
-            head, qualifiers = self._split_words(head)
-        return self._named(query, head, qualifiers)
-
-    def _split_words(self, text: str) -> tuple[str, list[str]]:
-        """ "portland or" → ("portland", ["or"]); "ripon north yorkshire" → ("ripon",
-        ["north yorkshire"]): the longest known head, then known qualifiers."""
-        words = text.split()
-        for cut in range(len(words) - 1, 0, -1):
-            head = " ".join(words[:cut])
-            if head not in self.index:
-                continue
-            rest = words[cut:]
-            quals: list[str] = []
-            while rest:
-                for take in range(len(rest), 0, -1):
-                    piece = " ".join(rest[:take])
-                    if piece in self.index:
-                        quals.append(piece)
-                        rest = rest[take:]
-                        break
-                else:
-                    break
-            if not rest:
-                return head, quals
-        return text, []
-
-    def _areas(self, key: str) -> list[int]:
-        entry = self.candidates(key)
-        if entry is None:
-            return []
-        return [i for i, _ in entry[0] if self.kinds[i] in _QUALIFIER_KINDS]
-
-    def _named(self, query: str, head: str, qualifiers: list[str]) -> GeocodeResult | None:
-        entry = self.candidates(head)
-        areas = [self._areas(q) for q in qualifiers]
-        known = [a for a in areas if a]
-        penalty = 0.6 if len(known) < len(areas) else 1.0
-        if entry is None:
-            if known:
-                # "Nowhere, Oregon": answer with the area we did recognise, unsure.
-                best = known[-1][0]
-                return self._result(query, best, confidence=0.3, uncertain=True, match="area")
-            return None
-        ranked, total = entry
-        if known:
-            ranked = tuple((i, s) for i, s in ranked if self._inside_all(i, known))
-            if not ranked:
-                best = max(known[0], key=lambda a: self.weight[a])
-                return self._result(
-                    query,
-                    best,
-                    confidence=0.3,
-                    uncertain=True,
-                    match="area",
-                    others=[(i, 0.0) for i, _ in entry[0][:5]],
-                )
-            total = sum(s for _, s in ranked)
-        best, score = ranked[0]
-        share = score / total if total else 1.0
-        base = 1.0 if known else 0.9
-        confidence = base * penalty * share
-        uncertain = (1.0 - share) >= UNCERTAIN_SHARE or penalty < 1.0
-        others = [(i, s / total) for i, s in ranked[1:6]] if len(ranked) > 1 else []
-        return self._result(
-            query, best, confidence=confidence, uncertain=uncertain, match="name", others=others
-        )
-
-    def _zip(self, query: str, code: str) -> GeocodeResult | None:
-        city, state, county, lat_text, lng_text = self._zip_table()[code].split("\t")
-        lat = float(lat_text) if lat_text else None
-        lng = float(lng_text) if lng_text else None
-        cached = self._zip_places.get(code)
-        if cached is None:
-            cached = self._zip_place(city, state, county)
-            self._zip_places[code] = cached
-        i, confidence = cached
-        if i < 0:
-            return None
-        return self._result(
-            query,
-            i,
-            confidence=confidence,
-            uncertain=confidence < 0.9,
-            match="postcode",
-            point=(lat, lng) if lat is not None else None,
-        )
-
-    def _zip_place(self, city: str, state: str, county: str) -> tuple[int, float]:
-        """A ZIP code's locality (its own county first), else its county, else its state."""
-        state_i = self.state_by_iso.get(f"US-{state}", -1)
-        if state_i < 0:
-            return -1, 0.0
-        county_i = -1
-        for i, _ in (self.candidates(county) or ((), 0.0))[0]:
-            if self.kinds[i] == "county" and self.parent[i] == state_i:
-                county_i = i
-                break
-        named = (self.candidates(city) or ((), 0.0))[0]
-        in_state = [i for i, _ in named if self._inside(i, state_i)]
-        in_state = [i for i in in_state if self.kinds[i] == "locality"]
-        for i in in_state:
-            if county_i < 0 or self._inside(i, county_i):
-                return i, 1.0
-        if in_state:
-            return in_state[0], 0.9
-        if county_i >= 0:
-            return county_i, 0.8
-        return state_i, 0.6
-
     # -- reverse
 
     def reverse(self, lat: float, lng: float, *, query: str = "") -> GeocodeResult | None:
@@ -696,6 +448,37 @@ class Geocoder:
 
     def suggest(self, text: str, limit: int = 10) -> list[int]:
         """Place ids whose names start with `text`, biggest first."""
+        return [self.ids[i] for i in self._suggest(text, limit)]
+
+    def suggest_labels(self, text: str, limit: int = 10) -> list[tuple[int, str]]:
+        """(id, label) of the places `text` begins to name, biggest first; the labels read back
+        as their places. "Portland, O" narrows to the Portlands whose label goes on that way."""
+        head, comma, _ = text.partition(",")
+        found = self._suggest(head, limit * 5 if comma else limit)
+        labels = [self.label(i) for i in found]
+        # Two places that read the same are told apart by their county.
+        for n, i in enumerate(found):
+            if labels.count(labels[n]) > 1:
+                county = next((a for a in self.chain(i)[1:] if self.kinds[a] == "county"), -1)
+                if county >= 0:
+                    name, _, rest = labels[n].partition(", ")
+                    labels[n] = f"{name}, {self.names[county]}, {rest}" if rest else name
+        pairs = list(zip(found, labels, strict=True))
+        if comma:
+            wanted = normalize(text)
+            pairs = [(i, label) for i, label in pairs if normalize(label).startswith(wanted)]
+        out = []
+        for i, label in pairs:
+            # Only labels that read back as their own place: of a town and a district that
+            # read the same ("Camden, New South Wales"), the one a form would not pick goes.
+            back = self.geocode(label)
+            if back is not None and back.place.id == self.ids[i]:
+                out.append((self.ids[i], label))
+                if len(out) == limit:
+                    break
+        return out
+
+    def _suggest(self, text: str, limit: int) -> list[int]:
         prefix = normalize(text)
         if not prefix or limit <= 0:
             return []
@@ -710,7 +493,7 @@ class Geocoder:
                 if score > best.get(i, 0.0):
                     best[i] = score
         ranked = sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
-        return [self.ids[i] for i, _ in ranked]
+        return [i for i, _ in ranked]
 
 
 # --------------------------------------------------------------------------- the shared one

@@ -1,5 +1,6 @@
 """Writes to the place tree and overlay regions."""
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
@@ -135,6 +136,7 @@ def region_upsert(
     _region_members_check(member_list)
     world = Place.objects.filter(parent__isnull=True, kind="world").first()
     region = Place.objects.filter(source_ref=source_ref).first()
+    latitude, longitude = _members_centre(member_list)
     values: dict[str, Any] = {
         "name": name,
         "kind": kind,
@@ -142,6 +144,8 @@ def region_upsert(
         "description": description,
         "alternate_names": "\n".join(alternate_names),
         "parent": world,
+        "latitude": latitude,
+        "longitude": longitude,
     }
     if region is None:
         region = Place.objects.create(source_ref=source_ref, slug=_region_slug(name), **values)
@@ -157,6 +161,22 @@ def region_upsert(
         # Loading again usually changes nothing; only a change should rebuild caches.
         places_touch()
     return region
+
+
+def _members_centre(members: list[Place]) -> tuple[float | None, float | None]:
+    """A region's point: the mean of its members' points on the sphere (so a region across the
+    antimeridian works), so that every place, regions too, answers with coordinates."""
+    x = y = z = 0.0
+    for m in members:
+        if m.latitude is None or m.longitude is None:
+            continue
+        la, lo = math.radians(m.latitude), math.radians(m.longitude)
+        x, y, z = x + math.cos(la) * math.cos(lo), y + math.cos(la) * math.sin(lo), z + math.sin(la)
+    norm = math.sqrt(x * x + y * y + z * z)
+    if norm < 1e-9:
+        return None, None
+    lat = math.degrees(math.asin(z / norm))
+    return round(lat, 5), round(math.degrees(math.atan2(y, x)), 5)
 
 
 def _search_name(name: str) -> str:
@@ -187,6 +207,7 @@ def region_create(
     member_list = list(members)
     _region_members_check(member_list)
     world = Place.objects.filter(parent__isnull=True, kind="world").first()
+    latitude, longitude = _members_centre(member_list)
     region = Place.objects.create(
         kind=kind,
         name=name,
@@ -194,6 +215,8 @@ def region_create(
         slug=_region_slug(name),
         description=description,
         parent=world,
+        latitude=latitude,
+        longitude=longitude,
     )
     region.members.set(member_list)
     places_touch()
@@ -221,10 +244,12 @@ def region_update(
         region.search_name = _search_name(name)
     if description is not None:
         region.description = description
-    region.save()
-    if members is not None:
-        member_list = list(members)
+    member_list = None if members is None else list(members)
+    if member_list is not None:
         _region_members_check(member_list)
+        region.latitude, region.longitude = _members_centre(member_list)
+    region.save()
+    if member_list is not None:
         region.members.set(member_list)
     places_touch()
     return region

@@ -5,11 +5,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from places.models import PlaceKind
-from places.selectors import place_ancestors, place_children_for_user, places_search
+from places.geocoder import get_geocoder
+from places.selectors import place_children_for_user
 
 SUGGESTIONS = 8
-LABEL_KINDS = {PlaceKind.STATE, PlaceKind.COUNTRY}
 
 
 class SuggestForm(forms.Form):
@@ -41,10 +40,9 @@ def index(request: HttpRequest) -> HttpResponse:
 def suggest(request: HttpRequest) -> HttpResponse:
     form = SuggestForm(request.GET)
     text = form.text() if form.is_valid() else ""
-    places = []
+    labels: list[str] = []
     if len(text) >= 2:
-        for place in places_search(text, limit=SUGGESTIONS):
-            # "Oakland, California, United States" tells the Oaklands apart.
-            parents = [p.name for p in place_ancestors(place) if p.kind in LABEL_KINDS][::-1]
-            places.append({"slug": place.slug, "label": ", ".join([place.name, *parents])})
-    return render(request, "places/_suggestions.html", {"places": places})
+        # Each option is the place's label, which the place fields read back as that place.
+        # Biggest first, as the place fields read a bare name ("Portland": Oregon's).
+        labels = [label for _, label in get_geocoder().suggest_labels(text, SUGGESTIONS)]
+    return render(request, "places/_suggestions.html", {"labels": labels})

@@ -149,6 +149,19 @@ class TestEditing:
         call.refresh_from_db()
         assert call.title == "Renamed"
 
+    def test_it_shows_the_scope_by_name_and_reads_that_name_back(self, client, call, cast, member):
+        client.force_login(member)
+        page = client.get(reverse("actions:edit", args=[call.slug])).text
+        shown = page.split('name="scope"')[1].split('value="')[1].split('"')[0]
+        assert shown != call.scope.slug and shown.startswith(call.scope.name)
+        response = client.post(
+            reverse("actions:edit", args=[call.slug]), call_post(cast, scope=shown, title="Same")
+        )
+        assert response.status_code == 302
+        scope = call.scope
+        call.refresh_from_db()
+        assert call.scope == scope
+
     def test_it_shows_a_committed_call_read_only_instead_of_failing_on_save(
         self, client, call, cast, member, organizer
     ):

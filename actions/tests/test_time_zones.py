@@ -238,3 +238,20 @@ class TestLinksInMail:
                 delivery.absolute_url(call) == f"https://hub.example.org:8443/actions/{call.slug}/"
             )
             assert delivery.unsubscribe_url(7).startswith("https://hub.example.org:8443/actions/")
+
+
+def test_it_offers_every_zone_under_a_label_short_enough_for_a_phone() -> None:
+    # "America/Argentina/ComodRivadavia" was cut off in a 360 px wide select; grouped by
+    # continent, each option names only what follows it.
+    offered: list[str] = []
+    labels: list[str] = []
+    for value, label in timezones.zone_choices():
+        if isinstance(label, list):
+            offered += [zone for zone, _ in label]
+            labels += [text for _, text in label]
+        else:
+            offered.append(value)
+            labels.append(label)
+    assert "America/Argentina/ComodRivadavia" in offered and "UTC" in offered
+    assert len(offered) == len(set(offered)) == len(timezones.all_zones())
+    assert max(len(label) for label in labels) <= 26

@@ -17,7 +17,9 @@ from places.selectors import place_ancestors, place_overlays_containing
 
 pytestmark = pytest.mark.django_db
 
-COUNTRIES = ["US", "GB", "CA", "AT", "GE"]
+# Greece for its own script, Jamaica for its Portland (a parish people must not land in),
+# Antarctica for a country with no town in the gazetteer.
+COUNTRIES = ["US", "GB", "CA", "AT", "GE", "GR", "JM", "AQ"]
 CASCADIA_CALIFORNIA = {
     "Del Norte County",
     "Humboldt County",
@@ -66,7 +68,7 @@ def _point(place: Place) -> tuple[float, float]:
 class TestTree:
     def test_it_loads_countries_states_counties_and_cities(self, world: Any) -> None:
         first, _ = world
-        assert first.total["world"] == 1 and first.total["country"] == 5
+        assert first.total["world"] == 1 and first.total["country"] == len(COUNTRIES)
         assert first.total["locality"] > 15_000
         us_states = Place.objects.filter(kind="state", parent__iso_code="US")
         assert us_states.count() == 51  # 50 states and the District of Columbia
@@ -221,3 +223,116 @@ class TestGeocodingRealPlaces:
         lines = [json.loads(line) for line in out.getvalue().splitlines()]
         assert [line["found"] for line in lines] == [True, True, False]
         assert lines[1]["place"]["name"] == "Oakland"
+
+
+class TestEveryPlaceHasAPoint:
+    def test_it_gives_every_place_below_the_world_coordinates(self, world: Any) -> None:
+        missing = Place.objects.exclude(kind="world").filter(latitude__isnull=True)
+        assert list(missing.values_list("name", flat=True)[:5]) == []
+        cascadia = get_geocoder().geocode("Cascadia")
+        assert cascadia is not None and cascadia.latitude is not None
+
+    def test_it_places_london_boroughs_that_have_no_town_of_their_own(self, world: Any) -> None:
+        for code, (lat, lng) in {"GB-CMD": (51.54, -0.16), "GB-WFT": (51.59, -0.02)}.items():
+            got = _point(_get(iso_code=code))
+            assert abs(got[0] - lat) < 0.05 and abs(got[1] - lng) < 0.05, code
+        result = get_geocoder().geocode("Lambeth, London")
+        assert result is not None and result.latitude is not None
+
+    def test_it_loads_villages_of_fewer_than_a_thousand_people(self, world: Any) -> None:
+        villages = Place.objects.filter(kind="locality", population__lt=1000)
+        assert villages.filter(slug__startswith="gb-").count() > 500
+        result = get_geocoder().geocode("Uley, Gloucestershire")
+        assert result is not None and result.place.name == "Uley"
+        assert result.uncertain is False
+
+
+@pytest.mark.usefixtures("world")
+class TestContextDecides:
+    """Every term of a text constrains the others, whichever order they come in."""
+
+    @pytest.mark.parametrize(
+        ("text", "name", "kind"),
+        [
+            ("Brixton, Lambeth", "Brixton", "locality"),
+            ("Walthamstow, Waltham Forest", "Walthamstow", "locality"),
+            ("Waltham Forest, Walthamstow", "Walthamstow", "locality"),
+            ("Barry, Vale of Glamorgan", "Barry", "locality"),
+            ("London, Camden", "Camden", "county"),
+            ("Camden, London", "Camden", "county"),
+            ("Seattle, Washington", "Seattle", "locality"),
+            ("Seattle, WA", "Seattle", "locality"),
+            ("Αθήνα, GR", "Athens", "locality"),
+        ],
+    )
+    def test_it_reads_each_term_in_the_light_of_the_others(
+        self, text: str, name: str, kind: str
+    ) -> None:
+        result = get_geocoder().geocode(text)
+        assert result is not None, text
+        assert (result.place.name, result.place.kind) == (name, kind), text
+        assert result.uncertain is False, text
+        country = [a.name for a in result.ancestors][1]
+        assert country in {"United Kingdom", "United States", "Greece"}, text
+        if "Camden" in text:
+            assert country == "United Kingdom"
+
+    def test_it_reads_a_subdivision_whose_name_holds_commas(self) -> None:
+        for text in ("Mid Glamorgan, Rhondda Cynon Taf", "Ferndale, Rhondda, Cynon, Taff"):
+            result = get_geocoder().geocode(text)
+            assert result is not None, text
+            assert "GB-RCT" in {result.place.iso_code, *(a.iso_code for a in result.ancestors)}
+
+    def test_it_lands_an_unknown_village_in_its_area_and_says_it_is_unsure(self) -> None:
+        for text, code in [("Plockton, Highland", "GB-HLD"), ("Little Bardfield, Essex", "GB-ESS")]:
+            result = get_geocoder().geocode(text)
+            assert result is not None, text
+            if result.place.kind == "locality":  # the village made it into the data
+                assert code in {a.iso_code for a in result.ancestors}, text
+            else:
+                assert result.place.iso_code == code and result.uncertain is True, text
+            assert result.latitude is not None
+
+    def test_it_prefers_the_big_portland_and_never_the_parish_in_jamaica(self) -> None:
+        result = get_geocoder().geocode("Portland")
+        assert result is not None
+        assert result.place.slug == "us-oregon-portland"
+        assert result.uncertain is True
+        assert "Portland, Maine, United States" in [a.label for a in result.alternatives]
+        jamaica = get_geocoder().geocode("Portland, Jamaica")
+        assert jamaica is not None and jamaica.place.iso_code == "JM-04"
+
+    def test_it_says_which_town_a_near_miss_spelling_may_be(self) -> None:
+        result = get_geocoder().geocode("Berkley, CA")
+        assert result is not None
+        assert result.label == "Berkeley, California, United States"
+        assert result.uncertain is True and result.match == "spelling"
+
+
+@pytest.mark.usefixtures("world")
+class TestSuggestionsReadBack:
+    def test_every_suggested_label_reads_back_as_its_place_without_asking(self) -> None:
+        from places.resolver import place_resolve
+
+        shown = 0
+        for prefix in ("Portl", "Brixton", "Camd", "Lond", "Seat", "Spring", "Wash", "Ath", "Vale"):
+            for pk, label in get_geocoder().suggest_labels(prefix, 8):
+                place = place_resolve(user=None, text=label)
+                assert place is not None and place.pk == pk, label
+                shown += 1
+        assert shown > 40
+        labels = [label for _, label in get_geocoder().suggest_labels("Portland", 3)]
+        assert labels[0] == "Portland, Oregon, United States"
+
+
+@pytest.mark.usefixtures("world")
+class TestShortenedNames:
+    def test_it_reads_st_as_the_local_word_for_saint(self) -> None:
+        result = get_geocoder().geocode("St. Pölten, Österreich")
+        assert result is not None and result.place.name == "Sankt Pölten"
+        assert result.uncertain is False
+
+    def test_it_offers_the_full_name_of_a_shortened_one_unsure(self) -> None:
+        result = get_geocoder().geocode("Braunau, Österreich")
+        assert result is not None and result.place.name == "Braunau am Inn"
+        assert result.uncertain is True

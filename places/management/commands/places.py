@@ -25,8 +25,9 @@ class Command(BaseCommand):
         load.add_argument(
             "--min-population",
             type=int,
-            default=1000,
-            help="Smallest locality to load (default 1000; the data holds cities of 1,000+).",
+            default=0,
+            help="Smallest locality to load (default 0: every town and village of the data, "
+            "which holds places of 500+ people and local seats of government).",
         )
         regions = sub.add_parser("regions", help="Recreate the shipped regions (Cascadia, …).")
         stats = sub.add_parser("stats", help="Count places by kind.")
