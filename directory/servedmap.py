@@ -112,6 +112,13 @@ def served_index() -> ServedIndex:
     return built
 
 
+def served_index_reset() -> None:
+    """Forget this process's index (tests whose databases restart the version count)."""
+    with _lock:
+        _current.clear()
+        _world_cells.clear()
+
+
 def _mask(index: ServedIndex, filters: Filters, bbox: tuple[float, float, float, float]) -> Any:
     west, south, east, north = bbox
     keep = (index.lat >= south) & (index.lat <= north) & (index.lng >= west) & (index.lng <= east)
