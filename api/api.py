@@ -19,6 +19,7 @@ from ninja.security import django_auth
 from api import schemas as s
 from api.docs import SessionSwagger
 from api.inputs import has_nul, is_web_address
+from api.outputs import links_out, service_area_fields, service_areas_by_organization
 from coalitions import selectors as coalition_selectors
 from coalitions import services as coalition_services
 from coalitions.models import Membership
@@ -32,6 +33,7 @@ from directory.selectors import (
     issue_areas_list,
     organization_search,
 )
+from directory.serving import organization_search_serving
 from places.models import OVERLAY_KINDS, Place
 
 api = NinjaAPI(
@@ -169,8 +171,12 @@ def _distance(org: Organization) -> float | None:
     return round(distance, 2) if distance is not None else None
 
 
-def _org_out(org: Organization, bits: dict[int, str]) -> dict[str, Any]:
+def _org_out(
+    org: Organization, bits: dict[int, str], areas: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     mask = org.issue_mask
+    if areas is None:
+        areas = service_areas_by_organization([org]).get(org.pk, [])
     return {
         "id": org.pk,
         "slug": org.slug,
@@ -190,13 +196,20 @@ def _org_out(org: Organization, bits: dict[int, str]) -> dict[str, Any]:
         "last_confirmed_at": org.last_confirmed_at,
         "is_sample": org.is_sample,
         "distance_km": _distance(org),
+        "links": links_out(org.links),
+        **service_area_fields(areas),
     }
+
+
+def _orgs_out(orgs: list[Organization], bits: dict[int, str]) -> list[dict[str, Any]]:
+    areas = service_areas_by_organization(orgs)
+    return [_org_out(o, bits, areas.get(o.pk, [])) for o in orgs]
 
 
 def _org_page(qs: QuerySet, page: PageIn) -> dict[str, Any]:
     items, count = _page(qs.select_related("home_place"), page)
     bits = _issue_slugs_by_bit()
-    return {"items": [_org_out(o, bits) for o in items], "count": count}
+    return {"items": _orgs_out(list(items), bits), "count": count}
 
 
 def _membership_out(m: Membership) -> dict[str, Any]:
@@ -285,7 +298,7 @@ def issue_areas(request: HttpRequest) -> Any:
 
 @api.get(
     "/organizations",
-    response=OrganizationPage,
+    response=s.OrganizationSearchPage,
     tags=["organizations"],
     summary="Search organizations",
 )
@@ -307,8 +320,17 @@ def organizations_list(
         radius_km=filters.radius_km,
     )
     if filters.after is not None:
-        return _org_page_after(qs, filters.after, page)
-    return _org_page(qs, page)
+        found = _org_page_after(qs, filters.after, page)
+    else:
+        found = _org_page(qs, page)
+    if place is not None and not filters.near:
+        serving, total = organization_search_serving(
+            user=_public(), place=place, q=filters.q, issue=issue, kind=kind, status=status
+        )
+        first = filters.after is None and not page.offset
+        found["serving_elsewhere"] = _orgs_out(serving, _issue_slugs_by_bit()) if first else []
+        found["serving_elsewhere_count"] = total
+    return found
 
 
 def _org_page_after(qs: Any, after: int, page: PageIn) -> dict[str, Any]:
@@ -324,7 +346,7 @@ def _org_page_after(qs: Any, after: int, page: PageIn) -> dict[str, Any]:
         raise FieldError("after", f"There is no organization {after} to start after.")
     items = list(qs.filter(where).select_related("home_place")[: page.limit])
     bits = _issue_slugs_by_bit()
-    return {"items": [_org_out(o, bits) for o in items], "count": qs.count()}
+    return {"items": _orgs_out(items, bits), "count": qs.count()}
 
 
 def _org(key: str) -> Organization:

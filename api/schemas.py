@@ -96,6 +96,11 @@ class OrganizationRef(Schema):
     kind: OrganizationKind
 
 
+class LinkOut(Schema):
+    label: str = Field(description="What the link is for, e.g. “Support Request”.")
+    url: str
+
+
 class OrganizationOut(OrganizationRef):
     id: int
     description: str
@@ -112,6 +117,25 @@ class OrganizationOut(OrganizationRef):
     last_confirmed_at: datetime | None
     is_sample: bool = Field(description="True for fictional listings shipped as examples.")
     distance_km: float | None = Field(None, description="Only with `near`.")
+    links: list[LinkOut] = Field(
+        default_factory=list, description="The group's other web links, each with what it is for."
+    )
+    service_areas: list[PlaceRef] = Field(
+        default_factory=list,
+        description="Places the group serves beyond its home place, by name (up to 500).",
+    )
+    service_area_count: int = 0
+
+
+class OrganizationSearchPage(Schema):
+    items: list[OrganizationOut]
+    count: int
+    serving_elsewhere: list[OrganizationOut] = Field(
+        default_factory=list,
+        description="With `place`, on the first page: groups based outside the place whose "
+        "service area reaches into it (up to 100), by name.",
+    )
+    serving_elsewhere_count: int = 0
 
 
 class OrganizationIn(Schema):

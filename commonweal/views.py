@@ -32,6 +32,7 @@ from directory.selectors import (
     organization_search,
     organizations_serving,
 )
+from directory.serving import serving_counts
 from directory.views import PER_PAGE, listing_page, place_ranges
 from places.models import Place, PlaceKind
 from places.selectors import (
@@ -205,15 +206,19 @@ def _place_summary_build(user: Any, place: Place) -> dict[str, Any]:
                 ],
             }
         )
-    sub_places.sort(key=lambda row: (-row["total"], row["place"].name))
+    serving_by_child = serving_counts(place, children)
+    for row in sub_places:
+        row["serving"] = serving_by_child.get(row["place"].pk, 0)
+        row["serving_text"] = f"{row['serving']:,}"
+    sub_places.sort(key=lambda row: (-row["total"], -row["serving"], row["place"].name))
     return {
         "ancestors": place_ancestors(place),
         "overlays": list(place_overlays_containing(place)),
         "members": children if place.is_overlay else [],
         "total": own.total,
         "issues": _issue_rows(own.by_issue_bit, areas),
-        "with_groups": [row for row in sub_places if row["total"]],
-        "without_groups": [row for row in sub_places if not row["total"]],
+        "with_groups": [row for row in sub_places if row["total"] or row["serving"]],
+        "without_groups": [row for row in sub_places if not row["total"] and not row["serving"]],
         "coalitions": list(coalitions_at_place(place)[:MAX_COALITIONS]),
         "serving": list(serving_here[:SERVING_SHOWN]),
         "serving_total": serving_here.count(),

@@ -140,6 +140,8 @@ class ClustersQueryForm(forms.Form):
     kind = forms.ChoiceField(required=False, choices=[("", ""), *OrganizationKind.choices])
     status = forms.ChoiceField(required=False, choices=[("", ""), *OrganizationStatus.choices])
     place = forms.CharField(required=False, max_length=120)
+    # Also answer where groups serve away from home (the map's toggle).
+    served = forms.BooleanField(required=False)
 
     def clean_bbox(self) -> tuple[float, float, float, float]:
         parts = self.cleaned_data["bbox"].split(",")

@@ -15,13 +15,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.middleware import HtmxDetails
 
 from commonweal.paging import Page, Seek, capped_count, seek_page
-from directory import mapindex, services
+from directory import mapindex, servedmap, services
 from directory.forms import ClustersQueryForm, DirectorySearchForm, OrganizationEditForm
 from directory.selectors import (
     issue_area_resolve,
     issue_areas_list,
     organization_search,
 )
+from directory.serving import organization_search_serving
 from places.models import Place
 from places.resolver import place_label
 from places.selectors import get_place_for_user
@@ -90,6 +91,18 @@ def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | Non
                 ranges=place_ranges(data["place"]) if data["place"] else None,
             )
         page = listing_page(request.user, rows, data["page"] or 1, filters, form.seek())
+        serving: list[Any] = []
+        serving_total = 0
+        # Groups based elsewhere that serve the place, shown apart on the first page only.
+        if data["place"] is not None and data["near"] is None and page.number == 1:
+            serving, serving_total = organization_search_serving(
+                user=request.user,
+                place=data["place"],
+                q=data["q"],
+                issue=data["issue"] or None,
+                kind=data["kind"],
+                status=data["status"],
+            )
     except ValidationError as error:
         for name, problems in error.message_dict.items():
             form.add_error(SELECTOR_FIELDS.get(name), problems)
@@ -100,6 +113,8 @@ def _search(request: HttpRequest, form: DirectorySearchForm) -> tuple[Page | Non
         "place": data["place"],
         "near": near,
         "near_label": place_label(near) if near is not None else "",
+        "serving": serving,
+        "serving_total": serving_total,
     }
 
 
@@ -246,6 +261,11 @@ def map_clusters(request: HttpRequest) -> JsonResponse:
         )
     except mapindex.ViewportTooLarge as error:
         return _bad_request({"bbox": [str(error)]})
+    if data["served"]:
+        # Kept in its own small index (see directory/servedmap.py), asked only when wanted.
+        result["served"] = servedmap.served_markers(
+            bbox=data["bbox"], zoom=data["zoom"], filters=filters
+        )
     response = JsonResponse(result)
     # Listings change rarely and the index itself is a few seconds behind at most.
     patch_cache_control(response, public=True, max_age=10)

@@ -62,7 +62,7 @@ def get(client, url, status=200):
 
 def test_it_pages_organizations_as_items_and_count(client, listed):
     body = get(client, "/api/organizations?limit=1")
-    assert set(body) == {"items", "count"}
+    assert set(body) == {"items", "count", "serving_elsewhere", "serving_elsewhere_count"}
     assert body["count"] == 3
     assert len(body["items"]) == 1
     assert body["items"][0]["name"] == "Oakland Transit Riders"

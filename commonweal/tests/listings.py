@@ -11,7 +11,7 @@ from typing import Any
 from django.apps import apps as django_apps
 
 from coalitions.models import Membership, MembershipStatus
-from directory import mapindex
+from directory import mapindex, servedmap
 from directory.models import (
     IssueArea,
     Organization,
@@ -29,8 +29,10 @@ PRIVATE_EMAIL = "secret-portland@example.org"
 def fresh_map_index() -> Iterator[None]:
     """Every test sees an index built from its own data, never one left by another test."""
     mapindex.index_reset()
+    servedmap.served_index_reset()
     yield
     mapindex.index_reset()
+    servedmap.served_index_reset()
 
 
 def ensure_issue_areas() -> None:

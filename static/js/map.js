@@ -123,8 +123,24 @@
         marker.bindPopup('<a href="' + encodeURI(p.url) + '">' + text(p.name) + "</a>");
         layer.addLayer(marker);
       });
-      say(data.total === 0 ? "No organizations in this part of the map."
-        : formatNumber(data.total) + " organization" + (data.total === 1 ? "" : "s") + " in view.");
+      // Places groups serve away from home (the "Show where groups serve" toggle): rings, so
+      // they read apart from the listings' own markers.
+      (data.served ? data.served.markers : []).forEach(function (s) {
+        var label = (s.place ? s.place + ": " : "") + formatNumber(s.groups) +
+          (s.groups === 1 ? " group serves here from elsewhere" : " groups serve here from elsewhere");
+        var marker = L.marker([s.lat, s.lng], {
+          icon: L.divIcon({ className: "served-icon", html: "<span>" + formatNumber(s.groups) + "</span>", iconSize: [22, 22] }),
+          title: label,
+          alt: label,
+          keyboard: true,
+        });
+        marker.bindPopup("<strong>" + text(label) + "</strong>" + itemsList(s.items));
+        layer.addLayer(marker);
+      });
+      say((data.total === 0 ? "No organizations in this part of the map."
+        : formatNumber(data.total) + " organization" + (data.total === 1 ? "" : "s") + " in view.") +
+        (data.served ? " " + formatNumber(data.served.markers.length) + " served place" +
+          (data.served.markers.length === 1 ? "" : "s") + " shown as rings." : ""));
       el.dataset.loaded = "1";
     }
 
