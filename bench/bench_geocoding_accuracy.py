@@ -96,7 +96,9 @@ def km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--misses", default="", help="print the misses of this country code")
+    parser.add_argument(
+        "--misses", default="", help="print the misses of these country codes (comma-separated)"
+    )
     args = parser.parse_args()
     data = rows(shared_data())
     countries = countries_of([(lat, lng) for _, _, lat, lng in data])
@@ -144,8 +146,9 @@ def main() -> None:
     print(
         f"countries with {MIN_ROWS}+ rows: {len(big)}; below {TARGET:.0%}: {', '.join(below) or 'none'}"
     )
-    if args.misses:
-        for line in misses.get(args.misses.upper(), []):
+    for cc in filter(None, args.misses.upper().split(",")):
+        print(f"misses in {cc}:")
+        for line in misses.get(cc, []):
             print("  ", line)
 
 

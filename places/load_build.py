@@ -53,6 +53,7 @@ class WorldBuilder(LowerLevels):
         self.specs.update(county=[], locality=[])
         self.by_key: dict[str, Spec] = {}
         self.zip_rows: list[tuple[float, float, str, str]] = []
+        self._post_town_rows: list[tuple[float, float, str, str, str]] = []
         self.admin1_state: dict[tuple[str, str], str] = {}
 
     def _add(self, spec: Spec) -> Spec:
@@ -83,6 +84,8 @@ class WorldBuilder(LowerLevels):
         self._states(cities, nearest, subdivisions)
         city_county = self._counties(cities, nearest, subdivisions)
         self._localities(cities, city_county)
+        if self._post_town_rows:
+            self.log(f"added {self._us_post_towns():,} US post towns not in GeoNames' list")
         self._centres()
         self.log(f"planned {sum(len(v) for v in self.specs.values()):,} places")
         self.log(f"  ({time.monotonic() - t0:.1f} s)")

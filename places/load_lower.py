@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from typing import Any
 
@@ -32,6 +33,10 @@ from places.load_common import (
 )
 from places.models import PlaceKind
 
+# ZIP codes of one post town lie within a town's reach of their mean; farther apart, the name
+# is shared by places that are not one village.
+POST_TOWN_SPREAD_KM = 25.0
+
 
 class LowerLevels:
     """The part of `WorldBuilder` below the states; it fills the same `specs` and `by_key`."""
@@ -39,6 +44,8 @@ class LowerLevels:
     specs: dict[str, list[Spec]]
     by_key: dict[str, Spec]
     zip_rows: list[tuple[float, float, str, str]]
+    # (latitude, longitude, state, county FIPS, post town) of every US ZIP code with a point.
+    _post_town_rows: list[tuple[float, float, str, str, str]]
     admin1_state: dict[tuple[str, str], str]
     _admin1_mapping: dict[tuple[str, str], str]
     _zip_points: dict[str, list[tuple[float, float]]]
@@ -85,6 +92,8 @@ class LowerLevels:
                 point = (float(z["lat"]), float(z["long"]))
                 zip_points[fips].append(point)
                 self.zip_rows.append((*point, z["state"], fips))
+                if z.get("zip_code_type") != "MILITARY" and z.get("city"):
+                    self._post_town_rows.append((*point, z["state"], fips, z["city"]))
         return by_state, zip_points
 
     @staticmethod
@@ -244,6 +253,51 @@ class LowerLevels:
                 )
             )
 
+    def _us_post_towns(self) -> int:
+        """US villages below GeoNames' 500-people line, from the post towns of ZIP codes.
+
+        Much mutual aid lives in places like Peacham, Vermont or Tomales, California, which
+        GeoNames' cities500 leaves out but which each have a post office. A post town already
+        known in its state (as a GeoNames town) is skipped; a new one sits at the mean of its
+        ZIP codes' points, under the county most of them lie in. It has no population, so a
+        bare name still prefers a known town elsewhere.
+        """
+        known: set[tuple[str, str]] = set()
+        for spec in self.specs.get(PlaceKind.LOCALITY, []):
+            state = spec.parent
+            while state is not None and self.by_key[state].kind != PlaceKind.STATE:
+                state = self.by_key[state].parent
+            if state is not None:
+                known.add((state, _norm(spec.name)))
+                known.update((state, _norm(a)) for a in spec.alternates)
+        towns: dict[tuple[str, str], list[tuple[float, float, str, str]]] = defaultdict(list)
+        for lat, lng, state, fips, city in self._post_town_rows:
+            towns[(f"iso:US-{state}", _norm(city))].append((lat, lng, fips, city))
+        added = 0
+        for (state_key, norm), rows in sorted(towns.items()):
+            if state_key not in self.by_key or (state_key, norm) in known:
+                continue
+            lat = sum(r[0] for r in rows) / len(rows)
+            lng = sum(r[1] for r in rows) / len(rows)
+            # A name given to post offices far apart in one state is not one village.
+            if max(_km(lat, lng, r[0], r[1]) for r in rows) > POST_TOWN_SPREAD_KM:
+                continue
+            county = f"fips:{Counter(r[2] for r in rows).most_common(1)[0][0]}"
+            name = rows[0][3]
+            self._add(
+                Spec(
+                    f"usps:{state_key[7:]}-{_short_hash(norm)}",
+                    PlaceKind.LOCALITY,
+                    name,
+                    county if county in self.by_key else state_key,
+                    latitude=round(lat, 5),
+                    longitude=round(lng, 5),
+                    slug_parts=("us", self.by_key[state_key].name, name),
+                )
+            )
+            added += 1
+        return added
+
     # -- centres of areas
 
     def _centres(self) -> None:
@@ -293,6 +347,16 @@ class LowerLevels:
                 parent = self.by_key.get(spec.parent or "")
                 if spec.latitude is None and parent is not None and parent.latitude is not None:
                     spec.latitude, spec.longitude = parent.latitude, parent.longitude
+
+
+def _km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in kilometres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lng2 - lng1) / 2) ** 2
+    )
+    return 12742.0 * math.asin(math.sqrt(min(1.0, a)))
 
 
 def _locality_alternates(name: str, cc: str, city: dict[str, Any]) -> list[str]:

@@ -246,6 +246,16 @@ class TestEveryPlaceHasAPoint:
         assert result is not None and result.place.name == "Uley"
         assert result.uncertain is False
 
+    def test_it_loads_us_villages_that_only_have_a_post_office(self, world: Any) -> None:
+        # Below GeoNames' 500-people line: Peacham, Vermont and Tomales, California.
+        for text, state in [("Peacham, VT", "US-VT"), ("Tomales, CA", "US-CA")]:
+            result = get_geocoder().geocode(text)
+            assert result is not None, text
+            assert result.place.kind == "locality" and result.uncertain is False, text
+            assert state in {a.iso_code for a in result.ancestors}, text
+            # No head count, so a bare name still prefers a known town of that name.
+            assert Place.objects.get(slug=result.place.slug).population is None, text
+
 
 @pytest.mark.usefixtures("world")
 class TestContextDecides:
