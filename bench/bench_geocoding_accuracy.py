@@ -34,6 +34,8 @@ import django  # noqa: E402
 django.setup()
 
 from places.geocoder import get_geocoder  # noqa: E402
+from places.geotext import normalize  # noqa: E402
+from places.models import Place  # noqa: E402
 
 WITHIN_KM = 25.0
 TARGET = 0.95
@@ -94,10 +96,34 @@ def km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
+def why(query: str, lat: float, lng: float) -> str:
+    """Whose miss it is, told by the query's first term and the places loaded by that name.
+
+    "gap": no place of that name is loaded (a village the gazetteer lacks, or a misspelling);
+    "choice": one of that name lies within 25 km of the authors' point, so the geocoder
+    picked another (a shared name, or a term it misread); "far": every place of that name lies
+    farther than 25 km from the authors' point, so their point (or their text) is likely wrong,
+    unless a namesake the gazetteer lacks is meant.
+    """
+    name = normalize(query.split(",")[0])
+    points = Place.objects.filter(search_name=name, latitude__isnull=False).exclude(
+        kind__in=["world", "country"]
+    )
+    seen = False
+    for plat, plng in points.values_list("latitude", "longitude"):
+        seen = True
+        if km(lat, lng, plat, plng) <= WITHIN_KM:
+            return "choice"
+    return "far" if seen else "gap"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--misses", default="", help="print the misses of these country codes (comma-separated)"
+    )
+    parser.add_argument(
+        "--why", action="store_true", help="sort each miss: gazetteer gap, choice, or far point"
     )
     args = parser.parse_args()
     data = rows(shared_data())
@@ -110,6 +136,7 @@ def main() -> None:
     # Misses the geocoder gave as sure answers: the ones a person is not warned about.
     sure_misses: Counter[str] = Counter()
     misses: dict[str, list[str]] = defaultdict(list)
+    kinds: dict[str, Counter[str]] = defaultdict(Counter)
     t0 = time.perf_counter()
     for (source, query, lat, lng), cc in zip(data, countries, strict=True):
         total[cc] += 1
@@ -125,6 +152,10 @@ def main() -> None:
             misses[cc].append(f"{source}: {query!r} → {result.label} (no coordinates)")
         else:
             misses[cc].append(f"{source}: {query!r} → not found")
+        if args.why:
+            kind = why(query, lat, lng)
+            kinds[cc][kind] += 1
+            misses[cc][-1] += f"  [{kind}]"
     seconds = time.perf_counter() - t0
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"machine: {os.cpu_count()} cores, load average {load}")
@@ -146,6 +177,13 @@ def main() -> None:
     print(
         f"countries with {MIN_ROWS}+ rows: {len(big)}; below {TARGET:.0%}: {', '.join(below) or 'none'}"
     )
+    if args.why:
+        print("misses by cause (gap: name not loaded; choice: geocoder picked another;")
+        print("far: every place of that name is > 25 km from the authors' point)")
+        for cc, n in sorted(total.items(), key=lambda kv: (-kv[1], kv[0])):
+            if n >= MIN_ROWS:
+                k = kinds[cc]
+                print(f"{cc:<8} gap {k['gap']:>3}  choice {k['choice']:>3}  far {k['far']:>3}")
     for cc in filter(None, args.misses.upper().split(",")):
         print(f"misses in {cc}:")
         for line in misses.get(cc, []):
