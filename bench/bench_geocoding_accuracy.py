@@ -112,7 +112,7 @@ def why(query: str, lat: float, lng: float) -> str:
     seen = False
     for plat, plng in points.values_list("latitude", "longitude"):
         seen = True
-        if km(lat, lng, plat, plng) <= WITHIN_KM:
+        if plat is not None and plng is not None and km(lat, lng, plat, plng) <= WITHIN_KM:
             return "choice"
     return "far" if seen else "gap"
 
