@@ -4,6 +4,7 @@ people put it.
     .venv/bin/python bench/bench_geocoding_accuracy.py
     DATABASE_URL=sqlite:////tmp/world.sqlite3 .venv/bin/python bench/bench_geocoding_accuracy.py
     .venv/bin/python bench/bench_geocoding_accuracy.py --misses GB   # show what went wrong
+    .venv/bin/python bench/bench_geocoding_accuracy.py --why --misses GB,DE   # and whose miss
 
 Needs places loaded (`commonweal places load`) and the real lists in ../shared/data/groups/
 (or SHARED_DATA=/path/to/shared/data): SUSY solidarity-economy initiatives ("city, country"),
