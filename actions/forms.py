@@ -5,16 +5,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from actions import timezones
 from actions.models import THRESHOLD_LEVELS
 from actions.services import MAX_TURNOUT
-from directory.forms import resolve_place
 from directory.models import IssueArea, Organization
+from places.forms import PlaceFieldsMixin
 from places.models import Place
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -51,23 +49,22 @@ def _org_field(orgs: list[Organization], label: str, empty: str | None = None) -
     return forms.ChoiceField(label=label, choices=choices, required=empty is None)
 
 
-class _PlaceMixin:
-    user: Any
+class _PlaceForm(PlaceFieldsMixin, forms.Form):
+    """A form whose place fields (`place_fields`) are read by the hub's place resolver: when the
+    text may mean several places the field lists them as choices to click, and the pick comes
+    back in `<name>_pick`."""
 
-    def _place(self, value: str, *, required: bool) -> Place | None:
-        if not value.strip():
-            if required:
-                raise ValidationError("Choose a place.")
-            return None
-        # A name typed exactly as a place's slug reads it ("World" is the world, not World's
-        # End, which a search by prefix would rank first).
-        exact = Place.objects.filter(slug=slugify(value.strip())).first()
-        if exact is not None:
-            return resolve_place(self.user, exact.slug)
-        return resolve_place(self.user, value)
+    def _resolve(self, cleaned: dict[str, Any]) -> dict[str, Any]:
+        self.resolve_places(cleaned)
+        for name in self.place_fields:
+            # The pick only settles the place; the services take the place itself.
+            cleaned.pop(f"{name}_pick", None)
+        return cleaned
 
 
-class CallForm(_PlaceMixin, forms.Form):
+class CallForm(_PlaceForm):
+    place_fields = {"scope": True}
+
     coalition = forms.ChoiceField(label="Issued by")
     title = forms.CharField(max_length=200)
     description = forms.CharField(
@@ -114,6 +111,7 @@ class CallForm(_PlaceMixin, forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.add_place_picks()
         self.coalitions = {str(c.pk): c for c in coalitions}
         self.fields["coalition"] = _org_field(coalitions, "Issued by")
         self.fields["issue_areas"] = _issue_field(issue_areas)
@@ -132,11 +130,8 @@ class CallForm(_PlaceMixin, forms.Form):
     def clean_coalition(self) -> Organization:
         return self.coalitions[self.cleaned_data["coalition"]]
 
-    def clean_scope(self) -> Place | None:
-        return self._place(self.cleaned_data["scope"], required=True)
-
     def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
+        data = self._resolve(super().clean() or {})
         scope = data.get("scope")
         zone = data.get("time_zone") or ""
         if not zone and isinstance(scope, Place):
@@ -240,7 +235,9 @@ class ReportForm(forms.Form):
     )
 
 
-class SubscribeForm(_PlaceMixin, forms.Form):
+class SubscribeForm(_PlaceForm):
+    place_fields = {"place": True}
+
     organization = forms.ChoiceField(label="Who receives the alerts", required=False)
     email = forms.EmailField(
         label="Email address",
@@ -272,6 +269,7 @@ class SubscribeForm(_PlaceMixin, forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.add_place_picks()
         self.organizations = {str(o.pk): o for o in organizations}
         self.fields["organization"] = _org_field(organizations, "Who receives the alerts", "Me")
         self.fields["issue_areas"] = _issue_field(
@@ -282,11 +280,13 @@ class SubscribeForm(_PlaceMixin, forms.Form):
         value = self.cleaned_data["organization"]
         return self.organizations.get(value) if value else None
 
-    def clean_place(self) -> Place | None:
-        return self._place(self.cleaned_data["place"], required=False)
+    def clean(self) -> dict[str, Any]:
+        return self._resolve(super().clean() or {})
 
 
-class AlertForm(_PlaceMixin, forms.Form):
+class AlertForm(_PlaceForm):
+    place_fields = {"place": True}
+
     subject = forms.CharField(max_length=200)
     body = forms.CharField(
         label="Message",
@@ -313,12 +313,13 @@ class AlertForm(_PlaceMixin, forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        self.add_place_picks()
         self.coalitions = {str(c.pk): c for c in coalitions}
         self.fields["sender"] = _org_field(coalitions, "Send in the name of", "Myself")
         self.fields["issue_areas"] = _issue_field(issue_areas)
 
-    def clean_place(self) -> Place | None:
-        return self._place(self.cleaned_data["place"], required=False)
+    def clean(self) -> dict[str, Any]:
+        return self._resolve(super().clean() or {})
 
     def clean_sender(self) -> Organization | None:
         value = self.cleaned_data["sender"]

@@ -8,57 +8,40 @@ from django.utils.translation import gettext_lazy as _
 
 from coalitions.models import CoalitionLevel
 from coalitions.services import MAX_MESSAGE
-from directory.forms import resolve_place
 from directory.models import IssueArea, Organization
-from places.models import Place
-from places.selectors import places_search
+from places.forms import PlaceFieldsMixin
 
 MAX_INVITEES = 50
 
 
-class PlaceField(forms.CharField):
-    """A place typed by name and resolved to one place, never a raw id.
-
-    Kept to this one class so that the hub's shared place resolver can replace the look-up in
-    one spot. The form sets `user` (some places are resolved by their slug through the access
-    function, which takes the person asking).
-    """
-
-    widget = forms.TextInput
-
-    def __init__(self, *, allow_overlay: bool = True, **kwargs: Any) -> None:
-        kwargs.setdefault("max_length", 200)
-        super().__init__(**kwargs)
-        self.allow_overlay = allow_overlay
-        self.user: Any = None
-        self.widget.attrs.update({"list": "place-suggestions", "autocomplete": "off"})
-
-    def clean(self, value: Any) -> Place | None:  # type: ignore[override]
-        text = (super().clean(value) or "").strip()
-        if text.isdigit():
-            # Never a raw id: digits are read as a name (a place called by its postcode).
-            found = places_search(text, limit=1)
-            place = found[0] if found else None
-            if place is None:
-                raise ValidationError(
-                    _("No place called “%(name)s” was found."), params={"name": text}
-                )
-        else:
-            # A suggestion from the list arrives as the place's slug; typed text by name.
-            place = resolve_place(self.user, text)
-        if place is None and self.required:
-            raise ValidationError(self.error_messages["required"], code="required")
-        if place is not None and place.is_overlay and not self.allow_overlay:
-            raise ValidationError(
-                _("Choose a country, state, county or town, not a region made of several.")
-            )
-        return place
+def _place_input(label: Any, help_text: Any = "", required: bool = True) -> forms.CharField:
+    """A place typed as people write it; the form's `resolve_places` reads it (see
+    places.forms.PlaceFieldsMixin) and asks with a list of choices when it may mean several."""
+    return forms.CharField(
+        label=label,
+        help_text=help_text,
+        required=required,
+        max_length=200,
+        widget=forms.TextInput(attrs={"list": "place-suggestions", "autocomplete": "off"}),
+    )
 
 
-def _with_user(form: forms.Form, user: Any) -> None:
-    for field in form.fields.values():
-        if isinstance(field, PlaceField):
-            field.user = user
+class _PlaceForm(PlaceFieldsMixin, forms.Form):
+    # A coalition may span a region made of several places (Cascadia), and a regional
+    # coordinator may coordinate one, so every place field here accepts regions.
+    place_fields = {"place": True}
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.add_place_picks()
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        self.resolve_places(cleaned)
+        # The pick only settles the place; the views take the place itself.
+        cleaned.pop("place_pick", None)
+        return cleaned
 
 
 def resolve_organization(text: str) -> Organization:
@@ -93,7 +76,7 @@ def _message_field(label: Any, required: bool = False) -> forms.CharField:
     )
 
 
-class CoalitionStartForm(forms.Form):
+class CoalitionStartForm(_PlaceForm):
     name = forms.CharField(label=_("Name of the coalition"), max_length=300)
     level = forms.ChoiceField(
         label=_("Level"),
@@ -101,9 +84,8 @@ class CoalitionStartForm(forms.Form):
         help_text=_("The scale it works at, from a neighbourhood to the world."),
     )
     # Named `place` so the place suggestions (places:suggest) answer it as they type.
-    place = PlaceField(
-        label=_("Area it spans"),
-        help_text=_("A town, county, state, country or region such as Cascadia."),
+    place = _place_input(
+        _("Area it spans"), _("A town, county, state, country or region such as Cascadia.")
     )
     issue_areas = forms.MultipleChoiceField(
         label=_("Issue areas"), required=False, widget=forms.CheckboxSelectMultiple
@@ -131,8 +113,7 @@ class CoalitionStartForm(forms.Form):
     def __init__(
         self, *args: Any, user: Any, own: Any, issue_areas: list[IssueArea], **kwargs: Any
     ) -> None:
-        super().__init__(*args, **kwargs)
-        _with_user(self, user)
+        super().__init__(*args, user=user, **kwargs)
         self.fields["founding_members"].queryset = own  # type: ignore[attr-defined]
         self.fields["issue_areas"].choices = [(a.slug, a.name) for a in issue_areas]  # type: ignore[attr-defined]
 
@@ -196,21 +177,13 @@ class AdminInviteForm(forms.Form):
     email = forms.EmailField(label=_("Email address of the person to invite"), max_length=254)
 
 
-class AppointForm(forms.Form):
+class AppointForm(_PlaceForm):
     email = forms.EmailField(label=_("Their email address"), max_length=254)
-    place = PlaceField(
-        label=_("Place or region they coordinate"),
-        help_text=_("Type its name: a town, county, state, country or region such as Cascadia."),
+    place = _place_input(
+        _("Place or region they coordinate"),
+        _("Type its name: a town, county, state, country or region such as Cascadia."),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _with_user(self, user)
 
-
-class PlaceLookupForm(forms.Form):
-    place = PlaceField(label=_("Place"), required=False)
-
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _with_user(self, user)
+class PlaceLookupForm(_PlaceForm):
+    place = _place_input(_("Place"), required=False)

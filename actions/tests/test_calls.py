@@ -235,12 +235,12 @@ class TestFreezing:
 
 
 def test_it_reads_a_place_typed_by_its_full_name_before_searching(places, member):
-    from actions.forms import _PlaceMixin
+    from places.geocoder import reset_geocoder
     from places.models import Place, PlaceKind
+    from places.resolver import place_resolve
 
     Place.objects.create(
         kind=PlaceKind.LOCALITY, name="World's End", slug="worlds-end", parent=places["oregon"]
     )
-    form = _PlaceMixin()
-    form.user = member
-    assert form._place("World", required=True) == places["world"]
+    reset_geocoder()
+    assert place_resolve(user=member, text="World") == places["world"]
