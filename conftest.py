@@ -1,6 +1,7 @@
 """Shared test fixtures: a small real-shaped place tree and the named people of every story."""
 
 import importlib
+from typing import Any
 
 import pytest
 from django.utils.text import slugify
@@ -8,6 +9,29 @@ from django.utils.text import slugify
 from accounts.models import RegionalCoordinator, User
 from places.models import Place, PlaceKind
 from places.services import place_tree_renumber
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _live_server_one_request_at_a_time() -> None:
+    """On SQLite the test database lives in memory and the live server hands its one connection
+    to every request thread; a page that sends two requests at once (suggestions while a search
+    is submitted) then used it from two threads together ("bad parameter or other API misuse").
+    A server that answers one request at a time keeps browser tests honest there; PostgreSQL
+    tests keep the threaded server, with a connection per thread."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class OneAtATime(WSGIServer):
+        # Requests are answered in the server's own thread, which already holds the test
+        # database's connection; the threaded server's override list is not needed.
+        def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+
+    LiveServerThread.server_class = OneAtATime  # type: ignore[assignment]
 
 
 def _place(kind: str, name: str, parent: Place | None, **extra: object) -> Place:
