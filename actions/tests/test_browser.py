@@ -1,7 +1,6 @@
 """A coordinator issues a call at 10:00 in Los Angeles and cancels it, in a real browser at
 desktop and phone widths. Skips when Chromium is not installed."""
 
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -10,28 +9,14 @@ import pytest
 from django.utils import timezone
 
 from actions.models import CallState, CallToAction
+from commonweal.tests import browser as shared_browser
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from pathlib import Path
-
-    if not Path("/usr/bin/chromium").exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's event loop runs in this thread; the test's database calls are synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    yield from shared_browser.launch()
 
 
 @pytest.fixture(params=[1280, 360], ids=["desktop", "phone"])

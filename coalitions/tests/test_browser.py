@@ -2,9 +2,7 @@
 city coalition with their group and invites a neighbour, whose admin accepts; the coalition
 asks to join a state network, whose admin accepts; an outsider is refused; a member leaves."""
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,22 +10,13 @@ import pytest
 from accounts.models import User
 from coalitions import services as coalition_services
 from coalitions.models import Membership
+from commonweal.tests import browser as shared_browser
 from directory import services
 from directory.models import Organization
 from directory.tests.test_place_fields import portlands  # noqa: F401 (a fixture)
 from places.geocoder import reset_geocoder
 from places.models import Place
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PASSWORD = "a-long-passphrase"  # noqa: S105 - the shared test fixtures' password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -35,17 +24,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright runs an event loop in this thread; the test's own database calls are plain
-    # synchronous ones, which Django would otherwise refuse next to a running loop.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    yield from shared_browser.launch()
 
 
 class Session:

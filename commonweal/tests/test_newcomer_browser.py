@@ -6,10 +6,8 @@ Drives Debian's Chromium through Playwright (the fixture pattern of test_pages_b
 skips where it is not installed.
 """
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +15,12 @@ from django.core import mail
 from django.test import Client
 
 from commonground import services as commonground_services
+from commonweal.tests import browser as shared_browser
 from commonweal.tests import listings as shared
 from directory import services
 from directory.models import Organization, OrganizationAdmin
 from places.models import Place
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 WIDTHS = {"desktop": 1280, "phone": 360}
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -36,16 +33,7 @@ def _fresh_map_index() -> Iterator[None]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright runs an event loop in this thread; Django's own calls here are synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    yield from shared_browser.launch()
 
 
 def new_page(browser: Any, width: int) -> Any:

@@ -4,30 +4,18 @@ They drive Debian's Chromium through Playwright and skip when it is not installe
 machine can run `make test`; CI installs Chromium and runs them.
 """
 
-import os
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.core import mail
 
 from accounts.models import User
+from commonweal.tests import browser as shared_browser
 from commonweal.tests import listings as shared
 from directory.models import Organization
 from places.models import Place
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -44,17 +32,7 @@ def listings(places: dict[str, Place], organizer: Any) -> dict[str, Organization
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright runs an event loop in this thread; the test's own database calls are still
-    # plain synchronous ones, which Django would otherwise refuse next to a running loop.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    yield from shared_browser.launch()
 
 
 @pytest.fixture

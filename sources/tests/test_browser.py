@@ -3,7 +3,6 @@ truth (listings after grouping, a warning for a likely misuse), runs it, and und
 desktop's width and a phone's. Skips when Chromium is not installed, like the other browser
 tests."""
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,12 +12,11 @@ from django.db import connections
 from django.test import override_settings
 
 from accounts.models import AuditEvent
+from commonweal.tests import browser as shared_browser
 from directory.models import Organization
 from places.geocoder import reset_geocoder
 from sources.models import ImportRun, RunStatus
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,18 +29,9 @@ CHAPTERS = "zip,chapter\n" + "".join(
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_api.sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            yield chromium
-            chromium.close()
-            connections.close_all()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    yield from shared_browser.launch()
+    # The import ran in the live server's threads; their connections must not outlive the module.
+    connections.close_all()
 
 
 @pytest.fixture
