@@ -1,21 +1,17 @@
 """A coalition, groups across the test place tree, issue areas, and a real SMTP sink."""
 
-import socket
-import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
-from email import message_from_bytes
-from email.message import Message
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.test import override_settings
 from django.utils import timezone
 
 from accounts.models import User
 from actions import services
 from actions.models import CallToAction
+from commonweal.tests.smtpsink import running_sink
 from directory import services as directory_services
 from directory.models import IssueArea, Organization
 from places.models import Place
@@ -68,57 +64,18 @@ def call_for(cast: Cast, member: User, scope: Place, **extra: Any) -> CallToActi
     return services.call_create(user=member, coalition=cast.coalition, **fields)
 
 
-@dataclass
-class Sink:
-    """Messages received by the local SMTP server, and a switch to make it refuse."""
-
-    host: str
-    port: int
-    messages: list[Message] = field(default_factory=list)
-    refuse_with: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def to(self) -> list[str]:
-        with self.lock:
-            return [m["To"] for m in self.messages]
-
-
-class _Handler:
-    def __init__(self, sink: Sink) -> None:
-        self.sink = sink
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        if self.sink.refuse_with:
-            return self.sink.refuse_with
-        with self.sink.lock:
-            self.sink.messages.append(message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def smtp_sink() -> Any:
     """A real SMTP server on 127.0.0.1 at a free port, with MAILERS pointed at it."""
-    port = free_port()
-    sink = Sink(host="127.0.0.1", port=port)
-    controller = Controller(_Handler(sink), hostname="127.0.0.1", port=port)
-    controller.start()
-    mailers = {
-        "default": {
-            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-            "OPTIONS": {"host": "127.0.0.1", "port": port, "timeout": 5},
+    with running_sink() as sink:
+        mailers = {
+            "default": {
+                "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                "OPTIONS": {"host": "127.0.0.1", "port": sink.port, "timeout": 5},
+            }
         }
-    }
-    try:
         with override_settings(MAILERS=mailers, SITE_URL="http://hub.test"):
             yield sink
-    finally:
-        controller.stop()
 
 
 @pytest.fixture(autouse=True)

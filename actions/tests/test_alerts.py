@@ -19,7 +19,8 @@ from django.utils import timezone
 
 from actions import delivery, services
 from actions.models import Alert, AlertState, Delivery, DeliveryStatus, Subscription
-from actions.tests.conftest import call_for, free_port
+from actions.tests.conftest import call_for
+from commonweal.tests.smtpsink import free_port
 
 pytestmark = pytest.mark.django_db
 

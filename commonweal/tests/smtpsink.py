@@ -24,6 +24,10 @@ class Sink:
         with self.lock:
             return list(self.messages)
 
+    def to(self) -> list[str]:
+        with self.lock:
+            return [m["To"] for m in self.messages]
+
 
 class _Handler:
     def __init__(self, sink: Sink) -> None:
