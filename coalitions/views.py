@@ -164,14 +164,11 @@ def members_map(request: HttpRequest, slug: str) -> JsonResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
-@login_required
-def join(request: HttpRequest, slug: str) -> HttpResponse:
-    coalition = selectors.get_coalition_for_user(request.user, slug)
-    own = own_groups(request.user).exclude(pk=coalition.pk)
-    if not own.exists():
-        raise PermissionDenied(_("Only the admins of a listed group can ask to join."))
-    form = JoinForm(request.POST or None, own=own)
+def _membership_ask(
+    request: HttpRequest, coalition: Any, form: Any, template: str, pending: Any
+) -> HttpResponse:
+    """Asking to join and inviting are one service call seen from either side: the form names
+    the group, `pending` says what happens next when the other side must still answer."""
     if request.method == "POST" and form.is_valid():
         group = form.cleaned_data["group"]
         try:
@@ -187,11 +184,23 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
             if membership.status == MembershipStatus.ACTIVE:
                 text = _("%(group)s is now a member.") % {"group": group.name}
             else:
-                text = _("Asked. The coalition's admins will answer.")
+                text = pending % {"group": group.name}
             messages.success(request, text)
             return redirect("coalitions:detail", coalition.slug)
     context = {"coalition": coalition, "form": form}
-    return render(request, "coalitions/join.html", context, status=400 if form.errors else 200)
+    return render(request, template, context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def join(request: HttpRequest, slug: str) -> HttpResponse:
+    coalition = selectors.get_coalition_for_user(request.user, slug)
+    own = own_groups(request.user).exclude(pk=coalition.pk)
+    if not own.exists():
+        raise PermissionDenied(_("Only the admins of a listed group can ask to join."))
+    form = JoinForm(request.POST or None, own=own)
+    pending = _("Asked. The coalition's admins will answer.")
+    return _membership_ask(request, coalition, form, "coalitions/join.html", pending)
 
 
 @require_http_methods(["GET", "POST"])
@@ -201,23 +210,5 @@ def invite(request: HttpRequest, slug: str) -> HttpResponse:
     if not permissions.is_organization_admin(request.user, coalition):
         raise PermissionDenied(_("Only the coalition's admins can invite groups."))
     form = InviteForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        group = form.cleaned_data["group"]
-        try:
-            membership = services.membership_request(
-                user=request.user,
-                coalition=coalition,
-                member=group,
-                message=form.cleaned_data["message"],
-            )
-        except ValidationError as error:
-            errors_into(form, error)
-        else:
-            if membership.status == MembershipStatus.ACTIVE:
-                text = _("%(group)s is now a member.") % {"group": group.name}
-            else:
-                text = _("%(group)s is invited; its admins will answer.") % {"group": group.name}
-            messages.success(request, text)
-            return redirect("coalitions:detail", coalition.slug)
-    context = {"coalition": coalition, "form": form}
-    return render(request, "coalitions/invite.html", context, status=400 if form.errors else 200)
+    pending = _("%(group)s is invited; its admins will answer.")
+    return _membership_ask(request, coalition, form, "coalitions/invite.html", pending)
