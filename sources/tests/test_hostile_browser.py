@@ -2,8 +2,6 @@
 the import page gets a clear error (not a spinner), and a stuck import is cancelled from its
 page. Skips when Chromium is not installed."""
 
-import os
-import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -14,10 +12,11 @@ from django.db import connections
 from django.test import override_settings
 from django.utils import timezone
 
+from commonweal.tests import browser as shared_browser
 from places.geocoder import reset_geocoder
 from sources.models import ImportRun, RunStatus, Source
+from sources.tests.test_hostile import _xlsx
 
-CHROMIUM = Path("/usr/bin/chromium")
 IMMEDIATE = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,21 +24,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed at /usr/bin/chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    try:
-        with sync_api.sync_playwright() as playwright:
-            chromium = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
-            )
-            yield chromium
-            chromium.close()
-            # Close the test's own connection, or PostgreSQL cannot drop the test database.
-            connections.close_all()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    yield from shared_browser.launch()
+    # Close the test's own connection, or PostgreSQL cannot drop the test database.
+    connections.close_all()
 
 
 def _signed_in(browser: Any, live_server: Any, user: Any, width: int) -> Any:
@@ -59,41 +46,7 @@ def _fits(tab: Any) -> bool:
 
 def _far_reaching_xlsx(path: Path) -> Path:
     """1.5 KB that, read naively, asks for a table of 17 billion cells."""
-    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats'
-            '-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-'
-            'officedocument.spreadsheetml.sheet.main+xml"/></Types>',
-        )
-        z.writestr(
-            "_rels/.rels",
-            f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" '
-            f'Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
-        )
-        z.writestr(
-            "xl/workbook.xml",
-            f'<?xml version="1.0"?><workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
-            '<sheet name="Groups" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        )
-        z.writestr(
-            "xl/_rels/workbook.xml.rels",
-            f'<?xml version="1.0"?><Relationships xmlns="{pkg}"><Relationship Id="rId1" '
-            f'Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
-        )
-        z.writestr(
-            "xl/worksheets/sheet1.xml",
-            f'<?xml version="1.0"?><worksheet xmlns="{main}"><sheetData>'
-            '<row r="1"><c r="A1" t="inlineStr"><is><t>name</t></is></c>'
-            '<c r="B1" t="inlineStr"><is><t>city</t></is></c></row>'
-            '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
-            "</sheetData></worksheet>",
-        )
+    _xlsx(path, [("A1", "name"), ("B1", "city"), ("XFD1048576", "x")])
     return path
 
 
