@@ -118,8 +118,11 @@ def test_the_coalition_story_through_the_pages(
     assert org.fits()
     org.page.fill("#id_name", "Portland Renters Alliance")
     org.page.select_option("#id_level", "city")
-    org.page.fill("#id_place", "Portl")
-    # The place suggestions answer as one types; the organizer picks Portland from them.
+    # The place suggestions answer as one types; the organizer picks Portland from them. On a
+    # loaded CI machine the answer can take longer than the page's default wait, so the test
+    # waits for that answer itself before looking at the list.
+    with org.page.expect_response(lambda r: "/place-suggestions/" in r.url, timeout=60_000):
+        org.page.fill("#id_place", "Portl")
     org.page.wait_for_function(
         "[...document.querySelectorAll('#place-suggestions option')]"
         ".some(o => o.textContent.startsWith('Portland'))"
