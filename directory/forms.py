@@ -308,3 +308,15 @@ class OrganizationEditForm(PlaceFieldsMixin, forms.Form):
 
     def contact_fields(self) -> dict[str, str]:
         return {name.removeprefix("contact_"): self.cleaned_data[name] for name in self.CONTACT}
+
+
+class CheckinForm(forms.Form):
+    """The answer to a check-in: still active, or stopped."""
+
+    CONFIRMED, STOPPED = "confirm", "stop"
+    answer = forms.ChoiceField(
+        choices=[
+            (CONFIRMED, gettext_lazy("Still active")),
+            (STOPPED, gettext_lazy("We've stopped")),
+        ]
+    )

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce, Greatest
 
 
 class IssueArea(models.Model):
@@ -129,6 +130,9 @@ class Organization(models.Model):
         db_index=True,
     )
     last_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # When the last periodic check-in was made: mailed to the admins, or, for a listing with
+    # none, passed to its coordinators' stale list. At most one per interval (directory/freshness).
+    checkin_at = models.DateTimeField(null=True, blank=True)
     # When the group itself took charge of its listing (signed link or approved request).
     claimed_at = models.DateTimeField(null=True, blank=True)
     is_sample = models.BooleanField(
@@ -148,6 +152,23 @@ class Organization(models.Model):
             models.Index(fields=["place_lft", "status"]),
             models.Index(fields=["kind", "place_lft"]),
             models.Index(fields=["name", "id"]),
+            # The freshness chart of a region: one range scan, counted from the index alone.
+            models.Index(
+                fields=["place_lft", "last_confirmed_at"],
+                name="org_place_confirmed",
+                condition=models.Q(status="active", is_hidden=False),
+            ),
+            # Listings whose check-in is due, and only those: a check-in moves a listing out of
+            # this range until the next interval, so the periodic chore never rereads the rest.
+            models.Index(
+                Greatest(
+                    Coalesce("last_confirmed_at", "created_at"),
+                    Coalesce("checkin_at", "created_at"),
+                ),
+                "id",
+                name="org_checkin_due",
+                condition=models.Q(status="active", is_hidden=False),
+            ),
         ]
 
     def __str__(self) -> str:
