@@ -97,6 +97,11 @@ class DirectorySearchForm(PlaceFieldsMixin, forms.Form):
 
     def __init__(self, *args: Any, user: Any, issue_areas: list[IssueArea], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Groups that have stopped stay listed but out of the way: a search that does not
+        # name a status shows active groups; "Any status" (status=) shows them all.
+        if self.is_bound and "status" not in self.data:
+            self.data = self.data.copy()
+            self.data["status"] = OrganizationStatus.ACTIVE
         self.user = user
         self.fields["issue"].choices = _issue_choices(issue_areas, "Any issue")  # type: ignore[attr-defined]
         self.add_place_picks()

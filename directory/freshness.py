@@ -151,6 +151,10 @@ BUCKETS = (
 )
 
 
+# Up to this many sub-places, the database sorts rows into them (one CASE arm each).
+CASE_ARMS_MAX = 300
+
+
 @dataclass
 class RegionRow:
     place: Place | None  # None: groups based at the region itself, not inside a sub-place
@@ -193,7 +197,7 @@ def region_freshness(place: Place, now: datetime | None = None) -> list[RegionRo
     here = RegionRow(place=None, label=_("%(place)s itself") % {"place": place.name})
     # Grouped by sub-place in the database when there are few (one CASE arm each); beyond,
     # by lft and placed here, so the query never grows with the number of sub-places.
-    if len(subs) <= 300:
+    if len(subs) <= CASE_ARMS_MAX:
         sub = Case(
             *[When(place_lft__gte=p.lft, place_lft__lte=p.rgt, then=Value(p.pk)) for p in subs],
             default=Value(0),
