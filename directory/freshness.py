@@ -40,7 +40,7 @@ def link_max_age() -> timedelta:
     return timedelta(days=int(getattr(settings, "CHECKIN_LINK_DAYS", DEFAULT_LINK_DAYS)))
 
 
-# The same expressions as the partial indexes in directory/models.py, so the planners use them.
+# The same columns and expressions as the freshness indexes in directory/models.py.
 LISTED = Q(status=OrganizationStatus.ACTIVE, is_hidden=False)
 
 
