@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.translation import gettext, gettext_lazy
 
 from commonweal.paging import MAX_OFFSET_PAGE, Seek
@@ -100,8 +101,9 @@ class DirectorySearchForm(PlaceFieldsMixin, forms.Form):
         # Groups that have stopped stay listed but out of the way: a search that does not
         # name a status shows active groups; "Any status" (status=) shows them all.
         if self.is_bound and "status" not in self.data:
-            self.data = self.data.copy()
-            self.data["status"] = OrganizationStatus.ACTIVE
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            data["status"] = OrganizationStatus.ACTIVE
+            self.data = data
         self.user = user
         self.fields["issue"].choices = _issue_choices(issue_areas, "Any issue")  # type: ignore[attr-defined]
         self.add_place_picks()

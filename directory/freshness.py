@@ -56,10 +56,12 @@ def checkin_basis() -> Greatest:
 
 
 def due_for_checkin(now: datetime) -> OrganizationQuerySet:
+    """Listings whose check-in is due, longest waiting first (a walk of org_listed_checkin_due)."""
     return (
         Organization.objects.filter(LISTED)
         .alias(checkin_basis=checkin_basis())
         .filter(checkin_basis__lte=now - interval())
+        .order_by(checkin_basis().asc(), "id")
     )
 
 
@@ -203,7 +205,7 @@ def region_freshness(place: Place, now: datetime | None = None) -> list[RegionRo
             default=Value(0),
             output_field=IntegerField(),
         )
-        grouped = (
+        by_sub = (
             Organization.objects.filter(LISTED)
             .filter(scope)
             .annotate(sub=sub, bucket=_bucket(now))
@@ -211,11 +213,11 @@ def region_freshness(place: Place, now: datetime | None = None) -> list[RegionRo
             .annotate(n=Count("*"))
             .order_by()
         )
-        for item in grouped:
-            row = rows.get(item["sub"], here)
-            row.counts[item["bucket"]] = row.counts.get(item["bucket"], 0) + item["n"]
+        for sub_item in by_sub:
+            row = rows.get(sub_item["sub"], here)
+            row.counts[sub_item["bucket"]] = row.counts.get(sub_item["bucket"], 0) + sub_item["n"]
     else:
-        grouped = (
+        by_lft = (
             Organization.objects.filter(LISTED)
             .filter(scope)
             .annotate(bucket=_bucket(now))
@@ -223,10 +225,11 @@ def region_freshness(place: Place, now: datetime | None = None) -> list[RegionRo
             .annotate(n=Count("*"))
             .order_by()
         )
-        for item in grouped:
-            i = bisect_right(starts, item["place_lft"]) - 1
+        for item in by_lft:
+            lft = item["place_lft"] or 0
+            i = bisect_right(starts, lft) - 1
             target = here
-            if i >= 0 and item["place_lft"] <= subs[i].rgt:
+            if i >= 0 and lft <= subs[i].rgt:
                 target = rows[subs[i].pk]
             target.counts[item["bucket"]] = target.counts.get(item["bucket"], 0) + item["n"]
     result = [r for r in rows.values() if r.total]

@@ -66,7 +66,7 @@ def checkins_send(
     asked = unattended = 0
     while asked + unattended < limit:
         with transaction.atomic():
-            due = freshness.due_for_checkin(now).order_by("checkin_basis", "id")
+            due = freshness.due_for_checkin(now)
             if connection.features.has_select_for_update_skip_locked:
                 # Two workers' chores take different listings rather than the same ones.
                 due = due.select_for_update(skip_locked=True, of=("self",))

@@ -157,6 +157,7 @@ class TestCheckinPage:
             )
             assert response.status_code == 400
         tenants.refresh_from_db()
+        assert tenants.last_confirmed_at is not None
         assert tenants.last_confirmed_at < timezone.now() - 100 * DAY
 
     def test_it_refuses_a_link_of_someone_no_longer_an_admin(
