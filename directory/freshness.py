@@ -6,7 +6,9 @@ fades and its admins are asked again; past twice that it fades further. Nothing 
 the services confirm, the check-in chore (outreach/checkins.py) asks.
 """
 
-from bisect import bisect_right
+import time
+from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db.models import Case, CharField, Count, IntegerField, Q, Value, When
+from django.db.models import Count, Q
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -23,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from directory.models import Organization, OrganizationQuerySet, OrganizationStatus
+from directory.selectors import directory_version
 from places.models import Place
 
 DEFAULT_INTERVAL_DAYS = 180
@@ -153,10 +156,6 @@ BUCKETS = (
 )
 
 
-# Up to this many sub-places, the database sorts rows into them (one CASE arm each).
-CASE_ARMS_MAX = 300
-
-
 @dataclass
 class RegionRow:
     place: Place | None  # None: groups based at the region itself, not inside a sub-place
@@ -168,15 +167,38 @@ class RegionRow:
         return sum(self.counts.values())
 
 
-def _bucket(now: datetime) -> Case:
-    return Case(
-        When(last_confirmed_at__isnull=True, then=Value("never")),
-        When(last_confirmed_at__gte=now - timedelta(days=182), then=Value("recent")),
-        When(last_confirmed_at__gte=now - timedelta(days=365), then=Value("half")),
-        When(last_confirmed_at__gte=now - timedelta(days=730), then=Value("year")),
-        default=Value("older"),
-        output_field=CharField(),
+def _bucket_counts(now: datetime) -> dict[str, Count]:
+    """One count per bucket, each a test on last_confirmed_at, which the index holds."""
+    ago = {days: now - timedelta(days=days) for days in (182, 365, 730)}
+    return {
+        "recent": Count("pk", filter=Q(last_confirmed_at__gte=ago[182])),
+        "half": Count(
+            "pk", filter=Q(last_confirmed_at__lt=ago[182], last_confirmed_at__gte=ago[365])
+        ),
+        "year": Count(
+            "pk", filter=Q(last_confirmed_at__lt=ago[365], last_confirmed_at__gte=ago[730])
+        ),
+        "older": Count("pk", filter=Q(last_confirmed_at__lt=ago[730])),
+        "never": Count("pk", filter=Q(last_confirmed_at__isnull=True)),
+    }
+
+
+def _by_position(scope: Q, now: datetime) -> Iterator[tuple[int, dict[str, int]]]:
+    """(place_lft, counts per bucket) of listed groups in `scope`, in lft order.
+
+    Grouped by place_lft in the order of org_listed_place_confirmed, so the database streams
+    its groups from the index alone, with no sorting; each sub-place is then a run of them."""
+    keys = [key for key, _ in BUCKETS]
+    grouped = (
+        Organization.objects.filter(LISTED)
+        .filter(scope)
+        .values("place_lft")
+        .annotate(**_bucket_counts(now))
+        .order_by("place_lft")
+        .values_list("place_lft", *keys)
     )
+    for lft, *counts in grouped:
+        yield int(lft or 0), dict(zip(keys, counts, strict=True))
 
 
 def sub_places(place: Place) -> list[Place]:
@@ -185,54 +207,59 @@ def sub_places(place: Place) -> list[Place]:
     return list(Place.objects.filter(parent=place).order_by("lft"))
 
 
+def _add(row: RegionRow, counts: dict[str, int]) -> None:
+    for key, n in counts.items():
+        if n:
+            row.counts[key] = row.counts.get(key, 0) + n
+
+
+# Charts of recently viewed places, per process: place id → (directory version, when, rows).
+# A region's freshness moves by the day; the world's chart reads every listing, so it is kept
+# until listings change, and at most CHART_MAX_AGE seconds while they keep changing.
+_charts: "OrderedDict[int, tuple[int, float, list[RegionRow]]]" = OrderedDict()
+CHARTS = 500
+CHART_MAX_AGE = 120.0
+
+
 def region_freshness(place: Place, now: datetime | None = None) -> list[RegionRow]:
     """Listed groups of a place (or region) by how long since they were confirmed, per
-    sub-place. One grouped query over the (place_lft, last_confirmed_at) index: rows are
-    grouped by position in the tree, and positions are put into sub-places here."""
-    now = now or timezone.now()
+    sub-place (a region's sub-places are its member places), busiest first; groups based at
+    the place itself, in none of its sub-places, come first as a row of their own."""
+    version = directory_version()
+    remembered = _charts.get(place.pk)
+    clock = time.monotonic()
+    if now is None and remembered is not None:
+        seen_version, made, rows = remembered
+        if seen_version == version or clock - made < CHART_MAX_AGE:
+            return rows
+    rows = _region_freshness(place, now or timezone.now())
+    if now is None:
+        _charts[place.pk] = (version, clock, rows)
+        _charts.move_to_end(place.pk)
+        while len(_charts) > CHARTS:
+            _charts.popitem(last=False)
+    return rows
+
+
+def _region_freshness(place: Place, now: datetime) -> list[RegionRow]:
     subs = sub_places(place)
-    scope = place.contains_q()
-    # Sub-places' ranges are disjoint and sorted, so a lft falls in at most one: the one
-    # starting last at or before it, if it ends after it.
-    starts = [p.lft for p in subs]
-    rows = {p.pk: RegionRow(place=p, label=p.name) for p in subs}
+    rows = [RegionRow(place=p, label=p.name) for p in subs]
     here = RegionRow(place=None, label=_("%(place)s itself") % {"place": place.name})
-    # Grouped by sub-place in the database when there are few (one CASE arm each); beyond,
-    # by lft and placed here, so the query never grows with the number of sub-places.
-    if len(subs) <= CASE_ARMS_MAX:
-        sub = Case(
-            *[When(place_lft__gte=p.lft, place_lft__lte=p.rgt, then=Value(p.pk)) for p in subs],
-            default=Value(0),
-            output_field=IntegerField(),
-        )
-        by_sub = (
-            Organization.objects.filter(LISTED)
-            .filter(scope)
-            .annotate(sub=sub, bucket=_bucket(now))
-            .values("sub", "bucket")
-            .annotate(n=Count("*"))
-            .order_by()
-        )
-        for sub_item in by_sub:
-            row = rows.get(sub_item["sub"], here)
-            row.counts[sub_item["bucket"]] = row.counts.get(sub_item["bucket"], 0) + sub_item["n"]
+    if place.is_overlay:
+        # A region has no position of its own: each member's range is read on its own (an
+        # OR of ranges would make SQLite scan every listing).
+        for row, member in zip(rows, subs, strict=True):
+            for _lft, counts in _by_position(member.contains_q(), now):
+                _add(row, counts)
     else:
-        by_lft = (
-            Organization.objects.filter(LISTED)
-            .filter(scope)
-            .annotate(bucket=_bucket(now))
-            .values("place_lft", "bucket")
-            .annotate(n=Count("*"))
-            .order_by()
-        )
-        for item in by_lft:
-            lft = item["place_lft"] or 0
-            i = bisect_right(starts, lft) - 1
-            target = here
-            if i >= 0 and lft <= subs[i].rgt:
-                target = rows[subs[i].pk]
-            target.counts[item["bucket"]] = target.counts.get(item["bucket"], 0) + item["n"]
-    result = [r for r in rows.values() if r.total]
+        # Sub-places' ranges are disjoint and come in lft order, as the groups do: one walk.
+        i = 0
+        for lft, counts in _by_position(place.contains_q(), now):
+            while i < len(subs) and subs[i].rgt < lft:
+                i += 1
+            inside = i < len(subs) and subs[i].lft <= lft
+            _add(rows[i] if inside else here, counts)
+    result = [r for r in rows if r.total]
     result.sort(key=lambda r: (-r.total, r.label))
     if here.total:
         result.insert(0, here)

@@ -54,7 +54,7 @@ def stale(request: HttpRequest) -> HttpResponse:
             _("You coordinate no place that contains %(place)s.") % {"place": place.name}
         )
     now = timezone.now()
-    rows = freshness.region_freshness(place, now)
+    rows = freshness.region_freshness(place)
     total = freshness.region_total(rows)
     page_number = (form.cleaned_data.get("page") or 1) if form.is_bound else 1
     start = (page_number - 1) * PER_PAGE

@@ -272,12 +272,27 @@ class TestRegionChart:
         )
         del org
 
-    def test_it_groups_by_position_when_there_are_many_sub_places(
-        self, places: dict[str, Place], monkeypatch: pytest.MonkeyPatch
+    def test_it_counts_groups_based_at_the_place_itself_apart(
+        self, places: dict[str, Place]
     ) -> None:
-        for name in ("portland", "eureka", "oakland", "nyc"):
-            services.organization_create(user=None, name=name, home_place=places[name])
-        few = freshness.region_freshness(places["us"])
-        monkeypatch.setattr(freshness, "CASE_ARMS_MAX", 0)
-        many = freshness.region_freshness(places["us"])
-        assert [(r.label, r.counts) for r in few] == [(r.label, r.counts) for r in many]
+        services.organization_create(user=None, name="Statewide", home_place=places["oregon"])
+        services.organization_create(user=None, name="Local", home_place=places["portland"])
+        rows = freshness.region_freshness(places["oregon"], timezone.now())
+        assert [(r.label, r.total) for r in rows] == [
+            ("Oregon itself", 1),
+            ("Multnomah County", 1),
+        ]
+
+    def test_it_remembers_a_chart_until_listings_change_or_it_grows_old(
+        self, places: dict[str, Place], django_assert_num_queries, monkeypatch
+    ) -> None:
+        freshness._charts.clear()
+        services.organization_create(user=None, name="One", home_place=places["portland"])
+        first = freshness.region_freshness(places["oregon"])
+        with django_assert_num_queries(1):  # the directory version only
+            assert freshness.region_freshness(places["oregon"]) is first
+        services.organization_create(user=None, name="Two", home_place=places["portland"])
+        monkeypatch.setattr(freshness, "CHART_MAX_AGE", 0.0)
+        again = freshness.region_freshness(places["oregon"])
+        assert freshness.region_total(again).total == 2
+        freshness._charts.clear()

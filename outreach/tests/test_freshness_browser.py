@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.models import User
 from commonweal.tests import browser as chromium
 from commonweal.tests import listings as shared
+from directory import freshness
 from directory.models import Organization
 from outreach.checkins import checkins_send
 from outreach.models import OutreachEntry
@@ -27,6 +28,11 @@ def browser() -> Iterator[Any]:
 @pytest.fixture(autouse=True)
 def _fresh_map_index() -> Iterator[None]:
     yield from shared.fresh_map_index()
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_charts() -> None:
+    freshness._charts.clear()
 
 
 @pytest.fixture(autouse=True)
