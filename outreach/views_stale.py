@@ -26,7 +26,7 @@ PER_PAGE = 25
 CHART_ROWS = 15
 
 
-def _regions(user: Any) -> list[Place]:
+def regions_for(user: Any) -> list[Place]:
     places = permissions.coordinated_places(user)
     if not places and permissions.is_coordinator(user):
         # A site coordinator without a place of their own starts from the whole world.
@@ -40,7 +40,7 @@ def _regions(user: Any) -> list[Place]:
 def stale(request: HttpRequest) -> HttpResponse:
     if not permissions.is_coordinator(request.user):
         raise PermissionDenied(_("Outreach is for the coordinators of a place."))
-    regions = _regions(request.user)
+    regions = regions_for(request.user)
     form = StaleFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         context: dict[str, Any] = {"form": form, "regions": regions}

@@ -177,6 +177,14 @@ class TestStaleList:
         assert "Old California group" not in page and "Fresh Portland group" not in page
         assert "<svg" in page and "Never confirmed" in page
 
+    def test_it_shows_a_one_bar_chart_of_each_place_on_the_board(
+        self, client: Client, regional_coordinator: User, stale_oregon: list[Organization]
+    ) -> None:
+        client.force_login(regional_coordinator)
+        page = client.get(reverse("outreach:list")).content.decode()
+        assert "How fresh your places" in page and 'class="freshness-chart"' in page
+        assert "Stale listings in Oregon" in page
+
     def test_it_adds_a_stale_group_to_outreach_through_the_board(
         self, client: Client, regional_coordinator: User, stale_oregon: list[Organization]
     ) -> None:
