@@ -21,29 +21,28 @@ COLOURS = {
     "older": "#a35a20",
     "never": "#b8bcc2",
 }
-LABEL_W, BAR_W, ROW_H, GAP = 170, 300, 22, 8
-COUNT_W = 60
+# Each place's name sits above its bar, so the chart stays narrow enough to be read at its
+# own size on a phone.
+BAR_W, BAR_H, LABEL_H, GAP = 290, 18, 18, 10
+COUNT_W = 70
+ROW_H = LABEL_H + BAR_H + GAP
 
 
 def freshness_svg(rows: list[RegionRow], *, title: str) -> SafeString:
     if not rows:
         return mark_safe("")
     widest = max(row.total for row in rows) or 1
-    height = len(rows) * (ROW_H + GAP)
-    width = LABEL_W + BAR_W + COUNT_W
+    height = len(rows) * ROW_H
+    width = BAR_W + COUNT_W
     parts: list[str] = []
     for i, row in enumerate(rows):
-        y = i * (ROW_H + GAP)
-        label = row.label if len(row.label) <= 24 else row.label[:23] + "…"
+        y = i * ROW_H
+        label = row.label if len(row.label) <= 40 else row.label[:39] + "…"
         parts.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="end" font-size="13">{}</text>',
-                LABEL_W - 8,
-                y + ROW_H - 6,
-                label,
-            )
+            format_html('<text x="0" y="{}" font-size="14">{}</text>', y + LABEL_H - 5, label)
         )
-        x = float(LABEL_W)
+        y += LABEL_H
+        x = 0.0
         for key, name in BUCKETS:
             n = row.counts.get(key, 0)
             if not n:
@@ -56,7 +55,7 @@ def freshness_svg(rows: list[RegionRow], *, title: str) -> SafeString:
                     f"{x:.1f}",
                     y,
                     f"{max(w, 1.0):.1f}",
-                    ROW_H,
+                    BAR_H,
                     COLOURS[key],
                     row.label,
                     name,
@@ -66,9 +65,9 @@ def freshness_svg(rows: list[RegionRow], *, title: str) -> SafeString:
             x += w
         parts.append(
             format_html(
-                '<text x="{}" y="{}" font-size="13">{}</text>',
+                '<text x="{}" y="{}" font-size="14">{}</text>',
                 f"{x + 6:.1f}",
-                y + ROW_H - 6,
+                y + BAR_H - 4,
                 f"{row.total:,}",
             )
         )
