@@ -16,7 +16,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -25,7 +25,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from directory.models import Organization, OrganizationQuerySet, OrganizationStatus
-from directory.selectors import directory_version
 from places.models import Place
 
 DEFAULT_INTERVAL_DAYS = 180
@@ -65,6 +64,26 @@ def due_for_checkin(now: datetime) -> OrganizationQuerySet:
         .alias(checkin_basis=checkin_basis())
         .filter(checkin_basis__lte=now - interval())
         .order_by(checkin_basis().asc(), "id")
+    )
+
+
+def staleness_rank(now: datetime) -> Case:
+    """0 for fresh listings, 1 past the interval, 2 past twice: a leading sort key, so that
+    where results are ordered by how well they fit (distance), unconfirmed ones come after."""
+    span = interval()
+    return Case(
+        When(
+            Q(last_confirmed_at__gt=now - span)
+            | Q(last_confirmed_at__isnull=True, created_at__gt=now - span),
+            then=Value(0),
+        ),
+        When(
+            Q(last_confirmed_at__gt=now - 2 * span)
+            | Q(last_confirmed_at__isnull=True, created_at__gt=now - 2 * span),
+            then=Value(1),
+        ),
+        default=Value(2),
+        output_field=IntegerField(),
     )
 
 
@@ -225,6 +244,8 @@ def region_freshness(place: Place, now: datetime | None = None) -> list[RegionRo
     """Listed groups of a place (or region) by how long since they were confirmed, per
     sub-place (a region's sub-places are its member places), busiest first; groups based at
     the place itself, in none of its sub-places, come first as a row of their own."""
+    from directory.selectors import directory_version  # selectors import this module
+
     version = directory_version()
     remembered = _charts.get(place.pk)
     clock = time.monotonic()
