@@ -5,24 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0008_organization_links_organization_service_areas'),
-        ('places', '0004_fewer_place_indexes'),
+        ("directory", "0008_organization_links_organization_service_areas"),
+        ("places", "0004_fewer_place_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='checkin_at',
+            model_name="organization",
+            name="checkin_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='organization',
-            index=models.Index(fields=['status', 'is_hidden', 'place_lft', 'last_confirmed_at'], name='org_listed_place_confirmed'),
+            model_name="organization",
+            index=models.Index(
+                fields=["status", "is_hidden", "place_lft", "last_confirmed_at"],
+                name="org_listed_place_confirmed",
+            ),
         ),
         migrations.AddIndex(
-            model_name='organization',
-            index=models.Index(models.F('status'), models.F('is_hidden'), django.db.models.functions.comparison.Greatest(django.db.models.functions.comparison.Coalesce('last_confirmed_at', 'created_at'), django.db.models.functions.comparison.Coalesce('checkin_at', 'created_at')), models.F('id'), name='org_listed_checkin_due'),
+            model_name="organization",
+            index=models.Index(
+                models.F("status"),
+                models.F("is_hidden"),
+                django.db.models.functions.comparison.Greatest(
+                    django.db.models.functions.comparison.Coalesce(
+                        "last_confirmed_at", "created_at"
+                    ),
+                    django.db.models.functions.comparison.Coalesce("checkin_at", "created_at"),
+                ),
+                models.F("id"),
+                name="org_listed_checkin_due",
+            ),
         ),
     ]
