@@ -172,6 +172,16 @@ class Organization(models.Model):
                 "id",
                 name="org_listed_checkin_due",
             ),
+            # Stale listings oldest first, for places holding many listings: walked from the
+            # oldest, with place_lft at hand to test each entry without reading its row.
+            models.Index(
+                "status",
+                "is_hidden",
+                Coalesce("last_confirmed_at", "created_at"),
+                "id",
+                "place_lft",
+                name="org_listed_confirmed_basis",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -64,8 +64,7 @@ def stale(request: HttpRequest) -> HttpResponse:
     if team_q is not None:
         entries = entries.filter(team_q)
     listings = list(
-        freshness.stale_listings(now)
-        .filter(place.contains_q())
+        freshness.stale_listings(now, place, listed=total.total)
         .select_related("home_place")
         .annotate(
             has_admins=Exists(OrganizationAdmin.objects.filter(organization=OuterRef("pk"))),

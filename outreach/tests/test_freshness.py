@@ -185,6 +185,16 @@ class TestStaleList:
         assert "How fresh your places" in page and 'class="freshness-chart"' in page
         assert "Stale listings in Oregon" in page
 
+    def test_it_finds_the_same_stale_listings_by_either_plan(
+        self, places: dict[str, Place], stale_oregon: list[Organization]
+    ) -> None:
+        now = timezone.now()
+        by_range = freshness.stale_listings(now, places["oregon"], listed=10)
+        walked = freshness.stale_listings(now, places["oregon"], listed=10**6)
+        assert list(by_range) == list(walked) == [stale_oregon[0], stale_oregon[2], stale_oregon[1]]
+        cascadia = freshness.stale_listings(now, places["cascadia"], listed=10**6)
+        assert list(cascadia) == list(by_range)
+
     def test_it_adds_a_stale_group_to_outreach_through_the_board(
         self, client: Client, regional_coordinator: User, stale_oregon: list[Organization]
     ) -> None:
