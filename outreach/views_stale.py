@@ -14,12 +14,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from directory import freshness
-from directory.models import OrganizationAdmin
+from directory import permissions as directory_permissions
+from directory.models import Organization, OrganizationAdmin
 from outreach import freshchart, permissions
 from outreach.forms import StaleFilterForm
 from outreach.models import OutreachEntry
 from places.models import Place, PlaceKind
-from places.resolver import place_label
 
 PER_PAGE = 25
 # Sub-places drawn in the chart; the rest are summed up in words under it.
@@ -27,9 +27,9 @@ CHART_ROWS = 15
 
 
 def regions_for(user: Any) -> list[Place]:
+    """The places this person coordinates; for a site coordinator without one, the world."""
     places = permissions.coordinated_places(user)
-    if not places and permissions.is_coordinator(user):
-        # A site coordinator without a place of their own starts from the whole world.
+    if not places and directory_permissions.is_site_coordinator(user):
         world = Place.objects.filter(kind=PlaceKind.WORLD).order_by("lft").first()
         places = [world] if world is not None else []
     return places
@@ -38,9 +38,9 @@ def regions_for(user: Any) -> list[Place]:
 @require_GET
 @login_required
 def stale(request: HttpRequest) -> HttpResponse:
-    if not permissions.is_coordinator(request.user):
-        raise PermissionDenied(_("Outreach is for the coordinators of a place."))
     regions = regions_for(request.user)
+    if not regions and not directory_permissions.is_site_coordinator(request.user):
+        raise PermissionDenied(_("Outreach is for the coordinators of a place."))
     form = StaleFilterForm(request.GET or None)
     if form.is_bound and not form.is_valid():
         context: dict[str, Any] = {"form": form, "regions": regions}
@@ -49,7 +49,8 @@ def stale(request: HttpRequest) -> HttpResponse:
     place = place or (regions[0] if regions else None)
     if place is None:
         return render(request, "outreach/stale.html", {"form": form, "regions": regions})
-    if not permissions.can_work_place(request.user, place):
+    # One of the person's own places needs no second look; any other must lie inside one.
+    if place not in regions and not permissions.can_work_place(request.user, place):
         raise PermissionDenied(
             _("You coordinate no place that contains %(place)s.") % {"place": place.name}
         )
@@ -63,14 +64,23 @@ def stale(request: HttpRequest) -> HttpResponse:
     team_q = permissions.entry_places_q(request.user)
     if team_q is not None:
         entries = entries.filter(team_q)
-    listings = list(
-        freshness.stale_listings(now, place, listed=total.total)
+    # The page's ids first, from the index alone; then just those rows, with what the page
+    # says about each, so the sort never carries joined columns or subqueries.
+    ids = list(
+        freshness.stale_listings(now, place, listed=total.total).values_list("id", flat=True)[
+            start : start + PER_PAGE + 1
+        ]
+    )
+    by_id = {
+        org.pk: org
+        for org in Organization.objects.filter(pk__in=ids)
         .select_related("home_place")
         .annotate(
             has_admins=Exists(OrganizationAdmin.objects.filter(organization=OuterRef("pk"))),
             in_outreach=Exists(entries),
-        )[start : start + PER_PAGE + 1]
-    )
+        )
+    }
+    listings = [by_id[pk] for pk in ids if pk in by_id]
     has_next = len(listings) > PER_PAGE
     listings = listings[:PER_PAGE]
     chart_rows = [total, *rows[:CHART_ROWS]]
@@ -79,7 +89,6 @@ def stale(request: HttpRequest) -> HttpResponse:
         "form": form,
         "regions": regions,
         "place": place,
-        "place_label": place_label(place),
         "rows": rows,
         "total": total,
         "buckets": freshness.BUCKETS,
