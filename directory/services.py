@@ -283,22 +283,34 @@ def organization_moderate(
 
 @transaction.atomic
 def organization_confirm(
-    *, user: Any, organization: Organization, via: str = "page", now: datetime | None = None
+    *,
+    user: Any,
+    organization: Organization,
+    via: str = "page",
+    still_active: bool = False,
+    now: datetime | None = None,
 ) -> Organization:
     """The group's admin says its listing is still right. `via` says how, for the audit log
-    ("checkin" for the mailed link, which works without signing in)."""
+    ("checkin" for the mailed link, which works without signing in). `still_active` is the
+    check-in's "yes, we're still active": a listing marked inactive (say, by a "we've stopped"
+    clicked in error) becomes active again."""
     _require_user(
         user,
         permissions.can_edit_organization(user, organization),
         "Only this organization's admins can confirm its listing.",
     )
     now = now or timezone.now()
-    # A conditional UPDATE, so two clicks on the same link record one confirmation each
-    # without a read-modify-write race, and no other field is touched.
+    data: dict[str, Any] = {"via": via}
+    # UPDATEs rather than a save, so that no other field of the listing is written back.
     Organization.objects.filter(pk=organization.pk).update(last_confirmed_at=now, updated_at=now)
     organization.last_confirmed_at = now
+    if still_active and Organization.objects.filter(
+        pk=organization.pk, status=OrganizationStatus.INACTIVE
+    ).update(status=OrganizationStatus.ACTIVE):
+        organization.status = OrganizationStatus.ACTIVE
+        data["reactivated"] = True
     directory_touch()
-    audit_record(actor=user, action="organization.confirm", target=organization, data={"via": via})
+    audit_record(actor=user, action="organization.confirm", target=organization, data=data)
     return organization
 
 

@@ -53,7 +53,9 @@ def checkin(request: HttpRequest, token: str) -> HttpResponse:
                 ),
             )
         else:
-            services.organization_confirm(user=user, organization=org, via="checkin")
+            services.organization_confirm(
+                user=user, organization=org, via="checkin", still_active=True
+            )
             messages.success(request, _("Thank you. The listing shows it was confirmed today."))
         return redirect("organization", slug=org.slug)
     context = {"org": org, "form": form, "token": token, "fresh": freshness.freshness_of(org)}

@@ -190,6 +190,17 @@ class TestCheckinPage:
         every = client.get(reverse("directory:search"), {"status": ""}).content.decode()
         assert tenants.name in every
 
+    def test_it_makes_a_group_stopped_in_error_active_again(
+        self, client: Client, tenants: Organization, organizer: User
+    ) -> None:
+        url = reverse("directory:checkin", args=[freshness.checkin_token(tenants, organizer)])
+        client.post(url, {"answer": "stop"})
+        client.post(url, {"answer": "confirm"})
+        tenants.refresh_from_db()
+        assert tenants.status == OrganizationStatus.ACTIVE
+        last = AuditEvent.objects.filter(action="organization.confirm").latest("id")
+        assert last.data == {"via": "checkin", "reactivated": True}
+
     def test_it_refuses_an_answer_it_does_not_know(
         self, client: Client, tenants: Organization, organizer: User
     ) -> None:
