@@ -1,0 +1,457 @@
+"""Reads of the solidarity app, each limited to what the person (or group) may see."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, When
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from actions.rollup import place_index, rollup_from_counts
+from coalitions.models import Membership
+from directory import permissions as directory_permissions
+from directory.models import Organization
+from places.models import Place
+from solidarity import permissions
+from solidarity.models import (
+    LIVE_PLEDGE_STATES,
+    RECEIVED_STATES,
+    Campaign,
+    NeedState,
+    Pledge,
+    SupportOffer,
+    SupportRequest,
+    Visibility,
+)
+
+MATCHES_PER_OFFER = 20
+
+
+def requests_for_user(user: Any) -> QuerySet[SupportRequest]:
+    return SupportRequest.objects.filter(permissions.visible_q(user)).select_related(
+        "organization", "place", "issue_area"
+    )
+
+
+def offers_for_user(user: Any) -> QuerySet[SupportOffer]:
+    return SupportOffer.objects.filter(
+        permissions.visible_q(user, model=SupportOffer)
+    ).select_related("organization", "place", "issue_area")
+
+
+def public_requests() -> QuerySet[SupportRequest]:
+    """What may leave the hub (feeds, the API, Murmurations): public, not sensitive, open."""
+    return SupportRequest.objects.filter(
+        visibility=Visibility.PUBLIC,
+        sensitive=False,
+        state=NeedState.OPEN,
+        organization__is_hidden=False,
+    ).select_related("organization", "place", "issue_area")
+
+
+def public_offers() -> QuerySet[SupportOffer]:
+    return SupportOffer.objects.filter(
+        visibility=Visibility.PUBLIC, active=True, organization__is_hidden=False
+    ).select_related("organization", "place", "issue_area")
+
+
+def get_request_for_user(user: Any, pk: int, *, write: bool = False) -> SupportRequest:
+    req = requests_for_user(user).filter(pk=pk).first()
+    if req is None:
+        raise Http404(_("No such request."))
+    if write and not permissions.can_manage(user, req):
+        raise PermissionDenied(_("Only the requesting group's admins can change this request."))
+    return req
+
+
+def get_offer_for_user(user: Any, pk: int, *, write: bool = False) -> SupportOffer:
+    offer = offers_for_user(user).filter(pk=pk).first()
+    if offer is None:
+        raise Http404(_("No such offer."))
+    if write and not permissions.can_manage(user, offer):
+        raise PermissionDenied(_("Only this group's admins can change its offer."))
+    return offer
+
+
+def get_pledge_for_user(user: Any, pk: int) -> Pledge:
+    pledge = (
+        Pledge.objects.select_related("request__organization", "organization").filter(pk=pk).first()
+    )
+    if pledge is None or not permissions.can_see_pledge(user, pledge):
+        raise Http404(_("No such pledge."))
+    return pledge
+
+
+def get_campaign(slug: str) -> Campaign:
+    campaign = Campaign.objects.select_related("coalition", "scope", "call").filter(slug=slug)
+    found = campaign.first()
+    if found is None or found.coalition.is_hidden:
+        raise Http404(_("No such campaign."))
+    return found
+
+
+def pledges_for_user(user: Any, req: SupportRequest) -> list[Pledge]:
+    """All pledges for the requester's admins; a pledging group's own pledges for its admins."""
+    qs = Pledge.objects.filter(request=req).select_related("organization", "referred_to")
+    if permissions.can_manage(user, req):
+        return list(qs)
+    return list(qs.filter(organization_id__in=permissions.own_ids(user)))
+
+
+def request_contact_for_user(user: Any, req: SupportRequest) -> dict[str, str] | None:
+    """The requester's contact, only for a group whose pledge the requester accepted."""
+    if permissions.can_manage(user, req):
+        return _contact(req)
+    agreed = Pledge.objects.filter(
+        request=req, organization_id__in=permissions.own_ids(user), accepted_at__isnull=False
+    ).exists()
+    return _contact(req) if agreed else None
+
+
+def _contact(posting: Any) -> dict[str, str]:
+    fields = ("contact_name", "contact_email", "contact_phone")
+    return {f: getattr(posting, f, "") for f in fields if getattr(posting, f, "")}
+
+
+def administered(user: Any) -> list[Organization]:
+    return list(
+        Organization.objects.filter(pk__in=permissions.own_ids(user)).order_by("name", "id")
+    )
+
+
+# Matching --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Match:
+    request: SupportRequest
+    offer: SupportOffer
+    reasons: list[str]
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def _visible_as_org_q(org_id: int) -> Q:
+    named = SupportRequest.visible_to.through.objects.filter(organization_id=org_id).values(
+        "supportrequest_id"
+    )
+    return (
+        Q(visibility=Visibility.PUBLIC)
+        | Q(visibility=Visibility.NAMED, pk__in=named)
+        | (Q(visibility=Visibility.COALITIONS) & permissions.coalition_peer_q([org_id]))
+    )
+
+
+def _reach(offer: SupportOffer, org: Organization) -> list[tuple[int, int]] | None:
+    """The tree ranges an offer reaches, or None for anywhere."""
+    if offer.remote or offer.place_lft is None or offer.place_rgt is None:
+        return None
+    ranges = [(offer.place_lft, offer.place_rgt)]
+    if offer.place_id == org.home_place_id:
+        # An offer made from home reaches wherever the group serves too.
+        ranges += [(lo, hi) for lo, hi in org.service_areas.values_list("lft", "rgt")]
+    return ranges
+
+
+def _requests_for_offer(offer: SupportOffer, org: Organization, today: date) -> Any:
+    qs = (
+        SupportRequest.objects.filter(state=NeedState.OPEN, kind=offer.kind)
+        .exclude(organization_id=org.pk)
+        .filter(Q(needed_by__isnull=True) | Q(needed_by__gte=today))
+    )
+    reach = _reach(offer, org)
+    if reach is not None:
+        inside = Q(remote=True)
+        for lo, hi in reach:
+            inside |= Q(place_lft__gte=lo, place_lft__lte=hi)
+        qs = qs.filter(inside)
+    if offer.available_from:
+        qs = qs.filter(Q(needed_by__isnull=True) | Q(needed_by__gte=offer.available_from))
+    if offer.issue_area_id:
+        qs = qs.filter(Q(issue_area__isnull=True) | Q(issue_area_id=offer.issue_area_id))
+    return qs.filter(_visible_as_org_q(org.pk))
+
+
+def _reasons(req: SupportRequest, offer: SupportOffer, reach: Any) -> list[str]:
+    reasons = [_("needs %(kind)s, which you offer") % {"kind": req.get_kind_display().lower()}]
+    if req.remote:
+        reasons.append(_("can be helped from anywhere"))
+    elif req.place is not None:
+        if reach is None:
+            reasons.append(_("in %(place)s, and you help anywhere") % {"place": req.place.name})
+        else:
+            reasons.append(_("in %(place)s, within your area") % {"place": req.place.name})
+    if req.needed_by:
+        reasons.append(
+            _("needed by %(date)s") % {"date": formats.date_format(req.needed_by, "DATE_FORMAT")}
+        )
+    if req.issue_area_id and req.issue_area_id == offer.issue_area_id and req.issue_area:
+        reasons.append(_("same issue: %(issue)s") % {"issue": req.issue_area.name})
+    if req.urgency == 3:
+        reasons.append(_("urgent"))
+    return reasons
+
+
+def matches_for_organization(org: Organization, *, today: date | None = None) -> list[Match]:
+    """Open requests the group's active offers could meet, most urgent first, with the reason."""
+    today = today or timezone.localdate()
+    offers = list(
+        SupportOffer.objects.filter(organization=org, active=True)
+        .filter(Q(available_until__isnull=True) | Q(available_until__gte=today))
+        .select_related("issue_area")
+    )
+    found: dict[int, Match] = {}
+    for offer in offers:
+        reach = _reach(offer, org)
+        qs = (
+            _requests_for_offer(offer, org, today)
+            .select_related("organization", "place", "issue_area")
+            .order_by("-urgency", F("needed_by").asc(nulls_last=True), "id")[:MATCHES_PER_OFFER]
+        )
+        for req in qs:
+            if req.pk not in found:
+                found[req.pk] = Match(req, offer, _reasons(req, offer, reach))
+    return sorted(
+        found.values(),
+        key=lambda m: (-m.request.urgency, m.request.needed_by or date.max, m.request.pk),
+    )
+
+
+def offers_for_request(req: SupportRequest, *, today: date | None = None) -> list[Match]:
+    """Public or shared offers of other groups that reach this request, for its requester."""
+    today = today or timezone.localdate()
+    qs = (
+        SupportOffer.objects.filter(active=True, kind=req.kind)
+        .exclude(organization_id=req.organization_id)
+        .filter(Q(available_until__isnull=True) | Q(available_until__gte=today))
+        .filter(
+            Q(visibility=Visibility.PUBLIC)
+            | (
+                Q(visibility=Visibility.COALITIONS)
+                & permissions.coalition_peer_q([req.organization_id])
+            )
+        )
+        .select_related("organization", "place", "issue_area")
+    )
+    if not req.remote and req.place_lft is not None:
+        lft = req.place_lft
+        qs = qs.filter(Q(remote=True) | Q(place_lft__lte=lft, place_rgt__gte=lft))
+    if req.issue_area_id:
+        qs = qs.filter(Q(issue_area__isnull=True) | Q(issue_area_id=req.issue_area_id))
+    matches = []
+    for offer in qs.order_by("-created_at")[:MATCHES_PER_OFFER]:
+        reach = None if offer.remote else [(offer.place_lft, offer.place_rgt)]
+        matches.append(Match(req, offer, _reasons(req, offer, reach)))
+    return matches
+
+
+def unmatched_for_coordinator(user: Any) -> tuple[QuerySet[SupportRequest], int] | None:
+    """Open requests without a pledge inside the places this person coordinates (all of them
+    for a site coordinator); sensitive ones are only counted. None if they coordinate nothing."""
+    if directory_permissions.is_site_coordinator(user):
+        scope = Q()
+    else:
+        found = directory_permissions.coordinator_scope_q(user, "place_lft")
+        if found is None:
+            return None
+        scope = found
+    base = SupportRequest.objects.filter(
+        scope, state=NeedState.OPEN, pledge_count=0, standing=False
+    )
+    sensitive = base.filter(sensitive=True).count()
+    shown = (
+        base.filter(sensitive=False)
+        .select_related("organization", "place")
+        .order_by("-urgency", F("needed_by").asc(nulls_last=True), "id")
+    )
+    return shown, sensitive
+
+
+# Campaigns -------------------------------------------------------------------------------------
+
+_COUNTED = Case(
+    When(state__in=LIVE_PLEDGE_STATES, then=F("amount")),
+    When(state__in=RECEIVED_STATES, then=F("received_amount")),
+    default=Decimal(0),
+    output_field=DecimalField(max_digits=14, decimal_places=2),
+)
+
+
+@dataclass
+class RollupRow:
+    place: Place
+    pledged: Decimal
+    received: Decimal
+    groups: int
+
+
+@dataclass
+class CampaignTotals:
+    pledged: Decimal
+    received: Decimal
+    groups: int
+    rows: list[RollupRow]
+    level: str
+
+    def percent(self, target: Decimal) -> int:
+        return min(100, int(self.received * 100 / target)) if target else 0
+
+
+def _cents(value: Any) -> int:
+    return int((Decimal(value or 0) * 100).to_integral_value())
+
+
+def campaign_rollup(campaign: Campaign, *, level: str = "state") -> CampaignTotals:
+    """Pledges and confirmed deliveries to the campaign's requests, rolled up by where the
+    pledging groups are, at `level`. Uses the calls-to-action roll-up over the place tree."""
+    pledges = Pledge.objects.filter(request__campaign=campaign)
+    rows = list(
+        pledges.values_list("place_lft")
+        .annotate(
+            counted=Sum(_COUNTED),
+            received=Sum("received_amount", filter=Q(state__in=RECEIVED_STATES)),
+            groups=Count(
+                "organization",
+                distinct=True,
+                filter=~Q(state__in=["could_not", "referred", "not_needed"]),
+            ),
+        )
+        .order_by()
+    )
+    index = place_index()
+    pledged = rollup_from_counts(index, [(lft, _cents(c)) for lft, c, _r, _g in rows])
+    received = rollup_from_counts(index, [(lft, _cents(r)) for lft, _c, r, _g in rows])
+    groups = rollup_from_counts(index, [(lft, int(g)) for lft, _c, _r, g in rows])
+    ids = [pk for pk in pledged.counts if pledged.count(pk) or received.count(pk)]
+    places = Place.objects.filter(pk__in=ids, kind=level).filter(
+        campaign.scope.contains_q("lft") if not campaign.scope.is_overlay else Q()
+    )
+    table = [
+        RollupRow(
+            p,
+            Decimal(pledged.count(p.pk)) / 100,
+            Decimal(received.count(p.pk)) / 100,
+            groups.count(p.pk),
+        )
+        for p in places
+    ]
+    table.sort(key=lambda r: (-r.received, -r.pledged, r.place.name))
+    total_groups = (
+        pledges.exclude(state__in=["could_not", "referred", "not_needed"])
+        .values("organization")
+        .distinct()
+        .count()
+    )
+    return CampaignTotals(
+        pledged=Decimal(pledged.total) / 100,
+        received=Decimal(received.total) / 100,
+        groups=total_groups,
+        rows=table,
+        level=level,
+    )
+
+
+def campaigns_for_call(call: Any) -> list[Campaign]:
+    return list(Campaign.objects.filter(call=call, closed=False, coalition__is_hidden=False))
+
+
+def campaign_requests(user: Any, campaign: Campaign) -> QuerySet[SupportRequest]:
+    return requests_for_user(user).filter(campaign=campaign).order_by("-urgency", "needed_by", "id")
+
+
+# Ties ------------------------------------------------------------------------------------------
+
+
+def confirmed_ties(org_ids: list[int] | None = None) -> list[tuple[int, int, int]]:
+    """(helper id, helped id, confirmed deliveries) for every pair of groups, or those touching
+    `org_ids`. For the whom-to-meet and bird's-eye views to count."""
+    qs = Pledge.objects.filter(state__in=RECEIVED_STATES)
+    if org_ids is not None:
+        qs = qs.filter(Q(organization_id__in=org_ids) | Q(request__organization_id__in=org_ids))
+    rows = (
+        qs.values_list("organization_id", "request__organization_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return [(int(a), int(b), int(n)) for a, b, n in rows]
+
+
+@dataclass
+class Tie:
+    organization: Organization
+    count: int
+
+
+def organization_ties(org: Organization) -> tuple[list[Tie], list[Tie]]:
+    """Whom the group helped and who helped it, where both groups chose to show it."""
+    shown = Pledge.objects.filter(
+        state__in=RECEIVED_STATES, pledger_shows=True, requester_shows=True
+    )
+    helped = (
+        shown.filter(organization=org, request__organization__is_hidden=False)
+        .values("request__organization")
+        .annotate(n=Count("id"))
+    )
+    helped_by = (
+        shown.filter(request__organization=org, organization__is_hidden=False)
+        .values("organization")
+        .annotate(n=Count("id"))
+    )
+    a = {r["request__organization"]: r["n"] for r in helped}
+    b = {r["organization"]: r["n"] for r in helped_by}
+    orgs = Organization.objects.in_bulk(list(a) + list(b))
+    return (
+        sorted(
+            (Tie(orgs[k], n) for k, n in a.items()), key=lambda t: (-t.count, t.organization.name)
+        ),
+        sorted(
+            (Tie(orgs[k], n) for k, n in b.items()), key=lambda t: (-t.count, t.organization.name)
+        ),
+    )
+
+
+@dataclass
+class Bar:
+    month: date
+    count: int
+    x: int
+    y: int
+    height: int
+
+
+def coalition_support_series(
+    coalition: Organization, *, width: int = 600, height: int = 160
+) -> list[Bar]:
+    """Confirmed deliveries between the coalition's members (and the coalition), per month,
+    laid out as bars of an SVG plot `width` × `height`."""
+    members = list(
+        Membership.objects.active().filter(coalition=coalition).values_list("member_id", flat=True)
+    ) + [coalition.pk]
+    months = list(
+        Pledge.objects.filter(
+            state__in=RECEIVED_STATES,
+            organization_id__in=members,
+            request__organization_id__in=members,
+        )
+        .annotate(month=TruncMonth("settled_at"))
+        .values_list("month")
+        .annotate(n=Count("id"))
+        .order_by("month")
+    )
+    if not months:
+        return []
+    top = max(n for _m, n in months)
+    step = max(8, width // max(12, len(months)))
+    bars = []
+    for i, (month, n) in enumerate(months):
+        h = max(2, int((height - 20) * n / top))
+        day = month.date() if hasattr(month, "date") else month
+        bars.append(Bar(day, n, i * step + 2, height - h, h))
+    return bars
