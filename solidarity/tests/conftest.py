@@ -29,7 +29,12 @@ class Cast:
 @pytest.fixture
 def cast(places: dict[str, Place], organizer: User, member: User, outsider: User) -> Cast:
     places["mississippi"] = _place(
-        PlaceKind.STATE, "Mississippi", places["us"], iso_code="US-MS", latitude=32.7, longitude=-89.7
+        PlaceKind.STATE,
+        "Mississippi",
+        places["us"],
+        iso_code="US-MS",
+        latitude=32.7,
+        longitude=-89.7,
     )
     places["hinds"] = _place(PlaceKind.COUNTY, "Hinds County", places["mississippi"])
     places["jackson"] = _place(

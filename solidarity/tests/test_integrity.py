@@ -31,7 +31,9 @@ def _pledge_all(cast, req, amount):
         for i in range(GROUPS)
     )
     admin = cast.admins["oakland"]
-    OrganizationAdmin.objects.bulk_create(OrganizationAdmin(organization=o, user=admin) for o in orgs)
+    OrganizationAdmin.objects.bulk_create(
+        OrganizationAdmin(organization=o, user=admin) for o in orgs
+    )
     start = threading.Event()
     refused: list[ValidationError] = []
     errors: list[BaseException] = []

@@ -23,11 +23,21 @@ def postings(cast, organizer):
     day = timezone.localdate() + timedelta(days=9)
     public = ask(cast, organizer, title="Forty volunteers", needed_by=day)
     ask(cast, organizer, title="Coalition only", visibility="coalitions", needed_by=day)
-    ask(cast, organizer, title="House a family", sensitive=True, visibility="named",
-        visible_to=[cast.helpers["nyc"]], needed_by=day)
+    ask(
+        cast,
+        organizer,
+        title="House a family",
+        sensitive=True,
+        visibility="named",
+        visible_to=[cast.helpers["nyc"]],
+        needed_by=day,
+    )
     offer = services.offer_create(
-        user=cast.admins["nyc"], organization=cast.helpers["nyc"], title="Legal observers",
-        kind="legal", remote=True,
+        user=cast.admins["nyc"],
+        organization=cast.helpers["nyc"],
+        title="Legal observers",
+        kind="legal",
+        remote=True,
     )
     return public, offer
 
@@ -40,7 +50,9 @@ def test_it_publishes_public_offers_and_wants_that_validate_against_the_schema(p
     for item in body["data"]:
         assert list(check.iter_errors(item)) == []
     want = next(i for i in body["data"] if i["exchange_type"] == "want")
-    assert want["geographic_scope"] == "local" and want["geolocation"]["lat"] == pytest.approx(32.2988)
+    assert want["geographic_scope"] == "local" and want["geolocation"]["lat"] == pytest.approx(
+        32.2988
+    )
     assert "dee@" not in str(body)
 
 
@@ -57,9 +69,11 @@ def test_it_feeds_dated_public_needs_as_icalendar(postings):
 
 
 def test_it_exports_everything_a_group_owns_with_formulas_neutralised(cast, organizer):
-    req = ask(cast, organizer, title="=HYPERLINK(\"http://evil\")")
+    req = ask(cast, organizer, title='=HYPERLINK("http://evil")')
     services.pledge_make(
-        user=cast.admins["oakland"], request=req, organization=cast.helpers["oakland"],
+        user=cast.admins["oakland"],
+        request=req,
+        organization=cast.helpers["oakland"],
         amount=Decimal(3),
     )
     client = Client()
@@ -74,5 +88,9 @@ def test_it_exports_everything_a_group_owns_with_formulas_neutralised(cast, orga
 def test_it_refuses_the_export_to_anyone_but_the_groups_admins(cast, outsider):
     client = Client()
     client.force_login(outsider)
-    assert client.get(f"/solidarity/organizations/{cast.jackson.slug}/export.csv").status_code == 403
-    assert Client().get(f"/solidarity/organizations/{cast.jackson.slug}/export.csv").status_code == 302
+    assert (
+        client.get(f"/solidarity/organizations/{cast.jackson.slug}/export.csv").status_code == 403
+    )
+    assert (
+        Client().get(f"/solidarity/organizations/{cast.jackson.slug}/export.csv").status_code == 302
+    )

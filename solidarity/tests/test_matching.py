@@ -16,9 +16,7 @@ pytestmark = pytest.mark.django_db
 def offer(cast, key, **extra):
     fields = {"title": "Volunteers for actions", "kind": "volunteers"}
     fields.update(extra)
-    return services.offer_create(
-        user=cast.admins[key], organization=cast.helpers[key], **fields
-    )
+    return services.offer_create(user=cast.admins[key], organization=cast.helpers[key], **fields)
 
 
 def test_it_matches_a_remote_offer_to_a_request_anywhere_with_the_reason(cast, organizer):
@@ -41,7 +39,9 @@ def test_it_matches_inside_the_offer_place_and_the_groups_service_area(cast, org
     offer(cast, "portland")
     assert selectors.matches_for_organization(cast.helpers["portland"]) == []
     cast.helpers["portland"].service_areas.add(cast.places["mississippi"])
-    assert [m.request for m in selectors.matches_for_organization(cast.helpers["portland"])] == [req]
+    assert [m.request for m in selectors.matches_for_organization(cast.helpers["portland"])] == [
+        req
+    ]
 
 
 def test_it_matches_by_kind(cast, organizer):
@@ -80,7 +80,9 @@ def test_it_shows_the_requester_offers_that_reach_it(cast, organizer):
     assert [m.offer for m in selectors.offers_for_request(req)] == [o]
 
 
-def test_it_lists_unmatched_requests_in_a_coordinators_region(cast, organizer, regional_coordinator, outsider):
+def test_it_lists_unmatched_requests_in_a_coordinators_region(
+    cast, organizer, regional_coordinator, outsider
+):
     from accounts.models import RegionalCoordinator
 
     RegionalCoordinator.objects.create(user=regional_coordinator, place=cast.places["mississippi"])

@@ -38,8 +38,14 @@ def test_it_lists_public_requests_to_anyone_and_hides_private_ones(cast, organiz
 def test_it_refuses_the_wrong_method_on_every_page(cast, organizer):
     req = ask(cast, organizer)
     client = client_for(organizer)
-    for url in ["/solidarity/", "/solidarity/offers/", req.get_absolute_url(), "/solidarity/campaigns/",
-                "/solidarity/murmurations.json", "/solidarity/calendar.ics"]:
+    for url in [
+        "/solidarity/",
+        "/solidarity/offers/",
+        req.get_absolute_url(),
+        "/solidarity/campaigns/",
+        "/solidarity/murmurations.json",
+        "/solidarity/calendar.ics",
+    ]:
         assert client.post(url).status_code == 405, url
     for url in [f"/solidarity/requests/{req.pk}/pledge/", f"/solidarity/requests/{req.pk}/close/"]:
         assert client.get(url).status_code == 405, url
@@ -70,8 +76,14 @@ def test_it_posts_a_request_from_the_page(cast, organizer):
 def test_it_says_what_is_wrong_with_a_request_on_the_page(cast, organizer):
     response = client_for(organizer).post(
         "/solidarity/requests/new/",
-        {"organization": cast.jackson.pk, "title": "x", "kind": "housing", "visibility": "public",
-         "urgency": "2", "sensitive": "on"},
+        {
+            "organization": cast.jackson.pk,
+            "title": "x",
+            "kind": "housing",
+            "visibility": "public",
+            "urgency": "2",
+            "sensitive": "on",
+        },
     )
     assert response.status_code == 400 and b"cannot be public" in response.content
 
@@ -100,7 +112,9 @@ def test_it_takes_a_pledge_and_follows_it_to_receipt_from_the_pages(cast, organi
     requester.post(f"/solidarity/pledges/{pledge.pk}/", {"step": "accept"})
     assert "dee@jackson.example" in helper.get(req.get_absolute_url()).content.decode()
     helper.post(f"/solidarity/pledges/{pledge.pk}/", {"step": "deliver", "amount": "12"})
-    requester.post(f"/solidarity/pledges/{pledge.pk}/", {"step": "confirm", "amount": "10", "show_tie": "on"})
+    requester.post(
+        f"/solidarity/pledges/{pledge.pk}/", {"step": "confirm", "amount": "10", "show_tie": "on"}
+    )
     pledge.refresh_from_db()
     assert pledge.state == PledgeState.PARTIAL and pledge.received_amount == 10
 
@@ -108,11 +122,20 @@ def test_it_takes_a_pledge_and_follows_it_to_receipt_from_the_pages(cast, organi
 def test_it_refuses_a_pledge_page_step_to_an_outsider(cast, organizer, outsider):
     req = ask(cast, organizer)
     pledge = services.pledge_make(
-        user=cast.admins["oakland"], request=req, organization=cast.helpers["oakland"],
+        user=cast.admins["oakland"],
+        request=req,
+        organization=cast.helpers["oakland"],
         amount=Decimal(3),
     )
-    assert client_for(outsider).post(f"/solidarity/pledges/{pledge.pk}/", {"step": "confirm"}).status_code == 404
-    client_for(cast.admins["oakland"]).post(f"/solidarity/pledges/{pledge.pk}/", {"step": "confirm"})
+    assert (
+        client_for(outsider)
+        .post(f"/solidarity/pledges/{pledge.pk}/", {"step": "confirm"})
+        .status_code
+        == 404
+    )
+    client_for(cast.admins["oakland"]).post(
+        f"/solidarity/pledges/{pledge.pk}/", {"step": "confirm"}
+    )
     pledge.refresh_from_db()
     assert pledge.state == PledgeState.PLEDGED  # the pledger cannot confirm its own delivery
 
@@ -146,7 +169,10 @@ def test_it_shows_an_offer_and_lets_only_its_group_withdraw_it(cast, outsider):
 def test_it_shows_matches_to_a_groups_admins_only(cast, organizer, outsider):
     ask(cast, organizer)
     services.offer_create(
-        user=cast.admins["nyc"], organization=cast.helpers["nyc"], title="Crew", kind="volunteers",
+        user=cast.admins["nyc"],
+        organization=cast.helpers["nyc"],
+        title="Crew",
+        kind="volunteers",
         remote=True,
     )
     page = client_for(cast.admins["nyc"]).get("/solidarity/matches/").content.decode()
@@ -155,9 +181,14 @@ def test_it_shows_matches_to_a_groups_admins_only(cast, organizer, outsider):
     assert "Volunteers for the eviction defence" not in page
 
 
-def test_it_shows_unmatched_requests_to_coordinators_only(cast, organizer, site_coordinator, outsider):
+def test_it_shows_unmatched_requests_to_coordinators_only(
+    cast, organizer, site_coordinator, outsider
+):
     ask(cast, organizer)
-    assert b"Volunteers for the eviction" in client_for(site_coordinator).get("/solidarity/unmatched/").content
+    assert (
+        b"Volunteers for the eviction"
+        in client_for(site_coordinator).get("/solidarity/unmatched/").content
+    )
     assert client_for(outsider).get("/solidarity/unmatched/").status_code == 403
 
 
@@ -166,8 +197,14 @@ def test_it_starts_a_campaign_from_the_page_and_refuses_non_coalitions(cast, mem
     assert client.get("/solidarity/campaigns/new/").status_code == 200
     response = client.post(
         "/solidarity/campaigns/new/",
-        {"coalition": cast.coalition.pk, "title": "Defence fund", "kind": "money", "target": "3000",
-         "currency": "USD", "scope": "United States"},
+        {
+            "coalition": cast.coalition.pk,
+            "title": "Defence fund",
+            "kind": "money",
+            "target": "3000",
+            "currency": "USD",
+            "scope": "United States",
+        },
     )
     assert response.status_code == 302
     assert client_for().get(response["Location"]).status_code == 200

@@ -55,13 +55,14 @@ def test_it_refuses_a_pledge_in_the_name_of_a_group_one_does_not_administer(cast
     req = ask(cast, organizer)
     with pytest.raises(PermissionDenied):
         services.pledge_make(
-            user=cast.admins["nyc"], request=req, organization=cast.helpers["oakland"], amount=Decimal(1)
+            user=cast.admins["nyc"],
+            request=req,
+            organization=cast.helpers["oakland"],
+            amount=Decimal(1),
         )
 
 
-def test_it_refuses_a_pledge_from_a_group_the_request_is_not_shared_with(
-    cast, organizer, outsider
-):
+def test_it_refuses_a_pledge_from_a_group_the_request_is_not_shared_with(cast, organizer, outsider):
     req = ask(cast, organizer, visibility="coalitions")
     with pytest.raises(PermissionDenied):
         services.pledge_make(
