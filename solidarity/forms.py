@@ -13,6 +13,13 @@ DATE = forms.DateInput(attrs={"type": "date"})
 PLACE = forms.TextInput(attrs={"list": "place-suggestions", "autocomplete": "off"})
 
 
+def _choices(form: forms.Form, name: str, choices: list[Any]) -> None:
+    """Fill a choice field's options once the form knows the person's groups."""
+    field = form.fields[name]
+    assert isinstance(field, forms.ChoiceField)
+    field.choices = choices
+
+
 def _org_choices(orgs: list[Organization]) -> list[tuple[str, str]]:
     return [(str(o.pk), o.name) for o in orgs]
 
@@ -72,14 +79,18 @@ class _PostingForm(PlaceFieldsMixin, forms.Form):
         self.user = user
         self.add_place_picks()
         self.organizations = {str(o.pk): o for o in organizations}
-        self.fields["organization"].choices = _org_choices(organizations)
+        _choices(self, "organization", _org_choices(organizations))
         self.areas = {a.slug: a for a in issue_areas}
-        self.fields["issue_area"].choices = [
-            ("", _("Any")),
-            *[(a.slug, a.name) for a in issue_areas],
-        ]
+        _choices(
+            self,
+            "issue_area",
+            [
+                ("", _("Any")),
+                *[(a.slug, a.name) for a in issue_areas],
+            ],
+        )
         self.others = {str(o.pk): o for o in others or []}
-        self.fields["visible_to"].choices = _org_choices(others or [])
+        _choices(self, "visible_to", _org_choices(others or []))
 
     def clean_organization(self) -> Organization:
         return self.organizations[self.cleaned_data["organization"]]
@@ -124,10 +135,14 @@ class RequestForm(_PostingForm):
     def __init__(self, *args: Any, campaigns: list[Any] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.campaigns = {str(c.pk): c for c in campaigns or []}
-        self.fields["campaign"].choices = [
-            ("", _("None")),
-            *[(str(c.pk), c.title) for c in campaigns or []],
-        ]
+        _choices(
+            self,
+            "campaign",
+            [
+                ("", _("None")),
+                *[(str(c.pk), c.title) for c in campaigns or []],
+            ],
+        )
 
     def clean_campaign(self) -> Any:
         return self.campaigns.get(self.cleaned_data["campaign"])
@@ -161,7 +176,7 @@ class PledgeForm(forms.Form):
     def __init__(self, *args: Any, organizations: list[Organization], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.organizations = {str(o.pk): o for o in organizations}
-        self.fields["organization"].choices = _org_choices(organizations)
+        _choices(self, "organization", _org_choices(organizations))
 
     def clean_organization(self) -> Organization:
         return self.organizations[self.cleaned_data["organization"]]
@@ -211,9 +226,9 @@ class CampaignForm(PlaceFieldsMixin, forms.Form):
         self.user = user
         self.add_place_picks()
         self.coalitions = {str(o.pk): o for o in coalitions}
-        self.fields["coalition"].choices = _org_choices(coalitions)
+        _choices(self, "coalition", _org_choices(coalitions))
         self.calls = {str(c.pk): c for c in calls}
-        self.fields["call"].choices = [("", _("None")), *[(str(c.pk), c.title) for c in calls]]
+        _choices(self, "call", [("", _("None")), *[(str(c.pk), c.title) for c in calls]])
 
     def clean_coalition(self) -> Organization:
         return self.coalitions[self.cleaned_data["coalition"]]

@@ -42,7 +42,7 @@ def coalition_peer_q(org_ids: list[int], field: str = "organization_id") -> Q:
     )
 
 
-def visible_q(user: Any, *, model: type = SupportRequest) -> Q:
+def visible_q(user: Any, *, model: type[SupportRequest] | type[SupportOffer] = SupportRequest) -> Q:
     """What this person may see of requests (or offers): a filter for QuerySets."""
     public = Q(visibility=Visibility.PUBLIC)
     if model is SupportRequest:

@@ -315,7 +315,7 @@ def campaign_rollup(campaign: Campaign, *, level: str = "state") -> CampaignTota
     rows = list(
         pledges.values_list("place_lft")
         .annotate(
-            counted=Sum(_COUNTED),
+            live_total=Sum(_COUNTED),
             received=Sum("received_amount", filter=Q(state__in=RECEIVED_STATES)),
             groups=Count(
                 "organization",

@@ -3,6 +3,7 @@ coordinator's unmatched requests."""
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.utils import timezone
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def offer(cast, key, **extra):
-    fields = {"title": "Volunteers for actions", "kind": "volunteers"}
+    fields: dict[str, Any] = {"title": "Volunteers for actions", "kind": "volunteers"}
     fields.update(extra)
     return services.offer_create(user=cast.admins[key], organization=cast.helpers[key], **fields)
 
@@ -92,14 +93,18 @@ def test_it_lists_unmatched_requests_in_a_coordinators_region(
     services.pledge_make(
         user=cast.admins["nyc"], request=helped, organization=cast.helpers["nyc"], amount=Decimal(1)
     )
-    qs, sensitive = selectors.unmatched_for_coordinator(regional_coordinator)
+    found = selectors.unmatched_for_coordinator(regional_coordinator)
+    assert found is not None
+    qs, sensitive = found
     assert list(qs) == [lonely] and sensitive == 1
     assert selectors.unmatched_for_coordinator(outsider) is None
 
 
 def test_it_leaves_a_coordinators_other_regions_out(cast, organizer, regional_coordinator):
     ask(cast, organizer)  # Jackson; this coordinator has Oregon only
-    qs, _ = selectors.unmatched_for_coordinator(regional_coordinator)
+    found = selectors.unmatched_for_coordinator(regional_coordinator)
+    assert found is not None
+    qs, _ = found
     assert list(qs) == []
 
 

@@ -182,7 +182,8 @@ def test_it_reveals_contacts_only_after_both_sides_agree(cast, organizer):
     with pytest.raises(PermissionDenied):
         services.pledge_accept(user=helper, pledge=p)
     services.pledge_accept(user=organizer, pledge=p)
-    assert selectors.request_contact_for_user(helper, req)["contact_email"] == "dee@jackson.example"
+    contact = selectors.request_contact_for_user(helper, req)
+    assert contact is not None and contact["contact_email"] == "dee@jackson.example"
     assert selectors.request_contact_for_user(cast.admins["nyc"], req) is None
 
 
