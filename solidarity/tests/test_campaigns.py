@@ -95,3 +95,46 @@ def test_it_ties_a_campaign_to_the_coalitions_own_call_only(cast, member):
     )
     campaign = campaign_for(cast, member, call=call, kind="volunteers", unit="people", currency="")
     assert selectors.campaigns_for_call(call) == [campaign]
+
+
+def test_it_shows_a_campaign_and_the_calls_needs_beside_the_call(cast, member, organizer):
+    from django.test import Client
+
+    now = timezone.now()
+    call = action_services.call_create(
+        user=member,
+        coalition=cast.coalition,
+        title="Day of picketing bad landlords",
+        description="Picket",
+        scope=cast.places["us"],
+        starts_at=now + timedelta(days=14),
+        deadline=now + timedelta(days=7),
+        min_organizations=3,
+    )
+    campaign_for(
+        cast,
+        member,
+        call=call,
+        title="Pickets need people",
+        kind="volunteers",
+        unit="people",
+        currency="",
+    )
+    ask(cast, organizer, call=call, title="40 volunteers in Jackson on the 12th")
+    ask(cast, organizer, call=call, title="Hidden need", visibility="coalitions")
+    page = Client().get(call.get_absolute_url()).content.decode()
+    assert "Pickets need people" in page and "40 volunteers in Jackson on the 12th" in page
+    assert "Hidden need" not in page
+
+
+def test_it_follows_the_place_tree_when_it_is_renumbered(cast, organizer):
+    from conftest import _place
+    from places.services import place_tree_renumber
+
+    req = ask(cast, organizer)
+    before = req.place_lft
+    _place("state", "Alabama", cast.places["us"])  # sorts before Mississippi: lfts move
+    place_tree_renumber()
+    req.refresh_from_db()
+    cast.places["jackson"].refresh_from_db()
+    assert req.place_lft == cast.places["jackson"].lft != before
