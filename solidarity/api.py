@@ -69,9 +69,7 @@ def _window(qs: Any, f: PostingFilters) -> tuple[Any, int]:
 
 @router.get("/requests", response=RequestPage, summary="Open public requests for help")
 def requests_list(request: HttpRequest, filters: Query[PostingFilters]) -> Any:
-    rows, count = _window(
-        selectors.public_requests().order_by("-urgency", "needed_by", "id"), filters
-    )
+    rows, count = _window(selectors.public_requests().order_by("-urgency", "due_on", "id"), filters)
     return {
         "items": [
             {

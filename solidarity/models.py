@@ -6,6 +6,7 @@ Requests and offers copy their place's `lft` (and `rgt`), so "inside place X" an
 of this offer" are integer range tests (see places.models).
 """
 
+from datetime import date
 from decimal import Decimal
 
 from django.conf import settings
@@ -163,8 +164,15 @@ class Campaign(models.Model):
         return reverse("solidarity:campaign", args=[self.slug])
 
 
+# The `due_on` of a request with no date: after every dated one.
+NO_DATE = date(9999, 12, 31)
+
+
 class SupportRequest(_Posting):
     needed_by = models.DateField(null=True, blank=True)
+    # needed_by, or NO_DATE: a non-null copy so "most urgent, soonest first" reads an index in
+    # order on every database (they disagree on where NULLs sort).
+    due_on = models.DateField(default=NO_DATE)
     urgency = models.PositiveSmallIntegerField(choices=Urgency.choices, default=Urgency.SOON)
     # Housing an evicted family, legal support: never on public pages, feeds or the API.
     sensitive = models.BooleanField(default=False)
@@ -186,9 +194,12 @@ class SupportRequest(_Posting):
     pledge_count = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["-urgency", "needed_by", "id"]
+        ordering = ["-urgency", "due_on", "id"]
         indexes = [
             models.Index(fields=["state", "kind", "place_lft"]),
+            models.Index(
+                fields=["state", "kind", "-urgency", "due_on", "id"], name="request_match_order"
+            ),
             models.Index(fields=["state", "place_lft"]),
             models.Index(fields=["organization", "state"]),
             models.Index(fields=["campaign", "state"]),

@@ -12,7 +12,7 @@ from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from actions.rollup import place_index, rollup_from_counts
+from actions.rollup import KIND_CODES, place_index, rollup_from_counts
 from coalitions.models import Membership
 from directory import permissions as directory_permissions
 from directory.models import Organization
@@ -139,14 +139,24 @@ class Match:
 
 
 def _visible_as_org_q(org_id: int) -> Q:
-    named = SupportRequest.visible_to.through.objects.filter(organization_id=org_id).values(
-        "supportrequest_id"
+    """Requests shared with this group, for matching. The group's named shares and coalition
+    peers are read once, so the matching queries carry plain lists instead of subqueries."""
+    named = list(
+        SupportRequest.visible_to.through.objects.filter(organization_id=org_id).values_list(
+            "supportrequest_id", flat=True
+        )
     )
-    return (
-        Q(visibility=Visibility.PUBLIC)
-        | Q(visibility=Visibility.NAMED, pk__in=named)
-        | (Q(visibility=Visibility.COALITIONS) & permissions.coalition_peer_q([org_id]))
+    peers = list(
+        Organization.objects.filter(permissions.coalition_peer_q([org_id], "pk")).values_list(
+            "pk", flat=True
+        )
     )
+    q = Q(visibility=Visibility.PUBLIC)
+    if named:
+        q |= Q(visibility=Visibility.NAMED, pk__in=named)
+    if peers:
+        q |= Q(visibility=Visibility.COALITIONS, organization_id__in=peers)
+    return q
 
 
 def _reach(offer: SupportOffer, org: Organization) -> list[tuple[int, int]] | None:
@@ -160,23 +170,35 @@ def _reach(offer: SupportOffer, org: Organization) -> list[tuple[int, int]] | No
     return ranges
 
 
-def _requests_for_offer(offer: SupportOffer, org: Organization, today: date) -> Any:
-    qs = (
-        SupportRequest.objects.filter(state=NeedState.OPEN, kind=offer.kind)
+def _requests_for_offer(
+    offer: SupportOffer, org: Organization, today: date, visible: Q
+) -> list[SupportRequest]:
+    """At most MATCHES_PER_OFFER requests, most urgent and soonest first. A request "in reach"
+    is one query per range and one for requests that can be helped from anywhere, each reading
+    the (state, kind, …) indexes, rather than one OR that no index serves."""
+    since = max(today, offer.available_from) if offer.available_from else today
+    base = (
+        SupportRequest.objects.filter(state=NeedState.OPEN, kind=offer.kind, due_on__gte=since)
         .exclude(organization_id=org.pk)
-        .filter(Q(needed_by__isnull=True) | Q(needed_by__gte=today))
+        .filter(visible)
     )
-    reach = _reach(offer, org)
-    if reach is not None:
-        inside = Q(remote=True)
-        for lo, hi in reach:
-            inside |= Q(place_lft__gte=lo, place_lft__lte=hi)
-        qs = qs.filter(inside)
-    if offer.available_from:
-        qs = qs.filter(Q(needed_by__isnull=True) | Q(needed_by__gte=offer.available_from))
     if offer.issue_area_id:
-        qs = qs.filter(Q(issue_area__isnull=True) | Q(issue_area_id=offer.issue_area_id))
-    return qs.filter(_visible_as_org_q(org.pk))
+        base = base.filter(Q(issue_area__isnull=True) | Q(issue_area_id=offer.issue_area_id))
+    reach = _reach(offer, org)
+    parts = (
+        [base]
+        if reach is None
+        else [base.filter(remote=True)]
+        + [base.filter(place_lft__gte=lo, place_lft__lte=hi) for lo, hi in reach]
+    )
+    found: dict[int, SupportRequest] = {}
+    for qs in parts:
+        for req in qs.select_related("organization", "place", "issue_area").order_by(
+            "-urgency", "due_on", "id"
+        )[:MATCHES_PER_OFFER]:
+            found[req.pk] = req
+    ordered = sorted(found.values(), key=lambda r: (-r.urgency, r.due_on, r.pk))
+    return ordered[:MATCHES_PER_OFFER]
 
 
 def _reasons(req: SupportRequest, offer: SupportOffer, reach: Any) -> list[str]:
@@ -208,19 +230,14 @@ def matches_for_organization(org: Organization, *, today: date | None = None) ->
         .select_related("issue_area")
     )
     found: dict[int, Match] = {}
+    visible = _visible_as_org_q(org.pk) if offers else Q()
     for offer in offers:
         reach = _reach(offer, org)
-        qs = (
-            _requests_for_offer(offer, org, today)
-            .select_related("organization", "place", "issue_area")
-            .order_by("-urgency", F("needed_by").asc(nulls_last=True), "id")[:MATCHES_PER_OFFER]
-        )
-        for req in qs:
+        for req in _requests_for_offer(offer, org, today, visible):
             if req.pk not in found:
                 found[req.pk] = Match(req, offer, _reasons(req, offer, reach))
     return sorted(
-        found.values(),
-        key=lambda m: (-m.request.urgency, m.request.needed_by or date.max, m.request.pk),
+        found.values(), key=lambda m: (-m.request.urgency, m.request.due_on, m.request.pk)
     )
 
 
@@ -269,7 +286,7 @@ def unmatched_for_coordinator(user: Any) -> tuple[QuerySet[SupportRequest], int]
     shown = (
         base.filter(sensitive=False)
         .select_related("organization", "place")
-        .order_by("-urgency", F("needed_by").asc(nulls_last=True), "id")
+        .order_by("-urgency", "due_on", "id")
     )
     return shown, sensitive
 
@@ -329,18 +346,27 @@ def campaign_rollup(campaign: Campaign, *, level: str = "state") -> CampaignTota
     pledged = rollup_from_counts(index, [(lft, _cents(c)) for lft, c, _r, _g in rows])
     received = rollup_from_counts(index, [(lft, _cents(r)) for lft, _c, r, _g in rows])
     groups = rollup_from_counts(index, [(lft, int(g)) for lft, _c, _r, g in rows])
-    ids = [pk for pk in pledged.counts if pledged.count(pk) or received.count(pk)]
-    places = Place.objects.filter(pk__in=ids, kind=level).filter(
-        campaign.scope.contains_q("lft") if not campaign.scope.is_overlay else Q()
-    )
+    # Only the index rows of the level asked for (and inside the scope) become table rows, so
+    # the page reads a few hundred places, not every town a pledging group lives in.
+    code = KIND_CODES.get(level)
+    lo, hi = (campaign.scope.lft, campaign.scope.rgt)
+    if campaign.scope.is_overlay or campaign.scope.parent_id is None:
+        lo, hi = 0, 2**62
+    chosen = [
+        row
+        for row in set(pledged.by_row) | set(received.by_row)
+        if index.kinds[row] == code and lo <= index.lfts[row] <= hi
+    ]
+    places = Place.objects.in_bulk([int(index.ids[row]) for row in chosen])
     table = [
         RollupRow(
-            p,
-            Decimal(pledged.count(p.pk)) / 100,
-            Decimal(received.count(p.pk)) / 100,
-            groups.count(p.pk),
+            places[int(index.ids[row])],
+            Decimal(pledged.by_row.get(row, 0)) / 100,
+            Decimal(received.by_row.get(row, 0)) / 100,
+            groups.by_row.get(row, 0),
         )
-        for p in places
+        for row in chosen
+        if int(index.ids[row]) in places
     ]
     table.sort(key=lambda r: (-r.received, -r.pledged, r.place.name))
     total_groups = (
@@ -363,7 +389,7 @@ def campaigns_for_call(call: Any) -> list[Campaign]:
 
 
 def campaign_requests(user: Any, campaign: Campaign) -> QuerySet[SupportRequest]:
-    return requests_for_user(user).filter(campaign=campaign).order_by("-urgency", "needed_by", "id")
+    return requests_for_user(user).filter(campaign=campaign).order_by("-urgency", "due_on", "id")
 
 
 # Ties ------------------------------------------------------------------------------------------

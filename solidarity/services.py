@@ -27,6 +27,7 @@ from places.models import Place
 from solidarity import permissions
 from solidarity.models import (
     LIVE_PLEDGE_STATES,
+    NO_DATE,
     Campaign,
     Kind,
     NeedState,
@@ -130,6 +131,7 @@ def request_create(
         remote=remote,
         issue_area=issue_area,
         needed_by=needed_by,
+        due_on=needed_by or NO_DATE,
         urgency=urgency,
         visibility=visibility,
         sensitive=sensitive,

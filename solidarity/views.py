@@ -49,7 +49,7 @@ def request_list(request: HttpRequest) -> HttpResponse:
     qs = selectors.requests_for_user(request.user).filter(state="open")
     if kind := _kind(request):
         qs = qs.filter(kind=kind)
-    page = Paginator(qs.order_by("-urgency", "needed_by", "id"), PER_PAGE).get_page(
+    page = Paginator(qs.order_by("-urgency", "due_on", "id"), PER_PAGE).get_page(
         request.GET.get("page")
     )
     return render(

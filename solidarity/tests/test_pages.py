@@ -214,8 +214,14 @@ def test_it_starts_a_campaign_from_the_page_and_refuses_non_coalitions(cast, mem
 def test_the_api_lists_public_requests_and_never_private_or_sensitive_ones(cast, organizer):
     ask(cast, organizer, title="Public ask")
     ask(cast, organizer, title="Members only", visibility="coalitions")
-    ask(cast, organizer, title="Family housing", sensitive=True, visibility="named",
-        visible_to=[cast.helpers["nyc"]])
+    ask(
+        cast,
+        organizer,
+        title="Family housing",
+        sensitive=True,
+        visibility="named",
+        visible_to=[cast.helpers["nyc"]],
+    )
     for client in (client_for(), client_for(cast.admins["nyc"])):
         body = client.get("/api/solidarity/requests").json()
         assert [i["title"] for i in body["items"]] == ["Public ask"] and body["count"] == 1
