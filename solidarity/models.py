@@ -149,6 +149,8 @@ class Campaign(models.Model):
         related_name="solidarity_campaigns",
     )
     closed = models.BooleanField(default=False)
+    # Goes up with every change to its pledges, so per-process roll-up caches know to reload.
+    version = models.PositiveBigIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -269,6 +271,10 @@ class Pledge(models.Model):
     )
     # Copy of the pledging group's place_lft: roll-ups by where help came from are range counts.
     place_lft = models.PositiveIntegerField(null=True, blank=True)
+    # Copy of the request's campaign, so a campaign's roll-up reads one index range.
+    campaign = models.ForeignKey(
+        Campaign, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Contacts are shown to each side once the pledger offered (by pledging) and the
     # requester accepted.
     accepted_at = models.DateTimeField(null=True, blank=True)
@@ -290,6 +296,7 @@ class Pledge(models.Model):
             models.Index(fields=["request", "state"]),
             models.Index(fields=["organization", "state"]),
             models.Index(fields=["state", "settled_at"]),
+            models.Index(fields=["campaign", "place_lft"]),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="pledge_amount_positive"),

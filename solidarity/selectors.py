@@ -1,11 +1,14 @@
 """Reads of the solidarity app, each limited to what the person (or group) may see."""
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, When
 from django.db.models.functions import TruncMonth
 from django.http import Http404
@@ -30,6 +33,8 @@ from solidarity.models import (
 )
 
 MATCHES_PER_OFFER = 20
+# A page of matches: the most urgent across all of a group's offers.
+MAX_MATCHES = 50
 
 
 def requests_for_user(user: Any) -> QuerySet[SupportRequest]:
@@ -172,10 +177,11 @@ def _reach(offer: SupportOffer, org: Organization) -> list[tuple[int, int]] | No
 
 def _requests_for_offer(
     offer: SupportOffer, org: Organization, today: date, visible: Q
-) -> list[SupportRequest]:
-    """At most MATCHES_PER_OFFER requests, most urgent and soonest first. A request "in reach"
-    is one query per range and one for requests that can be helped from anywhere, each reading
-    the (state, kind, …) indexes, rather than one OR that no index serves."""
+) -> list[tuple[int, int, date]]:
+    """(id, urgency, due date) of at most MATCHES_PER_OFFER requests, most urgent and soonest
+    first. A request "in reach" is one query per range and one for requests that can be helped
+    from anywhere, each reading the (state, kind, …) indexes, rather than one OR that no index
+    serves; only keys are read here, the rows shown are fetched once for the whole page."""
     since = max(today, offer.available_from) if offer.available_from else today
     base = (
         SupportRequest.objects.filter(state=NeedState.OPEN, kind=offer.kind, due_on__gte=since)
@@ -191,14 +197,14 @@ def _requests_for_offer(
         else [base.filter(remote=True)]
         + [base.filter(place_lft__gte=lo, place_lft__lte=hi) for lo, hi in reach]
     )
-    found: dict[int, SupportRequest] = {}
+    found: set[tuple[int, int, date]] = set()
     for qs in parts:
-        for req in qs.select_related("organization", "place", "issue_area").order_by(
-            "-urgency", "due_on", "id"
-        )[:MATCHES_PER_OFFER]:
-            found[req.pk] = req
-    ordered = sorted(found.values(), key=lambda r: (-r.urgency, r.due_on, r.pk))
-    return ordered[:MATCHES_PER_OFFER]
+        found.update(
+            qs.order_by("-urgency", "due_on", "id").values_list("pk", "urgency", "due_on")[
+                :MATCHES_PER_OFFER
+            ]
+        )
+    return sorted(found, key=lambda k: (-k[1], k[2], k[0]))[:MATCHES_PER_OFFER]
 
 
 def _reasons(req: SupportRequest, offer: SupportOffer, reach: Any) -> list[str]:
@@ -229,16 +235,21 @@ def matches_for_organization(org: Organization, *, today: date | None = None) ->
         .filter(Q(available_until__isnull=True) | Q(available_until__gte=today))
         .select_related("issue_area")
     )
-    found: dict[int, Match] = {}
+    best: dict[int, tuple[tuple[int, int, date], SupportOffer]] = {}
     visible = _visible_as_org_q(org.pk) if offers else Q()
+    reach = {offer.pk: _reach(offer, org) for offer in offers}
     for offer in offers:
-        reach = _reach(offer, org)
-        for req in _requests_for_offer(offer, org, today, visible):
-            if req.pk not in found:
-                found[req.pk] = Match(req, offer, _reasons(req, offer, reach))
-    return sorted(
-        found.values(), key=lambda m: (-m.request.urgency, m.request.due_on, m.request.pk)
+        for key in _requests_for_offer(offer, org, today, visible):
+            best.setdefault(key[0], (key, offer))
+    shown = sorted(best.values(), key=lambda kv: (-kv[0][1], kv[0][2], kv[0][0]))[:MAX_MATCHES]
+    rows = SupportRequest.objects.select_related("organization", "place", "issue_area").in_bulk(
+        [key[0] for key, _offer in shown]
     )
+    return [
+        Match(rows[key[0]], offer, _reasons(rows[key[0]], offer, reach[offer.pk]))
+        for key, offer in shown
+        if key[0] in rows
+    ]
 
 
 def offers_for_request(req: SupportRequest, *, today: date | None = None) -> list[Match]:
@@ -293,6 +304,8 @@ def unmatched_for_coordinator(user: Any) -> tuple[QuerySet[SupportRequest], int]
 
 # Campaigns -------------------------------------------------------------------------------------
 
+# Pledges whose group is giving or gave: counted among a campaign's contributing groups.
+_GIVING_STATES = [*LIVE_PLEDGE_STATES, *RECEIVED_STATES]
 _COUNTED = Case(
     When(state__in=LIVE_PLEDGE_STATES, then=F("amount")),
     When(state__in=RECEIVED_STATES, then=F("received_amount")),
@@ -325,38 +338,59 @@ def _cents(value: Any) -> int:
     return int((Decimal(value or 0) * 100).to_integral_value())
 
 
+# Per-process roll-ups of recently viewed campaigns: (campaign id, level) → (campaign version,
+# places version, totals). A pledge bumps its campaign's version, so a cached table is never
+# shown after a change.
+_rollups: "OrderedDict[tuple[int, str], tuple[int, int, CampaignTotals]]" = OrderedDict()
+ROLLUPS_KEPT = 500
+
+
 def campaign_rollup(campaign: Campaign, *, level: str = "state") -> CampaignTotals:
     """Pledges and confirmed deliveries to the campaign's requests, rolled up by where the
     pledging groups are, at `level`. Uses the calls-to-action roll-up over the place tree."""
-    pledges = Pledge.objects.filter(request__campaign=campaign)
+    index = place_index()
+    version = Campaign.objects.filter(pk=campaign.pk).values_list("version", flat=True).first()
+    key = (campaign.pk, level)
+    cached = _rollups.get(key)
+    if cached is not None and cached[0] == version and cached[1] == index.version:
+        _rollups.move_to_end(key)
+        return cached[2]
+    totals = _campaign_rollup(campaign, level, index)
+    # What is read inside a transaction may yet be rolled back.
+    if version is not None and not connection.in_atomic_block:
+        _rollups[key] = (version, index.version, totals)
+        while len(_rollups) > ROLLUPS_KEPT:
+            _rollups.popitem(last=False)
+    return totals
+
+
+def _campaign_rollup(campaign: Campaign, level: str, index: Any) -> CampaignTotals:
     rows = list(
-        pledges.values_list("place_lft")
+        Pledge.objects.filter(campaign=campaign)
+        .values_list("place_lft")
         .annotate(
             live_total=Sum(_COUNTED),
             received=Sum("received_amount", filter=Q(state__in=RECEIVED_STATES)),
-            groups=Count(
-                "organization",
-                distinct=True,
-                filter=~Q(state__in=["could_not", "referred", "not_needed"]),
-            ),
+            groups=Count("organization", distinct=True, filter=Q(state__in=_GIVING_STATES)),
         )
         .order_by()
     )
-    index = place_index()
     pledged = rollup_from_counts(index, [(lft, _cents(c)) for lft, c, _r, _g in rows])
     received = rollup_from_counts(index, [(lft, _cents(r)) for lft, _c, r, _g in rows])
+    # A group has one place, so groups counted per place add up without counting one twice.
     groups = rollup_from_counts(index, [(lft, int(g)) for lft, _c, _r, g in rows])
     # Only the index rows of the level asked for (and inside the scope) become table rows, so
     # the page reads a few hundred places, not every town a pledging group lives in.
-    code = KIND_CODES.get(level)
-    lo, hi = (campaign.scope.lft, campaign.scope.rgt)
+    lo, hi = campaign.scope.lft, campaign.scope.rgt
     if campaign.scope.is_overlay or campaign.scope.parent_id is None:
         lo, hi = 0, 2**62
-    chosen = [
-        row
-        for row in set(pledged.by_row) | set(received.by_row)
-        if index.kinds[row] == code and lo <= index.lfts[row] <= hi
-    ]
+    candidates = np.fromiter(set(pledged.by_row) | set(received.by_row), dtype=np.int64)
+    keep = (
+        (index.kinds[candidates] == KIND_CODES.get(level, 255))
+        & (index.lfts[candidates] >= lo)
+        & (index.lfts[candidates] <= hi)
+    )
+    chosen = candidates[keep].tolist()
     places = Place.objects.in_bulk([int(index.ids[row]) for row in chosen])
     table = [
         RollupRow(
@@ -369,16 +403,10 @@ def campaign_rollup(campaign: Campaign, *, level: str = "state") -> CampaignTota
         if int(index.ids[row]) in places
     ]
     table.sort(key=lambda r: (-r.received, -r.pledged, r.place.name))
-    total_groups = (
-        pledges.exclude(state__in=["could_not", "referred", "not_needed"])
-        .values("organization")
-        .distinct()
-        .count()
-    )
     return CampaignTotals(
         pledged=Decimal(pledged.total) / 100,
         received=Decimal(received.total) / 100,
-        groups=total_groups,
+        groups=groups.total,
         rows=table,
         level=level,
     )

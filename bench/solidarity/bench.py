@@ -89,7 +89,7 @@ def build(requests: int, offers: int, pledges: int, rng: random.Random) -> Campa
     if (
         SupportRequest.objects.count() >= requests
         and SupportOffer.objects.count() >= offers
-        and Campaign.objects.filter(slug="bench-campaign").exists()
+        and Pledge.objects.filter(campaign__slug="bench-campaign").exists()
         and not SupportRequest.objects.filter(due_on=NO_DATE, needed_by__isnull=False).exists()
     ):
         campaign = Campaign.objects.get(slug="bench-campaign")
@@ -194,6 +194,7 @@ def build(requests: int, offers: int, pledges: int, rng: random.Random) -> Campa
         batch_p.append(
             Pledge(
                 request_id=rng.choice(in_campaign),
+                campaign=campaign,
                 organization_id=org_id,
                 amount=amount,
                 state=state,
