@@ -9,13 +9,13 @@ from typing import Any
 import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import Case, Count, DecimalField, F, Q, QuerySet, Sum, When
-from django.db.models.functions import TruncMonth
+from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import Cast, Round, TruncMonth
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from actions.rollup import KIND_CODES, place_index, rollup_from_counts
+from actions.rollup import KIND_CODES, place_index, rollup_columns
 from coalitions.models import Membership
 from directory import permissions as directory_permissions
 from directory.models import Organization
@@ -306,11 +306,21 @@ def unmatched_for_coordinator(user: Any) -> tuple[QuerySet[SupportRequest], int]
 
 # Pledges whose group is giving or gave: counted among a campaign's contributing groups.
 _GIVING_STATES = [*LIVE_PLEDGE_STATES, *RECEIVED_STATES]
-_COUNTED = Case(
-    When(state__in=LIVE_PLEDGE_STATES, then=F("amount")),
-    When(state__in=RECEIVED_STATES, then=F("received_amount")),
-    default=Decimal(0),
-    output_field=DecimalField(max_digits=14, decimal_places=2),
+# Amounts in whole cents, summed by the database as integers: exact, and no Decimal per row.
+_CENTS = BigIntegerField()
+_COUNTED_CENTS = Cast(
+    Sum(
+        Case(
+            When(state__in=LIVE_PLEDGE_STATES, then=Round(F("amount") * 100)),
+            When(state__in=RECEIVED_STATES, then=Round(F("received_amount") * 100)),
+            default=Value(0),
+            output_field=_CENTS,
+        )
+    ),
+    _CENTS,
+)
+_RECEIVED_CENTS = Cast(
+    Sum(Round(F("received_amount") * 100), filter=Q(state__in=RECEIVED_STATES)), _CENTS
 )
 
 
@@ -329,13 +339,15 @@ class CampaignTotals:
     groups: int
     rows: list[RollupRow]
     level: str
+    # Places with pledges beyond the rows shown (a world-wide campaign by county).
+    more: int = 0
 
     def percent(self, target: Decimal) -> int:
         return min(100, int(self.received * 100 / target)) if target else 0
 
 
 def _cents(value: Any) -> int:
-    return int((Decimal(value or 0) * 100).to_integral_value())
+    return int(value or 0)
 
 
 # Per-process roll-ups of recently viewed campaigns: (campaign id, level) → (campaign version,
@@ -343,6 +355,8 @@ def _cents(value: Any) -> int:
 # shown after a change.
 _rollups: "OrderedDict[tuple[int, str], tuple[int, int, CampaignTotals]]" = OrderedDict()
 ROLLUPS_KEPT = 500
+# Rows of a campaign's table: the places that gave most.
+MAX_ROLLUP_ROWS = 100
 
 
 def campaign_rollup(campaign: Campaign, *, level: str = "state") -> CampaignTotals:
@@ -369,16 +383,27 @@ def _campaign_rollup(campaign: Campaign, level: str, index: Any) -> CampaignTota
         Pledge.objects.filter(campaign=campaign)
         .values_list("place_lft")
         .annotate(
-            live_total=Sum(_COUNTED),
-            received=Sum("received_amount", filter=Q(state__in=RECEIVED_STATES)),
+            live_total=_COUNTED_CENTS,
+            received=_RECEIVED_CENTS,
             groups=Count("organization", distinct=True, filter=Q(state__in=_GIVING_STATES)),
         )
         .order_by()
     )
-    pledged = rollup_from_counts(index, [(lft, _cents(c)) for lft, c, _r, _g in rows])
-    received = rollup_from_counts(index, [(lft, _cents(r)) for lft, _c, r, _g in rows])
-    # A group has one place, so groups counted per place add up without counting one twice.
-    groups = rollup_from_counts(index, [(lft, int(g)) for lft, _c, _r, g in rows])
+    placed = sorted((r for r in rows if r[0] is not None), key=lambda r: r[0])
+    away = [r for r in rows if r[0] is None]
+    keys = np.array([r[0] for r in placed], dtype=np.int64)
+    # Money in cents, so the roll-up's integer sums stay exact. A group has one place, so
+    # groups counted per place add up without counting one twice.
+    pledged, received, groups = rollup_columns(
+        index,
+        keys,
+        [
+            np.array([_cents(r[1]) for r in placed], dtype=np.int64),
+            np.array([_cents(r[2]) for r in placed], dtype=np.int64),
+            np.array([int(r[3]) for r in placed], dtype=np.int64),
+        ],
+        [sum(_cents(r[1]) for r in away), sum(_cents(r[2]) for r in away), sum(r[3] for r in away)],
+    )
     # Only the index rows of the level asked for (and inside the scope) become table rows, so
     # the page reads a few hundred places, not every town a pledging group lives in.
     lo, hi = campaign.scope.lft, campaign.scope.rgt
@@ -391,6 +416,10 @@ def _campaign_rollup(campaign: Campaign, level: str, index: Any) -> CampaignTota
         & (index.lfts[candidates] <= hi)
     )
     chosen = candidates[keep].tolist()
+    more = max(0, len(chosen) - MAX_ROLLUP_ROWS)
+    # The rows shown are the places that gave most; only their names are read.
+    chosen.sort(key=lambda row: (-received.by_row.get(row, 0), -pledged.by_row.get(row, 0)))
+    chosen = chosen[:MAX_ROLLUP_ROWS]
     places = Place.objects.in_bulk([int(index.ids[row]) for row in chosen])
     table = [
         RollupRow(
@@ -409,6 +438,7 @@ def _campaign_rollup(campaign: Campaign, level: str, index: Any) -> CampaignTota
         groups=groups.total,
         rows=table,
         level=level,
+        more=more,
     )
 
 
