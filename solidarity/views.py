@@ -24,6 +24,8 @@ from solidarity.forms import CampaignForm, OfferForm, PledgeForm, RequestForm, S
 from solidarity.models import Campaign, Kind
 
 PER_PAGE = 25
+# The most urgent requests of a campaign shown on its page.
+CAMPAIGN_REQUESTS = 20
 LEVELS = [PlaceKind.COUNTRY, PlaceKind.STATE, PlaceKind.COUNTY, PlaceKind.LOCALITY]
 
 
@@ -353,7 +355,7 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "totals": totals,
         "percent": totals.percent(campaign.target),
         "levels": [(k.value, k.label) for k in LEVELS],
-        "requests": selectors.campaign_requests(request.user, campaign)[:50],
+        "requests": selectors.campaign_requests(request.user, campaign)[:CAMPAIGN_REQUESTS],
         "runs": permissions.is_admin(request.user, campaign.coalition),
     }
     return render(request, "solidarity/campaign.html", context)
