@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -389,6 +389,30 @@ def murmurations(request: HttpRequest) -> JsonResponse:
         selectors.public_requests(), selectors.public_offers(), request
     )
     return JsonResponse({"data": items, "meta": {"count": len(items)}})
+
+
+def _profile(request: HttpRequest, posting: Any) -> JsonResponse:
+    item = interop.murmurations_item(posting, request)
+    interop.validator().validate(item)
+    return JsonResponse(item)
+
+
+@require_GET
+def request_profile(request: HttpRequest, pk: int) -> JsonResponse:
+    """One want as a Murmurations profile an index can fetch by its own address: only public,
+    open requests that are not sensitive have one."""
+    found = selectors.public_requests().filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("No such request."))
+    return _profile(request, found)
+
+
+@require_GET
+def offer_profile(request: HttpRequest, pk: int) -> JsonResponse:
+    found = selectors.public_offers().filter(pk=pk).first()
+    if found is None:
+        raise Http404(_("No such offer."))
+    return _profile(request, found)
 
 
 @require_GET

@@ -13,6 +13,7 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from solidarity import interop, services
+from solidarity.models import SupportRequest
 from solidarity.tests.conftest import ask
 
 pytestmark = pytest.mark.django_db
@@ -94,3 +95,16 @@ def test_it_refuses_the_export_to_anyone_but_the_groups_admins(cast, outsider):
     assert (
         Client().get(f"/solidarity/organizations/{cast.jackson.slug}/export.csv").status_code == 302
     )
+
+
+def test_it_gives_each_public_posting_a_profile_address_and_none_to_private_ones(
+    postings, cast, organizer
+):
+    public, offer = postings
+    body = Client().get(f"/solidarity/requests/{public.pk}/murmurations.json").json()
+    assert body["exchange_type"] == "want" and list(interop.validator().iter_errors(body)) == []
+    assert Client().get(f"/solidarity/offers/{offer.pk}/murmurations.json").status_code == 200
+    private = SupportRequest.objects.get(title="Coalition only")
+    client = Client()
+    client.force_login(cast.admins["nyc"])  # may see it on the pages, but it is not published
+    assert client.get(f"/solidarity/requests/{private.pk}/murmurations.json").status_code == 404
