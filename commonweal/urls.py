@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("places.urls")),
     path("coalitions/", include("coalitions.urls")),
     path("actions/", include("actions.urls")),
+    path("solidarity/", include("solidarity.urls")),
     path("outreach/", include("outreach.urls")),
     path("commonground/", include("commonground.urls")),
     path("duplicates/", include("resolution.urls")),
