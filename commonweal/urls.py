@@ -16,6 +16,7 @@ urlpatterns = [
     path("actions/", include("actions.urls")),
     path("outreach/", include("outreach.urls")),
     path("commonground/", include("commonground.urls")),
+    path("assemblies/", include("assemblies.urls")),
     path("duplicates/", include("resolution.urls")),
     path("sources/", include("sources.urls")),
     path("accounts/", include("accounts.urls")),
