@@ -367,3 +367,22 @@ class Concern(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+
+class Announcement(models.Model):
+    """Telling every member something (a round opened or closed): a notice in the hub and a
+    mail each, fanned out in the background through the alerts' delivery rows."""
+
+    assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="announcements")
+    subject = models.CharField(max_length=200)
+    text = models.TextField(max_length=5000)
+    url = models.CharField(max_length=300, blank=True)
+    alert = models.ForeignKey(
+        "actions.Alert", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The fan-out walks the audience in user-id order and records how far it got in the same
+    # transaction as each batch, so a task run twice or after a crash resumes without repeats.
+    done_through_user = models.PositiveBigIntegerField(default=0)
+    recipients = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)

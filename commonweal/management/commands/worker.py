@@ -48,12 +48,14 @@ def reap(ended_worker_ids: list[str]) -> tuple[int, int]:
 
 def tick() -> None:
     """The hub's periodic chores, which would otherwise need a cron job beside `make run`:
-    close calls whose deadline passed, recover stalled alerts, and re-queue mail retries whose
-    task was lost."""
+    close calls whose deadline passed, recover stalled alerts, re-queue mail retries whose
+    task was lost, close assembly rounds whose time is up and resume their lost announcements."""
     from actions.services import call_tick
+    from assemblies.notify import announcements_recover
+    from assemblies.services import questions_close_due
     from outbox.services import outbox_sweep
 
-    for chore in (call_tick, outbox_sweep):
+    for chore in (call_tick, outbox_sweep, questions_close_due, announcements_recover):
         try:
             chore()
         except Exception:
