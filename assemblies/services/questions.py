@@ -239,7 +239,7 @@ def _store(
             question=question,
             voter_key=key,
             voter=None if question.secret else voter,
-            organization=organization,
+            organization=None if question.secret else organization,
             source=source,
             content=content,
             weight=weight,
