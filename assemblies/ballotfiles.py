@@ -32,14 +32,14 @@ def _ballots(question: Question) -> tuple[list[str], dict[str, str], list[Any]]:
     options = list(question.options.all())
     ids = [str(o.pk) for o in options]
     names = {str(o.pk): o.label for o in options}
-    ballots = [counting.method_ballot(question, c, w) for c, _s, w in counting.grouped_ballots(question)]
+    ballots = [
+        counting.method_ballot(question, c, w) for c, _s, w in counting.grouped_ballots(question)
+    ]
     return ids, names, ballots
 
 
 def export(question: Question, fmt: str) -> tuple[str, str]:
     """(file text, extension)."""
-    from assemblies.methods import formats
-
     if fmt == "csv":
         lines = ["position,ballots"]
         totals: dict[str, int] = {}
@@ -48,11 +48,15 @@ def export(question: Question, fmt: str) -> tuple[str, str]:
             totals[key] = totals.get(key, 0) + weight
         lines += [f"{k},{v}" for k, v in sorted(totals.items())]
         return "\n".join(lines) + "\n", "csv"
+    from assemblies.methods import formats
+
     ids, names, ballots = _ballots(question)
     if fmt == "preflib":
         data_type, body = formats.write_preflib(ids, ballots, names=names, title=question.title)
         return body, data_type
-    costs = {str(o.pk): o.cost if o.cost is not None else Decimal(1) for o in question.options.all()}
+    costs = {
+        str(o.pk): o.cost if o.cost is not None else Decimal(1) for o in question.options.all()
+    }
     budget = question.budget if question.budget is not None else Decimal(question.seats)
     kind = "scoring" if question.method == Method.SCORE else "approval"
     body = formats.write_pabulib(
@@ -74,7 +78,8 @@ def _match(question: Question, file_ids: list[str], file_names: dict[str, str]) 
             mapping[cid] = str(options[position].pk)
         else:
             raise ValidationError(
-                _("The file names more options than this question has (%(n)d).") % {"n": len(options)}
+                _("The file names more options than this question has (%(n)d).")
+                % {"n": len(options)}
             )
     return mapping
 

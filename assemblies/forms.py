@@ -7,7 +7,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from assemblies.models import Method, PeopleMode, Question, Stance
+from assemblies.models import Method, PeopleMode, Proposal, Question, Stance
+from directory.models import Organization
 
 ZONE_HELP = _("The time on the clock where the meeting is.")
 
@@ -15,22 +16,28 @@ ZONE_HELP = _("The time on the clock where the meeting is.")
 class AssemblyForm(forms.Form):
     people = forms.ChoiceField(label=_("Who takes part"), choices=PeopleMode.choices)
     support_threshold = forms.IntegerField(
-        label=_("Supporters a proposal needs to reach the agenda"), min_value=1, max_value=100000,
+        label=_("Supporters a proposal needs to reach the agenda"),
+        min_value=1,
+        max_value=100000,
         initial=3,
     )
     description = forms.CharField(
-        label=_("What this assembly is for"), required=False, max_length=5000,
+        label=_("What this assembly is for"),
+        required=False,
+        max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 
 
 class PersonAddForm(forms.Form):
-    group = forms.ModelChoiceField(label=_("Their group"), queryset=None, empty_label=None)
+    group = forms.ModelChoiceField(
+        label=_("Their group"), queryset=Organization.objects.none(), empty_label=None
+    )
     email = forms.EmailField(label=_("Their email address"))
 
     def __init__(self, *args: Any, groups: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = groups
+        self.fields["group"].queryset = groups  # type: ignore[attr-defined]
 
 
 class ProposalForm(forms.Form):
@@ -42,7 +49,8 @@ class ProposalForm(forms.Form):
 
 class AmendmentForm(forms.Form):
     text = forms.CharField(
-        label=_("The text as you would have it"), max_length=20000,
+        label=_("The text as you would have it"),
+        max_length=20000,
         widget=forms.Textarea(attrs={"rows": 8}),
     )
     reason = forms.CharField(
@@ -83,14 +91,22 @@ class QuestionForm(forms.Form):
     options = forms.CharField(
         label=_("Options or candidates, one a line"),
         help_text=_("Not needed for consent or majority votes. For a budget: “Project; cost”."),
-        required=False, max_length=20000, widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     seats = forms.IntegerField(label=_("Seats to fill"), min_value=1, max_value=500, initial=1)
     threshold = forms.DecimalField(
-        label=_("Qualified majority (share of yes)"), required=False, min_value=Decimal("0.5"),
-        max_value=Decimal(1), decimal_places=4, help_text=_("For example 0.6667 for two thirds."),
+        label=_("Qualified majority (share of yes)"),
+        required=False,
+        min_value=Decimal("0.5"),
+        max_value=Decimal(1),
+        decimal_places=4,
+        help_text=_("For example 0.6667 for two thirds."),
     )
-    budget = forms.DecimalField(label=_("Budget to share"), required=False, min_value=0, decimal_places=2)
+    budget = forms.DecimalField(
+        label=_("Budget to share"), required=False, min_value=0, decimal_places=2
+    )
     max_score = forms.IntegerField(label=_("Highest score"), min_value=1, max_value=100, initial=5)
     quorum = forms.IntegerField(label=_("Ballots needed for a result"), min_value=0, initial=0)
     group_quorum = forms.IntegerField(label=_("Member groups needed"), min_value=0, initial=0)
@@ -109,20 +125,23 @@ class QuestionForm(forms.Form):
 
 class OpenForm(forms.Form):
     closes_at = forms.DateTimeField(
-        label=_("Closes at"), required=False,
+        label=_("Closes at"),
+        required=False,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     time_zone = forms.ChoiceField(label=_("Time zone"), choices=())
 
     def __init__(self, *args: Any, zones: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = zones
+        self.fields["time_zone"].choices = zones  # type: ignore[attr-defined]
 
 
 class VoteForm(forms.Form):
     """Built for the question's method: the fields present are the ones it reads."""
 
-    def __init__(self, *args: Any, question: Question, groups: list[Any], own: bool, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, question: Question, groups: list[Any], own: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.question = question
         choices = [("", _("Myself"))] if own else []
@@ -135,7 +154,8 @@ class VoteForm(forms.Form):
         method = question.method
         if method == Method.CONSENT:
             self.fields["position"] = forms.ChoiceField(
-                label=_("Your position"), widget=forms.RadioSelect,
+                label=_("Your position"),
+                widget=forms.RadioSelect,
                 choices=[
                     ("consent", _("Consent")),
                     ("objection", _("Consent with an objection")),
@@ -144,23 +164,30 @@ class VoteForm(forms.Form):
                 ],
             )
             self.fields["reason"] = forms.CharField(
-                label=_("Your reason (needed for an objection or a block)"), required=False,
-                max_length=5000, widget=forms.Textarea(attrs={"rows": 2}),
+                label=_("Your reason (needed for an objection or a block)"),
+                required=False,
+                max_length=5000,
+                widget=forms.Textarea(attrs={"rows": 2}),
             )
         elif method in (Method.MAJORITY, Method.QUALIFIED):
             self.fields["position"] = forms.ChoiceField(
-                label=_("Your vote"), widget=forms.RadioSelect,
+                label=_("Your vote"),
+                widget=forms.RadioSelect,
                 choices=[("yes", _("Yes")), ("no", _("No")), ("abstain", _("Abstain"))],
             )
         elif method in (Method.SCHULZE, Method.RANKED_PAIRS, Method.IRV, Method.STV):
             for o in options:
                 self.fields[f"rank_{o.pk}"] = forms.IntegerField(
-                    label=o.label, required=False, min_value=1, max_value=len(options),
+                    label=o.label,
+                    required=False,
+                    min_value=1,
+                    max_value=len(options),
                     help_text=_("1 for your first choice; leave empty to leave it unranked."),
                 )
         elif method == Method.PLURALITY:
             self.fields["choice"] = forms.ChoiceField(
-                label=_("Your choice"), widget=forms.RadioSelect,
+                label=_("Your choice"),
+                widget=forms.RadioSelect,
                 choices=[(str(o.pk), o.label) for o in options],
             )
         elif method == Method.SCORE:
@@ -170,7 +197,8 @@ class VoteForm(forms.Form):
                 )
         else:
             self.fields["approvals"] = forms.MultipleChoiceField(
-                label=_("The options you support"), widget=forms.CheckboxSelectMultiple,
+                label=_("The options you support"),
+                widget=forms.CheckboxSelectMultiple,
                 required=False,
                 choices=[
                     (str(o.pk), f"{o.label} ({o.cost})" if o.cost is not None else o.label)
@@ -212,23 +240,30 @@ class MeetingForm(forms.Form):
     location = forms.CharField(label=_("Where (address or room)"), required=False, max_length=300)
     link = forms.URLField(label=_("Link to join online"), required=False, max_length=500)
     agenda = forms.CharField(
-        label=_("Other agenda items, one a line"), required=False, max_length=10000,
+        label=_("Other agenda items, one a line"),
+        required=False,
+        max_length=10000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     proposals = forms.ModelMultipleChoiceField(
-        label=_("Proposals on the agenda"), queryset=None, required=False,
+        label=_("Proposals on the agenda"),
+        queryset=Proposal.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args: Any, zones: list[Any], proposals: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = zones
-        self.fields["proposals"].queryset = proposals
+        self.fields["time_zone"].choices = zones  # type: ignore[attr-defined]
+        self.fields["proposals"].queryset = proposals  # type: ignore[attr-defined]
 
 
 class MinutesForm(forms.Form):
     minutes = forms.CharField(
-        label=_("Minutes"), required=False, max_length=50000, widget=forms.Textarea(attrs={"rows": 6})
+        label=_("Minutes"),
+        required=False,
+        max_length=50000,
+        widget=forms.Textarea(attrs={"rows": 6}),
     )
 
 
@@ -236,8 +271,13 @@ class AgendaDecisionForm(forms.Form):
     item = forms.IntegerField(widget=forms.HiddenInput)
     decision = forms.CharField(label=_("What the room decided"), max_length=5000)
     outcome = forms.ChoiceField(
-        label=_("The proposal is"), required=False,
-        choices=[("", _("— not a proposal —")), ("adopted", _("Adopted")), ("rejected", _("Not adopted"))],
+        label=_("The proposal is"),
+        required=False,
+        choices=[
+            ("", _("— not a proposal —")),
+            ("adopted", _("Adopted")),
+            ("rejected", _("Not adopted")),
+        ],
     )
     votes_for = forms.IntegerField(label=_("For"), required=False, min_value=0)
     votes_against = forms.IntegerField(label=_("Against"), required=False, min_value=0)
@@ -249,7 +289,7 @@ class AttendForm(forms.Form):
 
     def __init__(self, *args: Any, groups: list[Any], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].choices = [("", _("Myself"))] + [
+        self.fields["organization"].choices = [("", _("Myself"))] + [  # type: ignore[attr-defined]
             (str(g.pk), g.name) for g in groups
         ]
 

@@ -53,6 +53,9 @@ class AssemblyPerson(models.Model):
             models.UniqueConstraint(fields=["assembly", "user"], name="assembly_person_once")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} in {self.assembly}"
+
 
 class Meeting(models.Model):
     assembly = models.ForeignKey(Assembly, on_delete=models.CASCADE, related_name="meetings")
@@ -94,6 +97,9 @@ class AgendaItem(models.Model):
     class Meta:
         ordering = ["position", "id"]
 
+    def __str__(self) -> str:
+        return self.title
+
 
 class Attendance(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
@@ -106,6 +112,9 @@ class Attendance(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["meeting", "user"], name="attend_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.meeting}"
 
 
 class ProposalStatus(models.TextChoices):
@@ -151,6 +160,9 @@ class Support(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["proposal", "user"], name="support_once")]
 
+    def __str__(self) -> str:
+        return f"{self.user} supports {self.proposal}"
+
 
 class AmendmentStatus(models.TextChoices):
     PROPOSED = "proposed", _("Proposed")
@@ -180,6 +192,9 @@ class Amendment(models.Model):
 
     class Meta:
         ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"Amendment to {self.proposal}"
 
 
 class Stance(models.TextChoices):
@@ -211,6 +226,9 @@ class Argument(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.stance}: {self.text[:60]}"
+
 
 class Endorsement(models.Model):
     argument = models.ForeignKey(Argument, on_delete=models.CASCADE, related_name="endorsements")
@@ -218,6 +236,9 @@ class Endorsement(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["argument", "user"], name="endorse_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} endorses {self.argument_id}"
 
 
 class Method(models.TextChoices):
@@ -308,6 +329,9 @@ class Option(models.Model):
     class Meta:
         ordering = ["position", "id"]
 
+    def __str__(self) -> str:
+        return self.label
+
 
 class BallotSource(models.TextChoices):
     ONLINE = "online", _("Online")
@@ -341,6 +365,9 @@ class Ballot(models.Model):
         ]
         indexes = [models.Index(fields=["question", "source"])]
 
+    def __str__(self) -> str:
+        return f"Ballot on {self.question_id}"
+
 
 class ConcernKind(models.TextChoices):
     OBJECTION = "objection", _("Objection")
@@ -368,6 +395,9 @@ class Concern(models.Model):
     class Meta:
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.text[:60]}"
+
 
 class Announcement(models.Model):
     """Telling every member something (a round opened or closed): a notice in the hub and a
@@ -386,3 +416,6 @@ class Announcement(models.Model):
     recipients = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     fanned_out_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.subject

@@ -137,9 +137,7 @@ class Block:
     answered: bool
 
 
-def consent(
-    counts: dict[str, int], blocks: Iterable[Block], *, quorum: int = 0
-) -> Motion:
+def consent(counts: dict[str, int], blocks: Iterable[Block], *, quorum: int = 0) -> Motion:
     """Consent (sociocracy): it passes when enough took part and no block stands. Objections
     are recorded and shown but do not stop it; standing aside is taking part. A block stops it,
     and one nobody has answered yet is reported as such, because it must be answered first."""

@@ -38,7 +38,8 @@ def _absolute(url: str) -> str:
 def audience_q(assembly: Assembly) -> Q:
     groups = Membership.objects.active().filter(coalition_id=assembly.organization_id)
     admins = OrganizationAdmin.objects.filter(
-        Q(organization_id=assembly.organization_id) | Q(organization_id__in=groups.values("member_id"))
+        Q(organization_id=assembly.organization_id)
+        | Q(organization_id__in=groups.values("member_id"))
     )
     persons = AssemblyPerson.objects.filter(assembly=assembly)
     return Q(pk__in=admins.values("user_id")) | Q(pk__in=persons.values("user_id"))
@@ -90,7 +91,9 @@ def fan_out(announcement_id: int) -> int:
                 Notice(user_id=pk, text=announcement.subject[:500], url=announcement.url)
                 for pk, _email in batch
             )
-            _insert([Delivery(alert_id=alert_id, channel=Channel.EMAIL, address=e) for _p, e in batch])
+            _insert(
+                [Delivery(alert_id=alert_id, channel=Channel.EMAIL, address=e) for _p, e in batch]
+            )
             Announcement.objects.filter(pk=announcement.pk).update(done_through_user=batch[-1][0])
     total = Delivery.objects.filter(alert_id=alert_id).count()
     now = timezone.now()

@@ -59,7 +59,9 @@ def is_participant(user: Any, assembly: Assembly) -> bool:
 
 def require_admin(user: Any, assembly: Assembly) -> None:
     if not is_admin(user, assembly):
-        raise PermissionDenied(_("Only the admins of %(name)s run its assembly.") % {"name": assembly})
+        raise PermissionDenied(
+            _("Only the admins of %(name)s run its assembly.") % {"name": assembly}
+        )
 
 
 def require_participant(user: Any, assembly: Assembly) -> None:

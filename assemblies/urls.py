@@ -1,6 +1,7 @@
 from django.urls import path
 
-from assemblies import views, views_questions as q
+from assemblies import views
+from assemblies import views_questions as q
 
 app_name = "assemblies"
 

@@ -58,14 +58,20 @@ def new(request: HttpRequest, slug: str) -> HttpResponse:
     form = AssemblyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            assembly = services.assembly_open(user=request.user, organization=organization, **form.cleaned_data)
+            assembly = services.assembly_open(
+                user=request.user, organization=organization, **form.cleaned_data
+            )
         except ValidationError as error:
             errors_into(form, error)
         else:
-            messages.success(request, _("The assembly of %(name)s is open.") % {"name": organization})
+            messages.success(
+                request, _("The assembly of %(name)s is open.") % {"name": organization}
+            )
             return redirect("assemblies:detail", assembly.organization.slug)
     return render(
-        request, "assemblies/new.html", {"form": form, "organization": organization},
+        request,
+        "assemblies/new.html",
+        {"form": form, "organization": organization},
         status=400 if form.errors else 200,
     )
 
@@ -84,10 +90,13 @@ def _detail_context(request: HttpRequest, assembly: Assembly) -> dict[str, Any]:
         "groups": groups,
         "member_count": permissions.member_groups(assembly).count(),
         "people_count": assembly.persons.count(),
-        "questions": assembly.questions.exclude(state=QuestionState.DRAFT, parent__isnull=False)
-        .order_by("-id")[:20],
+        "questions": assembly.questions.exclude(
+            state=QuestionState.DRAFT, parent__isnull=False
+        ).order_by("-id")[:20],
         "meetings": assembly.meetings.all()[:10],
-        "person_form": PersonAddForm(groups=Organization.objects.filter(pk__in=[g.pk for g in groups])),
+        "person_form": PersonAddForm(
+            groups=Organization.objects.filter(pk__in=[g.pk for g in groups])
+        ),
     }
 
 
@@ -115,7 +124,9 @@ def settings_edit(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, _("Saved."))
         return redirect("assemblies:detail", slug)
     return render(
-        request, "assemblies/new.html", {"form": form, "organization": assembly.organization, "editing": True},
+        request,
+        "assemblies/new.html",
+        {"form": form, "organization": assembly.organization, "editing": True},
         status=400 if form.errors else 200,
     )
 
@@ -134,7 +145,9 @@ def join(request: HttpRequest, slug: str) -> HttpResponse:
 def person_add(request: HttpRequest, slug: str) -> HttpResponse:
     assembly = selectors.get_assembly_for_user(request.user, slug)
     groups = permissions.groups_spoken_for(request.user, assembly)
-    form = PersonAddForm(request.POST, groups=Organization.objects.filter(pk__in=[g.pk for g in groups]))
+    form = PersonAddForm(
+        request.POST, groups=Organization.objects.filter(pk__in=[g.pk for g in groups])
+    )
     if not groups:
         raise PermissionDenied(_("Only an admin of a member group can add its people."))
     if form.is_valid():
@@ -157,13 +170,17 @@ def proposal_new(request: HttpRequest, slug: str) -> HttpResponse:
     form = ProposalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            proposal = services.proposal_submit(user=request.user, assembly=assembly, **form.cleaned_data)
+            proposal = services.proposal_submit(
+                user=request.user, assembly=assembly, **form.cleaned_data
+            )
         except ValidationError as error:
             errors_into(form, error)
         else:
             return redirect("assemblies:proposal", proposal.pk)
     return render(
-        request, "assemblies/proposal_new.html", {"form": form, "assembly": assembly},
+        request,
+        "assemblies/proposal_new.html",
+        {"form": form, "assembly": assembly},
         status=400 if form.errors else 200,
     )
 
@@ -220,8 +237,10 @@ def amend(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.amendment_propose(
-                user=request.user, proposal=proposal,
-                new_text=form.cleaned_data["text"], reason=form.cleaned_data["reason"],
+                user=request.user,
+                proposal=proposal,
+                new_text=form.cleaned_data["text"],
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
             errors_into(form, error)
@@ -229,7 +248,9 @@ def amend(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Your amendment is proposed."))
             return redirect("assemblies:proposal", pk)
     return render(
-        request, "assemblies/amend.html", {"form": form, "proposal": proposal, "assembly": proposal.assembly},
+        request,
+        "assemblies/amend.html",
+        {"form": form, "proposal": proposal, "assembly": proposal.assembly},
         status=400 if form.errors else 200,
     )
 
@@ -268,8 +289,11 @@ def argue(request: HttpRequest, pk: int) -> HttpResponse:
         parent = get_object_or_404(Argument, pk=parent_id, proposal=proposal) if parent_id else None
         try:
             argument = services.argument_post(
-                user=request.user, proposal=proposal, stance=form.cleaned_data["stance"],
-                body=form.cleaned_data["text"], parent=parent,
+                user=request.user,
+                proposal=proposal,
+                stance=form.cleaned_data["stance"],
+                body=form.cleaned_data["text"],
+                parent=parent,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -292,5 +316,7 @@ def endorse(request: HttpRequest, pk: int) -> HttpResponse:
     argument = selectors.get_argument_for_user(request.user, pk)
     argument = services.argument_endorse(user=request.user, argument=argument)
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "assemblies/_endorse.html", {"argument": argument, "is_participant": True})
+        return render(
+            request, "assemblies/_endorse.html", {"argument": argument, "is_participant": True}
+        )
     return redirect(f"{proposal_url(argument.proposal_id)}#argument-{argument.pk}")

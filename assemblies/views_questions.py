@@ -62,7 +62,8 @@ def question_new(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             return redirect("assemblies:question", question.pk)
     return render(
-        request, "assemblies/question_new.html",
+        request,
+        "assemblies/question_new.html",
         {"form": form, "assembly": assembly, "proposal": proposal},
         status=400 if form.errors else 200,
     )
@@ -80,7 +81,11 @@ def _question_context(request: HttpRequest, question: Any, vote_form: Any = None
 
         result = counting.compute(question)
     can_vote = question.state == QuestionState.OPEN and (own or bool(groups))
-    mine = selectors.my_ballot(user, question, user_key(question.pk, user)) if permissions.signed_in(user) else None
+    mine = (
+        selectors.my_ballot(user, question, user_key(question.pk, user))
+        if permissions.signed_in(user)
+        else None
+    )
     return {
         "assembly": assembly,
         "question": question,
@@ -88,15 +93,21 @@ def _question_context(request: HttpRequest, question: Any, vote_form: Any = None
         "result": result if visible else None,
         "results_hidden": not visible,
         "can_vote": can_vote,
-        "vote_form": vote_form or (VoteForm(question=question, groups=groups, own=own) if can_vote else None),
+        "vote_form": vote_form
+        or (VoteForm(question=question, groups=groups, own=own) if can_vote else None),
         "mine": mine,
         "is_admin": permissions.is_admin(user, assembly),
         "groups": groups,
         "concerns": question.concerns.select_related("author", "answered_by"),
         "may_answer": permissions.is_admin(user, assembly)
-        or (question.proposal is not None and question.proposal.author_id == getattr(user, "pk", None)),
+        or (
+            question.proposal is not None
+            and question.proposal.author_id == getattr(user, "pk", None)
+        ),
         "answer_form": AnswerForm(),
-        "open_form": OpenForm(zones=_zones(assembly), initial={"time_zone": _zone_initial(assembly)}),
+        "open_form": OpenForm(
+            zones=_zones(assembly), initial={"time_zone": _zone_initial(assembly)}
+        ),
         "ballots": selectors.open_ballots(user, question)[:500],
         "mirrors": question.mirrors.select_related("assembly__organization"),
         "upload_form": UploadForm(),
@@ -125,13 +136,18 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
         organization = next((g for g in groups if str(g.pk) == cast_for), None)
         try:
             services.ballot_cast(
-                user=request.user, question=question, content=form.content(),
-                organization=organization, reason=form.cleaned_data.get("reason", ""),
+                user=request.user,
+                question=question,
+                content=form.content(),
+                organization=organization,
+                reason=form.cleaned_data.get("reason", ""),
             )
         except ValidationError as error:
             errors_into(form, error)
         else:
-            messages.success(request, _("Your vote is counted. You can change it while the round is open."))
+            messages.success(
+                request, _("Your vote is counted. You can change it while the round is open.")
+            )
             return redirect("assemblies:question", pk)
     context = _question_context(request, question, vote_form=form)
     return render(request, "assemblies/question.html", context, status=400)
@@ -148,7 +164,9 @@ def question_open(request: HttpRequest, pk: int) -> HttpResponse:
     closes = form.cleaned_data["closes_at"]
     closes_at = None
     if closes is not None:
-        closes_at = closes.replace(tzinfo=None).replace(tzinfo=ZoneInfo(form.cleaned_data["time_zone"]))
+        closes_at = closes.replace(tzinfo=None).replace(
+            tzinfo=ZoneInfo(form.cleaned_data["time_zone"])
+        )
     try:
         services.question_open(user=request.user, question=question, closes_at=closes_at)
     except ValidationError as error:
@@ -175,7 +193,9 @@ def concern_answer(request: HttpRequest, pk: int) -> HttpResponse:
     concern = selectors.get_concern_for_user(request.user, pk)
     form = AnswerForm(request.POST)
     if form.is_valid():
-        services.concern_answer(user=request.user, concern=concern, answer=form.cleaned_data["answer"])
+        services.concern_answer(
+            user=request.user, concern=concern, answer=form.cleaned_data["answer"]
+        )
         messages.success(request, _("Your answer is sent to the person who raised it."))
     else:
         if not permissions.is_admin(request.user, concern.question.assembly):
@@ -188,13 +208,18 @@ def concern_answer(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def mirror(request: HttpRequest, pk: int) -> HttpResponse:
     question = selectors.get_question_for_user(request.user, pk)
-    group = get_object_or_404(Organization, pk=request.POST.get("group", "0") if str(request.POST.get("group", "")).isdigit() else 0)
+    group = get_object_or_404(
+        Organization,
+        pk=request.POST.get("group", "0") if str(request.POST.get("group", "")).isdigit() else 0,
+    )
     try:
         child = services.question_mirror(user=request.user, question=question, organization=group)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("assemblies:question", pk)
-    messages.success(request, _("Your group now decides this in its own assembly; its result will be its vote."))
+    messages.success(
+        request, _("Your group now decides this in its own assembly; its result will be its vote.")
+    )
     return redirect("assemblies:question", child.pk)
 
 
@@ -205,9 +230,9 @@ def ballots_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
         raise PermissionDenied(_("The ballots are shown once the round closes."))
     if fmt not in ballotfiles.formats_for(question):
         raise Http404
-    body = ballotfiles.export(question, fmt)
+    body, extension = ballotfiles.export(question, fmt)
     response = HttpResponse(body, content_type="text/plain; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="question-{question.pk}.{fmt}"'
+    response["Content-Disposition"] = f'attachment; filename="question-{question.pk}.{extension}"'
     return response
 
 
@@ -244,10 +269,15 @@ def meeting_new(request: HttpRequest, slug: str) -> HttpResponse:
         starts: datetime = data["starts_at"]
         try:
             meeting = services.meeting_schedule(
-                user=request.user, assembly=assembly, title=data["title"],
-                starts_local=starts.replace(tzinfo=None), time_zone=data["time_zone"],
-                place=assembly.organization.home_place, location=data["location"],
-                link=data["link"], agenda=data["agenda"].splitlines(),
+                user=request.user,
+                assembly=assembly,
+                title=data["title"],
+                starts_local=starts.replace(tzinfo=None),
+                time_zone=data["time_zone"],
+                place=assembly.organization.home_place,
+                location=data["location"],
+                link=data["link"],
+                agenda=data["agenda"].splitlines(),
                 proposals=list(data["proposals"]),
             )
         except ValidationError as error:
@@ -255,7 +285,9 @@ def meeting_new(request: HttpRequest, slug: str) -> HttpResponse:
         else:
             return redirect("assemblies:meeting", meeting.pk)
     return render(
-        request, "assemblies/meeting_new.html", {"form": form, "assembly": assembly},
+        request,
+        "assemblies/meeting_new.html",
+        {"form": form, "assembly": assembly},
         status=400 if form.errors else 200,
     )
 
@@ -303,7 +335,9 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.get_meeting_for_user(request.user, pk)
     form = MinutesForm(request.POST)
     if form.is_valid():
-        services.meeting_minutes_record(user=request.user, meeting=meeting, minutes=form.cleaned_data["minutes"])
+        services.meeting_minutes_record(
+            user=request.user, meeting=meeting, minutes=form.cleaned_data["minutes"]
+        )
         messages.success(request, _("The minutes are saved."))
     return redirect("assemblies:meeting", pk)
 
@@ -312,17 +346,20 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def meeting_decision(request: HttpRequest, pk: int) -> HttpResponse:
     meeting = selectors.get_meeting_for_user(request.user, pk)
+    permissions.require_admin(request.user, meeting.assembly)
     form = AgendaDecisionForm(request.POST)
     if not form.is_valid():
-        permissions.require_admin(request.user, meeting.assembly)
         messages.error(request, _("Write what the room decided."))
         return redirect("assemblies:meeting", pk)
     data = form.cleaned_data
     item = get_object_or_404(AgendaItem, pk=data["item"], meeting=meeting)
     outcome = data["outcome"]
     services.agenda_decision_record(
-        user=request.user, item=item, decision=data["decision"],
-        votes_for=data["votes_for"], votes_against=data["votes_against"],
+        user=request.user,
+        item=item,
+        decision=data["decision"],
+        votes_for=data["votes_for"],
+        votes_against=data["votes_against"],
         votes_abstain=data["votes_abstain"],
         adopted=None if not outcome else outcome == "adopted",
     )

@@ -14,9 +14,7 @@ def text(value: str, *, limit: int, field: str, required: bool = True) -> str:
     if required and not value:
         raise ValidationError({field: _("This field is required.")})
     if len(value) > limit:
-        raise ValidationError(
-            {field: _("Keep it under %(n)d characters.") % {"n": limit}}
-        )
+        raise ValidationError({field: _("Keep it under %(n)d characters.") % {"n": limit}})
     return value
 
 

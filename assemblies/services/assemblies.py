@@ -151,7 +151,9 @@ def meeting_schedule(
         items.append(AgendaItem(meeting=meeting, title=proposal.title, proposal=proposal))
     items += [AgendaItem(meeting=meeting, title=line) for line in (agenda or []) if line.strip()]
     if len(items) > MAX_AGENDA:
-        raise ValidationError({"agenda": _("An agenda holds at most %(n)d items.") % {"n": MAX_AGENDA}})
+        raise ValidationError(
+            {"agenda": _("An agenda holds at most %(n)d items.") % {"n": MAX_AGENDA}}
+        )
     for position, item in enumerate(items, start=1):
         item.position = position
         item.title = item.title.strip()[:300]
@@ -161,7 +163,9 @@ def meeting_schedule(
 
 
 @transaction.atomic
-def meeting_attend(*, user: Any, meeting: Meeting, organization: Organization | None = None) -> Attendance:
+def meeting_attend(
+    *, user: Any, meeting: Meeting, organization: Organization | None = None
+) -> Attendance:
     """A member records that they are (or were) in the room, for themselves or their group."""
     permissions.require_participant(user, meeting.assembly)
     if organization is not None and organization not in permissions.groups_spoken_for(

@@ -95,7 +95,9 @@ def proposal_withdraw(*, user: Any, proposal: Proposal) -> Proposal:
 
 
 @transaction.atomic
-def amendment_propose(*, user: Any, proposal: Proposal, new_text: str, reason: str = "") -> Amendment:
+def amendment_propose(
+    *, user: Any, proposal: Proposal, new_text: str, reason: str = ""
+) -> Amendment:
     permissions.require_participant(user, proposal.assembly)
     if proposal.status not in OPEN_FOR_CHANGE:
         raise ValidationError(_("This proposal can no longer be amended."))
@@ -136,8 +138,10 @@ def amendment_apply(amendment: Amendment) -> None:
 @transaction.atomic
 def amendment_accept(*, user: Any, amendment: Amendment) -> Amendment:
     """The proposal's author (or an admin) takes the amendment into the text."""
-    amendment = Amendment.objects.select_for_update().select_related("proposal__assembly").get(
-        pk=amendment.pk
+    amendment = (
+        Amendment.objects.select_for_update()
+        .select_related("proposal__assembly")
+        .get(pk=amendment.pk)
     )
     if not _may_decide(user, amendment):
         raise PermissionDenied(_("Only the proposal's author or the assembly's admins decide."))
@@ -146,7 +150,9 @@ def amendment_accept(*, user: Any, amendment: Amendment) -> Amendment:
     proposal = Proposal.objects.select_for_update().get(pk=amendment.proposal_id)
     if proposal.body != amendment.base_text:
         raise ValidationError(
-            _("The proposal's text changed since this amendment was written; it must be rewritten against the new text.")
+            _(
+                "The proposal's text changed since this amendment was written; it must be rewritten against the new text."
+            )
         )
     amendment_apply(amendment)
     amendment.refresh_from_db()

@@ -80,13 +80,18 @@ def question_create(
             raise ValidationError({"options": _("Give at least two options, one a line.")})
         if len(options) > MAX_OPTIONS:
             raise ValidationError({"options": _("At most %(n)d options.") % {"n": MAX_OPTIONS}})
-    if method in (Method.GREEDY, Method.EQUAL_SHARES) and budget is not None:
-        if any(cost is None for _label, cost in options):
-            raise ValidationError({"options": _("Give each project its cost: “Name; 1200”.")})
+    if (
+        method in (Method.GREEDY, Method.EQUAL_SHARES)
+        and budget is not None
+        and any(cost is None for _label, cost in options)
+    ):
+        raise ValidationError({"options": _("Give each project its cost: “Name; 1200”.")})
     if method in (Method.GREEDY,) and budget is None:
         raise ValidationError({"budget": _("A participatory budget needs the amount to share.")})
     if method == Method.QUALIFIED and not (Decimal("0.5") < threshold <= 1):
-        raise ValidationError({"threshold": _("A qualified majority is more than half, e.g. 0.6667.")})
+        raise ValidationError(
+            {"threshold": _("A qualified majority is more than half, e.g. 0.6667.")}
+        )
     if double_majority and method not in (Method.MAJORITY, Method.QUALIFIED):
         raise ValidationError(
             {"double_majority": _("A double majority applies to majority votes.")}
@@ -259,7 +264,9 @@ def _record_concern(question: Question, user: Any, position: str, reason: str) -
     ).update(withdrawn=True)
     if position not in NEEDS_REASON:
         return
-    if Concern.objects.filter(question=question, author=user, kind=position, withdrawn=False).exists():
+    if Concern.objects.filter(
+        question=question, author=user, kind=position, withdrawn=False
+    ).exists():
         return
     concern = Concern.objects.create(question=question, author=user, kind=position, text=reason)
     if position == ConcernKind.BLOCK:
@@ -285,7 +292,11 @@ def ballot_cast(
 ) -> Ballot:
     """Vote in one's own name, or cast a member group's vote as one of its admins. Voting
     again replaces the earlier ballot while the round is open."""
-    question = Question.objects.select_for_update().select_related("assembly__organization", "proposal").get(pk=question.pk)
+    question = (
+        Question.objects.select_for_update()
+        .select_related("assembly__organization", "proposal")
+        .get(pk=question.pk)
+    )
     assembly = question.assembly
     if organization is None:
         if not may_vote_in_own_name(user, assembly):
@@ -296,9 +307,12 @@ def ballot_cast(
         question.closes_at is not None and question.closes_at <= timezone.now()
     ):
         raise ValidationError(_("This round is not open for votes."))
-    if organization is not None and question.mirrors.filter(
-        assembly__organization=organization, state=QuestionState.OPEN
-    ).exists():
+    if (
+        organization is not None
+        and question.mirrors.filter(
+            assembly__organization=organization, state=QuestionState.OPEN
+        ).exists()
+    ):
         raise ValidationError(
             _("%(group)s is deciding this in its own assembly; its result will be its vote.")
             % {"group": organization}
@@ -391,7 +405,12 @@ def _group_content(parent: Question, child: Question, result: dict[str, Any]) ->
         return {"choice": winners[0]} if winners else {}
     if parent.method == Method.SCORE:
         top = len(ranking)
-        return {"scores": {c: max(0, parent.max_score * (top - i) // max(1, top)) for i, c in enumerate(ranking)}}
+        return {
+            "scores": {
+                c: max(0, parent.max_score * (top - i) // max(1, top))
+                for i, c in enumerate(ranking)
+            }
+        }
     return {"approvals": winners}
 
 
@@ -409,7 +428,9 @@ def _close(question: Question, actor: Any) -> Question:
         if passed:
             amendment_apply(question.amendment)  # type: ignore[arg-type]
         else:
-            Amendment.objects.filter(pk=question.amendment_id).update(status=AmendmentStatus.REJECTED)
+            Amendment.objects.filter(pk=question.amendment_id).update(
+                status=AmendmentStatus.REJECTED
+            )
     elif question.proposal_id and question.yes_no:
         status = (
             ProposalStatus.AGENDA
@@ -463,7 +484,11 @@ def questions_close_due(*, now: datetime | None = None) -> int:
         "pk", flat=True
     ):
         with transaction.atomic():
-            question = Question.objects.select_for_update().select_related("assembly__organization").get(pk=pk)
+            question = (
+                Question.objects.select_for_update()
+                .select_related("assembly__organization")
+                .get(pk=pk)
+            )
             if question.state == QuestionState.OPEN:
                 _close(question, None)
                 count += 1
@@ -501,7 +526,9 @@ def question_mirror(*, user: Any, question: Question, organization: Organization
         parent=question,
     )
     question_open(user=user, question=child, closes_at=question.closes_at)
-    audit_record(actor=user, action="question.mirror", target=question, data={"group": organization.pk})
+    audit_record(
+        actor=user, action="question.mirror", target=question, data={"group": organization.pk}
+    )
     return child
 
 

@@ -29,7 +29,9 @@ class City:
 def city_coalition(place: Place, chair: User) -> City:
     admins, groups = [], []
     for i, name in enumerate(GROUPS):
-        admin = User.objects.create_user(f"group{i}@example.org", PASSWORD, display_name=f"Admin {i}")
+        admin = User.objects.create_user(
+            f"group{i}@example.org", PASSWORD, display_name=f"Admin {i}"
+        )
         admins.append(admin)
         groups.append(
             directory_services.organization_create(

@@ -35,7 +35,10 @@ def test_it_lets_anyone_join_only_an_open_assembly(city: City, outsider: User) -
     with pytest.raises(PermissionDenied):
         services.assembly_join(user=outsider, assembly=city.assembly)
     services.assembly_update(
-        user=city.chair, assembly=city.assembly, people=PeopleMode.OPEN, support_threshold=2,
+        user=city.chair,
+        assembly=city.assembly,
+        people=PeopleMode.OPEN,
+        support_threshold=2,
         description="",
     )
     services.assembly_join(user=outsider, assembly=city.assembly)
@@ -56,16 +59,23 @@ def test_it_lets_a_group_admin_add_their_people(city: City, outsider: User) -> N
 def test_it_refuses_settings_to_anyone_but_admins(city: City) -> None:
     with pytest.raises(PermissionDenied):
         services.assembly_update(
-            user=city.admins[0], assembly=city.assembly, people="open", support_threshold=1,
+            user=city.admins[0],
+            assembly=city.assembly,
+            people="open",
+            support_threshold=1,
             description="",
         )
 
 
 def test_it_keeps_a_meetings_time_on_the_places_clock(city: City) -> None:
     meeting = services.meeting_schedule(
-        user=city.chair, assembly=city.assembly, title="General assembly",
-        starts_local=datetime(2027, 1, 14, 18, 30), time_zone="America/Los_Angeles",
-        location="Central Library", agenda=["Welcome", "Budget"],
+        user=city.chair,
+        assembly=city.assembly,
+        title="General assembly",
+        starts_local=datetime(2027, 1, 14, 18, 30),
+        time_zone="America/Los_Angeles",
+        location="Central Library",
+        agenda=["Welcome", "Budget"],
     )
     # 18:30 in Portland in January is 02:30 UTC the next day.
     assert meeting.starts_at.utcoffset() is not None
@@ -75,13 +85,18 @@ def test_it_keeps_a_meetings_time_on_the_places_clock(city: City) -> None:
     assert [i.title for i in meeting.agenda.all()] == ["Welcome", "Budget"]
 
 
-def test_it_records_attendance_minutes_and_decisions_in_the_room(city: City, outsider: User) -> None:
+def test_it_records_attendance_minutes_and_decisions_in_the_room(
+    city: City, outsider: User
+) -> None:
     proposal = services.proposal_submit(
         user=city.admins[0], assembly=city.assembly, title="Rent strike fund", body="Set one up."
     )
     meeting = services.meeting_schedule(
-        user=city.chair, assembly=city.assembly, title="Assembly",
-        starts_local=datetime(2027, 2, 1, 18, 0), time_zone="America/Los_Angeles",
+        user=city.chair,
+        assembly=city.assembly,
+        title="Assembly",
+        starts_local=datetime(2027, 2, 1, 18, 0),
+        time_zone="America/Los_Angeles",
         proposals=[proposal],
     )
     services.meeting_attend(user=city.admins[1], meeting=meeting, organization=city.groups[1])
@@ -94,8 +109,12 @@ def test_it_records_attendance_minutes_and_decisions_in_the_room(city: City, out
     with pytest.raises(PermissionDenied):
         services.agenda_decision_record(user=city.admins[0], item=item, decision="yes")
     services.agenda_decision_record(
-        user=city.chair, item=item, decision="Adopted by show of hands", votes_for=30,
-        votes_against=2, adopted=True,
+        user=city.chair,
+        item=item,
+        decision="Adopted by show of hands",
+        votes_for=30,
+        votes_against=2,
+        adopted=True,
     )
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.ADOPTED

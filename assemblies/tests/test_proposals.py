@@ -5,16 +5,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import User
 from assemblies import selectors, services
-from assemblies.models import AmendmentStatus, ProposalStatus, Stance
+from assemblies.models import AmendmentStatus, Proposal, ProposalStatus, Stance
 from assemblies.tests.conftest import City
 from coalitions.models import Notice
 
 pytestmark = pytest.mark.django_db
 
 
-def _proposal(city: City) -> object:
+def _proposal(city: City) -> Proposal:
     return services.proposal_submit(
-        user=city.admins[0], assembly=city.assembly, title="Community land trust",
+        user=city.admins[0],
+        assembly=city.assembly,
+        title="Community land trust",
         body="The coalition founds a community land trust.",
     )
 
@@ -44,7 +46,8 @@ def test_it_refuses_support_from_an_outsider(city: City, outsider: User) -> None
 def test_it_lets_the_author_accept_an_amendment_into_the_text(city: City) -> None:
     proposal = _proposal(city)
     amendment = services.amendment_propose(
-        user=city.admins[2], proposal=proposal,
+        user=city.admins[2],
+        proposal=proposal,
         new_text="The coalition founds a community land trust with tenants on its board.",
     )
     with pytest.raises(PermissionDenied):
@@ -81,7 +84,9 @@ def test_it_lets_the_author_decline_once(city: City) -> None:
 
 def test_it_shows_the_most_endorsed_argument_of_each_side_first(city: City) -> None:
     proposal = _proposal(city)
-    weak = services.argument_post(user=city.admins[1], proposal=proposal, stance=Stance.FOR, body="Nice.")
+    weak = services.argument_post(
+        user=city.admins[1], proposal=proposal, stance=Stance.FOR, body="Nice."
+    )
     strong = services.argument_post(
         user=city.admins[2], proposal=proposal, stance=Stance.FOR, body="Keeps rents low for good."
     )
@@ -89,7 +94,11 @@ def test_it_shows_the_most_endorsed_argument_of_each_side_first(city: City) -> N
         user=city.admins[3], proposal=proposal, stance=Stance.AGAINST, body="Costly."
     )
     reply = services.argument_post(
-        user=city.admins[0], proposal=proposal, stance=Stance.AGAINST, body="Grants.", parent=against
+        user=city.admins[0],
+        proposal=proposal,
+        stance=Stance.AGAINST,
+        body="Grants.",
+        parent=against,
     )
     for admin in city.admins[:3]:
         services.argument_endorse(user=admin, argument=strong)
@@ -108,14 +117,18 @@ def test_it_refuses_arguments_and_endorsements_from_outsiders(city: City, outsid
     proposal = _proposal(city)
     with pytest.raises(PermissionDenied):
         services.argument_post(user=outsider, proposal=proposal, stance="for", body="x")
-    argument = services.argument_post(user=city.admins[1], proposal=proposal, stance="for", body="x")
+    argument = services.argument_post(
+        user=city.admins[1], proposal=proposal, stance="for", body="x"
+    )
     with pytest.raises(PermissionDenied):
         services.argument_endorse(user=outsider, argument=argument)
 
 
 def test_it_pages_proposals_by_key(city: City) -> None:
     for i in range(35):
-        services.proposal_submit(user=city.admins[0], assembly=city.assembly, title=f"P{i}", body="b")
+        services.proposal_submit(
+            user=city.admins[0], assembly=city.assembly, title=f"P{i}", body="b"
+        )
     first = selectors.proposals_page(city.assembly)
     assert len(first.rows) == 30 and first.next_after is not None
     second = selectors.proposals_page(city.assembly, after=first.next_after)
