@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--voters", type=int, default=20_000)
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
     say(f"database: {connection.vendor}")
     data = build(args.members)
     big: Proposal = data["big"]  # type: ignore[assignment]
