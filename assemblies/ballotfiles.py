@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from assemblies import counting
 from assemblies.methods import DecideError
+from assemblies.methods import formats as formats
 from assemblies.models import RANKED, Method, Question
 
 MAX_UPLOAD = 20 * 1024 * 1024
@@ -48,8 +49,6 @@ def export(question: Question, fmt: str) -> tuple[str, str]:
             totals[key] = totals.get(key, 0) + weight
         lines += [f"{k},{v}" for k, v in sorted(totals.items())]
         return "\n".join(lines) + "\n", "csv"
-    from assemblies.methods import formats
-
     ids, names, ballots = _ballots(question)
     if fmt == "preflib":
         data_type, body = formats.write_preflib(ids, ballots, names=names, title=question.title)
@@ -86,8 +85,6 @@ def _match(question: Question, file_ids: list[str], file_names: dict[str, str]) 
 
 def read_upload(question: Question, upload: UploadedFile) -> list[tuple[dict[str, Any], int]]:
     """Ballots of a PrefLib or Pabulib file as (ballot content, how many) pairs."""
-    from assemblies.methods import formats
-
     if question.yes_no:
         raise ValidationError(_("Paper ballots for a yes/no question are recorded at a meeting."))
     if (upload.size or 0) > MAX_UPLOAD:

@@ -63,7 +63,7 @@ def say(text: str) -> None:
 def build(members: int) -> dict[str, object]:
     rng = random.Random(13)
     t0 = time.perf_counter()
-    chair = User.objects.create_user("chair@example.org", "x")
+    chair = User.objects.create_user("chair@example.org", "x")  # noqa: S106 - a throwaway bench account
     coalition = Organization.objects.create(
         name="Bench Coalition", slug="bench-coalition", kind=OrganizationKind.COALITION
     )
@@ -75,14 +75,18 @@ def build(members: int) -> dict[str, object]:
         Membership(coalition=coalition, member=g, status=MembershipStatus.ACTIVE) for g in groups
     )
     people = User.objects.bulk_create(
-        (User(email=f"p{i}@example.org", password="!") for i in range(members)), batch_size=5000
+        (User(email=f"p{i}@example.org", password="!") for i in range(members)),  # noqa: S106 - unusable
+        batch_size=5000,
     )
     OrganizationAdmin.objects.bulk_create(
         OrganizationAdmin(organization=g, user=people[i]) for i, g in enumerate(groups)
     )
     assembly = services.assembly_open(user=chair, organization=coalition)
     AssemblyPerson.objects.bulk_create(
-        (AssemblyPerson(assembly=assembly, user=p, group=groups[i % 1000]) for i, p in enumerate(people[1000:])),
+        (
+            AssemblyPerson(assembly=assembly, user=p, group=groups[i % 1000])
+            for i, p in enumerate(people[1000:])
+        ),
         batch_size=5000,
     )
     with transaction.atomic():
@@ -126,29 +130,45 @@ def build(members: int) -> dict[str, object]:
     for p in proposals:
         p.argument_count = 20
     Proposal.objects.filter(pk=big.pk).update(argument_count=2200)
-    say(f"built: 1,000 groups, {members:,} people, 10,000 proposals, 200,200 arguments in {time.perf_counter() - t0:.1f} s")
+    say(
+        f"built: 1,000 groups, {members:,} people, 10,000 proposals, 200,200 arguments in {time.perf_counter() - t0:.1f} s"
+    )
     return {"chair": chair, "assembly": assembly, "big": big, "groups": groups, "people": people}
 
 
 def results_question(data: dict, *, voters: int, closed: bool) -> Question:
     question = services.question_create(
-        user=data["chair"], assembly=data["assembly"], title="Bench question",
-        method=Method.MAJORITY, double_majority=True, hide_results=False,
+        user=data["chair"],
+        assembly=data["assembly"],
+        title="Bench question",
+        method=Method.MAJORITY,
+        double_majority=True,
+        hide_results=False,
     )
     Question.objects.filter(pk=question.pk).update(state=QuestionState.OPEN)
     rng = random.Random(7)
     positions = ["yes", "no", "abstain"]
     Ballot.objects.bulk_create(
         (
-            Ballot(question=question, voter_key=f"u{p.pk}", voter=p, source=BallotSource.ONLINE,
-                   content={"position": rng.choice(positions)})
+            Ballot(
+                question=question,
+                voter_key=f"u{p.pk}",
+                voter=p,
+                source=BallotSource.ONLINE,
+                content={"position": rng.choice(positions)},
+            )
             for p in data["people"][1000 : 1000 + voters]
         ),
         batch_size=5000,
     )
     Ballot.objects.bulk_create(
-        Ballot(question=question, voter_key=f"g{g.pk}", organization=g, source=BallotSource.GROUP,
-               content={"position": rng.choice(positions)})
+        Ballot(
+            question=question,
+            voter_key=f"g{g.pk}",
+            organization=g,
+            source=BallotSource.GROUP,
+            content={"position": rng.choice(positions)},
+        )
         for g in data["groups"]
     )
     question.refresh_from_db()
@@ -189,8 +209,16 @@ def main() -> None:
     data = build(args.members)
     big: Proposal = data["big"]  # type: ignore[assignment]
     slug = data["assembly"].organization.slug  # type: ignore[attr-defined]
-    deep = Proposal.objects.filter(assembly=data["assembly"]).order_by("-id").values_list("id", flat=True)[9000]
-    second = Argument.objects.filter(proposal=big, parent__isnull=True).order_by("id").values_list("id", flat=True)[999]
+    deep = (
+        Proposal.objects.filter(assembly=data["assembly"])
+        .order_by("-id")
+        .values_list("id", flat=True)[9000]
+    )
+    second = (
+        Argument.objects.filter(proposal=big, parent__isnull=True)
+        .order_by("id")
+        .values_list("id", flat=True)[999]
+    )
     open_q = results_question(data, voters=args.voters, closed=False)
     closed_q = results_question(data, voters=args.voters, closed=True)
     client = Client()
@@ -200,10 +228,13 @@ def main() -> None:
         ("proposal list, page after 9,000", f"/assemblies/{slug}/?after={deep}"),
         ("proposal page, 2,200 arguments", f"/assemblies/proposals/{big.pk}/"),
         ("proposal page, arguments after 1,000", f"/assemblies/proposals/{big.pk}/?after={second}"),
-        (f"results, open round ({args.voters:,} + 1,000 groups, counted live)", f"/assemblies/questions/{open_q.pk}/"),
+        (
+            f"results, open round ({args.voters:,} + 1,000 groups, counted live)",
+            f"/assemblies/questions/{open_q.pk}/",
+        ),
         ("results, closed round (stored tally)", f"/assemblies/questions/{closed_q.pk}/"),
     ]
-    say(f"| request | wall p50 | wall p95 | cpu p50 | cpu p95 | queries |")
+    say("| request | wall p50 | wall p95 | cpu p50 | cpu p95 | queries |")
     say("| --- | ---: | ---: | ---: | ---: | ---: |")
     for label, url in pages:
         walls, cpus, n = measure(client, url, args.requests)
@@ -233,7 +264,7 @@ def main() -> None:
     expected = User.objects.filter(notify.audience_q(data["assembly"]), is_active=True).count()  # type: ignore[arg-type]
     say(
         f"fan-out to {expected:,} members: {took:.1f} s; {total:,} mail rows, {notices:,} notices, "
-        f"{chunks:,} sending tasks queued; run again: {again:,} rows (nothing repeated)"
+        f"{deliveries:,} delivery rows in the table, {chunks:,} sending tasks queued; run again: {again:,} rows (nothing repeated)"
     )
 
 
