@@ -184,3 +184,39 @@ def test_it_hides_results_until_the_round_closes(story: dict[str, Any], city: Ci
     assert "Results are shown when the round closes." in page
     url = reverse("assemblies:ballots", args=[question.pk, "csv"])
     assert Client().get(url).status_code == 403
+
+
+def test_it_takes_a_ranking_and_approvals_from_the_vote_form(city: City) -> None:
+    ranked = services.question_create(
+        user=city.chair,
+        assembly=city.assembly,
+        title="Delegates",
+        method=Method.STV,
+        seats=2,
+        options=[("Ana", None), ("Ben", None), ("Chen", None)],
+    )
+    services.question_open(user=city.chair, question=ranked)
+    a, b, c = (o.pk for o in ranked.options.all())
+    voter = _client(city.admins[0])
+    answer = voter.post(
+        reverse("assemblies:vote", args=[ranked.pk]), {f"rank_{c}": 1, f"rank_{a}": 2}
+    )
+    assert answer.status_code == 302
+    assert ranked.ballots.get().content == {"ranking": [[str(c)], [str(a)]]}
+    approval = services.question_create(
+        user=city.chair,
+        assembly=city.assembly,
+        title="Fund",
+        method=Method.APPROVAL,
+        options=[("Ana", None), ("Ben", None)],
+    )
+    services.question_open(user=city.chair, question=approval)
+    x, y = (o.pk for o in approval.options.all())
+    group = city.groups[0]
+    voter.post(
+        reverse("assemblies:vote", args=[approval.pk]),
+        {"approvals": [str(x), str(y)], "cast_for": str(group.pk)},
+    )
+    ballot = approval.ballots.get()
+    assert ballot.content == {"approvals": sorted([str(x), str(y)])}
+    assert ballot.organization == group and ballot.source == "group"
