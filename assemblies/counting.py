@@ -11,6 +11,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
+from django.db.models import Sum
+
 from assemblies import motions
 from assemblies.methods import Ballot as MethodBallot
 from assemblies.methods import DecideError, decide
@@ -31,18 +33,21 @@ def _key(content: Any) -> str:
 
 
 def grouped_ballots(question: Question) -> list[tuple[dict[str, Any], str, int]]:
-    """(content, source, total weight) for each distinct ballot: a million identical ballots
-    are one row to count. Read with values_list so no model instance is built per ballot."""
+    """(content, source, total weight) for each distinct ballot. The database groups identical
+    ballots, so a round of a hundred thousand votes on three positions is three rows here."""
     rows: Counter[tuple[str, str]] = Counter()
     contents: dict[str, dict[str, Any]] = {}
-    for content, source, weight in (
+    grouped = (
         Ballot.objects.filter(question=question)
-        .values_list("content", "source", "weight")
-        .iterator(chunk_size=5000)
-    ):
+        .values_list("content", "source")
+        .annotate(total=Sum("weight"))
+        .order_by()
+    )
+    for content, source, total in grouped:
+        # Equal ballots written with their keys in another order are still one ballot.
         key = _key(content)
         contents.setdefault(key, content)
-        rows[(key, source)] += weight
+        rows[(key, source)] += int(total or 0)
     return [(contents[k], source, w) for (k, source), w in rows.items()]
 
 

@@ -32,6 +32,10 @@ from assemblies.views import errors_into
 from directory.models import Organization
 
 
+# Who voted how is listed for the first ballots only; the file download holds them all.
+OPEN_BALLOTS_SHOWN = 200
+
+
 def _zones(assembly: Any) -> list[Any]:
     return zone_choices(assembly.organization.home_place)
 
@@ -108,7 +112,7 @@ def _question_context(request: HttpRequest, question: Any, vote_form: Any = None
         "open_form": OpenForm(
             zones=_zones(assembly), initial={"time_zone": _zone_initial(assembly)}
         ),
-        "ballots": selectors.open_ballots(user, question)[:500],
+        "ballots": selectors.open_ballots(user, question)[:OPEN_BALLOTS_SHOWN],
         "mirrors": question.mirrors.select_related("assembly__organization"),
         "upload_form": UploadForm(),
         "formats": ballotfiles.formats_for(question),
