@@ -139,7 +139,7 @@ def amendment_apply(amendment: Amendment) -> None:
 def amendment_accept(*, user: Any, amendment: Amendment) -> Amendment:
     """The proposal's author (or an admin) takes the amendment into the text."""
     amendment = (
-        Amendment.objects.select_for_update()
+        Amendment.objects.select_for_update(of=("self",))
         .select_related("proposal__assembly")
         .get(pk=amendment.pk)
     )

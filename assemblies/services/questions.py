@@ -293,7 +293,7 @@ def ballot_cast(
     """Vote in one's own name, or cast a member group's vote as one of its admins. Voting
     again replaces the earlier ballot while the round is open."""
     question = (
-        Question.objects.select_for_update()
+        Question.objects.select_for_update(of=("self",))
         .select_related("assembly__organization", "proposal")
         .get(pk=question.pk)
     )
@@ -485,7 +485,7 @@ def questions_close_due(*, now: datetime | None = None) -> int:
     ):
         with transaction.atomic():
             question = (
-                Question.objects.select_for_update()
+                Question.objects.select_for_update(of=("self",))
                 .select_related("assembly__organization")
                 .get(pk=pk)
             )
