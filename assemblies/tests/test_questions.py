@@ -279,3 +279,22 @@ def test_it_tells_every_member_when_a_round_opens(
     assert Notice.objects.filter(text__startswith="Voting is open").count() == 6
     assert Delivery.objects.filter(alert=announcement.alert).count() == 6
     assert announcement.alert is not None and announcement.alert.kind == "notice"
+
+
+def test_it_mails_a_round_notice_that_says_why_the_member_receives_it(
+    city: City, django_capture_on_commit_callbacks: Any
+) -> None:
+    from actions.delivery import _Envelope, email_bytes
+
+    with django_capture_on_commit_callbacks(execute=False):
+        _open(city, title="Q", method=Method.MAJORITY)
+    announcement = Announcement.objects.get()
+    notify.fan_out(announcement.pk)
+    announcement.refresh_from_db()
+    alert = announcement.alert
+    assert alert is not None
+    row = Delivery.objects.filter(alert=alert).first()
+    assert row is not None
+    message = email_bytes(alert, row, _Envelope.of(alert)).decode()
+    assert "take part in an assembly" in message and "committed to this call" not in message
+    assert f"/assemblies/questions/{Question.objects.get().pk}/" in message
