@@ -124,6 +124,11 @@ class QuestionForm(forms.Form):
 
 
 class OpenForm(forms.Form):
+    opens_at = forms.DateTimeField(
+        label=_("Opens at (leave empty to open now)"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
     closes_at = forms.DateTimeField(
         label=_("Closes at"),
         required=False,

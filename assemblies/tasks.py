@@ -11,7 +11,7 @@ def announcement_fan_out(announcement_id: int) -> int:
 
 
 @task()
-def questions_close_due() -> int:
-    from assemblies.services import questions_close_due as close
+def rounds_tick() -> dict[str, int]:
+    from assemblies.services import rounds_tick as tick
 
-    return close()
+    return tick()

@@ -31,7 +31,6 @@ from assemblies.services.questions import may_vote_in_own_name
 from assemblies.views import errors_into
 from directory.models import Organization
 
-
 # Who voted how is listed for the first ballots only; the file download holds them all.
 OPEN_BALLOTS_SHOWN = 200
 
@@ -165,18 +164,22 @@ def question_open(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("Give a closing time and its time zone."))
         return redirect("assemblies:question", pk)
-    closes = form.cleaned_data["closes_at"]
-    closes_at = None
-    if closes is not None:
-        closes_at = closes.replace(tzinfo=None).replace(
-            tzinfo=ZoneInfo(form.cleaned_data["time_zone"])
-        )
+    zone = ZoneInfo(form.cleaned_data["time_zone"])
+    # The times are read on the chosen clock, whatever zone the server runs in.
+    opens, closes = form.cleaned_data["opens_at"], form.cleaned_data["closes_at"]
+    opens_at = opens.replace(tzinfo=zone) if opens is not None else None
+    closes_at = closes.replace(tzinfo=zone) if closes is not None else None
     try:
-        services.question_open(user=request.user, question=question, closes_at=closes_at)
+        question = services.question_open(
+            user=request.user, question=question, closes_at=closes_at, opens_at=opens_at
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("The round is open; the members are being told."))
+        if question.state == QuestionState.OPEN:
+            messages.success(request, _("The round is open; the members are being told."))
+        else:
+            messages.success(request, _("The round will open at the time you set."))
     return redirect("assemblies:question", pk)
 
 

@@ -336,7 +336,9 @@ def equal_shares(
     if completion == "add1-greedy":
         left = limit - sum(mes.cost[p] for p in chosen)
         rest = [p for p in projects if p not in chosen]
-        filler = greedy(rest, ballots, costs=costs, budget=Decimal(left.numerator) / left.denominator)
+        filler = greedy(
+            rest, ballots, costs=costs, budget=Decimal(left.numerator) / left.denominator
+        )
         for p in filler.winners:
             chosen.append(p)
             rounds.append({"project": p, "cost": _num(mes.cost[p]), "phase": "greedy"})

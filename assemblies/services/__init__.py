@@ -31,6 +31,8 @@ from assemblies.services.questions import (
     question_mirror,
     question_open,
     questions_close_due,
+    questions_open_due,
+    rounds_tick,
 )
 
 __all__ = [
@@ -60,4 +62,6 @@ __all__ = [
     "question_mirror",
     "question_open",
     "questions_close_due",
+    "questions_open_due",
+    "rounds_tick",
 ]

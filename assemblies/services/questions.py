@@ -143,22 +143,17 @@ def amendment_to_vote(*, user: Any, amendment: Amendment) -> Question:
     return question
 
 
-@transaction.atomic
-def question_open(*, user: Any, question: Question, closes_at: datetime | None = None) -> Question:
-    """An admin opens the round now, until `closes_at`; every member is told."""
-    permissions.require_admin(user, question.assembly)
-    now = timezone.now()
-    if closes_at is not None and closes_at <= now:
-        raise ValidationError({"closes_at": _("The round must close in the future.")})
+def _start(question: Question, actor: Any, closes_at: datetime | None) -> bool:
+    """Open a round (once, however many callers race) and tell every member."""
     opened = Question.objects.filter(pk=question.pk, state=QuestionState.DRAFT).update(
-        state=QuestionState.OPEN, opens_at=now, closes_at=closes_at
+        state=QuestionState.OPEN, opens_at=timezone.now(), closes_at=closes_at
     )
     if not opened:
-        raise ValidationError(_("This round was already opened."))
+        return False
     question.refresh_from_db()
     if question.proposal_id and not question.amendment_id:
         Proposal.objects.filter(pk=question.proposal_id).update(status=ProposalStatus.VOTING)
-    audit_record(actor=user, action="question.open", target=question)
+    audit_record(actor=actor, action="question.open", target=question)
     notify.members_tell(
         assembly=question.assembly,
         subject=_("Voting is open: %(title)s") % {"title": question.title},
@@ -166,6 +161,34 @@ def question_open(*, user: Any, question: Question, closes_at: datetime | None =
         % {"name": question.assembly},
         url=_url(question),
     )
+    return True
+
+
+@transaction.atomic
+def question_open(
+    *,
+    user: Any,
+    question: Question,
+    closes_at: datetime | None = None,
+    opens_at: datetime | None = None,
+) -> Question:
+    """An admin opens the round now, or from `opens_at` (the worker's tick opens it then),
+    until `closes_at`; every member is told when it opens."""
+    permissions.require_admin(user, question.assembly)
+    now = timezone.now()
+    if closes_at is not None and closes_at <= max(now, opens_at or now):
+        raise ValidationError({"closes_at": _("The round must close after it opens.")})
+    if opens_at is not None and opens_at > now:
+        scheduled = Question.objects.filter(pk=question.pk, state=QuestionState.DRAFT).update(
+            opens_at=opens_at, closes_at=closes_at
+        )
+        if not scheduled:
+            raise ValidationError(_("This round was already opened."))
+        question.refresh_from_db()
+        audit_record(actor=user, action="question.schedule", target=question)
+        return question
+    if not _start(question, user, closes_at):
+        raise ValidationError(_("This round was already opened."))
     return question
 
 
@@ -474,6 +497,24 @@ def question_close(*, user: Any, question: Question) -> Question:
     if question.state != QuestionState.OPEN:
         raise ValidationError(_("Only an open round can be closed."))
     return _close(question, user)
+
+
+def questions_open_due(*, now: datetime | None = None) -> int:
+    """Open every scheduled round whose time has come (the worker's tick calls this)."""
+    now = now or timezone.now()
+    count = 0
+    for pk in Question.objects.filter(
+        state=QuestionState.DRAFT, opens_at__isnull=False, opens_at__lte=now
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            question = Question.objects.select_related("assembly__organization").get(pk=pk)
+            count += _start(question, None, question.closes_at)
+    return count
+
+
+def rounds_tick() -> dict[str, int]:
+    """The worker's chore: open the rounds that are due, then close those whose time is up."""
+    return {"opened": questions_open_due(), "closed": questions_close_due()}
 
 
 def questions_close_due(*, now: datetime | None = None) -> int:

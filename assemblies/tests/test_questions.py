@@ -298,3 +298,33 @@ def test_it_mails_a_round_notice_that_says_why_the_member_receives_it(
     message = email_bytes(alert, row, _Envelope.of(alert)).decode()
     assert "take part in an assembly" in message and "committed to this call" not in message
     assert f"/assemblies/questions/{Question.objects.get().pk}/" in message
+
+
+def test_it_opens_a_scheduled_round_when_its_time_comes(city: City) -> None:
+    question = services.question_create(
+        user=city.chair, assembly=city.assembly, title="Q", method=Method.MAJORITY
+    )
+    now = timezone.now()
+    with pytest.raises(ValidationError):  # closing before opening
+        services.question_open(
+            user=city.chair,
+            question=question,
+            opens_at=now + timedelta(days=2),
+            closes_at=now + timedelta(days=1),
+        )
+    services.question_open(
+        user=city.chair,
+        question=question,
+        opens_at=now + timedelta(days=1),
+        closes_at=now + timedelta(days=3),
+    )
+    question.refresh_from_db()
+    assert question.state == QuestionState.DRAFT
+    with pytest.raises(ValidationError):
+        services.ballot_cast(user=city.admins[0], question=question, content={"position": "yes"})
+    assert services.questions_open_due(now=now) == 0
+    assert services.questions_open_due(now=now + timedelta(days=1, minutes=1)) == 1
+    question.refresh_from_db()
+    assert question.state == QuestionState.OPEN
+    assert question.closes_at == now + timedelta(days=3)
+    assert Announcement.objects.filter(subject__startswith="Voting is open").count() == 1

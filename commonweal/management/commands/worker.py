@@ -49,13 +49,13 @@ def reap(ended_worker_ids: list[str]) -> tuple[int, int]:
 def tick() -> None:
     """The hub's periodic chores, which would otherwise need a cron job beside `make run`:
     close calls whose deadline passed, recover stalled alerts, re-queue mail retries whose
-    task was lost, close assembly rounds whose time is up and resume their lost announcements."""
+    task was lost, open and close assembly rounds whose time has come and resume their lost announcements."""
     from actions.services import call_tick
     from assemblies.notify import announcements_recover
-    from assemblies.services import questions_close_due
+    from assemblies.services import rounds_tick
     from outbox.services import outbox_sweep
 
-    for chore in (call_tick, outbox_sweep, questions_close_due, announcements_recover):
+    for chore in (call_tick, outbox_sweep, rounds_tick, announcements_recover):
         try:
             chore()
         except Exception:
