@@ -196,14 +196,22 @@ def measure(client: Client, url: str, requests: int) -> tuple[list[float], list[
     for _ in range(3):
         assert client.get(url).status_code == 200, url
     walls, cpus = [], []
-    queries: list[str] = []
+    queries: list[tuple[float, str]] = []
 
     def count(execute: Any, sql: str, *rest: Any) -> Any:
-        queries.append(sql)
-        return execute(sql, *rest)
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, *rest)
+        finally:
+            queries.append(((time.perf_counter() - t0) * 1000, sql))
 
     with connection.execute_wrapper(count):
         client.get(url)
+    if SHOW_QUERIES:
+        total = sum(ms for ms, _sql in queries)
+        say(f"  {url}: {len(queries)} queries, {total:.1f} ms in the database; slowest:")
+        for ms, sql in sorted(queries, reverse=True)[:3]:
+            say(f"    {ms:.1f} ms  {sql[:300]}")
     for _ in range(requests):
         w0, c0 = time.perf_counter(), time.process_time()
         response = client.get(url)
@@ -211,6 +219,9 @@ def measure(client: Client, url: str, requests: int) -> tuple[list[float], list[
         cpus.append((time.process_time() - c0) * 1000)
         assert response.status_code == 200
     return walls, cpus, len(queries)
+
+
+SHOW_QUERIES = "--queries" in sys.argv
 
 
 def pct(values: list[float], q: float) -> float:
@@ -224,12 +235,17 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=100_000)
     parser.add_argument("--voters", type=int, default=20_000)
     parser.add_argument("--no-fanout", action="store_true")
+    parser.add_argument("--queries", action="store_true", help="print each page's slowest queries")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     say(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
     built = Assembly.objects.filter(organization__slug="bench-coalition").exists()
     data = reuse() if built else build(args.members)
+    if connection.vendor == "postgresql":
+        # As autovacuum would soon after a bulk load: the planner needs the tables' statistics.
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
     big: Proposal = data["big"]  # type: ignore[assignment]
     slug = data["assembly"].organization.slug  # type: ignore[attr-defined]
     deep = (
@@ -280,6 +296,7 @@ def main() -> None:
     total = notify.fan_out(announcement.pk)
     took = time.perf_counter() - t0
     again = notify.fan_out(announcement.pk)
+    announcement.refresh_from_db()
     notices = Notice.objects.filter(text=announcement.subject).count()
     deliveries = Delivery.objects.filter(alert_id=announcement.alert_id).count()
     from django_tasks_db.models import DBTaskResult
