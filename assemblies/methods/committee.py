@@ -148,7 +148,7 @@ def _pav_milp(
     rows[0, :m] = 1
     for v in range(g):
         rows[1 + v, m + v * seats : m + (v + 1) * seats] = 1
-        rows[1 + v, :m] = -matrix[v]
+        rows[1 + v, :m] = -matrix[v].astype(float)
     lower = np.concatenate([[seats], np.full(g, -np.inf)])
     upper = np.concatenate([[seats], np.zeros(g)])
 
