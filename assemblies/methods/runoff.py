@@ -211,7 +211,8 @@ def _stv_count(
             c = tied[0] if len(tied) == 1 else _break(tied, history, lot, lowest=False)
             pending.remove(c)
             surplus, total = votes[c] - q, votes[c]
-            moved, lost = move(piles[c], (surplus, total))
+            moved, _ = move(piles[c], (surplus, total))
+            lost = surplus - sum(moved.values())  # papers with no next preference, and truncation
             piles[c] = []
             votes[c] = q
             record.update(action="surplus", candidate=c, surplus=_fmt(surplus))
