@@ -322,10 +322,7 @@ def equal_shares(
             fast = _FastMES(mes)
             while True:
                 quick, unsure = fast.run(float(share + 1))
-                if unsure:
-                    picked = mes.run(share + 1)[0]
-                else:
-                    picked = [projects[i] for i in quick]
+                picked = mes.run(share + 1)[0] if unsure else [projects[i] for i in quick]
                 if sum(mes.cost[p] for p in picked) > limit:
                     break
                 share += 1
@@ -336,7 +333,9 @@ def equal_shares(
     if completion == "add1-greedy":
         left = limit - sum(mes.cost[p] for p in chosen)
         rest = [p for p in projects if p not in chosen]
-        filler = greedy(rest, ballots, costs=costs, budget=Decimal(left.numerator) / left.denominator)
+        filler = greedy(
+            rest, ballots, costs=costs, budget=Decimal(left.numerator) / left.denominator
+        )
         for p in filler.winners:
             chosen.append(p)
             rounds.append({"project": p, "cost": _num(mes.cost[p]), "phase": "greedy"})

@@ -41,7 +41,9 @@ def method_for_rule(rule: str) -> tuple[str, str | None]:
     return "greedy", None
 
 
-def tally(election: Election, *, method: str | None, seats: int | None, completion: str | None) -> Outcome:
+def tally(
+    election: Election, *, method: str | None, seats: int | None, completion: str | None
+) -> Outcome:
     chosen_completion: str | None = completion
     if method is None:
         if election.costs is not None:

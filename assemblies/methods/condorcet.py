@@ -125,7 +125,9 @@ def ranked_pairs(candidates: Sequence[str], ballots: Sequence[Ballot]) -> Outcom
     details: dict[str, Any] = {
         "candidates": list(candidates),
         "pairwise": d.tolist(),
-        "locked": [[candidates[a], candidates[b]] for a, b in zip(*np.nonzero(locked), strict=True)],
+        "locked": [
+            [candidates[a], candidates[b]] for a, b in zip(*np.nonzero(locked), strict=True)
+        ],
     }
     return Outcome(
         method="ranked-pairs",

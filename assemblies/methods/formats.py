@@ -23,7 +23,7 @@ from .base import Ballot, DecideError
 # Far above any real ward, budget or PrefLib file, low enough that a hostile upload cannot
 # make the reader hold gigabytes.
 MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_VOTERS = 10**9
+MAX_VOTERS = 10**10
 PREFLIB_TYPES = ("soc", "soi", "toc", "toi")
 
 
@@ -177,7 +177,9 @@ def parse_preflib(text: str, *, data_type: str = "") -> Election:
         if data_type in ("soc", "soi") and any(len(g) > 1 for g in order):
             raise DecideError(f"A .{data_type} file holds strict orders, but a line has a tie.")
         if data_type in ("soc", "toc") and len(flat) != len(candidates):
-            raise DecideError(f"A .{data_type} file holds complete orders, but a line leaves some out.")
+            raise DecideError(
+                f"A .{data_type} file holds complete orders, but a line leaves some out."
+            )
         ballots.append(Ballot(ranking=order, weight=count))
     declared_n = _declared_int(meta, "NUMBER VOTERS")
     if declared_n is not None and declared_n != total:
@@ -299,7 +301,9 @@ def parse_pabulib(text: str) -> Election:
     if kind not in ("approval", "cumulative", "scoring", "ordinal"):
         raise DecideError(f"Unknown vote_type {kind!r}.")
     costs, names, selected, order = _pb_projects(sections["PROJECTS"])
-    budget = parse_decimal(meta.get("budget", ""), where="META budget") if "budget" in meta else None
+    budget = (
+        parse_decimal(meta.get("budget", ""), where="META budget") if "budget" in meta else None
+    )
     ballots = _pb_votes(sections["VOTES"], kind, set(order))
     declared = meta.get("num_votes", "")
     voters = sum(b.weight for b in ballots)

@@ -123,7 +123,10 @@ def _irv_count(candidates: Sequence[str], ballots: Sequence[Ballot], flip: bool)
 def irv(candidates: Sequence[str], ballots: Sequence[Ballot]) -> Outcome:
     """Instant runoff: eliminate the last in first preferences until one has a majority."""
     count = _irv_count(candidates, ballots, flip=False)
-    tie = bool(count["lot"]) and _irv_count(candidates, ballots, flip=True)["winner"] != count["winner"]
+    tie = (
+        bool(count["lot"])
+        and _irv_count(candidates, ballots, flip=True)["winner"] != count["winner"]
+    )
     return Outcome(
         method="irv",
         winners=[count["winner"]],
@@ -233,14 +236,20 @@ def _stv_count(
             record["elected"] = newly
         record["votes"] = {x: _fmt(v) for x, v in votes.items()}
         stages.append(record)
-    return {"elected": elected[:seats], "stages": stages, "quota": quota, "valid": valid, "lot": lot.used}
+    return {
+        "elected": elected[:seats],
+        "stages": stages,
+        "quota": quota,
+        "valid": valid,
+        "lot": lot.used,
+    }
 
 
 def scottish_stv(candidates: Sequence[str], ballots: Sequence[Ballot], *, seats: int) -> Outcome:
     count = _stv_count(candidates, ballots, seats, flip=False)
-    tie = bool(count["lot"]) and set(_stv_count(candidates, ballots, seats, flip=True)["elected"]) != set(
-        count["elected"]
-    )
+    tie = bool(count["lot"]) and set(
+        _stv_count(candidates, ballots, seats, flip=True)["elected"]
+    ) != set(count["elected"])
     elected = count["elected"]
     return Outcome(
         method="stv",
