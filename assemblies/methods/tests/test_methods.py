@@ -223,3 +223,15 @@ def test_it_refuses_what_it_cannot_count():
         decide("greedy", ["a"], [A("a")])  # no costs, no budget
     with pytest.raises(DecideError):
         decide("stv", ["a", "b"], [R("a")], seats=3)
+
+
+def test_it_checks_every_choice_of_a_lot_among_four_tied_candidates():
+    # Round 1: 0, 1, 3 and 4 hold 2 votes each. Excluding 4 or 0 elects 3; excluding 1 does
+    # not, so the outcome rests on the lot (instant runoff libraries that drop all four
+    # at once elect 2).
+    orders = ["03124", "03241", "40123", "20431", "43021", "24031", "13204", "31024", "20341"]
+    orders += ["13024", "30421"]
+    ballots = [R(*o) for o in orders]
+    outcome = decide("irv", list("01234"), ballots)
+    assert outcome.winners == ["3"]
+    assert outcome.tie is True
