@@ -322,10 +322,7 @@ def equal_shares(
             fast = _FastMES(mes)
             while True:
                 quick, unsure = fast.run(float(share + 1))
-                if unsure:
-                    picked = mes.run(share + 1)[0]
-                else:
-                    picked = [projects[i] for i in quick]
+                picked = mes.run(share + 1)[0] if unsure else [projects[i] for i in quick]
                 if sum(mes.cost[p] for p in picked) > limit:
                     break
                 share += 1

@@ -7,7 +7,7 @@ Phragmén is the sequential method, counted in exact fractions.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from itertools import combinations
@@ -110,7 +110,8 @@ def pav(candidates: Sequence[str], ballots: Sequence[Ballot], *, seats: int) -> 
     for j in range(1, seats + 1):
         harmonic[j] = harmonic[j - 1] + scale // j
     if comb(m, seats) <= ENUMERATION_LIMIT:
-        best_score, best, count_best = -1, (), 0
+        best_score, count_best = -1, 0
+        best: tuple[int, ...] = ()
         for committee in combinations(range(m), seats):
             hits = matrix[:, committee].sum(axis=1)
             value = int(weights @ harmonic[hits])
@@ -118,7 +119,8 @@ def pav(candidates: Sequence[str], ballots: Sequence[Ballot], *, seats: int) -> 
                 best_score, best, count_best = value, committee, 1
             elif value == best_score:
                 count_best += 1
-        chosen, tie, exact_by = list(best), count_best > 1, "enumeration"
+        chosen: list[int] = list(best)
+        tie, exact_by = count_best > 1, "enumeration"
     else:
         chosen, best_score, tie = _pav_milp(matrix, weights, seats, harmonic)
         exact_by = "integer programme"
@@ -148,7 +150,7 @@ def _pav_milp(
     rows[0, :m] = 1
     for v in range(g):
         rows[1 + v, m + v * seats : m + (v + 1) * seats] = 1
-        rows[1 + v, :m] = -matrix[v]
+        rows[1 + v, :m] = -matrix[v].astype(float)
     lower = np.concatenate([[seats], np.full(g, -np.inf)])
     upper = np.concatenate([[seats], np.zeros(g)])
 
@@ -184,7 +186,6 @@ def phragmen(candidates: Sequence[str], ballots: Sequence[Ballot], *, seats: int
     elected: list[int] = []
     rounds: list[dict[str, str]] = []
     ties: list[list[int]] = []
-    key: Callable[[int], tuple[Fraction, int]]
     for _ in range(seats):
         options: dict[int, Fraction] = {}
         for j, sup in enumerate(supporters):

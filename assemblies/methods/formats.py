@@ -23,7 +23,7 @@ from .base import Ballot, DecideError
 # Far above any real ward, budget or PrefLib file, low enough that a hostile upload cannot
 # make the reader hold gigabytes.
 MAX_FILE_BYTES = 256 * 1024 * 1024
-MAX_VOTERS = 10**9
+MAX_VOTERS = 10**10
 PREFLIB_TYPES = ("soc", "soi", "toc", "toi")
 
 

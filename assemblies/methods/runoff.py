@@ -13,12 +13,13 @@ Votes are whole numbers of 1/100,000ths, so the five-decimal truncation is exact
 A ballot's preferences are read until the first tie (two candidates marked equal): as on a
 paper ballot marked with the same number twice, nothing after that point can be read.
 Lots are drawn deterministically (the candidate later in the given order is excluded); the
-count is then repeated with the other draw, and `tie` is set only if the result changes.
+count is then repeated with every other choice at each draw, and `tie` is set only if the
+result changes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .base import Ballot, Outcome
@@ -46,16 +47,45 @@ def _strict_prefixes(ballots: Sequence[Ballot]) -> list[tuple[tuple[str, ...], i
 
 
 class _Lot:
-    """Deterministic draws; `flip` makes the other choice, to see whether a draw mattered."""
+    """Deterministic draws that can be replayed with other choices.
 
-    def __init__(self, order: dict[str, int], flip: bool) -> None:
-        self.order, self.flip, self.used = order, flip, False
+    `forced[j]` picks which of the tied candidates (in the given order) the j-th draw
+    returns; later draws take the last one. `sizes` records how many were tied at each draw,
+    so the count can be repeated with every other choice to see whether a draw mattered.
+    """
 
-    def lowest(self, tied: list[str]) -> str:
-        """Which of `tied` to exclude (or transfer last) when nothing else separates them."""
-        self.used = True
+    def __init__(self, order: dict[str, int], forced: Sequence[int] = ()) -> None:
+        self.order, self.forced = order, list(forced)
+        self.sizes: list[int] = []
+
+    @property
+    def used(self) -> bool:
+        return bool(self.sizes)
+
+    def draw(self, tied: list[str]) -> str:
         ranked = sorted(tied, key=self.order.__getitem__)
-        return ranked[0] if self.flip else ranked[-1]
+        j = len(self.sizes)
+        self.sizes.append(len(ranked))
+        return ranked[self.forced[j] if j < len(self.forced) else len(ranked) - 1]
+
+
+# Replays tried when deciding whether lots mattered (each is one more full count).
+MAX_REPLAYS = 60
+
+
+def _lots_mattered(count: Callable[[Sequence[int]], tuple[object, list[int]]]) -> bool:
+    """Repeat a count with each other choice at each draw (earlier draws as before)."""
+    base, sizes = count(())
+    replays = 0
+    for j, size in enumerate(sizes):
+        for choice in range(size - 1):
+            if replays >= MAX_REPLAYS:
+                return True  # too many draws to clear them all: say the outcome may depend on them
+            replays += 1
+            prefix = [s - 1 for s in sizes[:j]] + [choice]
+            if count(prefix)[0] != base:
+                return True
+    return False
 
 
 def _break(tied: list[str], history: list[dict[str, int]], lot: _Lot, *, lowest: bool) -> str:
@@ -67,18 +97,16 @@ def _break(tied: list[str], history: list[dict[str, int]], lot: _Lot, *, lowest:
             tied = [c for c in tied if values[c] == target]
             if len(tied) == 1:
                 return tied[0]
-    pick = lot.lowest(tied)
-    if lowest:
-        return pick
-    return next(c for c in tied if c != pick) if len(tied) > 1 else pick
+    return lot.draw(tied)
 
 
 # --- instant runoff ---------------------------------------------------------------------------
 
 
-def _irv_count(candidates: Sequence[str], ballots: Sequence[Ballot], flip: bool) -> dict[str, Any]:
-    parcels = _strict_prefixes(ballots)
-    lot = _Lot({c: i for i, c in enumerate(candidates)}, flip)
+def _irv_count(
+    candidates: Sequence[str], parcels: list[tuple[tuple[str, ...], int]], forced: Sequence[int]
+) -> dict[str, Any]:
+    lot = _Lot({c: i for i, c in enumerate(candidates)}, forced)
     continuing = list(candidates)
     history: list[dict[str, int]] = []
     rounds: list[dict[str, Any]] = []
@@ -116,17 +144,20 @@ def _irv_count(candidates: Sequence[str], ballots: Sequence[Ballot], flip: bool)
         "winner": winner,
         "ranking": [winner, *rest, *reversed(eliminated)],
         "rounds": rounds,
-        "lot": lot.used,
+        "draws": lot.sizes,
     }
 
 
 def irv(candidates: Sequence[str], ballots: Sequence[Ballot]) -> Outcome:
     """Instant runoff: eliminate the last in first preferences until one has a majority."""
-    count = _irv_count(candidates, ballots, flip=False)
-    tie = (
-        bool(count["lot"])
-        and _irv_count(candidates, ballots, flip=True)["winner"] != count["winner"]
-    )
+    parcels = _strict_prefixes(ballots)
+    count = _irv_count(candidates, parcels, ())
+
+    def replay(forced: Sequence[int]) -> tuple[object, list[int]]:
+        again = _irv_count(candidates, parcels, forced)
+        return again["winner"], again["draws"]
+
+    tie = bool(count["draws"]) and _lots_mattered(replay)
     return Outcome(
         method="irv",
         winners=[count["winner"]],
@@ -141,14 +172,17 @@ def irv(candidates: Sequence[str], ballots: Sequence[Ballot]) -> Outcome:
 
 
 def _stv_count(
-    candidates: Sequence[str], ballots: Sequence[Ballot], seats: int, flip: bool
+    candidates: Sequence[str],
+    parcels: list[tuple[tuple[str, ...], int]],
+    seats: int,
+    forced: Sequence[int],
 ) -> dict[str, Any]:
-    lot = _Lot({c: i for i, c in enumerate(candidates)}, flip)
+    lot = _Lot({c: i for i, c in enumerate(candidates)}, forced)
     # A paper bundle: [preferences, index of the candidate holding it, value, count]
     papers: list[list[Any]] = []
     piles: dict[str, list[int]] = {c: [] for c in candidates}
     votes = dict.fromkeys(candidates, 0)
-    for prefs, w in _strict_prefixes(ballots):
+    for prefs, w in parcels:
         piles[prefs[0]].append(len(papers))
         papers.append([prefs, 0, SCALE, w])
         votes[prefs[0]] += SCALE * w
@@ -214,7 +248,8 @@ def _stv_count(
             c = tied[0] if len(tied) == 1 else _break(tied, history, lot, lowest=False)
             pending.remove(c)
             surplus, total = votes[c] - q, votes[c]
-            moved, lost = move(piles[c], (surplus, total))
+            moved, _ = move(piles[c], (surplus, total))
+            lost = surplus - sum(moved.values())  # papers with no next preference, and truncation
             piles[c] = []
             votes[c] = q
             record.update(action="surplus", candidate=c, surplus=_fmt(surplus))
@@ -240,15 +275,19 @@ def _stv_count(
         "stages": stages,
         "quota": quota,
         "valid": valid,
-        "lot": lot.used,
+        "draws": lot.sizes,
     }
 
 
 def scottish_stv(candidates: Sequence[str], ballots: Sequence[Ballot], *, seats: int) -> Outcome:
-    count = _stv_count(candidates, ballots, seats, flip=False)
-    tie = bool(count["lot"]) and set(
-        _stv_count(candidates, ballots, seats, flip=True)["elected"]
-    ) != set(count["elected"])
+    parcels = _strict_prefixes(ballots)
+    count = _stv_count(candidates, parcels, seats, ())
+
+    def replay(forced: Sequence[int]) -> tuple[object, list[int]]:
+        again = _stv_count(candidates, parcels, seats, forced)
+        return frozenset(again["elected"]), again["draws"]
+
+    tie = bool(count["draws"]) and _lots_mattered(replay)
     elected = count["elected"]
     return Outcome(
         method="stv",
