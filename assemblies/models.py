@@ -29,6 +29,9 @@ class Assembly(models.Model):
     # Supporters a proposal needs before it reaches the agenda.
     support_threshold = models.PositiveIntegerField(default=3)
     proposal_count = models.PositiveIntegerField(default=0)
+    # People taking part in their own name, kept by the services (counting 100,000 rows on
+    # every page view costs more than the rest of the page).
+    person_count = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

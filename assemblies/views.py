@@ -89,7 +89,7 @@ def _detail_context(request: HttpRequest, assembly: Assembly) -> dict[str, Any]:
         "is_participant": permissions.is_participant(user, assembly),
         "groups": groups,
         "member_count": permissions.member_groups(assembly).count(),
-        "people_count": assembly.persons.count(),
+        "people_count": assembly.person_count,
         "questions": assembly.questions.exclude(
             state=QuestionState.DRAFT, parent__isnull=False
         ).order_by("-id")[:20],

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -80,6 +81,7 @@ def assembly_join(*, user: Any, assembly: Assembly) -> AssemblyPerson:
         raise PermissionDenied(_("This assembly is not open to sign-up."))
     person, created = AssemblyPerson.objects.get_or_create(assembly=assembly, user=user)
     if created:
+        Assembly.objects.filter(pk=assembly.pk).update(person_count=F("person_count") + 1)
         audit_record(actor=user, action="assembly.join", target=assembly)
     return person
 
@@ -104,6 +106,7 @@ def assembly_person_add(
         assembly=assembly, user=person, defaults={"group": group}
     )
     if created:
+        Assembly.objects.filter(pk=assembly.pk).update(person_count=F("person_count") + 1)
         audit_record(
             actor=user,
             action="assembly.person_add",

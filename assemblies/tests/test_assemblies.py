@@ -119,3 +119,14 @@ def test_it_records_attendance_minutes_and_decisions_in_the_room(
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.ADOPTED
     assert meeting.attendance.count() == 1
+
+
+def test_it_keeps_count_of_the_people_taking_part(city: City, outsider: User) -> None:
+    services.assembly_person_add(
+        user=city.admins[0], assembly=city.assembly, group=city.groups[0], email=outsider.email
+    )
+    services.assembly_person_add(
+        user=city.admins[0], assembly=city.assembly, group=city.groups[0], email=outsider.email
+    )
+    city.assembly.refresh_from_db()
+    assert city.assembly.person_count == 1

@@ -104,7 +104,9 @@ def build(members: int) -> dict[str, object]:
             ),
             batch_size=2000,
         )
-    Assembly.objects.filter(pk=assembly.pk).update(proposal_count=10_000)
+    Assembly.objects.filter(pk=assembly.pk).update(
+        proposal_count=10_000, person_count=len(people) - 1000
+    )
     big = proposals[5000]
     stances = ["for", "against", "question"]
     rows: list[Argument] = []
