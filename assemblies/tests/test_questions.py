@@ -328,3 +328,13 @@ def test_it_opens_a_scheduled_round_when_its_time_comes(city: City) -> None:
     assert question.state == QuestionState.OPEN
     assert question.closes_at == now + timedelta(days=3)
     assert Announcement.objects.filter(subject__startswith="Voting is open").count() == 1
+
+
+def test_it_closes_due_rounds_on_the_workers_tick(city: City) -> None:
+    from commonweal.management.commands.worker import tick
+
+    question = _open(city, title="Q", method=Method.MAJORITY)
+    Question.objects.filter(pk=question.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
+    tick()
+    question.refresh_from_db()
+    assert question.state == QuestionState.CLOSED and question.result is not None
