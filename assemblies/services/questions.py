@@ -464,12 +464,17 @@ def _close(question: Question, actor: Any) -> Question:
     if question.parent_id:
         parent = Question.objects.select_related("assembly").get(pk=question.parent_id)
         group = question.assembly.organization
-        content = _group_content(parent, question, result)
+        try:
+            content = _check_content(parent, _group_content(parent, question, result))
+        except ValidationError:
+            # The group reached no usable result (nobody ranked anything): it casts no vote,
+            # as a group whose admin never voted does not.
+            content = {}
         if content and parent.state == QuestionState.OPEN:
             _store(
                 parent,
                 key=group_key(parent.pk, group),
-                content=counting_checked(parent, content),
+                content=content,
                 source=BallotSource.GROUP,
                 voter=None,
                 organization=group,
@@ -484,10 +489,6 @@ def _close(question: Question, actor: Any) -> Question:
         url=_url(question),
     )
     return question
-
-
-def counting_checked(question: Question, content: dict[str, Any]) -> dict[str, Any]:
-    return _check_content(question, content)
 
 
 @transaction.atomic
@@ -521,9 +522,10 @@ def questions_close_due(*, now: datetime | None = None) -> int:
     """Close every round whose time is up (the worker's tick calls this)."""
     now = now or timezone.now()
     count = 0
-    for pk in Question.objects.filter(state=QuestionState.OPEN, closes_at__lte=now).values_list(
-        "pk", flat=True
-    ):
+    # Newest first: a group's own round closes before the coalition's round it votes in, so
+    # its result still counts when both end at the same time.
+    due = Question.objects.filter(state=QuestionState.OPEN, closes_at__lte=now).order_by("-pk")
+    for pk in due.values_list("pk", flat=True):
         with transaction.atomic():
             question = (
                 Question.objects.select_for_update(of=("self",))

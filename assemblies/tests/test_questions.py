@@ -338,3 +338,28 @@ def test_it_closes_due_rounds_on_the_workers_tick(city: City) -> None:
     tick()
     question.refresh_from_db()
     assert question.state == QuestionState.CLOSED and question.result is not None
+
+
+def test_it_counts_a_groups_own_round_that_ends_with_the_coalitions(city: City) -> None:
+    ends = timezone.now() + timedelta(hours=1)
+    question = services.question_create(
+        user=city.chair, assembly=city.assembly, title="Q", method=Method.MAJORITY
+    )
+    services.question_open(user=city.chair, question=question, closes_at=ends)
+    child = services.question_mirror(
+        user=city.admins[4], question=question, organization=city.groups[4]
+    )
+    services.ballot_cast(user=city.admins[4], question=child, content={"position": "no"})
+    assert services.questions_close_due(now=ends + timedelta(minutes=1)) == 2
+    question.refresh_from_db()
+    assert question.result is not None and question.result["groups_voted"] == 1
+    assert question.result["people"]["no"] == 1
+
+
+def test_it_casts_no_group_vote_when_the_groups_own_ranking_is_empty(city: City) -> None:
+    question = _open(city, title="Q", method=Method.SCHULZE, options=[("A", None), ("B", None)])
+    child = services.question_mirror(
+        user=city.admins[4], question=question, organization=city.groups[4]
+    )
+    services.question_close(user=city.admins[4], question=child)
+    assert not Ballot.objects.filter(question=question).exists()
