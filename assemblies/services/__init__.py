@@ -10,6 +10,7 @@ from assemblies.services.assemblies import (
     meeting_minutes_record,
     meeting_schedule,
 )
+from assemblies.services.ballots import ballots_upload, question_mirror
 from assemblies.services.proposals import (
     amendment_accept,
     amendment_decline,
@@ -23,12 +24,10 @@ from assemblies.services.proposals import (
 from assemblies.services.questions import (
     amendment_to_vote,
     ballot_cast,
-    ballots_upload,
     concern_answer,
     concern_withdraw,
     question_close,
     question_create,
-    question_mirror,
     question_open,
     questions_close_due,
     questions_open_due,

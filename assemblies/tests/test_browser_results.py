@@ -42,9 +42,9 @@ def test_the_results_pages_show_people_and_groups_and_the_count(
     services.question_open(user=city.chair, question=question)
     for person in people:
         services.ballot_cast(user=person, question=question, content={"position": "yes"})
-    for admin, group in zip(city.admins[1:3], city.groups[1:3], strict=True):
+    for group_admin, group in zip(city.admins[1:3], city.groups[1:3], strict=True):
         services.ballot_cast(
-            user=admin, question=question, content={"position": "no"}, organization=group
+            user=group_admin, question=question, content={"position": "no"}, organization=group
         )
 
     # A group's admin casts the group's vote through the page.
