@@ -58,6 +58,16 @@ class AmendmentForm(forms.Form):
     )
 
 
+class AmendmentDecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("accept", _("Accept")), ("decline", _("Decline")), ("vote", _("Vote"))]
+    )
+
+
+class MirrorForm(forms.Form):
+    group = forms.IntegerField(min_value=1)
+
+
 class ArgumentForm(forms.Form):
     stance = forms.ChoiceField(label=_("This is"), choices=Stance.choices, widget=forms.RadioSelect)
     text = forms.CharField(

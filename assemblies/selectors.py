@@ -90,12 +90,17 @@ def get_concern_for_user(user: Any, pk: int) -> Concern:
     return concern
 
 
-def assemblies_list(user: Any) -> QuerySet[Assembly]:
-    return (
+ASSEMBLIES_PER_PAGE = 50
+
+
+def assemblies_page(user: Any, *, after: int | None = None) -> "Keyset":
+    """Every assembly of a public organization, newest first, a page at a time."""
+    rows = (
         Assembly.objects.filter(organization__is_hidden=False)
         .select_related("organization")
         .order_by("-id")
     )
+    return _keyset(rows, after, ASSEMBLIES_PER_PAGE)
 
 
 @dataclass

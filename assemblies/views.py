@@ -9,12 +9,20 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assemblies import permissions, selectors, services
 from assemblies.diffs import word_diff
-from assemblies.forms import AmendmentForm, ArgumentForm, AssemblyForm, PersonAddForm, ProposalForm
+from assemblies.forms import (
+    AmendmentDecisionForm,
+    AmendmentForm,
+    ArgumentForm,
+    AssemblyForm,
+    PersonAddForm,
+    ProposalForm,
+)
 from assemblies.models import Argument, Assembly, ProposalStatus, QuestionState
 from directory import permissions as directory_permissions
 from directory.models import Organization
@@ -35,13 +43,7 @@ def cursor(request: HttpRequest, name: str = "after") -> int | None:
 
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    page = selectors.Keyset([], None)
-    rows = selectors.assemblies_list(request.user)
-    after = cursor(request)
-    if after:
-        rows = rows.filter(id__lt=after)
-    listed = list(rows[:51])
-    page = selectors.Keyset(listed[:50], listed[49].id if len(listed) > 50 else None)
+    page = selectors.assemblies_page(request.user, after=cursor(request))
     own = Organization.objects.filter(
         pk__in=directory_permissions.administered_organization_ids(request.user),
         assembly__isnull=True,
@@ -259,14 +261,15 @@ def amend(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def amendment_decide(request: HttpRequest, pk: int) -> HttpResponse:
     amendment = selectors.get_amendment_for_user(request.user, pk)
-    choice = request.POST.get("decision", "")
+    form = AmendmentDecisionForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    choice = form.cleaned_data["decision"]
     actions = {
         "accept": services.amendment_accept,
         "decline": services.amendment_decline,
         "vote": services.amendment_to_vote,
     }
-    if choice not in actions:
-        raise Http404
     try:
         result = actions[choice](user=request.user, amendment=amendment)
     except ValidationError as error:
@@ -305,8 +308,6 @@ def argue(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def proposal_url(pk: int) -> str:
-    from django.urls import reverse
-
     return reverse("assemblies:proposal", args=[pk])
 
 

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +21,7 @@ from assemblies.forms import (
     AttendForm,
     MeetingForm,
     MinutesForm,
+    MirrorForm,
     OpenForm,
     QuestionForm,
     UploadForm,
@@ -208,17 +210,18 @@ def concern_answer(request: HttpRequest, pk: int) -> HttpResponse:
         if not permissions.is_admin(request.user, concern.question.assembly):
             raise PermissionDenied
         messages.error(request, _("Write an answer."))
-    return redirect(f"/assemblies/questions/{concern.question_id}/#concern-{concern.pk}")
+    url = reverse("assemblies:question", args=[concern.question_id])
+    return redirect(f"{url}#concern-{concern.pk}")
 
 
 @require_POST
 @login_required
 def mirror(request: HttpRequest, pk: int) -> HttpResponse:
     question = selectors.get_question_for_user(request.user, pk)
-    group = get_object_or_404(
-        Organization,
-        pk=request.POST.get("group", "0") if str(request.POST.get("group", "")).isdigit() else 0,
-    )
+    form = MirrorForm(request.POST)
+    if not form.is_valid():
+        raise Http404
+    group = get_object_or_404(Organization, pk=form.cleaned_data["group"])
     try:
         child = services.question_mirror(user=request.user, question=question, organization=group)
     except ValidationError as error:
