@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions.timezones import default_zone, zone_choices
@@ -74,6 +75,32 @@ def question_new(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+POSITION_LABELS = {
+    "consent": _lazy("Consent"),
+    "objection": _lazy("Objection"),
+    "stand_aside": _lazy("Stand aside"),
+    "block": _lazy("Block"),
+    "yes": _lazy("Yes"),
+    "no": _lazy("No"),
+    "abstain": _lazy("Abstain"),
+}
+
+
+def ballot_summary(content: dict[str, Any], labels: dict[str, str]) -> str:
+    """A ballot in words, with the options' names rather than their ids."""
+    if "position" in content:
+        return str(POSITION_LABELS.get(content["position"], content["position"]))
+    if "ranking" in content:
+        return " > ".join(
+            ", ".join(labels.get(str(c), "?") for c in group) for group in content["ranking"]
+        )
+    if "choice" in content:
+        return labels.get(str(content["choice"]), "?")
+    if "scores" in content:
+        return ", ".join(f"{labels.get(str(k), '?')}: {v}" for k, v in content["scores"].items())
+    return ", ".join(labels.get(str(c), "?") for c in content.get("approvals", []))
+
+
 def _question_context(request: HttpRequest, question: Any, vote_form: Any = None) -> dict[str, Any]:
     user = request.user
     assembly = question.assembly
@@ -86,6 +113,8 @@ def _question_context(request: HttpRequest, question: Any, vote_form: Any = None
 
         result = counting.compute(question)
     can_vote = question.state == QuestionState.OPEN and (own or bool(groups))
+    options = {str(o.pk): o for o in question.options.all()}
+    labels = {pk: o.label for pk, o in options.items()}
     mine = (
         selectors.my_ballot(user, question, user_key(question.pk, user))
         if permissions.signed_in(user)
@@ -94,7 +123,7 @@ def _question_context(request: HttpRequest, question: Any, vote_form: Any = None
     return {
         "assembly": assembly,
         "question": question,
-        "options": {str(o.pk): o for o in question.options.all()},
+        "options": options,
         "result": result if visible else None,
         "results_hidden": not visible,
         "can_vote": can_vote,
@@ -113,7 +142,10 @@ def _question_context(request: HttpRequest, question: Any, vote_form: Any = None
         "open_form": OpenForm(
             zones=_zones(assembly), initial={"time_zone": _zone_initial(assembly)}
         ),
-        "ballots": selectors.open_ballots(user, question)[:OPEN_BALLOTS_SHOWN],
+        "ballots": [
+            (b, ballot_summary(b.content, labels))
+            for b in selectors.open_ballots(user, question)[:OPEN_BALLOTS_SHOWN]
+        ],
         "mirrors": question.mirrors.select_related("assembly__organization"),
         "upload_form": UploadForm(),
         "formats": ballotfiles.formats_for(question),

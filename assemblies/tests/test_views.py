@@ -220,3 +220,21 @@ def test_it_takes_a_ranking_and_approvals_from_the_vote_form(city: City) -> None
     ballot = approval.ballots.get()
     assert ballot.content == {"approvals": sorted([str(x), str(y)])}
     assert ballot.organization == group and ballot.source == "group"
+
+
+def test_it_lists_who_voted_how_on_an_open_ballot_in_words(city: City, outsider: User) -> None:
+    question = services.question_create(
+        user=city.chair,
+        assembly=city.assembly,
+        title="Order",
+        method=Method.SCHULZE,
+        hide_results=False,
+        options=[("Housing", None), ("Transit", None)],
+    )
+    services.question_open(user=city.chair, question=question)
+    h, t = (str(o.pk) for o in question.options.all())
+    services.ballot_cast(user=city.admins[0], question=question, content={"ranking": [[t], [h]]})
+    url = reverse("assemblies:question", args=[question.pk])
+    page = _client(city.admins[1]).get(url).content.decode()
+    assert "Transit &gt; Housing" in page and "Admin 0" in page
+    assert "Admin 0" not in _client(outsider).get(url).content.decode()  # members only
