@@ -46,15 +46,14 @@ def is_person(user: Any, assembly: Assembly) -> bool:
     return signed_in(user) and AssemblyPerson.objects.filter(assembly=assembly, user=user).exists()
 
 
-def is_participant(user: Any, assembly: Assembly) -> bool:
-    """May propose, support, argue and vote in their own name."""
+def is_participant(user: Any, assembly: Assembly, groups: list[Organization] | None = None) -> bool:
+    """May propose, support, argue and vote in their own name. A page that already has the
+    groups the person speaks for passes them in, to ask once."""
     if not signed_in(user):
         return False
-    return (
-        is_admin(user, assembly)
-        or is_person(user, assembly)
-        or bool(groups_spoken_for(user, assembly))
-    )
+    if groups is None:
+        groups = groups_spoken_for(user, assembly)
+    return bool(groups) or is_admin(user, assembly) or is_person(user, assembly)
 
 
 def require_admin(user: Any, assembly: Assembly) -> None:

@@ -88,7 +88,7 @@ def _detail_context(request: HttpRequest, assembly: Assembly) -> dict[str, Any]:
         "status": status,
         "statuses": ProposalStatus.choices,
         "is_admin": permissions.is_admin(user, assembly),
-        "is_participant": permissions.is_participant(user, assembly),
+        "is_participant": permissions.is_participant(user, assembly, groups),
         "groups": groups,
         "member_count": permissions.member_groups(assembly).count(),
         "people_count": assembly.person_count,
