@@ -113,10 +113,13 @@ def _num(x: Fraction) -> str:
 
 
 class _MES:
-    """One run of the Method of Equal Shares at a given per-voter budget.
+    """One run of the Method of Equal Shares at a given per-voter budget, in exact fractions.
 
     Voters with identical ballots are one group (they start with the same share and always
-    pay the same), which keeps a 3,000-voter budget to a few hundred groups.
+    pay the same). Groups that have paid for the same things hold the same money, so money
+    is kept as an index into a list of distinct amounts, and a project's supporters are
+    bucketed by (amount, utility) before any fraction arithmetic: a few dozen exact
+    operations per project instead of one per voter group.
     """
 
     def __init__(
@@ -126,7 +129,9 @@ class _MES:
         self.index = {p: i for i, p in enumerate(projects)}
         self.cost = {p: Fraction(costs[p]) for p in projects}
         self.weights: list[int] = []
-        self.supporters: dict[str, list[tuple[int, Fraction]]] = {p: [] for p in projects}
+        self.supporters: dict[str, list[tuple[int, int]]] = {p: [] for p in projects}
+        self.utilities: dict[str, list[Fraction]] = {p: [] for p in projects}
+        slot: dict[tuple[str, Fraction], int] = {}
         for b in ballots:
             if not b.weight:
                 continue
@@ -137,30 +142,46 @@ class _MES:
             self.weights.append(b.weight)
             for p, u in utils.items():
                 # Cost utilities; a free project counts its points alone.
-                self.supporters[p].append((g, u * (self.cost[p] or 1)))
+                value = u * (self.cost[p] or 1)
+                k = slot.get((p, value))
+                if k is None:
+                    k = slot[(p, value)] = len(self.utilities[p])
+                    self.utilities[p].append(value)
+                self.supporters[p].append((g, k))
         self.voters = sum(b.weight for b in ballots)
 
-    def rho(self, p: str, money: list[Fraction]) -> Fraction | None:
+    def _buckets(self, p: str, holding: list[int]) -> dict[tuple[int, int], int]:
+        buckets: dict[tuple[int, int], int] = {}
+        weights = self.weights
+        for g, k in self.supporters[p]:
+            key = (holding[g], k)
+            buckets[key] = buckets.get(key, 0) + weights[g]
+        return buckets
+
+    def rho(self, p: str, holding: list[int], amounts: list[Fraction]) -> Fraction | None:
         """Smallest price per unit of utility at which p's supporters can pay for it."""
-        sup = self.supporters[p]
-        if not sup:
+        if not self.supporters[p]:
             return None
         cost = self.cost[p]
-        available = sum((self.weights[g] * money[g] for g, _ in sup), Fraction(0))
+        utils = self.utilities[p]
+        buckets = self._buckets(p, holding)
+        available = sum((w * amounts[v] for (v, _), w in buckets.items()), Fraction(0))
         if available < cost:
             return None
         paid = Fraction(0)
-        utility_left = sum((self.weights[g] * u for g, u in sup), Fraction(0))
-        for g, u in sorted(sup, key=lambda gu: money[gu[0]] / gu[1]):
+        utility_left = sum((w * utils[k] for (_, k), w in buckets.items()), Fraction(0))
+        ordered = sorted(buckets.items(), key=lambda kv: amounts[kv[0][0]] / utils[kv[0][1]])
+        for (v, k), w in ordered:
             rho = (cost - paid) / utility_left
-            if rho * u <= money[g]:
+            if rho * utils[k] <= amounts[v]:
                 return rho
-            paid += self.weights[g] * money[g]
-            utility_left -= self.weights[g] * u
+            paid += w * amounts[v]
+            utility_left -= w * utils[k]
         return None  # pragma: no cover - unreachable when available >= cost
 
     def run(self, share: Fraction) -> tuple[list[str], list[dict[str, object]], bool, str]:
-        money = [share] * len(self.weights)
+        amounts = [share]
+        holding = [0] * len(self.weights)
         chosen: list[str] = []
         steps: list[dict[str, object]] = []
         tie, tie_note = False, ""
@@ -175,7 +196,7 @@ class _MES:
             stale: list[tuple[Fraction, int, str]] = []
             while heap and (best is None or heap[0][0] <= best[0]):
                 _, idx, p = heapq.heappop(heap)
-                r = self.rho(p, money)
+                r = self.rho(p, holding, amounts)
                 if r is None:
                     continue  # never affordable again: budgets only shrink
                 entry = (r, idx, p)
@@ -199,11 +220,22 @@ class _MES:
             if ties:
                 tied_sets.append([p, *ties])
             payers = 0
-            for g, u in self.supporters[p]:
-                pay = min(money[g], r * u)
-                if pay:
+            utils = self.utilities[p]
+            moved: dict[tuple[int, int], int] = {}
+            for g, k in self.supporters[p]:
+                key = (holding[g], k)
+                after = moved.get(key)
+                if after is None:
+                    have = amounts[key[0]]
+                    pay = min(have, r * utils[k])
+                    after = key[0]
+                    if pay:
+                        amounts.append(have - pay)
+                        after = len(amounts) - 1
+                    moved[key] = after
+                if after != holding[g]:
                     payers += self.weights[g]
-                money[g] -= pay
+                holding[g] = after
             chosen.append(p)
             steps.append(
                 {"project": p, "cost": _num(self.cost[p]), "rho": _num(r), "payers": payers}
@@ -217,7 +249,7 @@ class _MES:
 
 
 class _FastMES:
-    """The same run in floating point over a voters x projects matrix, for the add1 scan.
+    """The same run in floating point, for the add1 scan.
 
     The scan may try hundreds of shares; each is decided here in milliseconds. A run whose
     choices came within a hair of a tie (or of affordability) says so, and the caller then
@@ -230,56 +262,73 @@ class _FastMES:
         import numpy as np
 
         self.np = np
-        projects = exact.projects
-        self.cost = np.array([float(exact.cost[p]) for p in projects])
-        self.weights = np.array(exact.weights, dtype=float)
-        self.util = np.zeros((len(exact.weights), len(projects)))
-        for j, p in enumerate(projects):
-            for g, u in exact.supporters[p]:
-                self.util[g, j] = float(u)
-        self.supports = self.util > 0
-        self.total_util = (self.weights[:, None] * self.util).sum(axis=0)
+        self.cost = [float(exact.cost[p]) for p in exact.projects]
+        weights = np.array(exact.weights, dtype=float)
+        self.groups = len(exact.weights)
+        # Per project: its supporters' group numbers, weights and utilities.
+        self.idx = []
+        self.w = []
+        self.u = []
+        for p in exact.projects:
+            sup = exact.supporters[p]
+            idx = np.array([g for g, _ in sup], dtype=np.int64)
+            self.idx.append(idx)
+            self.w.append(weights[idx])
+            utils = exact.utilities[p]
+            self.u.append(np.array([float(utils[k]) for _, k in sup]))
+        self.total_u = [float((w * u).sum()) for w, u in zip(self.w, self.u, strict=True)]
+
+    def rho(self, j: int, money) -> tuple[float | None, bool]:  # type: ignore[no-untyped-def]
+        np = self.np
+        m = money[self.idx[j]]
+        w, u, cost = self.w[j], self.u[j], self.cost[j]
+        avail = float(w @ m)
+        near = abs(avail - cost) <= self.NEAR * max(cost, 1.0)
+        if avail < cost:
+            return None, near
+        ratio = m / u
+        order = np.argsort(ratio, kind="stable")
+        wm = (w * m)[order]
+        wu = (w * u)[order]
+        paid_before = np.cumsum(wm) - wm
+        used_before = np.cumsum(wu) - wu
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rho = (cost - paid_before) / (self.total_u[j] - used_before)
+        ok = rho <= ratio[order] * (1 + 1e-12)
+        k = int(np.argmax(ok))
+        return float(rho[k]), near
 
     def run(self, share: float) -> tuple[list[int], bool]:
         np = self.np
-        money = np.full(len(self.weights), share)
-        open_ = self.supports.any(axis=0)
+        money = np.full(self.groups, share)
         chosen: list[int] = []
         uncertain = False
-        while open_.any():
-            avail = (self.weights * money) @ self.supports
-            near = np.abs(avail - self.cost) <= self.NEAR * np.maximum(self.cost, 1.0)
-            if (near & open_).any():
-                uncertain = True
-            cols = np.flatnonzero(open_ & (avail >= self.cost))
-            if cols.size == 0:
+        heap = [(0.0, j) for j in range(len(self.cost)) if self.idx[j].size]
+        heapq.heapify(heap)
+        while heap:
+            best: tuple[float, int] | None = None
+            seen: list[tuple[float, int]] = []
+            while heap and (best is None or heap[0][0] <= best[0] * (1 + self.NEAR)):
+                _, j = heapq.heappop(heap)
+                r, near = self.rho(j, money)
+                uncertain = uncertain or near
+                if r is None:
+                    continue
+                seen.append((r, j))
+                if best is None or (r, j) < best:
+                    best = (r, j)
+            if best is None:
                 break
-            util = self.util[:, cols]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                ratio = np.where(util > 0, money[:, None] / util, np.inf)
-            order = np.argsort(ratio, axis=0, kind="stable")
-            r_sorted = np.take_along_axis(ratio, order, axis=0)
-            u_sorted = np.take_along_axis(util, order, axis=0)
-            w_sorted = self.weights[order]
-            paid = np.cumsum(w_sorted * money[order], axis=0)
-            used = np.cumsum(w_sorted * u_sorted, axis=0)
-            paid_before = paid - w_sorted * money[order]
-            used_before = used - w_sorted * u_sorted
-            with np.errstate(divide="ignore", invalid="ignore"):
-                rho = (self.cost[cols] - paid_before) / (self.total_util[cols] - used_before)
-            ok = (rho <= r_sorted * (1 + 1e-12)) & (u_sorted > 0)
-            first = np.argmax(ok, axis=0)
-            rhos = rho[first, np.arange(cols.size)]
-            best = int(np.argmin(rhos))  # first minimum: the earlier project wins a tie
-            others = np.delete(rhos, best)
-            if others.size and np.min(others) <= rhos[best] * (1 + self.NEAR):
-                uncertain = True
-            p = int(cols[best])
-            pay = np.minimum(money, rhos[best] * self.util[:, p])
-            money = money - np.where(self.supports[:, p], pay, 0.0)
-            chosen.append(p)
-            open_[p] = False
-            open_ &= ((self.weights * money) @ self.supports) >= self.cost * (1 - self.NEAR)
+            r, j = best
+            for entry in seen:
+                if entry[1] == j:
+                    continue
+                if entry[0] <= r * (1 + self.NEAR):
+                    uncertain = True
+                heapq.heappush(heap, entry)
+            idx = self.idx[j]
+            money[idx] -= np.minimum(money[idx], r * self.u[j])
+            chosen.append(j)
         return chosen, uncertain
 
 
