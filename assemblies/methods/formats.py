@@ -260,9 +260,15 @@ _SECTIONS = ("META", "PROJECTS", "VOTES")
 
 def parse_decimal(value: str, *, where: str) -> Decimal:
     """A cost, budget or point count: `804828.79`, `804828,79` or `1 000`; finite, >= 0."""
-    cleaned = value.strip().replace(" ", "").replace("\u00a0", "")
-    if "," in cleaned and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
+    cleaned = value.strip().replace(" ", "").replace("\u00a0", "").replace("_", "")
+    if "," in cleaned:
+        if "." in cleaned:  # 1.246.670,50 or 1,246,670.50: the last mark is the decimal one
+            thousands = "." if cleaned.rfind(",") > cleaned.rfind(".") else ","
+            cleaned = cleaned.replace(thousands, "").replace(",", ".")
+        elif cleaned.count(",") > 1:  # 1,246,670
+            cleaned = cleaned.replace(",", "")
+        else:
+            cleaned = cleaned.replace(",", ".")
     try:
         number = Decimal(cleaned)
     except InvalidOperation as exc:

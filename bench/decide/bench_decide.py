@@ -25,8 +25,22 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-WORK = Path(os.environ.get("BENCH_DIR", "/tmp/bench-decide"))
-DATA = Path(os.environ.get("COMMONWEAL_DECISIONS", "/work/shared/data/decisions"))
+WORK = Path(os.environ.get("BENCH_DIR", ROOT / "var/bench/decide"))
+# shared/ sits beside the checkout (main) or two levels up (a worktree under wt/).
+DATA = Path(
+    os.environ.get("COMMONWEAL_DECISIONS")
+    or next(
+        (
+            p
+            for p in (
+                ROOT.parent / "shared/data/decisions",
+                ROOT.parents[1] / "shared/data/decisions",
+            )
+            if p.is_dir()
+        ),
+        ROOT.parent / "shared/data/decisions",
+    )
+)
 
 
 def generate(voters: int, candidates: int, max_len: int, seed: int, path: Path) -> None:
@@ -93,7 +107,9 @@ def run_job(job: str, path: str) -> dict[str, object]:
 
             rows, counts = aggregated(Path(path))
             rankings = [{int(c): r for r, c in enumerate(row) if c >= 0} for row in rows]
-            prof = ProfileWithTies(rankings, rcounts=[int(n) for n in counts], candidates=list(range(rows.shape[1])))
+            prof = ProfileWithTies(
+                rankings, rcounts=[int(n) for n in counts], candidates=list(range(rows.shape[1]))
+            )
             prof.use_extended_strict_preference()
             if job == "lib-schulze":
                 from pref_voting.margin_based_methods import beat_path
@@ -110,14 +126,23 @@ def run_job(job: str, path: str) -> dict[str, object]:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             peak_mb = int(line.split()[1]) / 1024
-    return {"job": job, "seconds": round(seconds, 2), "peak_mb": round(peak_mb), "winners": winners, **extra}
+    return {
+        "job": job,
+        "seconds": round(seconds, 2),
+        "peak_mb": round(peak_mb),
+        "winners": winners,
+        **extra,
+    }
 
 
 def spawn(python: str, job: str, path: Path, timeout: int) -> dict[str, object]:
     try:
         proc = subprocess.run(
             [python, __file__, "--job", job, "--path", str(path)],
-            capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=ROOT,
         )
     except subprocess.TimeoutExpired:
         return {"job": job, "error": f"over {timeout} s"}
@@ -132,6 +157,7 @@ def main() -> None:
     ap.add_argument("--job")
     ap.add_argument("--path")
     ap.add_argument("--timeout", type=int, default=900)
+    ap.add_argument("--only", choices=["schulze", "stv", "mes"], help="run one of the three")
     args = ap.parse_args()
     if args.job:
         print(json.dumps(run_job(args.job, args.path)))
@@ -151,13 +177,17 @@ def main() -> None:
         ("ours-stv", "lib-stv", stv),
         ("ours-mes", "lib-mes", largest),
     ):
+        if args.only and not ours.endswith(args.only):
+            continue
         a = spawn(sys.executable, ours, path, args.timeout)
         print(json.dumps(a))
         if args.libpython:
             b = spawn(args.libpython, lib, path, args.timeout)
             print(json.dumps(b))
             if "winners" in a and "winners" in b:
-                print(f"  same winners: {sorted(map(str, a['winners'])) == sorted(map(str, b['winners']))}")
+                print(
+                    f"  same winners: {sorted(map(str, a['winners'])) == sorted(map(str, b['winners']))}"
+                )
 
 
 if __name__ == "__main__":

@@ -36,7 +36,9 @@ def check_ranked(rng: random.Random, trials: int) -> dict[str, list[int]]:
         prof_raw = ranked_profile(rng, m, n)
         cands = [str(c) for c in range(m)]
         ballots = [Ballot(ranking=tuple((str(c),) for c in r)) for r in prof_raw]
-        prof = ProfileWithTies([{c: i for i, c in enumerate(r)} for r in prof_raw], candidates=list(range(m)))
+        prof = ProfileWithTies(
+            [{c: i for i, c in enumerate(r)} for r in prof_raw], candidates=list(range(m))
+        )
         prof.use_extended_strict_preference()
         for name, lib in (("schulze", beat_path), ("ranked-pairs", ranked_pairs)):
             ours = decide(name, cands, ballots)
@@ -46,7 +48,9 @@ def check_ranked(rng: random.Random, trials: int) -> dict[str, list[int]]:
                 tally[name][1] += ours.winners == [str(theirs[0])]
         full = [r for r in prof_raw if len(r) == m]
         if full:
-            fprof = ProfileWithTies([{c: i for i, c in enumerate(r)} for r in full], candidates=list(range(m)))
+            fprof = ProfileWithTies(
+                [{c: i for i, c in enumerate(r)} for r in full], candidates=list(range(m))
+            )
             ours = decide("irv", cands, [Ballot(ranking=tuple((str(c),) for c in r)) for r in full])
             theirs = instant_runoff(fprof)
             if not ours.tie and len(theirs) == 1:
@@ -95,7 +99,14 @@ def check_mes(rng: random.Random, trials: int) -> dict[str, list[int]]:
         inst = Instance(projects.values(), budget_limit=Fraction(int(budget)))
         sets = [rng.sample(list(costs), rng.randint(1, m)) for _ in range(n)]
         prof = ApprovalProfile([ApprovalBallot([projects[p] for p in s]) for s in sets])
-        ours = decide("equal-shares", list(costs), [Ballot.approving(*s) for s in sets], costs=costs, budget=budget, completion=None)
+        ours = decide(
+            "equal-shares",
+            list(costs),
+            [Ballot.approving(*s) for s in sets],
+            costs=costs,
+            budget=budget,
+            completion=None,
+        )
         theirs = method_of_equal_shares(inst, prof, sat_class=Cost_Sat, resoluteness=False)
         if not ours.tie and len(theirs) == 1:
             tally["equal-shares"][0] += 1

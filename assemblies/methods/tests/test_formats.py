@@ -8,6 +8,7 @@ import pytest
 from assemblies.methods import Ballot, DecideError, decide
 from assemblies.methods.formats import (
     load,
+    parse_decimal,
     parse_pabulib,
     parse_preflib,
     read_text,
@@ -167,3 +168,18 @@ def test_it_refuses_files_of_unknown_type_and_missing_files(tmp_path):
         load(other)
     with pytest.raises(DecideError, match="cannot be read"):
         load(tmp_path / "gone.soi")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("804828.79", "804828.79"),
+        ("804828,79", "804828.79"),
+        ("1 000", "1000"),
+        ("1,246,670", "1246670"),
+        ("1.246.670,50", "1246670.50"),
+        ("1,246,670.50", "1246670.50"),
+    ],
+)
+def test_it_reads_money_as_cities_write_it(text, number):
+    assert parse_decimal(text, where="budget") == Decimal(number)
