@@ -93,3 +93,19 @@ def test_the_command_reports_a_bad_file_as_json_and_a_message(tmp_path):
     assert run.returncode == 1
     assert "NUL" in json.loads(run.stdout)["error"]
     assert "NUL" in run.stderr
+
+
+def test_the_command_shows_its_working_when_asked():
+    run = _command(
+        "decide",
+        "tally",
+        str(DATA / "00002-00000006.soi"),
+        "--method",
+        "stv",
+        "--seats",
+        "2",
+        "--details",
+    )
+    result = json.loads(run.stdout)
+    assert result["details"]["quota"] == 146  # 436 valid papers // 3 + 1
+    assert result["rounds"][1]["action"] == "surplus"
