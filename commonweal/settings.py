@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "actions",
     "outreach",
     "solidarity",
+    "assemblies",
 ]
 
 MIDDLEWARE = [

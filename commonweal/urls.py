@@ -17,6 +17,7 @@ urlpatterns = [
     path("solidarity/", include("solidarity.urls")),
     path("outreach/", include("outreach.urls")),
     path("commonground/", include("commonground.urls")),
+    path("assemblies/", include("assemblies.urls")),
     path("duplicates/", include("resolution.urls")),
     path("sources/", include("sources.urls")),
     path("accounts/", include("accounts.urls")),

@@ -47,14 +47,17 @@ def reap(ended_worker_ids: list[str]) -> tuple[int, int]:
 
 
 def tick() -> None:
-    """The hub's periodic chores, which would otherwise need a cron job beside `make run`:
-    close calls whose deadline passed, recover stalled alerts, re-queue mail retries whose
-    task was lost, and ask groups whose listing is due whether they are still active."""
+    """The hub's periodic chores, which would otherwise need a cron job beside `make run`: close
+    calls whose deadline passed, recover stalled alerts, re-queue lost mail retries, and the
+    chores of check-ins, assemblies, introductions and the bird's-eye view, each named below."""
+    task was lost, open and close assembly rounds whose time has come and resume their lost announcements."""
     from actions.services import call_tick
+    from assemblies.notify import announcements_recover
+    from assemblies.services import rounds_tick
     from outbox.services import outbox_sweep
     from outreach.checkins import checkins_send
 
-    for chore in (call_tick, outbox_sweep, checkins_send):
+    for chore in (call_tick, outbox_sweep, checkins_send, rounds_tick, announcements_recover):
         try:
             chore()
         except Exception:
