@@ -50,7 +50,6 @@ def tick() -> None:
     """The hub's periodic chores, which would otherwise need a cron job beside `make run`: close
     calls whose deadline passed, recover stalled alerts, re-queue lost mail retries, and the
     chores of check-ins, assemblies, introductions and the bird's-eye view, each named below."""
-    task was lost, open and close assembly rounds whose time has come and resume their lost announcements."""
     from actions.services import call_tick
     from assemblies.notify import announcements_recover
     from assemblies.services import rounds_tick
