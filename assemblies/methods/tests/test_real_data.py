@@ -17,7 +17,7 @@ from assemblies.methods.formats import load
 
 ROOT = Path(__file__).resolve().parents[3]
 # shared/ sits beside a checkout (main, CI's clone) or two levels up (a worktree under wt/).
-_CANDIDATES = [
+_CANDIDATES: list[str | Path] = [
     os.environ.get("COMMONWEAL_DECISIONS", ""),
     ROOT.parent / "shared/data/decisions",
     ROOT.parents[1] / "shared/data/decisions",
