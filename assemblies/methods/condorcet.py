@@ -149,7 +149,7 @@ def _order_matters(groups: dict[int, list[tuple[int, int]]], m: int, top: list[s
         for margin in margins:
             g = groups[margin]
             if attempt and len(g) > 1:
-                if len(g) <= 5 and attempt < 120:
+                if len(g) <= 5:
                     perms = list(permutations(g))
                     g = list(perms[attempt % len(perms)])
                 else:

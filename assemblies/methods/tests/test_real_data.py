@@ -16,9 +16,13 @@ from assemblies.methods.cli import method_for_rule, tally
 from assemblies.methods.formats import load
 
 ROOT = Path(__file__).resolve().parents[3]
-DATA = Path(os.environ.get("COMMONWEAL_DECISIONS", ROOT.parent.parent / "shared/data/decisions"))
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data/decisions")
+# shared/ sits beside a checkout (main, CI's clone) or two levels up (a worktree under wt/).
+_CANDIDATES: list[str | Path] = [
+    os.environ.get("COMMONWEAL_DECISIONS", ""),
+    ROOT.parent / "shared/data/decisions",
+    ROOT.parents[1] / "shared/data/decisions",
+]
+DATA = next((Path(p) for p in _CANDIDATES if p and Path(p).is_dir()), Path("missing"))
 EXPECTED = (
     json.loads((DATA / "expected.json").read_text()) if (DATA / "expected.json").is_file() else {}
 )
