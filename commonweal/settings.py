@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "actions",
     "outreach",
+    "connections",
 ]
 
 MIDDLEWARE = [
@@ -236,3 +237,6 @@ LOGGING = {
 # stopped and marked failed. A hostile file ends only that child, never the worker.
 IMPORT_MEMORY_MB = int(os.environ.get("IMPORT_MEMORY_MB", "2048"))
 IMPORT_TIME_LIMIT = int(os.environ.get("IMPORT_TIME_LIMIT", "3600"))
+
+# How long after both groups accept an introduction the hub asks them whether they met.
+INTRODUCTION_FOLLOWUP_DAYS = float(os.environ.get("INTRODUCTION_FOLLOWUP_DAYS", "21"))

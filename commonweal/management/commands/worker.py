@@ -48,12 +48,13 @@ def reap(ended_worker_ids: list[str]) -> tuple[int, int]:
 
 def tick() -> None:
     """The hub's periodic chores, which would otherwise need a cron job beside `make run`:
-    close calls whose deadline passed, recover stalled alerts, and re-queue mail retries whose
-    task was lost."""
+    close calls whose deadline passed, recover stalled alerts, re-queue mail retries whose
+    task was lost, and ask introduced groups whether they met."""
     from actions.services import call_tick
+    from connections.services import introduction_followup_tick
     from outbox.services import outbox_sweep
 
-    for chore in (call_tick, outbox_sweep):
+    for chore in (call_tick, outbox_sweep, introduction_followup_tick):
         try:
             chore()
         except Exception:
