@@ -48,9 +48,12 @@ class IntroductionForm(forms.Form):
 class _SideForm(forms.Form):
     group = forms.ModelChoiceField(label=_("For which group"), queryset=Organization.objects.none())
 
-    def __init__(self, *args: Any, groups: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, groups: list[Organization], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = groups  # type: ignore[attr-defined]
+        # Only the sides the person may answer for can be chosen.
+        self.fields["group"].queryset = Organization.objects.filter(  # type: ignore[attr-defined]
+            pk__in=[g.pk for g in groups]
+        ).order_by("name")
         if len(groups) == 1:
             self.fields["group"].initial = groups[0].pk
             self.fields["group"].widget = forms.HiddenInput()
