@@ -14,7 +14,7 @@ from places.models import Place
 
 pytestmark = pytest.mark.django_db
 
-SECRET = "secret-justice@example.org"
+PRIVATE_EMAIL = "secret-justice@example.org"
 
 
 def client_for(user: User | None) -> Client:
@@ -132,7 +132,7 @@ def test_propose_through_the_page(town: Town, weaver: User, outsider: User) -> N
 def test_the_introduction_page_hides_contact_until_both_accept(town: Town, weaver: User) -> None:
     justice_admin, organizer = town.people["justice"], town.people["organizer"]
     directory_services.private_contact_update(
-        user=justice_admin, organization=town.justice, email=SECRET, phone="555-0101"
+        user=justice_admin, organization=town.justice, email=PRIVATE_EMAIL, phone="555-0101"
     )
     intro = services.introduction_propose(
         user=weaver, first=town.tenants, second=town.justice, reason="Both fight evictions."
@@ -143,7 +143,7 @@ def test_the_introduction_page_hides_contact_until_both_accept(town: Town, weave
 
     def sees_secret() -> bool:
         page = org_client.get(url).content.decode()
-        return SECRET in page or "555-0101" in page
+        return PRIVATE_EMAIL in page or "555-0101" in page
 
     assert not sees_secret()
     assert (
@@ -154,15 +154,15 @@ def test_the_introduction_page_hides_contact_until_both_accept(town: Town, weave
     assert org_client.get(answer).status_code == 405
     org_client.post(answer, {"group": town.tenants.pk, "decision": "accept"})
     assert not sees_secret()
-    assert SECRET not in org_client.get(api).content.decode()
+    assert PRIVATE_EMAIL not in org_client.get(api).content.decode()
     client_for(justice_admin).post(answer, {"group": town.justice.pk, "decision": "accept"})
     intro.refresh_from_db()
     assert intro.status == IntroductionStatus.ACCEPTED
     assert sees_secret()
     # The API never carries private contact, to anyone.
-    assert SECRET not in org_client.get(api).content.decode()
+    assert PRIVATE_EMAIL not in org_client.get(api).content.decode()
     # The weaver, not on either side, is not handed the contact on this page.
-    assert SECRET not in client_for(weaver).get(url).content.decode()
+    assert PRIVATE_EMAIL not in client_for(weaver).get(url).content.decode()
 
 
 def test_introductions_are_refused_to_outsiders_and_third_groups(
