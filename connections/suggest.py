@@ -428,6 +428,22 @@ def _coalition_spans(coalition_ids: set[int]) -> list[tuple[str, list[tuple[int,
     return spans
 
 
+def _spans_over(place: Place) -> list[int]:
+    """The places and regions a coalition could span to cover `place`: the place, each place
+    above it (walked up by parent, a handful of key look-ups rather than a range scan of the
+    whole tree) and the overlay regions made of any of those."""
+    chain = [place.pk]
+    parent_id = place.parent_id
+    while parent_id is not None and len(chain) < 12:
+        chain.append(parent_id)
+        parent_id = Place.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+    through = Place.members.through
+    overlays = through.objects.filter(to_place_id__in=chain).values_list(
+        "from_place_id", flat=True
+    )
+    return chain + list(overlays)
+
+
 def _levels_for(org: Organization, home: Place | None) -> list[str]:
     """The group's own level and the next one up."""
     profile = CoalitionProfile.objects.filter(organization=org).first()
@@ -459,17 +475,12 @@ def _coalitions_to_join(
     )
     found: dict[int, Suggestion] = {}
     for place, is_home in where[:20]:
-        lft = place.lft
-        covering = Q(span__kind__in=OVERLAY_KINDS, span__members__lft__lte=lft) & Q(
-            span__members__rgt__gte=lft
-        )
-        covering |= Q(span__lft__lte=lft, span__rgt__gte=lft) & ~Q(span__kind__in=OVERLAY_KINDS)
         profiles = (
-            CoalitionProfile.objects.filter(level__in=levels, organization__is_hidden=False)
-            .filter(covering)
+            CoalitionProfile.objects.filter(
+                level__in=levels, organization__is_hidden=False, span_id__in=_spans_over(place)
+            )
             .exclude(organization_id__in=[*taken, org.pk])
             .select_related("organization", "span")
-            .distinct()
             .order_by("-span__depth", "organization__name")[:COALITION_CANDIDATES]
         )
         for profile in profiles:

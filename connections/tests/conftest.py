@@ -12,6 +12,7 @@ eugene    Eugene Tenants           housing          Lane County
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -83,7 +84,7 @@ def town(places: dict[str, Place], organizer: User, neighbour: User) -> Town:
     make = services.organization_create
     portland = places["portland"]
 
-    def at(km: float) -> dict[str, float]:
+    def at(km: float) -> dict[str, Any]:
         lat, lon = _east(km)
         return {"latitude": lat, "longitude": lon}
 
