@@ -283,6 +283,9 @@ def _groups_to_meet(
         ties_known += list(Organization.objects.filter(pk__in=outside[:500]).values(*_FIELDS_MORE))
     tie_languages = set(org.languages or []).union(*(set(t["languages"] or []) for t in ties_known))
     tie_places = {org.home_place_id, *(t["home_place_id"] for t in ties_known)}
+    tie_issues = org.issue_mask
+    for t in ties_known:
+        tie_issues |= t["issue_mask"]
     own_component = nx.node_connected_component(graph, org.pk)
     spans = _coalition_spans(mine)
     open_ids = [pk for pk in by_id if pk not in tied and f"org:{pk}" not in dismissed]
@@ -294,7 +297,7 @@ def _groups_to_meet(
         else None
     )
     near: list[Suggestion] = []
-    bridges: list[Suggestion] = []
+    bridges: list[tuple[int, Suggestion]] = []
     for pk in open_ids:
         row = by_id[pk]
         reasons: list[str] = []
@@ -344,6 +347,14 @@ def _groups_to_meet(
                 break
         bridge = _bridge_reasons(row, tie_languages, tie_places, graph, own_component, pk)
         score += 0.75 * len(bridge)
+        # An issue next to the group's own that no tie works on reaches a new community too;
+        # the crosshatch is already scored above, so this only says so.
+        unreached = crossing & ~tie_issues
+        if unreached:
+            bridge.append(
+                _("none of your ties works on %(issues)s")
+                % {"issues": words(_names(unreached, areas))}
+            )
         item = Suggestion(
             kind="group",
             key=f"org:{pk}",
@@ -356,12 +367,13 @@ def _groups_to_meet(
         )
         near.append(item)
         if bridge:
-            bridges.append(item)
+            bridges.append((len(bridge), item))
     near.sort(key=lambda s: (-s.score, s.name, s.pk or 0))
     result.groups = near[:limit]
     shown = {s.pk for s in result.groups}
-    bridges.sort(key=lambda s: (-len(s.reasons), -s.score, s.name, s.pk or 0))
-    result.bridges = [s for s in bridges if s.pk not in shown][:limit]
+    # Those reaching the most that the group's ties do not come first.
+    bridges.sort(key=lambda b: (-b[0], -b[1].score, b[1].name, b[1].pk or 0))
+    result.bridges = [s for _n, s in bridges if s.pk not in shown][:limit]
 
 
 def _common_names(
@@ -438,9 +450,7 @@ def _spans_over(place: Place) -> list[int]:
         chain.append(parent_id)
         parent_id = Place.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
     through = Place.members.through
-    overlays = through.objects.filter(to_place_id__in=chain).values_list(
-        "from_place_id", flat=True
-    )
+    overlays = through.objects.filter(to_place_id__in=chain).values_list("from_place_id", flat=True)
     return chain + list(overlays)
 
 

@@ -310,3 +310,15 @@ def test_dismissals_are_the_groups_own(town: Town, outsider: User) -> None:
         user=town.people["organizer"], owner=town.tenants, key=f"org:{town.justice.pk}", label="J"
     )
     assert audit("suggestion.dismiss") == 1
+
+
+def test_the_worker_runs_the_follow_up_among_its_chores(town: Town, weaver: User) -> None:
+    from commonweal.management.commands import worker
+
+    intro = accepted(town, weaver)
+    Introduction.objects.filter(pk=intro.pk).update(
+        followup_due_at=timezone.now() - timedelta(minutes=1)
+    )
+    worker.tick()
+    intro.refresh_from_db()
+    assert intro.followup_sent_at is not None

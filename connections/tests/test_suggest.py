@@ -61,8 +61,17 @@ def test_it_ranks_nearby_groups_on_related_issues_with_reasons(town: Town, organ
 def test_bridges_are_groups_reaching_what_the_ties_do_not(town: Town, organizer: User) -> None:
     found = suggestions_for_group(organizer, town.tenants, limit=1)
     assert names(found.groups) == ["Gresham Housing Action"]
-    # With one shown above, the bridges list the others that reach something new.
-    assert names(found.bridges) == ["Portland Housing Justice"]
+    # With one shown above, the bridges list others that reach something new, those that
+    # reach most first: the riders know a group none of the union's ties know, and work on an
+    # issue none of them works on; the justice group only speaks a language none of them does.
+    assert names(found.bridges) == ["Eastside Transit Riders"]
+    two = suggestions_for_group(organizer, town.tenants, limit=2)
+    assert names(two.groups) == ["Gresham Housing Action", "Portland Housing Justice"]
+    assert names(two.bridges) == ["Eastside Transit Riders"]
+    assert reasons_of(found.bridges, "Eastside Transit Riders")[-2:] == [
+        "linked with 1 group none of your ties are linked with",
+        "none of your ties works on transportation",
+    ]
 
 
 def test_it_suggests_coalitions_at_its_level_and_one_up(
