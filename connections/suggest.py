@@ -247,21 +247,28 @@ def _groups_to_meet(
     org = result.org
     areas = _issues_by_bit()
     own, related = org.issue_mask, _related_mask(org.issue_mask, areas)
-    ranges: list[tuple[int, int]] = []
-    if home is not None:
-        ranges += _tree_ranges(_neighbourhood(home))
-    for place in served:
-        ranges += _tree_ranges(place)
-    rows = list(
+    # Nearest first: the group's own town and the places it serves, then its county if they
+    # leave room. In a crowded city the candidates are then its neighbours, not whichever
+    # listings of the county the index happens to reach first.
+    near_ranges: list[tuple[int, int]] = []
+    for place in [home, *served] if home is not None else served:
+        near_ranges += _tree_ranges(place)
+    candidates = (
         Organization.objects.public()
         .filter(status=OrganizationStatus.ACTIVE)
         .exclude(kind=OrganizationKind.COALITION)
         .exclude(pk=org.pk)
-        .filter(_ranges_q(ranges))
         .filter(_mask_q(own | related))
         .order_by()
-        .values(*_FIELDS_MORE)[:CANDIDATES]
     )
+    rows = list(candidates.filter(_ranges_q(near_ranges)).values(*_FIELDS_MORE)[:CANDIDATES])
+    wider = _neighbourhood(home) if home is not None else None
+    if wider is not None and wider.pk != org.home_place_id and len(rows) < CANDIDATES:
+        seen = {row["id"] for row in rows}
+        more = candidates.filter(_ranges_q(_tree_ranges(wider))).values(*_FIELDS_MORE)[
+            : CANDIDATES + len(seen)
+        ]
+        rows += [row for row in more if row["id"] not in seen][: CANDIDATES - len(rows)]
     if not rows:
         return
     by_id = {row["id"]: row for row in rows}

@@ -131,6 +131,21 @@ def test_ties_and_dismissals_stop_suggestions(town: Town, organizer: User) -> No
     )
 
 
+def test_the_own_town_fills_the_graph_before_the_county(
+    town: Town, organizer: User, places: dict[str, Place], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connections import suggest
+
+    directory_services.organization_create(
+        user=None, name="Multnomah Renters", home_place=places["multnomah"], issue_areas=["housing"]
+    )
+    assert "Multnomah Renters" in names(suggestions_for_group(organizer, town.tenants).groups)
+    # Room for only as many as Portland itself holds (the clinic, riders, justice, gresham):
+    # the county's listing waits.
+    monkeypatch.setattr(suggest, "CANDIDATES", 4)
+    assert "Multnomah Renters" not in names(suggestions_for_group(organizer, town.tenants).groups)
+
+
 def test_honest_empty_states(organizer: User, places: dict[str, Place]) -> None:
     nowhere = directory_services.organization_create(user=organizer, name="Nowhere Group")
     found = suggestions_for_group(organizer, nowhere)
