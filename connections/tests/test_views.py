@@ -217,3 +217,17 @@ def test_the_group_and_coalition_pages_link_here(town: Town, organizer: User) ->
         reverse("coalitions:detail", args=[town.coalition.slug])
     ).content.decode()
     assert reverse("connections:coalition", args=[town.coalition.slug]) in coalition
+
+
+def test_coordinators_see_the_link_and_outsiders_do_not(
+    town: Town, weaver: User, outsider: User
+) -> None:
+    link = reverse("connections:group", args=[town.tenants.slug])
+    listing = reverse("organization", args=[town.tenants.slug])
+    assert link in client_for(weaver).get(listing).content.decode()
+    assert link not in client_for(outsider).get(listing).content.decode()
+    assert link not in client_for(None).get(listing).content.decode()
+    coalition = reverse("coalitions:detail", args=[town.coalition.slug])
+    invite = reverse("connections:coalition", args=[town.coalition.slug])
+    assert invite in client_for(weaver).get(coalition).content.decode()
+    assert invite not in client_for(outsider).get(coalition).content.decode()
