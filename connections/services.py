@@ -211,6 +211,10 @@ def _settle(user: Any, introduction: Introduction) -> None:
     notify_admins(
         orgs=[a, b], text=text % {"a": a.name, "b": b.name}, url=introduction_url(introduction)
     )
+    _tell_weaver(
+        introduction,
+        _("%(a)s and %(b)s both accepted your introduction.") % {"a": a.name, "b": b.name},
+    )
 
 
 @transaction.atomic
@@ -254,6 +258,10 @@ def introduction_answer(
         return introduction
     introduction.status = IntroductionStatus.DECLINED
     introduction.save(update_fields=["status"])
+    _tell_weaver(
+        introduction,
+        _("%(group)s declined your introduction.") % {"group": organization.name},
+    )
     # The other side learns only that it will not happen, not the decliner's message.
     notify_admins(
         orgs=[o for o in others if o.pk != organization.pk],
@@ -265,8 +273,13 @@ def introduction_answer(
 
 
 def _tell_weaver(introduction: Introduction, text: str) -> None:
+    """A notice and a mail to the person who proposed it, unless they run one of the groups
+    (then the groups' own notices reach them already)."""
     weaver = introduction.weaver
     if weaver is None or not weaver.is_active:
+        return
+    sides = [side.organization for side in introduction.sides.select_related("organization")]
+    if any(permissions.can_answer_for(weaver, org) for org in sides):
         return
     url = introduction_url(introduction)
     Notice.objects.create(user=weaver, text=text[:500], url=url)

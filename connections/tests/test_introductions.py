@@ -84,6 +84,7 @@ def test_contact_is_shared_only_once_both_accept(town: Town, weaver: User) -> No
     found = suggestions_for_group(organizer, town.tenants)
     assert "Portland Housing Justice" not in [s.name for s in found.groups]
     assert audit("introduction.accept") == 2 and audit("introduction.accepted") == 1
+    assert Notice.objects.filter(user=weaver, text__contains="both accepted your").exists()
 
 
 def test_a_decline_ends_it_and_shares_nothing(town: Town, weaver: User) -> None:
@@ -109,6 +110,7 @@ def test_a_decline_ends_it_and_shares_nothing(town: Town, weaver: User) -> None:
     assert last is not None and "will not go ahead" in last.text
     assert not any("Not now" in m.body for m in mail.outbox)
     assert not Tie.objects.filter(kind=TieKind.INTRODUCED).exists()
+    assert Notice.objects.filter(user=weaver, text__contains="declined your introduction").exists()
 
 
 def test_a_proposing_admin_says_yes_for_their_own_side(town: Town) -> None:
