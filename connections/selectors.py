@@ -30,11 +30,12 @@ from connections.suggest import (
     _issues_by_bit,
     _mask_q,
     _names,
+    _not_gone,
     suggestions_for_group,
     words,
 )
 from directory import permissions as directory_permissions
-from directory.models import Organization, OrganizationKind, OrganizationStatus, PrivateContact
+from directory.models import Organization, OrganizationKind, PrivateContact
 
 __all__ = ["suggestions_for_coalition", "suggestions_for_group"]
 
@@ -121,7 +122,7 @@ def _groups_to_invite(
     taken = Membership.objects.filter(coalition=coalition, status__in=LIVE).values("member_id")
     base = (
         Organization.objects.public()
-        .filter(status=OrganizationStatus.ACTIVE)
+        .filter(_not_gone())
         .exclude(kind=OrganizationKind.COALITION)
         .exclude(pk=coalition.pk)
         .filter(_mask_q(coalition.issue_mask))

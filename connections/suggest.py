@@ -127,6 +127,14 @@ def _names(mask: int, areas: dict[int, IssueArea]) -> list[str]:
     return [areas[b].name.lower() for b in _bits(mask) if b in areas]
 
 
+def _not_gone() -> Q:
+    """Listings still active. Written as "not one of the other statuses" because an equality
+    on `status` (nearly every listing is active) leads SQLite without fresh statistics to scan
+    the whole status index instead of the place range: 3 s instead of 3 ms at a million."""
+    gone = [s for s in OrganizationStatus.values if s != OrganizationStatus.ACTIVE]
+    return ~Q(status__in=gone)
+
+
 def _mask_q(mask: int) -> Q:
     return Q(GreaterThan(F("issue_mask").bitand(mask), 0))
 
@@ -255,7 +263,7 @@ def _groups_to_meet(
         near_ranges += _tree_ranges(place)
     candidates = (
         Organization.objects.public()
-        .filter(status=OrganizationStatus.ACTIVE)
+        .filter(_not_gone())
         .exclude(kind=OrganizationKind.COALITION)
         .exclude(pk=org.pk)
         .filter(_mask_q(own | related))
