@@ -8,7 +8,7 @@ linked to (connected components), so no graph algorithm is written here by hand.
 """
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -301,94 +301,145 @@ def _groups_to_meet(
     tie_issues = org.issue_mask
     for t in ties_known:
         tie_issues |= t["issue_mask"]
-    own_component = nx.node_connected_component(graph, org.pk)
     spans = _coalition_spans(mine)
     open_ids = [pk for pk in by_id if pk not in tied and f"org:{pk}" not in dismissed]
     scores = link_scores(graph, org.pk, open_ids)
-    names = _common_names(graph, org.pk, open_ids, by_id)
     origin = (
         (org.latitude, org.longitude)
         if org.latitude is not None and org.longitude is not None
         else None
     )
-    near: list[Suggestion] = []
-    bridges: list[tuple[int, Suggestion]] = []
+    # Each candidate is scored first; the reasons, in words, are written only for those shown
+    # (translating and joining them for hundreds of candidates was a third of the work).
+    component = {n: i for i, part in enumerate(nx.connected_components(graph)) for n in part}
+    reach_of = Counter(component[n] for n in graph if isinstance(n, int))
+    reach = _Reach(tie_languages, tie_places, tie_issues, component[org.pk], component, reach_of)
+    scored: list[tuple[float, int, dict[str, Any]]] = []
     for pk in open_ids:
         row = by_id[pk]
-        reasons: list[str] = []
+        facts: dict[str, Any] = {"row": row}
         score = 0.0
         if origin and row["latitude"] is not None and row["longitude"] is not None:
-            km = km_between(origin, (row["latitude"], row["longitude"]))
-            score += 2.0 / (1.0 + km / 5.0)
-            reasons.append(
-                _("less than 1 km away") if km < 1 else _("%(km)d km away") % {"km": round(km)}
-            )
+            facts["km"] = km_between(origin, (row["latitude"], row["longitude"]))
+            score += 2.0 / (1.0 + facts["km"] / 5.0)
         elif row["home_place_id"] == org.home_place_id and row["home_place__name"]:
+            facts["same_place"] = True
             score += 1.0
-            reasons.append(_("also in %(place)s") % {"place": row["home_place__name"]})
-        shared = row["issue_mask"] & own
-        if shared:
-            score += 2.0 * bin(shared).count("1")
-            reasons.append(_("both on %(issues)s") % {"issues": words(_names(shared, areas))})
-        crossing = row["issue_mask"] & related
-        if crossing and not shared:
+        facts["shared"] = row["issue_mask"] & own
+        score += 2.0 * bin(facts["shared"]).count("1")
+        facts["crossing"] = row["issue_mask"] & related
+        if facts["crossing"] and not facts["shared"]:
             score += 1.0
-            reasons.append(
-                _("works on %(theirs)s, which crosshatches with your %(yours)s")
-                % {
-                    "theirs": words(_names(crossing, areas)),
-                    "yours": words(_names(own & _related_mask(crossing, areas), areas)),
-                }
-            )
         aa, ra = scores.get(pk, (0.0, 0.0))
         score += 1.5 * aa + ra
-        common = names.get(pk, [])
-        if len(common) == 1:
-            reasons.append(_("you both work with %(group)s") % {"group": common[0]})
-        elif common:
-            reasons.append(
-                ngettext(
-                    "you both work with %(group)s and %(n)d other group",
-                    "you both work with %(group)s and %(n)d other groups",
-                    len(common) - 1,
-                )
-                % {"group": common[0], "n": len(common) - 1}
-            )
-        for coalition_name, span_ranges in spans:
-            if any(lo <= (row.get("place_lft") or -1) <= hi for lo, hi in span_ranges):
-                reasons.append(
-                    _("both in the area of %(coalition)s") % {"coalition": coalition_name}
-                )
-                break
-        bridge = _bridge_reasons(row, tie_languages, tie_places, graph, own_component, pk)
-        score += 0.75 * len(bridge)
-        # An issue next to the group's own that no tie works on reaches a new community too;
-        # the crosshatch is already scored above, so this only says so.
-        unreached = crossing & ~tie_issues
-        if unreached:
-            bridge.append(
-                _("none of your ties works on %(issues)s")
-                % {"issues": words(_names(unreached, areas))}
-            )
-        item = Suggestion(
+        facts["span"] = next(
+            (
+                name
+                for name, span_ranges in spans
+                if any(lo <= (row.get("place_lft") or -1) <= hi for lo, hi in span_ranges)
+            ),
+            None,
+        )
+        bridges = reach.count(row, pk, facts["crossing"])
+        score += 0.75 * bridges["scored"]
+        facts["bridges"] = bridges
+        scored.append((round(score, 4), pk, facts))
+    scored.sort(key=lambda item: (-item[0], item[2]["row"]["name"], item[1]))
+    shown = scored[:limit]
+    shown_ids = {pk for _s, pk, _f in shown}
+    # Those reaching the most that the group's ties do not come first.
+    reaching = sorted(
+        (item for item in scored if item[2]["bridges"]["total"] and item[1] not in shown_ids),
+        key=lambda item: (-item[2]["bridges"]["total"], -item[0], item[2]["row"]["name"], item[1]),
+    )[:limit]
+    names = _common_names(graph, org.pk, [pk for _s, pk, _f in shown + reaching], by_id)
+
+    def render(item: tuple[float, int, dict[str, Any]]) -> Suggestion:
+        score, pk, facts = item
+        row = facts["row"]
+        return Suggestion(
             kind="group",
             key=f"org:{pk}",
             name=row["name"],
             url=_group_url(row["slug"]),
-            reasons=reasons + bridge,
-            score=round(score, 4),
+            reasons=_reasons(facts, names.get(pk, []), own, areas)
+            + _bridge_reasons(row, facts["bridges"], areas),
+            score=score,
             pk=pk,
             slug=row["slug"],
         )
-        near.append(item)
-        if bridge:
-            bridges.append((len(bridge), item))
-    near.sort(key=lambda s: (-s.score, s.name, s.pk or 0))
-    result.groups = near[:limit]
-    shown = {s.pk for s in result.groups}
-    # Those reaching the most that the group's ties do not come first.
-    bridges.sort(key=lambda b: (-b[0], -b[1].score, b[1].name, b[1].pk or 0))
-    result.bridges = [s for _n, s in bridges if s.pk not in shown][:limit]
+
+    result.groups = [render(item) for item in shown]
+    result.bridges = [render(item) for item in reaching]
+
+
+def _reasons(
+    facts: dict[str, Any], common: list[str], own: int, areas: dict[int, IssueArea]
+) -> list[str]:
+    reasons: list[str] = []
+    if "km" in facts:
+        km = facts["km"]
+        reasons.append(
+            _("less than 1 km away") if km < 1 else _("%(km)d km away") % {"km": round(km)}
+        )
+    elif facts.get("same_place"):
+        reasons.append(_("also in %(place)s") % {"place": facts["row"]["home_place__name"]})
+    shared, crossing = facts["shared"], facts["crossing"]
+    if shared:
+        reasons.append(_("both on %(issues)s") % {"issues": words(_names(shared, areas))})
+    if crossing and not shared:
+        reasons.append(
+            _("works on %(theirs)s, which crosshatches with your %(yours)s")
+            % {
+                "theirs": words(_names(crossing, areas)),
+                "yours": words(_names(own & _related_mask(crossing, areas), areas)),
+            }
+        )
+    if len(common) == 1:
+        reasons.append(_("you both work with %(group)s") % {"group": common[0]})
+    elif common:
+        reasons.append(
+            ngettext(
+                "you both work with %(group)s and %(n)d other group",
+                "you both work with %(group)s and %(n)d other groups",
+                len(common) - 1,
+            )
+            % {"group": common[0], "n": len(common) - 1}
+        )
+    if facts["span"]:
+        reasons.append(_("both in the area of %(coalition)s") % {"coalition": facts["span"]})
+    return reasons
+
+
+@dataclass
+class _Reach:
+    """What the asking group's ties already reach: languages, places, issues and the part of
+    the tie graph they are in."""
+
+    languages: set[str]
+    places: set[int | None]
+    issues: int
+    own_part: int
+    part_of: dict[Any, int]
+    part_size: Counter[int]
+
+    def count(self, row: dict[str, Any], pk: int, crossing: int) -> dict[str, Any]:
+        new_languages = [c for c in (row["languages"] or []) if c not in self.languages]
+        found: dict[str, Any] = {
+            "languages": new_languages if self.languages else [],
+            "place": row["home_place_id"] not in self.places
+            and bool(row["home_place__name"])
+            and len(self.places) > 1,
+            "reach": self.part_size[self.part_of[pk]] - 1
+            if self.part_of[pk] != self.own_part
+            else 0,
+            # An issue next to the group's own that no tie works on reaches a new community
+            # too; the crosshatch is scored already, so this one only says so.
+            "issues": crossing & ~self.issues,
+        }
+        found["scored"] = sum(bool(found[k]) for k in ("languages", "place", "reach"))
+        found["total"] = found["scored"] + bool(found["issues"])
+        return found
 
 
 def _common_names(
@@ -409,37 +460,34 @@ def _common_names(
 
 
 def _bridge_reasons(
-    row: dict[str, Any],
-    tie_languages: set[str],
-    tie_places: set[int | None],
-    graph: nx.Graph,
-    own_component: set[Any],
-    pk: int,
+    row: dict[str, Any], found: dict[str, Any], areas: dict[int, IssueArea]
 ) -> list[str]:
-    """What this group reaches that none of the asking group's ties do."""
+    """What this group reaches that none of the asking group's ties do, in words."""
     reasons = []
-    new_languages = [code for code in (row["languages"] or []) if code not in tie_languages]
-    if new_languages and tie_languages:
+    if found["languages"]:
         reasons.append(
             _("speaks %(language)s, which none of your ties do")
-            % {"language": words([language_name(c) for c in new_languages])}
+            % {"language": words([language_name(c) for c in found["languages"]])}
         )
-    if row["home_place_id"] not in tie_places and row["home_place__name"] and len(tie_places) > 1:
+    if found["place"]:
         reasons.append(
             _("based in %(place)s, where none of your ties are")
             % {"place": row["home_place__name"]}
         )
-    if pk not in own_component:
-        reach = len([n for n in nx.node_connected_component(graph, pk) if isinstance(n, int)]) - 1
-        if reach > 0:
-            reasons.append(
-                ngettext(
-                    "linked with %(n)d group none of your ties are linked with",
-                    "linked with %(n)d groups none of your ties are linked with",
-                    reach,
-                )
-                % {"n": reach}
+    if found["reach"] > 0:
+        reasons.append(
+            ngettext(
+                "linked with %(n)d group none of your ties are linked with",
+                "linked with %(n)d groups none of your ties are linked with",
+                found["reach"],
             )
+            % {"n": found["reach"]}
+        )
+    if found["issues"]:
+        reasons.append(
+            _("none of your ties works on %(issues)s")
+            % {"issues": words(_names(found["issues"], areas))}
+        )
     return reasons
 
 
