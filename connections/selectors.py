@@ -21,7 +21,6 @@ from connections.models import (
     Introduction,
     IntroductionSide,
     IntroductionStatus,
-    Tie,
 )
 from connections.suggest import (
     LIVE,
@@ -32,6 +31,7 @@ from connections.suggest import (
     _names,
     _not_gone,
     suggestions_for_group,
+    ties_touching,
     words,
 )
 from directory import permissions as directory_permissions
@@ -146,9 +146,7 @@ def _groups_to_invite(
         )
     )
     touching: dict[int, int] = {}
-    for low, high in Tie.objects.filter(Q(low_id__in=ids) | Q(high_id__in=ids)).values_list(
-        "low_id", "high_id"
-    ):
+    for low, high in ties_touching(ids):
         for mine, other in ((low, high), (high, low)):
             if mine in rows and other in member_ids:
                 touching[mine] = touching.get(mine, 0) + 1
