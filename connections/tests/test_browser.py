@@ -138,6 +138,17 @@ def test_a_weaver_introduces_two_groups_who_accept_and_meet(
     assert Tie.objects.get(introduction=intro).kind == "met"
     assert set(OutreachEntry.objects.values_list("stage", flat=True)) == {"connected"}
 
+    # The organizer hides a suggestion, finds it under the hidden ones, and brings it back.
+    tenants.go(f"/connections/groups/{town.tenants.slug}/")
+    assert "Portland Housing Justice" not in tenants.page.inner_text("#suggested-groups")  # met
+    tenants.page.click("button:has-text('Not now: hide Eastside Transit Riders')")
+    tenants.page.wait_for_selector("#dismissed:has-text('Eastside Transit Riders')")
+    assert "Eastside Transit Riders" not in tenants.page.inner_text("#suggested-groups")
+    assert tenants.fits()
+    tenants.page.click("button:has-text('Show Eastside Transit Riders again')")
+    tenants.page.wait_for_selector("#suggested-groups li:has-text('Eastside Transit Riders')")
+    assert tenants.page.locator("#dismissed").count() == 0
+
     # An outsider cannot open it at all.
     outsider = Session(browser, base, town.people["gresham"], width)
     assert outsider.go(f"/connections/introductions/{intro.pk}/").status == 404
