@@ -37,6 +37,11 @@ from outreach import services as outreach_services
 from outreach.models import OutreachEntry, Stage
 
 MAX_TEXT = 2000
+# Each proposal mails two groups' admins, so one person's proposals a day are capped: a group's
+# admin may propose their own group to any other, and that must not become a way to mail
+# every group in the directory. Coordinators weave for a living, so their cap is higher.
+INTRODUCTIONS_PER_DAY = 20
+INTRODUCTIONS_PER_DAY_COORDINATOR = 100
 # The outreach stages an outcome may move a group past, in the board's own order.
 _STAGE_ORDER = list(Stage.values)
 
@@ -118,6 +123,16 @@ def introduction_propose(
                 "Only a coordinator of a place that holds both groups, an admin of either "
                 "group, or an admin of a coalition both belong to can introduce them."
             )
+        )
+    since = timezone.now() - timedelta(days=1)
+    cap = (
+        INTRODUCTIONS_PER_DAY
+        if role in ("side", "coalition")
+        else INTRODUCTIONS_PER_DAY_COORDINATOR
+    )
+    if Introduction.objects.filter(weaver=user, created_at__gte=since).count() >= cap:
+        raise ValidationError(
+            _("You have proposed %(n)d introductions today; try again tomorrow.") % {"n": cap}
         )
     if _open_between(first, second):
         raise ValidationError(

@@ -324,3 +324,16 @@ def test_the_worker_runs_the_follow_up_among_its_chores(town: Town, weaver: User
     worker.tick()
     intro.refresh_from_db()
     assert intro.followup_sent_at is not None
+
+
+def test_a_group_admin_cannot_flood_the_directory_with_proposals(
+    town: Town, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "INTRODUCTIONS_PER_DAY", 2)
+    organizer = town.people["organizer"]
+    for other in (town.riders, town.justice):
+        services.introduction_propose(user=organizer, first=town.tenants, second=other, reason="Hi")
+    with pytest.raises(ValidationError, match="try again tomorrow"):
+        services.introduction_propose(
+            user=organizer, first=town.tenants, second=town.gresham, reason="Hi"
+        )
