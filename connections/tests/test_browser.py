@@ -49,6 +49,9 @@ class Session:
 
     def fits(self) -> bool:
         """Nothing wider than the screen: the page works on a phone without sideways scrolling."""
+        # After a click the page's elements can be found before its stylesheets have loaded;
+        # measure the page as it is shown, not half-styled.
+        self.page.wait_for_load_state("load")
         wide = self.page.evaluate(
             """() => [...document.querySelectorAll('main *')]
                 .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
