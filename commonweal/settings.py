@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "outreach",
     "solidarity",
     "assemblies",
+    "connections",
 ]
 
 MIDDLEWARE = [
@@ -243,3 +244,6 @@ LOGGING = {
 # stopped and marked failed. A hostile file ends only that child, never the worker.
 IMPORT_MEMORY_MB = int(os.environ.get("IMPORT_MEMORY_MB", "2048"))
 IMPORT_TIME_LIMIT = int(os.environ.get("IMPORT_TIME_LIMIT", "3600"))
+
+# How long after both groups accept an introduction the hub asks them whether they met.
+INTRODUCTION_FOLLOWUP_DAYS = float(os.environ.get("INTRODUCTION_FOLLOWUP_DAYS", "21"))

@@ -16,6 +16,7 @@ urlpatterns = [
     path("actions/", include("actions.urls")),
     path("solidarity/", include("solidarity.urls")),
     path("outreach/", include("outreach.urls")),
+    path("connections/", include("connections.urls")),
     path("commonground/", include("commonground.urls")),
     path("assemblies/", include("assemblies.urls")),
     path("duplicates/", include("resolution.urls")),

@@ -53,10 +53,18 @@ def tick() -> None:
     from actions.services import call_tick
     from assemblies.notify import announcements_recover
     from assemblies.services import rounds_tick
+    from connections.services import introduction_followup_tick
     from outbox.services import outbox_sweep
     from outreach.checkins import checkins_send
 
-    for chore in (call_tick, outbox_sweep, checkins_send, rounds_tick, announcements_recover):
+    for chore in (
+        call_tick,
+        outbox_sweep,
+        checkins_send,
+        rounds_tick,
+        announcements_recover,
+        introduction_followup_tick,
+    ):
         try:
             chore()
         except Exception:
