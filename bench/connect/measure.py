@@ -1,0 +1,205 @@
+"""p50/p95 of the Connect pages and suggestions in the million-listing world, and peak memory.
+
+    /work/main/.venv/bin/python bench/connect/measure.py [--requests 60]
+    bench/pg.sh -- .venv/bin/python bench/connect/measure.py       # BENCH_PGDATA=… keeps it
+
+Reads the database `world.py` built (building it first if it is not there). Pages go through
+Django's request handler (the test client), as bench/coalitions/bench_page.py does: the view,
+its queries and its template, without network. Suggestions are the `connections` app's
+selectors called directly. For each: wall-clock and CPU milliseconds per request (this
+process; on PostgreSQL also the database backend's CPU), and at the end this process's peak
+resident memory, which is what one web process would need. Kinds whose app has not landed
+yet are listed as missing. Prints figures; never passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import world  # noqa: E402
+
+TARGET_PAGE_MS = 100.0
+TARGET_SUGGESTIONS_MS = 300.0
+TARGET_RSS_MB = 300.0
+
+
+@dataclass
+class Row:
+    label: str
+    target_ms: float
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    db_cpu: list[float] = field(default_factory=list)
+    note: str = ""
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+
+
+def memory_mb() -> dict[str, float]:
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmHWM", "VmRSS", "RssAnon"):
+            out[key] = int(rest.split()[0]) / 1024
+    return out
+
+
+class BackendClock:
+    """CPU seconds of this connection's PostgreSQL backend (it runs on this machine)."""
+
+    def __init__(self) -> None:
+        from django.db import connection
+
+        self.path: Path | None = None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                self.path = Path(f"/proc/{cursor.fetchone()[0]}/stat")
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def read(self) -> float | None:
+        if self.path is None:
+            return None
+        try:
+            fields = self.path.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / self.tick
+
+
+def measure(row: Row, calls: list[Callable[[], Any]], warmup: int) -> Row:
+    clock = BackendClock()
+    for call in calls[:warmup]:
+        call()
+    for call in calls[warmup:]:
+        db0 = clock.read()
+        start, start_cpu = time.perf_counter(), time.process_time()
+        call()
+        row.wall.append((time.perf_counter() - start) * 1000)
+        row.cpu.append((time.process_time() - start_cpu) * 1000)
+        db1 = clock.read()
+        if db0 is not None and db1 is not None:
+            row.db_cpu.append((db1 - db0) * 1000)
+    return row
+
+
+def page_calls(client: Any, urls: list[str]) -> list[Callable[[], Any]]:
+    def call_for(url: str) -> Callable[[], Any]:
+        def call() -> None:
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        return call
+
+    return [call_for(u) for u in urls]
+
+
+def coalition_rows(client: Any, n: int, warmup: int) -> list[Row]:
+    from django.db.models import Count
+
+    from coalitions.models import Membership
+    from directory.models import Organization
+
+    top = (
+        Membership.objects.active()
+        .values("coalition")
+        .annotate(k=Count("id"))
+        .order_by("-k")
+        .values_list("coalition", "k")[:1]
+    )
+    pk, size = top[0]
+    slug = Organization.objects.get(pk=pk).slug
+    last = min(200, (size + 49) // 50)
+    base = f"/coalitions/{slug}/"
+    note = f"{size:,} members"
+    return [
+        measure(Row("coalition page, first page", TARGET_PAGE_MS, note=note),
+                page_calls(client, [base] * (n + warmup)), warmup),
+        measure(Row(f"coalition page, page {last}", TARGET_PAGE_MS, note=note),
+                page_calls(client, [f"{base}?page={last}"] * (n + warmup)), warmup),
+        measure(Row("coalition members' map (JSON)", TARGET_PAGE_MS, note=note),
+                page_calls(client, [f"{base}members.json"] * (n + warmup)), warmup),
+    ]  # fmt: skip
+
+
+def report(rows: list[Row], missing: list[str], started: float) -> str:
+    from django.db import connection
+
+    cpu = platform.machine()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = memory_mb()
+    lines = [
+        f"{world.describe()}",
+        f"{os.cpu_count()} cores ({cpu}), shared with other work; "
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {time.perf_counter() - started:.0f} s",
+        "load average (1, 5, 15 min) at the end: " + ", ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "",
+        "| what | n | wall p50 | wall p95 | cpu p50 | cpu p95 | db cpu p95 | target | |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in rows:
+        over = "**over**" if p95(r.wall) > r.target_ms else "ok"
+        db = f"{p95(r.db_cpu):.1f}" if r.db_cpu else "–"
+        lines.append(
+            f"| {r.label} ({r.note}) | {len(r.wall)} | {statistics.median(r.wall):.1f} | "
+            f"{p95(r.wall):.1f} | {statistics.median(r.cpu):.1f} | {p95(r.cpu):.1f} | {db} | "
+            f"{r.target_ms:.0f} | {over} |"
+        )
+    for label in missing:
+        lines.append(f"| {label} | – | not in this branch yet | | | | | | |")
+    over = "**over**" if mem["VmHWM"] > TARGET_RSS_MB else "ok"
+    lines += [
+        "",
+        f"Web process ({connection.vendor}): peak RSS {mem['VmHWM']:.0f} MB (VmHWM), now "
+        f"{mem['VmRSS']:.0f} MB, of which its own memory {mem['RssAnon']:.0f} MB "
+        f"(target < {TARGET_RSS_MB:.0f} MB: {over}). Times in ms.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--requests", type=int, default=60, help="measured calls per kind")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--only", default="", help="comma-separated: coalition,overview,suggest")
+    args = parser.parse_args()
+    world.setup()
+    from django.core.management import call_command
+    from django.test import Client
+
+    from directory.models import Organization
+
+    if not Organization.objects.filter(slug__startswith=world.NATION).exists():
+        raise SystemExit("No world built here yet: run bench/connect/world.py first.")
+    # Pages name their stylesheets through the hashed-file manifest, as in production.
+    call_command("collectstatic", interactive=False, verbosity=0)
+    started = time.perf_counter()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    only = set(filter(None, args.only.split(",")))
+    client = Client()
+    rows: list[Row] = []
+    missing: list[str] = []
+    if not only or "coalition" in only:
+        rows += coalition_rows(client, args.requests, args.warmup)
+    print(report(rows, missing, started))
+
+
+if __name__ == "__main__":
+    main()
