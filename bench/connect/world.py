@@ -330,7 +330,8 @@ def _city_coalitions_add(n: int, *, seed: int) -> None:
     towns = Place.objects.in_bulk(busiest)
     bits = dict(IssueArea.objects.values_list("slug", "bit"))
     themes = [t for t in COALITION_THEMES if t[0] in bits]
-    specs, members = [], []
+    specs: list[tuple[str, str, str, Any, str]] = []
+    members: list[int] = []
     i = 0
     while len(specs) < n:
         town = towns[busiest[i % len(busiest)]]
