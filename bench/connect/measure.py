@@ -17,7 +17,10 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import random
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -192,6 +195,130 @@ def coalition_rows(client: Any, n: int, warmup: int) -> list[Row]:
     ]  # fmt: skip
 
 
+def busiest_places(kind: str, limit: int) -> list[Any]:
+    """The places of one kind holding the most listings (a visitor's likely choices)."""
+    from django.db.models import Count
+
+    from directory.models import Organization
+    from places.models import Place
+
+    if kind == "locality":
+        ids = (
+            Organization.objects.filter(home_place__kind="locality")
+            .values("home_place")
+            .annotate(n=Count("id"))
+            .order_by("-n")
+            .values_list("home_place", flat=True)[:limit]
+        )
+        return list(Place.objects.filter(pk__in=list(ids)))
+    return list(Place.objects.filter(kind=kind).order_by("-population", "lft")[:limit])
+
+
+def overview_rows(client: Any, n: int, warmup: int, rng: random.Random) -> list[Row]:
+    """The bird's-eye page from its counted figures; the count itself runs first, as the
+    worker would, in a process of its own (its time and memory are not the web process's)."""
+    from overview.models import OverviewBuild
+    from places.models import Place
+
+    rows: list[Row] = []
+    if not OverviewBuild.objects.exclude(finished_at=None).exists():
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, str(world.ROOT / "manage.py"), "overview", "rebuild"],
+            check=True,
+            cwd=world.ROOT,
+        )
+        peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        print(
+            f"overview rebuild (worker): {time.perf_counter() - started:.0f} s, "
+            f"peak RSS {peak:.0f} MB",
+            flush=True,
+        )
+    world_place = Place.objects.get(kind="world")
+    pools = [
+        ("world", [world_place]),
+        ("a country", busiest_places("country", 10)),
+        ("a state", busiest_places("state", 30)),
+        ("a city", busiest_places("locality", 60)),
+    ]
+    for label, pool in pools:
+        urls = []
+        for _ in range(n + warmup):
+            place = rng.choice(pool)
+            # A third of the views look at one issue, as "where is no one on housing?" does.
+            query = "?issue=housing" if rng.random() < 0.33 else ""
+            urls.append(f"/overview/{place.slug}/{query}")
+        note = f"{len(pool)} places" if len(pool) > 1 else "one place"
+        rows.append(
+            measure(
+                Row(f"bird's-eye page, {label}", TARGET_PAGE_MS, note=note),
+                page_calls(client, urls),
+                warmup,
+            )
+        )
+    return rows
+
+
+def bench_admin(groups: list[Any]) -> Any:
+    """A person who administers the given groups and coalitions (suggestions are theirs)."""
+    from accounts.models import User
+    from directory.models import OrganizationAdmin
+
+    user, _ = User.objects.get_or_create(
+        email="bench-weaver@example.org", defaults={"display_name": "Bench weaver"}
+    )
+    for org in groups:
+        OrganizationAdmin.objects.get_or_create(user=user, organization=org)
+    return user
+
+
+def suggestion_rows(n: int, warmup: int, rng: random.Random) -> list[Row]:
+    """`suggestions_for_group` for groups in the busiest towns and elsewhere, and
+    `suggestions_for_coalition` for the big alliances, state networks and city coalitions."""
+    from connections import selectors as connect
+
+    from coalitions.models import CoalitionProfile
+    from directory.models import Organization
+
+    towns = busiest_places("locality", 30)
+    crowded = list(
+        Organization.objects.filter(home_place__in=towns)
+        .exclude(kind="coalition")
+        .order_by("?")[:20]
+    )
+    anywhere = list(
+        Organization.objects.exclude(kind="coalition").filter(pk__in=[
+            rng.randrange(1, 1_000_000) for _ in range(40)
+        ])[:20]
+    )  # fmt: skip
+    slug, _ = biggest_coalition()
+    big = list(Organization.objects.filter(slug=slug))
+    coalitions = big + [
+        p.organization
+        for level in ("nation", "state", "city")
+        for p in CoalitionProfile.objects.filter(level=level).select_related("organization")[:6]
+    ]
+    user = bench_admin(crowded + anywhere + coalitions)
+
+    def for_group(org: Any) -> Callable[[], Any]:
+        return lambda: connect.suggestions_for_group(user, org)
+
+    def for_coalition(org: Any) -> Callable[[], Any]:
+        return lambda: connect.suggestions_for_coalition(user, org)
+
+    group_calls = [for_group(rng.choice(crowded + anywhere)) for _ in range(n + warmup)]
+    coalition_calls = [for_coalition(rng.choice(coalitions)) for _ in range(n + warmup)]
+    big_calls = [for_coalition(big[0])] * (n + warmup)
+    return [
+        measure(Row("suggestions for a group", TARGET_SUGGESTIONS_MS,
+                    note="busy towns and anywhere"), group_calls, warmup),
+        measure(Row("suggestions for a coalition", TARGET_SUGGESTIONS_MS,
+                    note="nation, state, city"), coalition_calls, warmup),
+        measure(Row("suggestions for the biggest coalition", TARGET_SUGGESTIONS_MS,
+                    note="5,030 members"), big_calls, warmup),
+    ]  # fmt: skip
+
+
 def report(rows: list[Row], missing: list[str], started: float) -> str:
     from django.db import connection
 
@@ -235,9 +362,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60, help="measured calls per kind")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--queries", default="", help="print the queries of one view of this URL")
+    parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--only", default="", help="comma-separated: coalition,overview,suggest")
     args = parser.parse_args()
     world.setup()
+    from django.apps import apps
     from django.core.management import call_command
     from django.test import Client
 
@@ -257,8 +386,19 @@ def main() -> None:
         return
     rows: list[Row] = []
     missing: list[str] = []
+    rng = random.Random(args.seed)
     if not only or "coalition" in only:
         rows += coalition_rows(client, args.requests, args.warmup)
+    if not only or "overview" in only:
+        if apps.is_installed("overview"):
+            rows += overview_rows(client, args.requests, args.warmup, rng)
+        else:
+            missing.append("bird's-eye page (overview app)")
+    if not only or "suggest" in only:
+        if apps.is_installed("connections"):
+            rows += suggestion_rows(args.requests, args.warmup, rng)
+        else:
+            missing.append("suggestions (connections app)")
     print(report(rows, missing, started))
 
 
