@@ -372,6 +372,8 @@ def main() -> None:
 
     from directory.models import Organization
 
+    # Apps that landed since the world was built bring their tables.
+    call_command("migrate", verbosity=0, interactive=False)
     if not Organization.objects.filter(slug__startswith=world.NATION).exists():
         raise SystemExit("No world built here yet: run bench/connect/world.py first.")
     # Pages name their stylesheets through the hashed-file manifest, as in production.
