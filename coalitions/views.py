@@ -2,6 +2,7 @@
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -119,26 +120,20 @@ def _graph(coalition: Organization) -> tuple[selectors.CoalitionGraph, drawing.D
 
 
 # What a coalition's page sums up over all its members, per process: (directory version,
-# coalition) → summary, coverage, issue mix, graph and its drawing. Every membership step and
-# listing change moves the version. With 5,000 members these took two thirds of the page's
-# time (bench/connect, SQLite: about 110 of 165 ms of CPU); the member list itself is read
-# page by page each time.
-_remembered: "OrderedDict[tuple[int, int], tuple[Any, ...]]" = OrderedDict()
+# coalition, what) → its summary, coverage, issue mix and graph, or its map's points. Every
+# membership step and listing change moves the version. With 5,000 members these took most
+# of the page's time (bench/connect, SQLite: about 110 of 165 ms of CPU for the page, 120 ms
+# for its map); the member list itself is read page by page each time.
+_remembered: "OrderedDict[tuple[int, int, str], Any]" = OrderedDict()
 _remembered_lock = threading.Lock()
 REMEMBERED_COALITIONS = 256
 
 
-def _aggregates(coalition: Organization, member_rows: Any, span: Any) -> tuple[Any, ...]:
-    def compute() -> tuple[Any, ...]:
-        summary = selectors.member_summary(member_rows)
-        graph, picture = _graph(coalition)
-        coverage = selectors.coalition_coverage(member_rows, summary, span)
-        return summary, coverage, selectors.coalition_issue_mix(summary), graph, picture
-
+def _remember(coalition: Organization, what: str, compute: Callable[[], Any]) -> Any:
     # Inside a transaction what is summed may still be rolled back: compute, do not remember.
     if connection.in_atomic_block:
         return compute()
-    key = (directory_version(), coalition.pk)
+    key = (directory_version(), coalition.pk, what)
     with _remembered_lock:
         found = _remembered.get(key)
         if found is not None:
@@ -148,9 +143,19 @@ def _aggregates(coalition: Organization, member_rows: Any, span: Any) -> tuple[A
     # Server threads share the dictionary; two computing one page at once store equal values.
     with _remembered_lock:
         _remembered[key] = found
-        while len(_remembered) > REMEMBERED_COALITIONS:
+        while len(_remembered) > 2 * REMEMBERED_COALITIONS:
             _remembered.popitem(last=False)
     return found
+
+
+def _aggregates(coalition: Organization, member_rows: Any, span: Any) -> tuple[Any, ...]:
+    def compute() -> tuple[Any, ...]:
+        summary = selectors.member_summary(member_rows)
+        graph, picture = _graph(coalition)
+        coverage = selectors.coalition_coverage(member_rows, summary, span)
+        return summary, coverage, selectors.coalition_issue_mix(summary), graph, picture
+
+    return _remember(coalition, "page", compute)  # type: ignore[no-any-return]
 
 
 @require_GET
@@ -193,12 +198,15 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def members_map(request: HttpRequest, slug: str) -> JsonResponse:
     coalition = selectors.get_coalition_for_user(request.user, slug)
-    return JsonResponse(
-        {
+    points = _remember(
+        coalition,
+        "map",
+        lambda: {
             "points": selectors.coalition_map_points(coalition),
             "served": selectors.coalition_served_points(coalition),
-        }
+        },
     )
+    return JsonResponse(points)
 
 
 def _membership_ask(
