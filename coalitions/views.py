@@ -1,14 +1,10 @@
 """Coalition pages: the list, starting one, a coalition's own page, joining and inviting."""
 
-import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
 from django.db.models import QuerySet
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -23,7 +19,7 @@ from coalitions.models import MembershipStatus
 from directory import mapindex, permissions
 from directory.forms import DirectorySearchForm
 from directory.models import Organization, OrganizationKind
-from directory.selectors import directory_version, issue_areas_list, organization_search
+from directory.selectors import issue_areas_list, organization_search
 from directory.views import listing_page, place_ranges
 
 MEMBERS_PER_PAGE = 50
@@ -119,43 +115,11 @@ def _graph(coalition: Organization) -> tuple[selectors.CoalitionGraph, drawing.D
     return graph, picture
 
 
-# What a coalition's page sums up over all its members, per process: (directory version,
-# coalition, what) → its summary, coverage, issue mix and graph, or its map's points. Every
-# membership step and listing change moves the version. With 5,000 members these took most
-# of the page's time (bench/connect, SQLite: about 110 of 165 ms of CPU for the page, 120 ms
-# for its map); the member list itself is read page by page each time.
-_remembered: "OrderedDict[tuple[int, int, str], Any]" = OrderedDict()
-_remembered_lock = threading.Lock()
-REMEMBERED_COALITIONS = 256
-
-
-def _remember(coalition: Organization, what: str, compute: Callable[[], Any]) -> Any:
-    # Inside a transaction what is summed may still be rolled back: compute, do not remember.
-    if connection.in_atomic_block:
-        return compute()
-    key = (directory_version(), coalition.pk, what)
-    with _remembered_lock:
-        found = _remembered.get(key)
-        if found is not None:
-            _remembered.move_to_end(key)
-            return found
-    found = compute()
-    # Server threads share the dictionary; two computing one page at once store equal values.
-    with _remembered_lock:
-        _remembered[key] = found
-        while len(_remembered) > 2 * REMEMBERED_COALITIONS:
-            _remembered.popitem(last=False)
-    return found
-
-
-def _aggregates(coalition: Organization, member_rows: Any, span: Any) -> tuple[Any, ...]:
-    def compute() -> tuple[Any, ...]:
-        summary = selectors.member_summary(member_rows)
-        graph, picture = _graph(coalition)
-        coverage = selectors.coalition_coverage(member_rows, summary, span)
-        return summary, coverage, selectors.coalition_issue_mix(summary), graph, picture
-
-    return _remember(coalition, "page", compute)  # type: ignore[no-any-return]
+def _aggregates(coalition: Organization, span: Any) -> tuple[Any, ...]:
+    """The page's sums over all members and its graph, remembered per directory version."""
+    summary, coverage = selectors.coalition_sums(coalition, span)
+    graph, picture = selectors.remembered(coalition, "graph", lambda: _graph(coalition))
+    return summary, coverage, selectors.coalition_issue_mix(summary), graph, picture
 
 
 @require_GET
@@ -166,7 +130,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     # The members are summed up in one grouped query shared by the count, the coverage and
     # the issue mix; the list reads only the page it shows.
     member_rows = selectors.coalition_members(coalition)
-    summary, coverage, issue_mix, graph, picture = _aggregates(coalition, member_rows, span)
+    summary, coverage, issue_mix, graph, picture = _aggregates(coalition, span)
     members = selectors.members_page(
         member_rows, _page_number(request), MEMBERS_PER_PAGE, summary.total
     )
@@ -198,7 +162,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def members_map(request: HttpRequest, slug: str) -> JsonResponse:
     coalition = selectors.get_coalition_for_user(request.user, slug)
-    points = _remember(
+    points = selectors.remembered(
         coalition,
         "map",
         lambda: {

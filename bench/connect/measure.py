@@ -171,13 +171,14 @@ def coalition_rows(client: Any, n: int, warmup: int) -> list[Row]:
     last = min(200, (size + 49) // 50)
     base = f"/coalitions/{slug}/"
     note = f"{size:,} members"
+
     def forgetting(url: str) -> Callable[[], Any]:
         # The page remembers its sums per directory version; this is the first view after
         # a change (a membership step anywhere moves the version).
         def call() -> None:
-            from coalitions import views
+            from coalitions import selectors
 
-            views._remembered.clear()
+            selectors._remembered.clear()
             assert client.get(url).status_code == 200
 
         return call
