@@ -128,12 +128,10 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     profile = selectors.coalition_profile(coalition)
     span = selectors.coalition_span(coalition)
     # The members are summed up in one grouped query shared by the count, the coverage and
-    # the issue mix; the list reads only the page it shows.
-    member_rows = selectors.coalition_members(coalition)
+    # the issue mix; the list reads only the page it shows. Both are remembered until the
+    # directory changes (see selectors.remembered).
     summary, coverage, issue_mix, graph, picture = _aggregates(coalition, span)
-    members = selectors.members_page(
-        member_rows, _page_number(request), MEMBERS_PER_PAGE, summary.total
-    )
+    members = selectors.members_page(coalition, _page_number(request), MEMBERS_PER_PAGE)
     user = request.user
     is_admin = permissions.is_organization_admin(user, coalition)
     context = {

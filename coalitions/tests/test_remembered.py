@@ -27,7 +27,7 @@ def test_it_remembers_the_sums_between_two_views(cast):
     client = Client()
     client.get(f"/coalitions/{cast.coalition.slug}/")
     kinds = {key[2].split(":")[0]: key for key in selectors._remembered}
-    assert set(kinds) == {"sums", "graph"}
+    assert set(kinds) == {"sums", "graph", "ids"}
     first = selectors._remembered[kinds["sums"]]
     key = kinds["sums"]
     client.get(f"/coalitions/{cast.coalition.slug}/")
