@@ -380,6 +380,24 @@ def coalition_coverage(
 def _served_ranges(members: OrganizationQuerySet) -> list[tuple[int, int]]:
     """The tree ranges of the places the members serve, each distinct place once."""
     through = getattr(Organization, "service_areas").through  # noqa: B009 - see has_service_areas
+    if connection.vendor == "postgresql":
+        # Joined to the members and places in one query, PostgreSQL scans every service area
+        # or every place; asked for the members' served place ids, then those places' ranges,
+        # it looks up just theirs by key (bench/connect: 5,000 members, 800,000 service-area
+        # links: about 190 → 35 ms in the database).
+        ids = list(members.order_by().values_list("pk", flat=True))
+        served = set(
+            through.objects.filter(_AnyOf(F("organization_id"), ids)).values_list(
+                "place_id", flat=True
+            )
+        )
+        return list(
+            Place.objects.filter(_AnyOf(F("pk"), list(served)))
+            .exclude(kind__in=OVERLAY_KINDS)
+            .order_by()
+            .values_list("lft", "rgt")
+            .distinct()
+        )
     return list(
         through.objects.filter(organization_id__in=members.order_by().values("pk"))
         .exclude(place__kind__in=OVERLAY_KINDS)

@@ -110,7 +110,7 @@ def page_calls(client: Any, urls: list[str]) -> list[Callable[[], Any]]:
     return [call_for(u) for u in urls]
 
 
-def show_queries(client: Any, url: str, *, explain: bool = True) -> None:
+def show_queries(client: Any, url: str, *, explain: bool = True, cold: bool = False) -> None:
     """Each query of one view of `url` with its time, slowest first."""
     from django.db import connection
 
@@ -124,6 +124,10 @@ def show_queries(client: Any, url: str, *, explain: bool = True) -> None:
             spent.append(((time.perf_counter() - start) * 1000, sql, params))
 
     client.get(url)
+    if cold:
+        from coalitions import selectors
+
+        selectors._remembered.clear()
     with connection.execute_wrapper(clock):
         start = time.perf_counter()
         client.get(url)
@@ -362,6 +366,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=60, help="measured calls per kind")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--queries", default="", help="print the queries of one view of this URL")
+    parser.add_argument("--cold", action="store_true", help="--queries as after a change")
     parser.add_argument("--seed", type=int, default=12)
     parser.add_argument("--only", default="", help="comma-separated: coalition,overview,suggest")
     args = parser.parse_args()
@@ -384,7 +389,7 @@ def main() -> None:
     client = Client()
     if args.queries:
         slug, _ = biggest_coalition()
-        show_queries(client, args.queries.replace("BIGGEST", slug))
+        show_queries(client, args.queries.replace("BIGGEST", slug), cold=args.cold)
         return
     rows: list[Row] = []
     missing: list[str] = []
