@@ -255,6 +255,11 @@ def member_summary(members: OrganizationQuerySet) -> MemberSummary:
     """One pass of the database over the members, grouped by (home position, issue mask): at
     most one row per member, usually far fewer."""
     rows = members.order_by().values_list("place_lft", "issue_mask").annotate(n=Count("id"))
+    return _summary_of(rows)
+
+
+def _summary_of(rows: Iterable[tuple[int | None, int, int]]) -> MemberSummary:
+    """The summary of (home position, issue mask, how many members) rows."""
     total = 0
     by_lft: dict[int, int] = {}
     by_mask: dict[int, int] = {}
@@ -457,7 +462,11 @@ def coalition_sums(
 
     def compute() -> tuple[MemberSummary, CoverageReport]:
         members = coalition_members(coalition)
-        summary = member_summary(members)
+        # One read of the members in name order gives both the sums and the order the
+        # member list pages through (see `members_page`), rather than one read for each.
+        rows = list(members.values_list("pk", "place_lft", "issue_mask"))
+        remembered(coalition, "ids", lambda: array("q", (pk for pk, _, _ in rows)))
+        summary = _summary_of((lft, mask, 1) for _, lft, mask in rows)
         return summary, coalition_coverage(members, summary, span)
 
     where = span.pk if span is not None else 0
