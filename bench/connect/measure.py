@@ -342,7 +342,14 @@ def report(rows: list[Row], missing: list[str], started: float) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for r in rows:
-        over = "**over**" if p95(r.wall) > r.target_ms else "ok"
+        # On a shared machine wall time mostly measures waiting for a core; the CPU spent by
+        # this process and the database backend says whether an idle core would meet it.
+        spent = (
+            p95([c + d for c, d in zip(r.cpu, r.db_cpu, strict=True)]) if r.db_cpu else p95(r.cpu)
+        )
+        wall = "ok" if p95(r.wall) <= r.target_ms else "**over**"
+        cpu = "ok" if spent <= r.target_ms else "**over**"
+        over = f"wall {wall}, cpu {cpu}"
         db = f"{p95(r.db_cpu):.1f}" if r.db_cpu else "–"
         lines.append(
             f"| {r.label} ({r.note}) | {len(r.wall)} | {statistics.median(r.wall):.1f} | "
