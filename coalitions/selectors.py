@@ -1,10 +1,8 @@
 """Reads of the coalition graph, limited to public listings unless the asker may see more."""
 
-import threading
 from array import array
 from bisect import bisect_right
-from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,10 +12,11 @@ from django.http import Http404
 
 from accounts.models import RegionalCoordinator
 from coalitions.models import CoalitionProfile, Membership, MembershipQuerySet, MembershipStatus
+from coalitions.remembered import remembered
 from commonweal.paging import Page
 from directory import permissions
 from directory.models import IssueArea, Organization, OrganizationKind, OrganizationQuerySet
-from directory.selectors import directory_version, get_organization_for_user
+from directory.selectors import get_organization_for_user
 from places.models import OVERLAY_KINDS, Place
 
 MAX_GRAPH_DEPTH = 6
@@ -423,36 +422,6 @@ class IssueShare:
     area: IssueArea
     count: int
     percent: int
-
-
-# What a coalition's pages sum up over all its members, per process: (directory version,
-# coalition, what) → the sums, the graph, the map's points. Every membership step and listing
-# change moves the version. With 5,000 members these took most of the page's time
-# (bench/connect, SQLite: about 110 of 165 ms of CPU for the page, 120 ms for its map), and
-# whom-to-meet for a coalition needs the same coverage.
-_remembered: "OrderedDict[tuple[int, int, str], Any]" = OrderedDict()
-_remembered_lock = threading.Lock()
-REMEMBERED = 1024
-
-
-def remembered(coalition: Organization, what: str, compute: Callable[[], Any]) -> Any:
-    """`compute()` for this coalition, or what it gave since the directory last changed."""
-    # Inside a transaction what is summed may still be rolled back: compute, do not remember.
-    if connection.in_atomic_block:
-        return compute()
-    key = (directory_version(), coalition.pk, what)
-    with _remembered_lock:
-        found = _remembered.get(key)
-        if found is not None:
-            _remembered.move_to_end(key)
-            return found
-    found = compute()
-    # Server threads share the dictionary; two computing one page at once store equal values.
-    with _remembered_lock:
-        _remembered[key] = found
-        while len(_remembered) > REMEMBERED:
-            _remembered.popitem(last=False)
-    return found
 
 
 def coalition_sums(

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from coalitions import drawing, selectors, services
 from coalitions.forms import CoalitionStartForm, InviteForm, JoinForm
 from coalitions.models import MembershipStatus
+from coalitions.remembered import remembered
 from directory import mapindex, permissions
 from directory.forms import DirectorySearchForm
 from directory.models import Organization, OrganizationKind
@@ -118,7 +119,7 @@ def _graph(coalition: Organization) -> tuple[selectors.CoalitionGraph, drawing.D
 def _aggregates(coalition: Organization, span: Any) -> tuple[Any, ...]:
     """The page's sums over all members and its graph, remembered per directory version."""
     summary, coverage = selectors.coalition_sums(coalition, span)
-    graph, picture = selectors.remembered(coalition, "graph", lambda: _graph(coalition))
+    graph, picture = remembered(coalition, "graph", lambda: _graph(coalition))
     return summary, coverage, selectors.coalition_issue_mix(summary), graph, picture
 
 
@@ -129,7 +130,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     span = selectors.coalition_span(coalition)
     # The members are summed up in one grouped query shared by the count, the coverage and
     # the issue mix; the list reads only the page it shows. Both are remembered until the
-    # directory changes (see selectors.remembered).
+    # directory changes (see coalitions/remembered.py).
     summary, coverage, issue_mix, graph, picture = _aggregates(coalition, span)
     members = selectors.members_page(coalition, _page_number(request), MEMBERS_PER_PAGE)
     user = request.user
@@ -160,7 +161,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def members_map(request: HttpRequest, slug: str) -> JsonResponse:
     coalition = selectors.get_coalition_for_user(request.user, slug)
-    points = selectors.remembered(
+    points = remembered(
         coalition,
         "map",
         lambda: {

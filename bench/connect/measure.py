@@ -125,9 +125,9 @@ def show_queries(client: Any, url: str, *, explain: bool = True, cold: bool = Fa
 
     client.get(url)
     if cold:
-        from coalitions import selectors
+        from coalitions import remembered
 
-        selectors._remembered.clear()
+        remembered._remembered.clear()
     with connection.execute_wrapper(clock):
         start = time.perf_counter()
         client.get(url)
@@ -180,9 +180,9 @@ def coalition_rows(client: Any, n: int, warmup: int) -> list[Row]:
         # The page remembers its sums per directory version; this is the first view after
         # a change (a membership step anywhere moves the version).
         def call() -> None:
-            from coalitions import selectors
+            from coalitions import remembered
 
-            selectors._remembered.clear()
+            remembered._remembered.clear()
             assert client.get(url).status_code == 200
 
         return call

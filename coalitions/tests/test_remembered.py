@@ -4,7 +4,7 @@ as a membership changes: the page and its map never show yesterday's members."""
 import pytest
 from django.test import Client
 
-from coalitions import selectors, services
+from coalitions import remembered, services
 from coalitions.models import Membership
 
 # Committed, as on a live server: inside a test's transaction the page does not remember.
@@ -13,9 +13,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _nothing_remembered():
-    selectors._remembered.clear()
+    remembered._remembered.clear()
     yield
-    selectors._remembered.clear()
+    remembered._remembered.clear()
 
 
 def member_count(client: Client, slug: str) -> int:
@@ -26,13 +26,13 @@ def member_count(client: Client, slug: str) -> int:
 def test_it_remembers_the_sums_between_two_views(cast):
     client = Client()
     client.get(f"/coalitions/{cast.coalition.slug}/")
-    kinds = {key[2].split(":")[0]: key for key in selectors._remembered}
+    kinds = {key[2].split(":")[0]: key for key in remembered._remembered}
     assert set(kinds) == {"sums", "graph", "ids"}
-    first = selectors._remembered[kinds["sums"]]
+    first = remembered._remembered[kinds["sums"]]
     key = kinds["sums"]
     client.get(f"/coalitions/{cast.coalition.slug}/")
     # The same sums, not a second count of them.
-    assert selectors._remembered[key] is first
+    assert remembered._remembered[key] is first
 
 
 def test_it_shows_a_new_member_on_the_next_view(cast, organizer, member):
