@@ -221,11 +221,16 @@ def busiest_places(kind: str, limit: int) -> list[Any]:
 def overview_rows(client: Any, n: int, warmup: int, rng: random.Random) -> list[Row]:
     """The bird's-eye page from its counted figures; the count itself runs first, as the
     worker would, in a process of its own (its time and memory are not the web process's)."""
-    from overview.models import OverviewBuild
+    from django.apps import apps
+
     from places.models import Place
 
+    # Looked up by name: the app may not be in every checkout this runs from.
+    app = "overview"
+    builds = apps.get_model(app, "OverviewBuild")._default_manager
+
     rows: list[Row] = []
-    if not OverviewBuild.objects.exclude(finished_at=None).exists():
+    if not builds.exclude(finished_at=None).exists():
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, str(world.ROOT / "manage.py"), "overview", "rebuild"],
@@ -279,11 +284,13 @@ def bench_admin(groups: list[Any]) -> Any:
 def suggestion_rows(n: int, warmup: int, rng: random.Random) -> list[Row]:
     """`suggestions_for_group` for groups in the busiest towns and elsewhere, and
     `suggestions_for_coalition` for the big alliances, state networks and city coalitions."""
-    from connections import selectors as connect
+    import importlib
 
     from coalitions.models import CoalitionProfile
     from directory.models import Organization
 
+    # Imported by name: the app may not be in every checkout this runs from.
+    connect = importlib.import_module("connections.selectors")
     towns = busiest_places("locality", 30)
     crowded = list(
         Organization.objects.filter(home_place__in=towns)
