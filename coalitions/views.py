@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from coalitions import drawing, selectors, services
 from coalitions.forms import CoalitionStartForm, InviteForm, JoinForm
 from coalitions.models import MembershipStatus
+from coalitions.remembered import remembered
 from directory import mapindex, permissions
 from directory.forms import DirectorySearchForm
 from directory.models import Organization, OrganizationKind
@@ -115,19 +116,23 @@ def _graph(coalition: Organization) -> tuple[selectors.CoalitionGraph, drawing.D
     return graph, picture
 
 
+def _aggregates(coalition: Organization, span: Any) -> tuple[Any, ...]:
+    """The page's sums over all members and its graph, remembered per directory version."""
+    summary, coverage = selectors.coalition_sums(coalition, span)
+    graph, picture = remembered(coalition, "graph", lambda: _graph(coalition))
+    return summary, coverage, selectors.coalition_issue_mix(summary), graph, picture
+
+
 @require_GET
 def detail(request: HttpRequest, slug: str) -> HttpResponse:
     coalition = selectors.get_coalition_for_user(request.user, slug)
     profile = selectors.coalition_profile(coalition)
     span = selectors.coalition_span(coalition)
     # The members are summed up in one grouped query shared by the count, the coverage and
-    # the issue mix; the list reads only the page it shows.
-    member_rows = selectors.coalition_members(coalition)
-    summary = selectors.member_summary(member_rows)
-    members = selectors.members_page(
-        member_rows, _page_number(request), MEMBERS_PER_PAGE, summary.total
-    )
-    graph, picture = _graph(coalition)
+    # the issue mix; the list reads only the page it shows. Both are remembered until the
+    # directory changes (see coalitions/remembered.py).
+    summary, coverage, issue_mix, graph, picture = _aggregates(coalition, span)
+    members = selectors.members_page(coalition, _page_number(request), MEMBERS_PER_PAGE)
     user = request.user
     is_admin = permissions.is_organization_admin(user, coalition)
     context = {
@@ -139,8 +144,8 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         "above": [graph.nodes[pk] for pk, lvl in graph.levels.items() if lvl == -1],
         "below": [graph.nodes[pk] for pk, lvl in graph.levels.items() if lvl == 1],
         "picture": picture,
-        "coverage": selectors.coalition_coverage(member_rows, summary, span),
-        "issue_mix": selectors.coalition_issue_mix(summary),
+        "coverage": coverage,
+        "issue_mix": issue_mix,
         # A reverse relation: calls point at the coalition that issued them, and whoever sees
         # the coalition sees its calls. (Conversations come from their own app's template tag,
         # which applies its rules on private ones.)
@@ -156,12 +161,15 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def members_map(request: HttpRequest, slug: str) -> JsonResponse:
     coalition = selectors.get_coalition_for_user(request.user, slug)
-    return JsonResponse(
-        {
+    points = remembered(
+        coalition,
+        "map",
+        lambda: {
             "points": selectors.coalition_map_points(coalition),
             "served": selectors.coalition_served_points(coalition),
-        }
+        },
     )
+    return JsonResponse(points)
 
 
 def _membership_ask(
