@@ -206,3 +206,13 @@ def test_it_lets_a_lead_step_down_from_the_page(clustered, organizer, member, ou
     assert signed_in(organizer).post(url, {"message": "Stretched thin."}).status_code == 302
     lead.refresh_from_db()
     assert lead.status == LeadStatus.STEPPED_DOWN
+
+
+def test_it_lists_a_members_clusters_on_its_membership_page(client, clustered):
+    from coalitions.models import Membership
+
+    m = Membership.objects.get(member=clustered.tenants)
+    body = client.get(reverse("coalitions:membership", args=[m.pk])).content.decode()
+    section = body.split('id="member-clusters"')[1]
+    assert "Housing</a> — in this cluster" in section
+    assert "Transportation</a> — not in it" in section
