@@ -5,7 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -21,7 +21,7 @@ from coalitions.forms import (
     RemoveForm,
     VolunteerForm,
 )
-from coalitions.models import ClusterLead
+from coalitions.models import ClusterLead, MembershipStatus
 from coalitions.views import MEMBERS_PER_PAGE, _page_number, own_groups
 from directory import permissions
 
@@ -108,6 +108,18 @@ def cluster_map(request: HttpRequest, slug: str, issue: str) -> JsonResponse:
     )
 
 
+def _member_groups(request: HttpRequest, cluster: clusters.Cluster) -> Any:
+    """The person's groups that are members of the coalition: only they act in its clusters,
+    and someone with none is refused outright rather than shown a form."""
+    own = own_groups(request.user).filter(
+        coalition_links__coalition=cluster.coalition,
+        coalition_links__status=MembershipStatus.ACTIVE,
+    )
+    if not own.exists():
+        raise PermissionDenied(_("Only the admins of a member group can act in its clusters."))
+    return own
+
+
 def _refused(request: HttpRequest, cluster: clusters.Cluster, form: Form, error: Any) -> Any:
     """Show the cluster page again with why the step was refused."""
     if error is not None:
@@ -127,7 +139,7 @@ def _done(request: HttpRequest, cluster: clusters.Cluster, text: str) -> HttpRes
 @login_required
 def cluster_choose(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
     found = _cluster(request, slug, issue)
-    form = ClusterChoiceForm(request.POST, own=own_groups(request.user))
+    form = ClusterChoiceForm(request.POST, own=_member_groups(request, found))
     if not form.is_valid():
         return _refused(request, found, form, None)
     group = form.cleaned_data["group"]
@@ -147,7 +159,7 @@ def cluster_choose(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
 @login_required
 def lead_volunteer(request: HttpRequest, slug: str, issue: str) -> HttpResponse:
     found = _cluster(request, slug, issue)
-    form = VolunteerForm(request.POST, own=own_groups(request.user))
+    form = VolunteerForm(request.POST, own=_member_groups(request, found))
     if not form.is_valid():
         return _refused(request, found, form, None)
     try:

@@ -120,9 +120,14 @@ def test_it_lets_a_groups_admin_leave_and_rejoin_a_cluster(clustered, organizer)
 
 def test_it_refuses_a_choice_for_someone_elses_group(clustered, outsider, member):
     url = cluster_url(clustered, name="cluster_choose")
+    data = {"group": clustered.tenants.pk, "decision": "leave"}
+    # Someone with no member group is refused outright, on both steps of a group.
     for user in (outsider, member):
-        response = signed_in(user).post(url, {"group": clustered.tenants.pk, "decision": "leave"})
-        assert response.status_code == 400  # not one of their groups: the form refuses it
+        assert signed_in(user).post(url, data).status_code == 403
+        volunteer = cluster_url(clustered, name="lead_volunteer")
+        assert signed_in(user).post(volunteer, {"group": clustered.tenants.pk}).status_code == 403
+    # An admin of another member group may not choose for this one: the form refuses it.
+    assert signed_in(clustered.rider).post(url, data).status_code == 400
     assert not ClusterChoice.objects.exists()
 
 
