@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db.models import F, Min, Q, QuerySet
+from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet
 from django.db.models.lookups import Exact
 from django.http import Http404
 
@@ -57,13 +57,28 @@ def get_cluster_for_user(user: Any, coalition: Organization, issue_slug: str) ->
     return Cluster(coalition=coalition, issue=issue)
 
 
-def in_cluster_q(coalition: Organization, issue: IssueArea) -> Q:
+def in_cluster_q(coalition: Organization, issue: IssueArea, prefix: str = "") -> Q:
     """Listings in the cluster, among the coalition's members: tagged with the issue and not
-    opted out, or opted in."""
+    opted out, or opted in. `prefix` reaches the listing from another model ("organization__")."""
     choices = ClusterChoice.objects.filter(coalition=coalition, issue=issue)
     opted_in = choices.filter(joined=True).values("member_id")
     opted_out = choices.filter(joined=False).values("member_id")
-    return (_has_bits(1 << issue.bit) & ~Q(pk__in=opted_out)) | Q(pk__in=opted_in)
+    tagged = _has_bits(1 << issue.bit, prefix) & ~Q(**{f"{prefix}pk__in": opted_out})
+    return tagged | Q(**{f"{prefix}pk__in": opted_in})
+
+
+def _member_in(coalition: Organization, issues: tuple[IssueArea, ...], prefix: str) -> Q:
+    """The listing at `prefix` is a public, active member of the coalition in every one of
+    `issues`' clusters. Written from the other model's side, so that a query over calls or
+    conversations starts from those (few) rows and never lists the members first."""
+    outer = OuterRef(f"{prefix[:-2]}_id") if prefix else OuterRef("pk")
+    active = Membership.objects.filter(
+        coalition=coalition, member=outer, status=MembershipStatus.ACTIVE
+    )
+    q = Q(**{f"{prefix}is_hidden": False}) & Q(Exists(active))
+    for issue in issues:
+        q &= in_cluster_q(coalition, issue, prefix)
+    return q
 
 
 def cluster_members(coalition: Organization, *issues: IssueArea) -> OrganizationQuerySet:
@@ -188,6 +203,19 @@ def cluster_overview(coalition: Organization, summary: MemberSummary) -> Cluster
     )
 
 
+def mask_summary(coalition: Organization) -> MemberSummary:
+    """The coalition's public members grouped by issue mask alone: what a cluster page needs
+    to count its cluster and the joint ones, in one grouped query."""
+    rows = coalition_members(coalition).order_by().values_list("issue_mask").annotate(n=Count("id"))
+    by_mask: dict[int, int] = {}
+    total = 0
+    for mask, n in rows:
+        total += n
+        if mask:
+            by_mask[mask] = by_mask.get(mask, 0) + n
+    return MemberSummary(total=total, by_lft={}, by_mask=by_mask)
+
+
 # --- Calls and conversations on an issue -----------------------------------------------------
 
 
@@ -196,15 +224,16 @@ def cluster_calls(coalition: Organization, *issues: IssueArea) -> QuerySet[Any]:
     clusters issued or committed to; public ones only (a call is as visible as its issuer)."""
     call_model = _related("calls_issued")
     commitment_model = _related("commitments")
-    members = cluster_members(coalition, *issues).order_by().values("pk")
-    committed = commitment_model.objects.active().filter(organization__in=members)
+    committed = commitment_model.objects.active().filter(
+        Q(call=OuterRef("pk")) & _member_in(coalition, issues, "organization__")
+    )
     mask = sum(1 << i.bit for i in issues)
     return (
         call_model.objects.filter(_has_bits(mask))
         .filter(
             Q(coalition=coalition)
-            | (Q(coalition__is_hidden=False) & Q(coalition__in=members))
-            | (Q(coalition__is_hidden=False) & Q(pk__in=committed.values("call_id")))
+            | (Q(coalition__is_hidden=False) & _member_in(coalition, issues, "coalition__"))
+            | (Q(coalition__is_hidden=False) & Q(Exists(committed)))
         )
         .order_by("-created_at", "-id")
     )
@@ -217,12 +246,12 @@ def cluster_conversations(
     listing names every one of the issues. Private conversations stay with their own pages."""
     conversation_model = _related("conversations")
     mask = sum(1 << i.bit for i in issues)
-    members = cluster_members(coalition, *issues).filter(_has_bits(mask)).order_by().values("pk")
     public = (
         Q(is_private=False) & ~Q(organization__is_hidden=True) & ~Q(call__coalition__is_hidden=True)
     )
+    of_groups = _has_bits(mask, "organization__") & _member_in(coalition, issues, "organization__")
     rows = conversation_model.objects.filter(public).filter(
-        Q(call__in=calls.order_by().values("pk")) | Q(organization__in=members)
+        Q(call__in=calls.order_by().values("pk")) | of_groups
     )
     return list(rows.order_by("is_closed", "-created_at")[:MAX_SHOWN])
 

@@ -33,23 +33,25 @@ def _cluster(request: HttpRequest, slug: str, issue: str) -> clusters.Cluster:
     return clusters.get_cluster_for_user(request.user, coalition, issue)
 
 
-def _joints(cluster: clusters.Cluster) -> list[dict[str, Any]]:
+def _joints(cluster: clusters.Cluster, overview: clusters.ClusterOverview) -> list[dict[str, Any]]:
     """Each cluster this one's issue crosshatches with: the groups in both, and the calls and
-    conversations on both issues."""
+    conversations on both issues. The counts come from the overview's one grouped query."""
     coalition, issue = cluster.coalition, cluster.issue
     rows = []
-    for a, b, note in clusters.joint_pairs(clusters.coalition_issue_areas(coalition)):
-        if issue not in (a, b):
+    for joint in overview.joints:
+        if issue not in (joint.a, joint.b):
             continue
-        other = b if a == issue else a
-        both = clusters.cluster_members(coalition, issue, other)
+        other = joint.b if joint.a == issue else joint.a
         calls = clusters.cluster_calls(coalition, issue, other)
+        # No query for the groups in both when the count already says there are none.
+        both = clusters.cluster_members(coalition, issue, other)
+        groups = list(both[: clusters.JOINT_GROUPS_SHOWN]) if joint.count else []
         rows.append(
             {
                 "other": other,
-                "note": note,
-                "count": both.count(),
-                "groups": list(both[: clusters.JOINT_GROUPS_SHOWN]),
+                "note": joint.note,
+                "count": joint.count,
+                "groups": groups,
                 "calls": list(calls[:JOINT_CALLS_SHOWN]),
                 "conversations": clusters.cluster_conversations(coalition, calls, issue, other),
             }
@@ -60,10 +62,10 @@ def _joints(cluster: clusters.Cluster) -> list[dict[str, Any]]:
 def _context(request: HttpRequest, cluster: clusters.Cluster, problem: str = "") -> dict:
     user = request.user
     coalition, issue = cluster.coalition, cluster.issue
+    overview = clusters.cluster_overview(coalition, clusters.mask_summary(coalition))
+    total = next(row.count for row in overview.clusters if row.issue == issue)
     rows = clusters.cluster_members(coalition, issue)
-    members = selectors.members_page(
-        rows, _page_number(request), MEMBERS_PER_PAGE, rows.order_by().count()
-    )
+    members = selectors.members_page(rows, _page_number(request), MEMBERS_PER_PAGE, total)
     leads = clusters.cluster_leads(user, cluster)
     is_admin = permissions.is_organization_admin(user, coalition)
     # What each group has done on the issue is shown beside its offer and its lead, so the
@@ -82,7 +84,7 @@ def _context(request: HttpRequest, cluster: clusters.Cluster, problem: str = "")
         "waiting": [(lead, records[lead.pk]) for lead in leads["waiting"]],
         "calls": list(calls[: clusters.MAX_SHOWN]),
         "conversations": clusters.cluster_conversations(coalition, calls, issue),
-        "joints": _joints(cluster),
+        "joints": _joints(cluster, overview),
         "own": clusters.own_groups_in(user, cluster),
         "is_admin": is_admin,
         "signed_in": user.is_authenticated,
