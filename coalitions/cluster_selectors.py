@@ -292,12 +292,15 @@ def lead_record(coalition: Organization, issue: IssueArea, org: Organization) ->
     bit = 1 << issue.bit
     call_model = _related("calls_issued")
     commitment_model = _related("commitments")
-    on_issue = commitment_model.objects.filter(organization=org).filter(_has_bits(bit, "call__"))
+    # Calls of hidden coalitions are left out: this record is shown on a public page.
+    on_issue = commitment_model.objects.filter(
+        organization=org, call__coalition__is_hidden=False
+    ).filter(_has_bits(bit, "call__"))
     first = on_issue.aggregate(first=Min("created_at"))
     count = on_issue.values("call_id").distinct().count()
     live = (
         call_model.objects.open_for_commitments()
-        .filter(_has_bits(bit))
+        .filter(_has_bits(bit), coalition__is_hidden=False)
         .filter(
             Q(coalition=org)
             | Q(pk__in=commitment_model.objects.active().filter(organization=org).values("call_id"))

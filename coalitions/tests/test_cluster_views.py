@@ -221,3 +221,15 @@ def test_it_lists_a_members_clusters_on_its_membership_page(client, clustered):
     section = body.split('id="member-clusters"')[1]
     assert "Housing</a> — in this cluster" in section
     assert "Transportation</a> — not in it" in section
+
+
+def test_it_shows_the_group_the_coalitions_answer_to_its_offer(clustered, organizer, member):
+    cluster_services.lead_decline(
+        user=member, lead=offer(clustered, organizer), message="Talk to the trust first."
+    )
+    page = signed_in(organizer).get(cluster_url(clustered)).content.decode()
+    assert "Talk to the trust first." in page.split('id="your-groups"')[1]
+    assert (
+        "Talk to the trust first."
+        not in signed_in(clustered.rider).get(cluster_url(clustered)).content.decode()
+    )

@@ -400,3 +400,16 @@ def test_it_does_not_list_a_lead_that_left_the_coalition(clustered, organizer, m
     Membership.objects.filter(member=clustered.tenants).update(status=MembershipStatus.LEFT)
     assert list(clusters.confirmed_leads(clustered.coalition)) == []
     assert ClusterLead.objects.get().status == LeadStatus.CONFIRMED
+
+
+def test_it_leaves_hidden_coalitions_calls_out_of_a_groups_record(clustered, places, outsider):
+    from directory import services as directory_services
+
+    hidden = directory_services.organization_create(
+        user=outsider, name="Quiet Network", kind="coalition", home_place=places["oregon"]
+    )
+    hidden.is_hidden = True
+    hidden.save()
+    commit(make_call(places, hidden, "Quiet rent day", "housing"), clustered.tenants)
+    record = clusters.lead_record(clustered.coalition, area("housing"), clustered.tenants)
+    assert record.calls_on_issue == 0 and record.live_calls == []
