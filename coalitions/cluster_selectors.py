@@ -240,7 +240,7 @@ def cluster_calls(coalition: Organization, *issues: IssueArea) -> QuerySet[Any]:
 
 
 def cluster_conversations(
-    coalition: Organization, calls: QuerySet[Any], *issues: IssueArea
+    coalition: Organization, call_ids: list[int], *issues: IssueArea
 ) -> list[Any]:
     """Public conversations on those calls, and those of groups in all the clusters whose own
     listing names every one of the issues. Private conversations stay with their own pages."""
@@ -250,10 +250,31 @@ def cluster_conversations(
         Q(is_private=False) & ~Q(organization__is_hidden=True) & ~Q(call__coalition__is_hidden=True)
     )
     of_groups = _has_bits(mask, "organization__") & _member_in(coalition, issues, "organization__")
-    rows = conversation_model.objects.filter(public).filter(
-        Q(call__in=calls.order_by().values("pk")) | of_groups
-    )
+    rows = conversation_model.objects.filter(public).filter(Q(call_id__in=call_ids) | of_groups)
     return list(rows.order_by("is_closed", "-created_at")[:MAX_SHOWN])
+
+
+MAX_CALLS_READ = 500
+
+
+@dataclass
+class Work:
+    calls: list[Any]
+    conversations: list[Any]
+
+
+def cluster_work(coalition: Organization, *issues: IssueArea) -> Work:
+    """The calls and conversations on every one of `issues` (see the two functions above).
+
+    The calls' query is the costly one to build, so it runs once for their ids; the page's
+    few calls and the conversations on any of them are then read by those ids.
+    """
+    ids = list(cluster_calls(coalition, *issues).values_list("pk", flat=True)[:MAX_CALLS_READ])
+    calls = _related("calls_issued").objects.filter(pk__in=ids[:MAX_SHOWN])
+    return Work(
+        calls=list(calls.order_by("-created_at", "-id")),
+        conversations=cluster_conversations(coalition, ids, *issues),
+    )
 
 
 # --- Who is already active: shown beside each volunteer --------------------------------------

@@ -25,8 +25,6 @@ from coalitions.models import ClusterLead, MembershipStatus
 from coalitions.views import MEMBERS_PER_PAGE, _page_number, own_groups
 from directory import permissions
 
-JOINT_CALLS_SHOWN = 10
-
 
 def _cluster(request: HttpRequest, slug: str, issue: str) -> clusters.Cluster:
     coalition = selectors.get_coalition_for_user(request.user, slug)
@@ -42,7 +40,7 @@ def _joints(cluster: clusters.Cluster, overview: clusters.ClusterOverview) -> li
         if issue not in (joint.a, joint.b):
             continue
         other = joint.b if joint.a == issue else joint.a
-        calls = clusters.cluster_calls(coalition, issue, other)
+        work = clusters.cluster_work(coalition, issue, other)
         # No query for the groups in both when the count already says there are none.
         both = clusters.cluster_members(coalition, issue, other)
         groups = list(both[: clusters.JOINT_GROUPS_SHOWN]) if joint.count else []
@@ -52,8 +50,8 @@ def _joints(cluster: clusters.Cluster, overview: clusters.ClusterOverview) -> li
                 "note": joint.note,
                 "count": joint.count,
                 "groups": groups,
-                "calls": list(calls[:JOINT_CALLS_SHOWN]),
-                "conversations": clusters.cluster_conversations(coalition, calls, issue, other),
+                "calls": work.calls,
+                "conversations": work.conversations,
             }
         )
     return rows
@@ -74,7 +72,7 @@ def _context(request: HttpRequest, cluster: clusters.Cluster, problem: str = "")
         lead.pk: clusters.lead_record(coalition, issue, lead.organization)
         for lead in leads["confirmed"] + leads["waiting"]
     }
-    calls = clusters.cluster_calls(coalition, issue)
+    work = clusters.cluster_work(coalition, issue)
     return {
         "coalition": coalition,
         "issue": issue,
@@ -82,8 +80,8 @@ def _context(request: HttpRequest, cluster: clusters.Cluster, problem: str = "")
         "show_service_areas": selectors.has_service_areas(),
         "confirmed": [(lead, records[lead.pk]) for lead in leads["confirmed"]],
         "waiting": [(lead, records[lead.pk]) for lead in leads["waiting"]],
-        "calls": list(calls[: clusters.MAX_SHOWN]),
-        "conversations": clusters.cluster_conversations(coalition, calls, issue),
+        "calls": work.calls,
+        "conversations": work.conversations,
         "joints": _joints(cluster, overview),
         "own": clusters.own_groups_in(user, cluster),
         "is_admin": is_admin,

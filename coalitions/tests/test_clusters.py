@@ -358,13 +358,10 @@ def test_it_finds_the_calls_and_conversations_of_a_cluster_and_a_joint_cluster(
     Conversation.objects.create(title="Secret", organization=c.trust, is_private=True)
     assert set(clusters.cluster_calls(c.coalition, housing)) == {rent, both}
     assert set(clusters.cluster_calls(c.coalition, transport)) == {both, fares}
-    joint = clusters.cluster_calls(c.coalition, housing, transport)
-    assert list(joint) == [both]
-    talks = clusters.cluster_conversations(c.coalition, joint, housing, transport)
-    assert {t.title for t in talks} == {"Transit homes talk", "Trust talk"}
-    housing_talks = clusters.cluster_conversations(
-        c.coalition, clusters.cluster_calls(c.coalition, housing), housing
-    )
+    joint = clusters.cluster_work(c.coalition, housing, transport)
+    assert joint.calls == [both]
+    assert {t.title for t in joint.conversations} == {"Transit homes talk", "Trust talk"}
+    housing_talks = clusters.cluster_work(c.coalition, housing).conversations
     assert {t.title for t in housing_talks} == {"Rent talk", "Transit homes talk", "Trust talk"}
 
 
