@@ -120,6 +120,8 @@ class ClusterRow:
     issue: IssueArea
     count: int
     leads: list[Organization] = field(default_factory=list)
+    # Offers waiting for the coalition's answer (shown to its admins only).
+    waiting: int = 0
 
 
 @dataclass
@@ -136,12 +138,15 @@ class ClusterOverview:
     joints: list[JointRow]
 
 
-def confirmed_leads(coalition: Organization) -> QuerySet[ClusterLead]:
-    """Confirmed leads that are still public, active members of the coalition."""
+def confirmed_leads(
+    coalition: Organization, statuses: tuple[str, ...] = (LeadStatus.CONFIRMED,)
+) -> QuerySet[ClusterLead]:
+    """Confirmed leads (or leads in `statuses`) that are public, active members of the
+    coalition."""
     return (
         ClusterLead.objects.filter(
             coalition=coalition,
-            status=LeadStatus.CONFIRMED,
+            status__in=statuses,
             organization__is_hidden=False,
             organization__coalition_links__coalition=coalition,
             organization__coalition_links__status=MembershipStatus.ACTIVE,
@@ -195,10 +200,16 @@ def cluster_overview(coalition: Organization, summary: MemberSummary) -> Cluster
         add(now, 1)
 
     leads: dict[int, list[Organization]] = {}
-    for lead in confirmed_leads(coalition):
-        leads.setdefault(lead.issue_id, []).append(lead.organization)
+    waiting: dict[int, int] = {}
+    for lead in confirmed_leads(coalition, (LeadStatus.CONFIRMED, LeadStatus.VOLUNTEERED)):
+        if lead.status == LeadStatus.CONFIRMED:
+            leads.setdefault(lead.issue_id, []).append(lead.organization)
+        else:
+            waiting[lead.issue_id] = waiting.get(lead.issue_id, 0) + 1
     return ClusterOverview(
-        clusters=[ClusterRow(a, single[a.bit], leads.get(a.pk, [])) for a in areas],
+        clusters=[
+            ClusterRow(a, single[a.bit], leads.get(a.pk, []), waiting.get(a.pk, 0)) for a in areas
+        ],
         joints=[JointRow(a, b, note, both[(a.bit, b.bit)]) for a, b, note in pairs],
     )
 

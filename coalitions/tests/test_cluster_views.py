@@ -233,3 +233,10 @@ def test_it_shows_the_group_the_coalitions_answer_to_its_offer(clustered, organi
         "Talk to the trust first."
         not in signed_in(clustered.rider).get(cluster_url(clustered)).content.decode()
     )
+
+
+def test_it_tells_the_coalitions_admins_of_offers_waiting(client, clustered, organizer, member):
+    offer(clustered, organizer)
+    url = reverse("coalitions:detail", args=[clustered.coalition.slug])
+    assert "1 offer to lead waits for your answer" in signed_in(member).get(url).content.decode()
+    assert "offer to lead waits" not in client.get(url).content.decode()
