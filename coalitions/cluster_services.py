@@ -253,8 +253,13 @@ def lead_step_down(*, user: Any, lead: ClusterLead, message: str = "") -> Cluste
         LeadStatus.VOLUNTEERED,
         refusal=_("This group does not lead the cluster."),
     )
+    was_offer = locked.status == LeadStatus.VOLUNTEERED
     _settle(user, locked, LeadStatus.STEPPED_DOWN, message)
-    text = _("%(group)s no longer leads the %(issue)s cluster of %(coalition)s.") % _names(locked)
+    if was_offer:
+        text = _("%(group)s withdrew its offer to lead the %(issue)s cluster of %(coalition)s.")
+    else:
+        text = _("%(group)s no longer leads the %(issue)s cluster of %(coalition)s.")
+    text = text % _names(locked)
     _tell(locked, user, side=locked.coalition, text=text, note=message)
     return locked
 

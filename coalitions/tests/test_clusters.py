@@ -410,3 +410,13 @@ def test_it_leaves_hidden_coalitions_calls_out_of_a_groups_record(clustered, pla
     commit(make_call(places, hidden, "Quiet rent day", "housing"), clustered.tenants)
     record = clusters.lead_record(clustered.coalition, area("housing"), clustered.tenants)
     assert record.calls_on_issue == 0 and record.live_calls == []
+
+
+def test_it_lets_a_group_withdraw_its_offer_before_the_answer(clustered, organizer, member):
+    lead = services.lead_step_down(
+        user=organizer, lead=volunteer(clustered, organizer, clustered.tenants)
+    )
+    assert lead.status == LeadStatus.STEPPED_DOWN
+    assert Notice.objects.filter(user=member, text__contains="withdrew its offer").exists()
+    with pytest.raises(ValidationError):
+        services.lead_confirm(user=member, lead=lead)
