@@ -328,8 +328,7 @@ def lead_record(coalition: Organization, issue: IssueArea, org: Organization) ->
     on_issue = commitment_model.objects.filter(
         organization=org, call__coalition__is_hidden=False
     ).filter(_has_bits(bit, "call__"))
-    first = on_issue.aggregate(first=Min("created_at"))
-    count = on_issue.values("call_id").distinct().count()
+    seen = on_issue.aggregate(first=Min("created_at"), calls=Count("call_id", distinct=True))
     live = (
         call_model.objects.open_for_commitments()
         .filter(_has_bits(bit), coalition__is_hidden=False)
@@ -347,8 +346,8 @@ def lead_record(coalition: Organization, issue: IssueArea, org: Organization) ->
         listed_on_issue=bool(org.issue_mask & bit),
         listed_since=org.created_at,
         member_since=(membership.decided_at or membership.created_at) if membership else None,
-        calls_on_issue=count,
-        first_call_at=first["first"],
+        calls_on_issue=seen["calls"],
+        first_call_at=seen["first"],
         live_calls=list(live),
         home=org.home_place,
         in_area=_inside(span, org) if span is not None else None,
