@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from coalitions.models import CoalitionProfile, Membership
+from coalitions.models import ClusterLead, CoalitionProfile, Membership
 
 
 @admin.register(Membership)
@@ -35,3 +35,13 @@ class CoalitionProfileAdmin(admin.ModelAdmin):
     list_select_related = ["organization", "span"]
     search_fields = ["organization__name"]
     raw_id_fields = ["organization", "span", "started_by"]
+
+
+@admin.register(ClusterLead)
+class ClusterLeadAdmin(MembershipAdmin):
+    """Lead groups are offered by the group and confirmed by the coalition: staff only look."""
+
+    list_display = ["organization", "issue", "coalition", "status", "created_at", "decided_at"]
+    list_select_related = ["organization", "issue", "coalition"]
+    search_fields = ["organization__name", "coalition__name"]
+    raw_id_fields = ["coalition", "organization", "volunteered_by", "decided_by"]

@@ -187,3 +187,33 @@ class AppointForm(_PlaceForm):
 
 class PlaceLookupForm(_PlaceForm):
     place = _place_input(_("Place"), required=False)
+
+
+class _OwnGroupForm(forms.Form):
+    """A step one of the person's own groups takes; `own` limits the choice to those groups."""
+
+    group = forms.ModelChoiceField(
+        label=_("Which of your groups"), queryset=Organization.objects.none()
+    )
+
+    def __init__(self, *args: Any, own: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group"].queryset = own  # type: ignore[attr-defined]
+
+
+class ClusterChoiceForm(_OwnGroupForm):
+    decision = forms.ChoiceField(
+        choices=[("join", _("Join the cluster")), ("leave", _("Leave the cluster"))],
+        widget=forms.HiddenInput,
+    )
+
+
+class VolunteerForm(_OwnGroupForm):
+    message = _message_field(_("What your group already does on this issue (optional)"))
+
+
+class LeadAnswerForm(forms.Form):
+    decision = forms.ChoiceField(
+        choices=[("confirm", _("Confirm")), ("decline", _("Decline"))], widget=forms.HiddenInput
+    )
+    message = _message_field(_("Message to the group (optional)"))

@@ -116,3 +116,81 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class ClusterChoice(models.Model):
+    """A member group's own answer to "are we in this issue cluster?".
+
+    Without a row, a member is in the clusters of the issue areas it has itself: the default
+    needs no writing, and a group that retags its listing moves with it. A row, once a group's
+    admins choose, pins their answer whatever the listing's tags later say.
+    """
+
+    coalition = models.ForeignKey(
+        "directory.Organization", on_delete=models.CASCADE, related_name="+"
+    )
+    member = models.ForeignKey(
+        "directory.Organization", on_delete=models.CASCADE, related_name="cluster_choices"
+    )
+    issue = models.ForeignKey("directory.IssueArea", on_delete=models.CASCADE, related_name="+")
+    joined = models.BooleanField()
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    chosen_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["coalition", "member", "issue"], name="cluster_choice_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["coalition", "issue", "joined"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} {'in' if self.joined else 'out of'} {self.issue} ({self.coalition})"
+
+
+class LeadStatus(models.TextChoices):
+    VOLUNTEERED = "volunteered", _("Offered to lead; the coalition's admins will answer")
+    CONFIRMED = "confirmed", _("Lead group")
+    DECLINED = "declined", _("Declined by the coalition")
+    STEPPED_DOWN = "stepped_down", _("Stepped down")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the coalition")
+
+
+class ClusterLead(models.Model):
+    """A member group that offered to lead one of its coalition's issue clusters, and how the
+    coalition answered. One row per group and cluster, reused when a group offers again."""
+
+    coalition = models.ForeignKey(
+        "directory.Organization", on_delete=models.CASCADE, related_name="cluster_leads"
+    )
+    issue = models.ForeignKey("directory.IssueArea", on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(
+        "directory.Organization", on_delete=models.CASCADE, related_name="cluster_lead_roles"
+    )
+    status = models.CharField(max_length=12, choices=LeadStatus.choices, db_index=True)
+    # What the group wrote when it offered.
+    message = models.TextField(blank=True, max_length=2000)
+    # The coalition's answer, its reason for withdrawing, or the group's word on stepping down.
+    answer = models.TextField(blank=True, max_length=2000)
+    volunteered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["coalition", "issue", "organization"], name="cluster_lead_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["coalition", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.organization} leads {self.issue} in {self.coalition} ({self.status})"

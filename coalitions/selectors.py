@@ -517,10 +517,13 @@ def coalition_tree(coalition: Organization, depth: int = TREE_DEPTH) -> Coalitio
     return graph
 
 
-def coalition_map_points(coalition: Organization) -> list[dict[str, Any]]:
-    """Where the members are, for the page's map (fetched after the page has loaded)."""
+def coalition_map_points(
+    coalition: Organization, members: OrganizationQuerySet | None = None
+) -> list[dict[str, Any]]:
+    """Where the members are (or `members`, a part of them such as an issue cluster), for the
+    page's map (fetched after the page has loaded)."""
     rows = (
-        coalition_members(coalition)
+        (coalition_members(coalition) if members is None else members)
         .exclude(latitude=None)
         .exclude(longitude=None)
         .values_list("name", "slug", "latitude", "longitude")[:MAX_MAP_POINTS]
@@ -532,15 +535,17 @@ def coalition_map_points(coalition: Organization) -> list[dict[str, Any]]:
     ]
 
 
-def coalition_served_points(coalition: Organization) -> list[dict[str, Any]]:
-    """The places the members serve, as points for the map (empty until listings keep them)."""
+def coalition_served_points(
+    coalition: Organization, members: OrganizationQuerySet | None = None
+) -> list[dict[str, Any]]:
+    """The places the members (or `members`) serve, as points for the map (empty until
+    listings keep them)."""
     if not has_service_areas():
         return []
     through = getattr(Organization, "service_areas").through  # noqa: B009 - see has_service_areas
+    members = coalition_members(coalition) if members is None else members
     rows = (
-        through.objects.filter(
-            organization_id__in=coalition_members(coalition).order_by().values("pk")
-        )
+        through.objects.filter(organization_id__in=members.order_by().values("pk"))
         .exclude(place__latitude=None)
         .exclude(place__longitude=None)
         .values_list("organization__name", "place__name", "place__latitude", "place__longitude")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from coalitions import views, views_people
+from coalitions import views, views_clusters, views_people
 
 app_name = "coalitions"
 
@@ -22,9 +22,28 @@ urlpatterns = [
     ),
     path("admins/join/<str:token>/", views_people.admin_join, name="admin_join"),
     path("admins/<slug:slug>/", views_people.admins, name="admins"),
+    path("leads/<int:pk>/answer/", views_clusters.lead_answer, name="lead_answer"),
+    path("leads/<int:pk>/step-down/", views_clusters.lead_step_down, name="lead_step_down"),
+    path("leads/<int:pk>/withdraw/", views_clusters.lead_withdraw, name="lead_withdraw"),
     # Last, so that the fixed addresses above are never read as a coalition's slug.
     path("<slug:slug>/", views.detail, name="detail"),
     path("<slug:slug>/members.json", views.members_map, name="members_map"),
     path("<slug:slug>/join/", views.join, name="join"),
     path("<slug:slug>/invite/", views.invite, name="invite"),
+    path("<slug:slug>/clusters/<slug:issue>/", views_clusters.cluster, name="cluster"),
+    path(
+        "<slug:slug>/clusters/<slug:issue>/members.json",
+        views_clusters.cluster_map,
+        name="cluster_map",
+    ),
+    path(
+        "<slug:slug>/clusters/<slug:issue>/choose/",
+        views_clusters.cluster_choose,
+        name="cluster_choose",
+    ),
+    path(
+        "<slug:slug>/clusters/<slug:issue>/lead/",
+        views_clusters.lead_volunteer,
+        name="lead_volunteer",
+    ),
 ]

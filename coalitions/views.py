@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from coalitions import drawing, selectors, services
+from coalitions import cluster_selectors, drawing, selectors, services
 from coalitions.forms import CoalitionStartForm, InviteForm, JoinForm
 from coalitions.models import MembershipStatus
 from coalitions.remembered import remembered
@@ -146,6 +146,8 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
         "picture": picture,
         "coverage": coverage,
         "issue_mix": issue_mix,
+        # Cluster sizes come from the same grouped summary, not one count per cluster.
+        "clusters": cluster_selectors.cluster_overview(coalition, summary),
         # A reverse relation: calls point at the coalition that issued them, and whoever sees
         # the coalition sees its calls. (Conversations come from their own app's template tag,
         # which applies its rules on private ones.)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import RegionalCoordinator, User
-from coalitions import notices, roles, selectors, services
+from coalitions import cluster_selectors, notices, roles, selectors, services
 from coalitions.forms import (
     AdminInviteForm,
     AnswerForm,
@@ -48,6 +48,13 @@ def _membership_context(user: Any, m: Membership, **forms: Any) -> dict[str, Any
         "can_leave": m.status == MembershipStatus.ACTIVE and for_member,
         "can_remove": m.status == MembershipStatus.ACTIVE and for_coalition,
         "live": live,
+        # The member's clusters are public like the membership; its admins change them on
+        # each cluster's page.
+        "clusters": (
+            cluster_selectors.member_clusters(m.coalition, m.member)
+            if m.status == MembershipStatus.ACTIVE
+            else []
+        ),
         "answer_form": forms.get("answer_form") or AnswerForm(),
         "leave_form": forms.get("leave_form") or LeaveForm(),
         "remove_form": forms.get("remove_form") or RemoveForm(),

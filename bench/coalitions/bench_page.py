@@ -6,7 +6,9 @@
 Without DATABASE_URL it builds a fresh SQLite database in a temporary directory: a small place
 tree (one country, 50 states, 20 counties each, three towns per county), 5,000 groups spread
 over the towns with one to three issue areas each (and 200,000 other listings in no coalition),
-the 5,000 all active members of one national coalition that belongs to two wider ones and has three state coalitions inside it. Requests go
+the 5,000 all active members of one national coalition that belongs to two wider ones and has three state coalitions inside it. The national coalition works on six issues
+(six clusters, with housing ↔ transportation and climate ↔ transportation cross-linked); 300
+members chose to join or leave a cluster by hand and two groups lead each cluster. Requests go
 through Django's request handler (the test client), so the figures are the view, the queries
 and the template, without network. Prints figures; never passes or fails.
 """
@@ -39,7 +41,14 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from coalitions.models import CoalitionProfile, Membership, MembershipStatus  # noqa: E402
+from coalitions.models import (  # noqa: E402
+    ClusterChoice,
+    ClusterLead,
+    CoalitionProfile,
+    LeadStatus,
+    Membership,
+    MembershipStatus,
+)
 from directory.models import IssueArea, Organization, OrganizationKind  # noqa: E402
 from directory.services import directory_touch, issue_mask_of  # noqa: E402
 from places.models import Place, PlaceKind  # noqa: E402
@@ -161,6 +170,40 @@ def build(members: int, others: int, seed: int) -> Organization:
     return national
 
 
+CLUSTER_ISSUES = ["housing", "transportation", "climate", "health", "criminal-justice", "labor"]
+
+
+def add_clusters(national: Organization, seed: int) -> None:
+    """Give the national coalition its issues, some members' own cluster choices and two lead
+    groups per cluster (once: a PostgreSQL database built earlier gets them on its next run)."""
+    if national.issue_areas.exists():
+        return
+    rng = random.Random(seed)
+    areas = list(IssueArea.objects.filter(slug__in=CLUSTER_ISSUES))
+    national.issue_areas.set(areas)
+    national.issue_mask = issue_mask_of(areas)
+    national.save(update_fields=["issue_mask"])
+    groups = list(Organization.objects.filter(slug__startswith="group-").order_by("pk"))
+    ClusterChoice.objects.bulk_create(
+        [
+            ClusterChoice(
+                coalition=national, member=g, issue=rng.choice(areas), joined=rng.random() < 0.5
+            )
+            for g in rng.sample(groups, 300)
+        ],
+        ignore_conflicts=True,
+    )
+    leads = []
+    for a in areas:
+        bit = 1 << a.bit
+        tagged = [g for g in groups if g.issue_mask & bit][:2]
+        leads += [
+            ClusterLead(coalition=national, issue=a, organization=g, status=LeadStatus.CONFIRMED)
+            for g in tagged
+        ]
+    ClusterLead.objects.bulk_create(leads, ignore_conflicts=True)
+
+
 def timed(client: Client, url: str, n: int) -> tuple[list[float], list[float]]:
     """Wall-clock and CPU milliseconds of `n` requests. On a shared machine the CPU time of
     this process says what a request costs when it does not wait for a core; with SQLite it
@@ -227,6 +270,8 @@ def main() -> None:
     if national is None:
         with transaction.atomic():
             national = build(args.members, args.others, args.seed)
+    with transaction.atomic():
+        add_clusters(national, args.seed)
     if connection.vendor == "postgresql":
         # Fresh tables have no statistics until autovacuum comes by; a live hub has them.
         with connection.cursor() as cursor:
@@ -244,6 +289,10 @@ def main() -> None:
     report("coalition page, first members page", timed(client, base, args.requests))
     report("coalition page, members page 60", timed(client, base + "?page=60", args.requests))
     report("members' map points (JSON)", timed(client, base + "members.json", args.requests))
+    cluster = base + "clusters/housing/"
+    if args.queries:
+        show_queries(client, cluster)
+    report("housing cluster page", timed(client, cluster, args.requests))
 
 
 if __name__ == "__main__":
