@@ -13,7 +13,7 @@ from django.http import Http404
 from accounts.models import RegionalCoordinator
 from coalitions.models import CoalitionProfile, Membership, MembershipQuerySet, MembershipStatus
 from coalitions.remembered import remembered
-from commonweal.paging import Page
+from commonweal.paging import Page, page_of
 from directory import permissions
 from directory.models import IssueArea, Organization, OrganizationKind, OrganizationQuerySet
 from directory.selectors import get_organization_for_user
@@ -269,6 +269,17 @@ def _summary_of(rows: Iterable[tuple[int | None, int, int]]) -> MemberSummary:
         if mask:
             by_mask[mask] = by_mask.get(mask, 0) + n
     return MemberSummary(total=total, by_lft=by_lft, by_mask=by_mask)
+
+
+def rows_page(members: OrganizationQuerySet, number: int, per_page: int, total: int) -> Page:
+    """One page of a subset of a coalition's members (a cluster's), by name, read directly:
+    a subset is small enough that remembering its order (see `members_page`) is not worth it."""
+    rows = members.select_related("home_place")
+    if has_service_areas():
+        # Named as a string the type checker cannot see until the field exists everywhere.
+        field = "service_areas"
+        rows = rows.prefetch_related(field)
+    return page_of(rows, number, per_page, total=total)
 
 
 def members_page(coalition: Organization, number: int, per_page: int) -> Page:

@@ -63,7 +63,7 @@ def _context(request: HttpRequest, cluster: clusters.Cluster, problem: str = "")
     overview = clusters.cluster_overview(coalition, clusters.mask_summary(coalition))
     total = next(row.count for row in overview.clusters if row.issue == issue)
     rows = clusters.cluster_members(coalition, issue)
-    members = selectors.members_page(rows, _page_number(request), MEMBERS_PER_PAGE, total)
+    members = selectors.rows_page(rows, _page_number(request), MEMBERS_PER_PAGE, total)
     leads = clusters.cluster_leads(user, cluster)
     is_admin = permissions.is_organization_admin(user, coalition)
     # What each group has done on the issue is shown beside its offer and its lead, so the
