@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "actions",
     "outreach",
+    "overview",
 ]
 
 MIDDLEWARE = [

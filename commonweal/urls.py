@@ -15,6 +15,7 @@ urlpatterns = [
     path("coalitions/", include("coalitions.urls")),
     path("actions/", include("actions.urls")),
     path("outreach/", include("outreach.urls")),
+    path("overview/", include("overview.urls")),
     path("commonground/", include("commonground.urls")),
     path("duplicates/", include("resolution.urls")),
     path("sources/", include("sources.urls")),

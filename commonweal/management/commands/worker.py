@@ -48,12 +48,13 @@ def reap(ended_worker_ids: list[str]) -> tuple[int, int]:
 
 def tick() -> None:
     """The hub's periodic chores, which would otherwise need a cron job beside `make run`:
-    close calls whose deadline passed, recover stalled alerts, and re-queue mail retries whose
-    task was lost."""
+    close calls whose deadline passed, recover stalled alerts, re-queue mail retries whose
+    task was lost, and queue a recount of the bird's-eye view when it is due."""
     from actions.services import call_tick
     from outbox.services import outbox_sweep
+    from overview.services import overview_tick
 
-    for chore in (call_tick, outbox_sweep):
+    for chore in (call_tick, outbox_sweep, overview_tick):
         try:
             chore()
         except Exception:
