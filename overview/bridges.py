@@ -61,12 +61,9 @@ def fragile_bridges(
     for group, by_part in parts.items():
         if len(by_part) < 2:
             continue
-        # Each part named by its first coalition; the two largest parts are the ones named.
-        ordered = sorted(by_part.values(), key=lambda cs: (-len(cs), key(min(cs, key=key))))
-        first = min(ordered[0], key=key)
-        second = min(ordered[1], key=key)
-        if key(second) < key(first):
-            first, second = second, first
+        # Each part is named by its first coalition by name; the first two parts are named.
+        firsts = sorted((min(cs, key=key) for cs in by_part.values()), key=key)
+        first, second = firsts[0], firsts[1]
         every = tuple(sorted(set().union(*by_part.values()), key=key))
         found.append(Bridge(group, first, second, len(by_part), every))
     found.sort(key=lambda b: (-b.parts, key(b.group)))

@@ -23,9 +23,9 @@ def cell_title(place: str, issue: str, cell: Cell) -> str:
             "issue": issue,
         }
     return gettext(
-        "%(place)s, %(issue)s: %(home)s based here, %(serving)s serving from elsewhere, "
-        "%(coalitions)s coalitions, %(committed)s committed in live calls, "
-        "%(recent)s active in the last 90 days"
+        "%(place)s, %(issue)s: based here %(home)s; serving from elsewhere %(serving)s; "
+        "coalitions %(coalitions)s; committed in live calls %(committed)s; "
+        "active in the last 90 days %(recent)s"
     ) % {
         "place": place,
         "issue": issue,
