@@ -243,8 +243,9 @@ def overview_for_place(
 ) -> Overview:
     """The bird's-eye view of `place` from the last rebuild: one row per sub-place, one column
     per issue area, the place's own totals, the gaps for `issue`, and its fragile bridges."""
-    issues = issue_areas_list()
     chosen = issue_area_resolve(issue)
+    # The chosen issue's column comes first, where a phone shows it without scrolling.
+    issues = sorted(issue_areas_list(), key=lambda a: chosen is None or a.pk != chosen.pk)
     keys = [str(area.bit) for area in issues]
     infos = sub_places(place)
     wanted = [info["id"] for info in infos] + [place.pk]
