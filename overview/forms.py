@@ -13,7 +13,9 @@ class OverviewForm(forms.Form):
 
     def __init__(self, *args: object, issues: list[IssueArea], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["issue"].choices = [("", _("Any issue"))] + [(a.slug, a.name) for a in issues]
+        issue = self.fields["issue"]
+        assert isinstance(issue, forms.ChoiceField)
+        issue.choices = [("", _("Any issue"))] + [(a.slug, a.name) for a in issues]
         self._sorts = {"name", "total", *(a.slug for a in issues)}
 
     def clean_sort(self) -> str:

@@ -60,6 +60,8 @@ class Row:
     longitude: float | None
     cells: list[Cell]
     total: Cell
+    iso_code: str = ""
+    source_ref: str = ""
 
 
 @dataclass
@@ -94,15 +96,16 @@ class Overview:
         return self.built_at is not None
 
     def map_points(self) -> list[dict[str, Any]]:
-        """Sub-places with coordinates and their coverage of the chosen issue, for the map."""
+        """Sub-places and their coverage of the chosen issue, for the map: drawn as their
+        boundary where one is known, else as a point where they have coordinates."""
         index = self._issue_index()
         points = []
         for row in self.rows:
-            if row.latitude is None or row.longitude is None:
-                continue
             cell = row.total if index is None else row.cells[index]
             points.append(
                 {
+                    # What a boundary file calls this place (see overview/boundaries.py).
+                    "keys": [k for k in (row.iso_code, row.source_ref) if k],
                     "name": row.name,
                     "slug": row.slug,
                     "lat": row.latitude,
@@ -129,7 +132,7 @@ def last_build() -> OverviewBuild | None:
 
 def sub_places(place: Place) -> list[dict[str, Any]]:
     """The rows of a place's matrix: its children in the tree, or a region's member places."""
-    fields = ("id", "name", "slug", "kind", "latitude", "longitude")
+    fields = ("id", "name", "slug", "kind", "latitude", "longitude", "iso_code", "source_ref")
     if place.is_overlay:
         qs = place.members.order_by("name")
     else:
@@ -160,6 +163,8 @@ def _row(info: dict[str, Any], figures: dict[str, list[int]], keys: list[str]) -
         longitude=info["longitude"],
         cells=[_cell(figures.get(key)) for key in keys],
         total=_cell(figures.get(ALL)),
+        iso_code=info.get("iso_code", ""),
+        source_ref=info.get("source_ref", ""),
     )
 
 

@@ -160,12 +160,13 @@ def _home_counts(tree: _Tree, bits: list[int], now: datetime) -> dict[int, Figur
     )
     at: dict[int, Figures] = {}
     for row in rows:
-        pk = tree.by_lft.get(row["place_lft"])
+        found: dict[str, Any] = dict(row)
+        pk = tree.by_lft.get(found["place_lft"])
         if pk is None:
             continue  # a listing whose place has since been renumbered away
         figures = at.setdefault(pk, {})
         for key in [ALL, *map(str, bits)]:
-            values = (row[f"home_{key}"], row[f"recent_{key}"], row[f"committed_{key}"])
+            values = (found[f"home_{key}"], found[f"recent_{key}"], found[f"committed_{key}"])
             if any(values):
                 _add(figures, [key], HOME, values[0])
                 _add(figures, [key], RECENT, values[1])

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from directory.selectors import issue_areas_list
+from overview.boundaries import boundary_url
 from overview.forms import OverviewForm
 from overview.matrix import matrix_rows, total_row
 from overview.selectors import overview_for_place
@@ -45,6 +46,7 @@ def place_overview(request: HttpRequest, slug: str) -> HttpResponse:
         "matrix": matrix_rows(overview.rows, overview.issues, search_url, overview_url),
         "totals": total_row(overview.total, overview.issues, search_url, place.name),
         "points": overview.map_points(),
+        "boundaries": boundary_url(place, [row.source_ref for row in overview.rows]),
         "sort": sort,
         "descending": descending,
         "issue_slug": overview.issue.slug if overview.issue else "",

@@ -35,6 +35,7 @@ def lane(places: dict[str, Place]) -> Place:
         search_name="lane county",
         slug="united-states-oregon-lane-county",
         parent=places["oregon"],
+        source_ref="fips:41039",
         latitude=43.9,
         longitude=-122.8,
     )
@@ -70,13 +71,16 @@ def test_a_state_shows_where_no_one_organizes_on_housing(
     covered = page.locator(f'tr[data-place="{movement.places["multnomah"].slug}"]')
     assert covered.locator('a[href$="issue=housing"]').inner_text() == "2"
 
-    # The map for housing: Lane County is a hollow red ring, and named in the list of gaps.
+    # The map for housing: Lane County's outline is a red-bordered blank, Multnomah's shaded;
+    # and Lane County is named in the list of gaps.
     page.select_option("#id_issue", "housing")
     page.click("button:has-text('Show')")
     page.wait_for_url("**issue=housing**")
-    page.wait_for_selector("path.gap-marker")
-    assert page.locator("path.gap-marker").count() == 1
-    assert page.locator("path.cover-marker").count() == 1
+    page.wait_for_selector("path.gap-area")
+    assert page.locator("path.gap-area").count() == 1
+    assert page.locator("path.cover-area").count() == 1
+    page.locator("path.gap-area").hover(force=True)
+    assert "Lane County: No one organizes Housing here" in page.inner_text(".leaflet-tooltip")
     gaps = page.locator(".gap-places").inner_text()
     assert "Lane County" in gaps and "Multnomah" not in gaps
     assert "No one organizes Housing in 1 place" in page.inner_text("#gap-list-title")

@@ -1,0 +1,137 @@
+"""The bird's-eye page at a million listings: the rebuild's time and memory, then p50/p95 of
+the page for the world, a country, a state, a city and a bioregion.
+
+Run against a prepared database (the hub's own settings decide which), e.g.:
+
+    COMMONWEAL_VAR_DIR=/tmp/big python manage.py places load
+    COMMONWEAL_VAR_DIR=/tmp/big python manage.py sample --organizations 1000000 --coalitions 10000
+    COMMONWEAL_VAR_DIR=/tmp/big python bench/overview/bench_page.py --service-areas 20000
+
+`--service-areas N` first gives N sample groups two to five nearby towns to serve (once; they
+are kept). Requests go through Django's request handler (the test client): the view, its
+queries and the template, without network. Prints figures; never passes or fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "commonweal.settings")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
+
+from directory.models import Organization  # noqa: E402
+from overview.selectors import overview_for_place  # noqa: E402
+from overview.services import overview_rebuild  # noqa: E402
+from places.models import Place, PlaceKind  # noqa: E402
+
+
+def add_service_areas(n: int) -> None:
+    through = Organization.service_areas.through
+    if through.objects.exists():
+        print(f"service areas already set: {through.objects.count():,} rows")
+        return
+    rng = random.Random(12)
+    towns: dict[int, list[int]] = {}
+    for pk, parent in Place.objects.filter(kind=PlaceKind.LOCALITY).values_list("id", "parent_id"):
+        towns.setdefault(parent, []).append(pk)
+    lft_to_parent = dict(
+        Place.objects.filter(kind=PlaceKind.LOCALITY).values_list("lft", "parent_id")
+    )
+    rows = []
+    picked = (
+        Organization.objects.filter(is_sample=True, place_lft__isnull=False)
+        .exclude(kind="coalition")
+        .values_list("id", "place_lft")
+        .order_by("?")[:n]
+    )
+    for org, lft in picked:
+        nearby = towns.get(lft_to_parent.get(lft, -1), [])
+        for town in rng.sample(nearby, min(len(nearby), rng.randint(2, 5))):
+            rows.append(through(organization_id=org, place_id=town))
+    with transaction.atomic():
+        through.objects.bulk_create(rows, batch_size=5000)
+    print(f"service areas: {len(rows):,} rows for {n:,} groups")
+
+
+def timed(client: Client, url: str, requests: int) -> tuple[float, float, int]:
+    times = []
+    size = 0
+    for _ in range(requests):
+        start = time.perf_counter()
+        response = client.get(url)
+        times.append((time.perf_counter() - start) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        size = len(response.content)
+    times.sort()
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+    return statistics.median(times), p95, size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--service-areas", type=int, default=0)
+    parser.add_argument("--requests", type=int, default=40)
+    parser.add_argument("--no-rebuild", action="store_true")
+    args = parser.parse_args()
+    print(f"database: {connection.vendor}, {Organization.objects.count():,} listings")
+    if args.service_areas:
+        add_service_areas(args.service_areas)
+    if not args.no_rebuild:
+        start = time.perf_counter()
+        build = overview_rebuild()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"rebuild: {time.perf_counter() - start:.1f} s, {build.places:,} places with "
+            f"figures, peak memory of this process {peak:.0f} MB"
+        )
+    us = Place.objects.get(kind=PlaceKind.COUNTRY, iso_code="US")
+    oregon = Place.objects.get(kind=PlaceKind.STATE, iso_code="US-OR")
+    portland = (
+        Place.objects.filter(
+            kind=PlaceKind.LOCALITY, name="Portland", lft__gt=oregon.lft, rgt__lt=oregon.rgt
+        )
+        .order_by("-population")
+        .first()
+    )
+    targets = [
+        ("world", Place.objects.get(kind=PlaceKind.WORLD)),
+        ("country (United States)", us),
+        ("state (Oregon)", oregon),
+        ("state (Oregon), housing map", oregon),
+        ("county (Multnomah)", portland.parent if portland else oregon),
+        ("city (Portland)", portland),
+    ]
+    cascadia = Place.objects.filter(kind=PlaceKind.BIOREGION, name="Cascadia").first()
+    if cascadia is not None:
+        targets.append(("bioregion (Cascadia)", cascadia))
+    client = Client()
+    print(f"{'page':34} {'rows':>5} {'p50 ms':>8} {'p95 ms':>8} {'KB':>6}")
+    for label, place in targets:
+        if place is None:
+            continue
+        url = f"/overview/{place.slug}/" + ("?issue=housing" if "housing" in label else "")
+        client.get(url)  # the first request warms per-process caches (issue areas, URLs)
+        p50, p95, size = timed(client, url, args.requests)
+        rows = len(overview_for_place(place).rows)
+        print(f"{label:34} {rows:>5} {p50:>8.1f} {p95:>8.1f} {size / 1024:>6.0f}")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
