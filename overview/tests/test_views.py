@@ -128,3 +128,12 @@ def test_the_place_coalition_and_directory_pages_link_here(
     html = client.get(f"/directory/?place={oregon}").content.decode()
     assert f'href="/overview/{oregon}/"' in html
     assert 'href="/overview/"' in html  # the nav
+
+
+def test_it_escapes_place_names_in_the_matrix(client: Client, movement: Movement) -> None:
+    Place = type(movement.places["oregon"])
+    Place.objects.filter(pk=movement.places["oregon"].pk).update(name='Ore"gon <b>')
+    overview_rebuild()
+    html = client.get("/overview/united-states/").content.decode()
+    assert "<b>" not in html.split('id="matrix"')[1].split("</table>")[0]
+    assert "Ore&quot;gon &lt;b&gt;, Housing" in html
