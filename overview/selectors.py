@@ -30,6 +30,11 @@ from overview.models import (
 from places.models import OVERLAY_KINDS, Place
 
 BRIDGES_SHOWN = 12
+# A state with thousands of towns directly below it: the matrix keeps the sub-places with the
+# most groups, the gap list and the map name the first of the rest, and the page says so.
+MAX_ROWS = 300
+MAX_GAPS = 300
+MAX_POINTS = 1500
 # Shades of the heat map beyond "none": 1 (a few) to 4 (the most in this matrix).
 SHADES = 4
 _ZERO = (0,) * FIGURES
@@ -90,6 +95,10 @@ class Overview:
     drawing: Drawing | None = None
     sort: str = "name"
     descending: bool = False
+    # Sub-places left out of the matrix, and gaps left out of the list, for room.
+    rows_hidden: int = 0
+    gaps_hidden: int = 0
+    gaps_total: int = 0
 
     @property
     def has_figures(self) -> bool:
@@ -100,7 +109,9 @@ class Overview:
         boundary where one is known, else as a point where they have coordinates."""
         index = self._issue_index()
         points = []
-        for row in self.rows:
+        shown = {row.pk for row in self.rows}
+        every = self.rows + [row for row in self.gaps if row.pk not in shown]
+        for row in every[:MAX_POINTS]:
             cell = row.total if index is None else row.cells[index]
             points.append(
                 {
@@ -274,22 +285,29 @@ def overview_for_place(
     }
     total = _row(own, stored.get(place.pk) or {}, keys)
     build = last_build()
+    index = next((i for i, a in enumerate(issues) if chosen and a.pk == chosen.pk), None)
+
+    def present(row: Row) -> int:
+        return (row.total if index is None else row.cells[index]).present
+
+    gaps = sorted((r for r in rows if present(r) == 0), key=lambda r: r.name.lower())
+    shown = rows
+    if len(rows) > MAX_ROWS:
+        shown = sorted(rows, key=lambda r: (-r.total.present, -present(r), r.name))[:MAX_ROWS]
     overview = Overview(
         place=place,
         issues=issues,
         issue=chosen,
-        rows=_sorted(rows, issues, sort, descending),
+        rows=_sorted(shown, issues, sort, descending),
+        rows_hidden=len(rows) - len(shown),
+        gaps=gaps[:MAX_GAPS],
+        gaps_total=len(gaps),
+        gaps_hidden=max(0, len(gaps) - MAX_GAPS),
         total=total,
         built_at=build.finished_at if build is not None else None,
         sort=sort,
         descending=descending,
     )
-    index = overview._issue_index()
-    overview.gaps = [
-        row
-        for row in sorted(rows, key=lambda r: r.name.lower())
-        if (row.total if index is None else row.cells[index]).present == 0
-    ]
     overview.bridges_total = bridges_total
     if overview.bridges_total:
         overview.bridges, overview.drawing = _bridges(place)

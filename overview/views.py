@@ -47,6 +47,7 @@ def place_overview(request: HttpRequest, slug: str) -> HttpResponse:
         "totals": total_row(overview.total, overview.issues, search_url, place.name),
         "points": overview.map_points(),
         "boundaries": boundary_url(place, [row.source_ref for row in overview.rows]),
+        "overview_base": reverse("overview:index"),
         "sort": sort,
         "descending": descending,
         "issue_slug": overview.issue.slug if overview.issue else "",

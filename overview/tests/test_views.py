@@ -137,3 +137,19 @@ def test_it_escapes_place_names_in_the_matrix(client: Client, movement: Movement
     html = client.get("/overview/united-states/").content.decode()
     assert "<b>" not in html.split('id="matrix"')[1].split("</table>")[0]
     assert "Ore&quot;gon &lt;b&gt;, Housing" in html
+
+
+def test_it_keeps_the_busiest_places_when_there_are_too_many(
+    client: Client, movement: Movement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overview import selectors
+
+    monkeypatch.setattr(selectors, "MAX_ROWS", 2)
+    monkeypatch.setattr(selectors, "MAX_GAPS", 0)
+    overview_rebuild()
+    html = client.get("/overview/united-states/?issue=housing").content.decode()
+    rows = re.findall(r'<tr data-place="united-states-([^"]+)"', html)
+    assert sorted(rows) == ["california", "oregon"] or sorted(rows) == ["oregon", "washington"]
+    assert "2 more places are left out for room" in html
+    assert "No one organizes Housing in 1 place:" in html
+    assert "…and 1 more place." in html
