@@ -49,6 +49,7 @@ BRIDGES_KEPT = 50
 # and in any case once they are this old (memberships and commitments move too).
 REBUILD_AFTER_CHANGE = timedelta(minutes=5)
 REBUILD_ALWAYS = timedelta(hours=1)
+BUILDS_KEPT = 50
 # A queued or running build older than this is taken as lost (a worker that died).
 BUILD_STALL = timedelta(hours=2)
 
@@ -395,6 +396,11 @@ def overview_rebuild(*, build: OverviewBuild | None = None) -> OverviewBuild:
     build.seconds = round(time.monotonic() - started, 3)
     build.places = PlaceFigures.objects.count()
     build.save(update_fields=["finished_at", "seconds", "places"])
+    # The log of runs is for seeing how long they take and why one failed: the recent ones do.
+    keep = OverviewBuild.objects.order_by("-id").values_list("id", flat=True)[BUILDS_KEPT - 1 :]
+    oldest_kept = keep.first()
+    if oldest_kept is not None:
+        OverviewBuild.objects.filter(id__lt=oldest_kept).delete()
     return build
 
 

@@ -92,3 +92,12 @@ def test_the_worker_runs_the_chore(movement: Movement, queued: list[int]) -> Non
 
     tick()
     assert len(queued) == 1
+
+
+def test_it_keeps_only_the_recent_runs(movement: Movement, monkeypatch: Any) -> None:
+    from overview import services
+
+    monkeypatch.setattr(services, "BUILDS_KEPT", 2)
+    for _ in range(4):
+        overview_rebuild()
+    assert OverviewBuild.objects.count() == 2
