@@ -7,8 +7,8 @@ Run against a prepared database (the hub's own settings decide which), e.g.:
     COMMONWEAL_VAR_DIR=/tmp/big python manage.py sample --organizations 1000000 --coalitions 10000
     COMMONWEAL_VAR_DIR=/tmp/big python bench/overview/bench_page.py --service-areas 20000
 
-`--service-areas N` first gives N sample groups two to five nearby towns to serve (once; they
-are kept). Requests go through Django's request handler (the test client): the view, its
+`--service-areas N` first gives N sample groups two to five nearby towns to serve, and
+`--cross-members N` N member groups a second coalition in their state (once; both are kept). Requests go through Django's request handler (the test client): the view, its
 queries and the template, without network. Prints figures; never passes or fails.
 """
 
@@ -68,6 +68,67 @@ def add_service_areas(n: int) -> None:
     print(f"service areas: {len(rows):,} rows for {n:,} groups")
 
 
+def add_cross_members(n: int) -> None:
+    """Sample groups belong to one city coalition each, which makes no bridges at all: give N
+    of them a second coalition in the same state, as groups that work across towns do."""
+    from coalitions.models import Membership, MembershipStatus
+
+    if Membership.objects.filter(message="bench: second coalition").exists():
+        print("cross memberships already added")
+        return
+    rng = random.Random(7)
+    state_of: dict[int, int] = {}
+    for pk, lft in Place.objects.filter(kind=PlaceKind.STATE).values_list("id", "lft"):
+        state_of[lft] = pk
+    states = sorted(state_of)
+    import bisect
+
+    def state(lft: int | None) -> int | None:
+        if lft is None:
+            return None
+        i = bisect.bisect_right(states, lft) - 1
+        return state_of[states[i]] if i >= 0 else None
+
+    by_state: dict[int, list[int]] = {}
+    coalition_lft = dict(
+        Organization.objects.filter(kind="coalition").values_list("id", "place_lft")
+    )
+    for pk, lft in coalition_lft.items():
+        s = state(lft)
+        if s is not None:
+            by_state.setdefault(s, []).append(pk)
+    links = list(
+        Membership.objects.filter(status=MembershipStatus.ACTIVE)
+        .exclude(member__kind="coalition")
+        .values_list("coalition_id", "member_id")
+    )
+    rng.shuffle(links)
+    have = set(links)
+    made = []
+    for coalition, member in links:
+        if len(made) >= n:
+            break
+        others = [
+            c for c in by_state.get(state(coalition_lft.get(coalition)), []) if c != coalition
+        ]
+        if not others:
+            continue
+        other = rng.choice(others)
+        if (other, member) in have:
+            continue
+        have.add((other, member))
+        made.append(
+            Membership(
+                coalition_id=other,
+                member_id=member,
+                status=MembershipStatus.ACTIVE,
+                message="bench: second coalition",
+            )
+        )
+    Membership.objects.bulk_create(made, batch_size=5000)
+    print(f"cross memberships: {len(made):,} groups joined a second coalition in their state")
+
+
 def timed(client: Client, url: str, requests: int) -> tuple[float, float, int]:
     times = []
     size = 0
@@ -85,12 +146,15 @@ def timed(client: Client, url: str, requests: int) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--service-areas", type=int, default=0)
+    parser.add_argument("--cross-members", type=int, default=0)
     parser.add_argument("--requests", type=int, default=40)
     parser.add_argument("--no-rebuild", action="store_true")
     args = parser.parse_args()
     print(f"database: {connection.vendor}, {Organization.objects.count():,} listings")
     if args.service_areas:
         add_service_areas(args.service_areas)
+    if args.cross_members:
+        add_cross_members(args.cross_members)
     if not args.no_rebuild:
         start = time.perf_counter()
         build = overview_rebuild()
