@@ -19,7 +19,6 @@ from overview.models import (
     ALL,
     COALITIONS,
     COMMITTED,
-    FIGURES,
     HOME,
     RECENT,
     SERVING,
@@ -37,10 +36,9 @@ MAX_GAPS = 300
 MAX_POINTS = 1500
 # Shades of the heat map beyond "none": 1 (a few) to 4 (the most in this matrix).
 SHADES = 4
-_ZERO = (0,) * FIGURES
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Cell:
     home: int
     serving: int
@@ -151,17 +149,28 @@ def sub_places(place: Place) -> list[dict[str, Any]]:
     return list(qs.values(*fields))
 
 
+# Most cells of a big matrix are empty: they share one cell (whose shade stays 0).
+_EMPTY = Cell(0, 0, 0, 0, 0)
+
+
 def _cell(values: list[int] | None) -> Cell:
-    v = values or _ZERO
+    if not values:
+        return _EMPTY
+    v = values
     return Cell(v[HOME], v[SERVING], v[COALITIONS], v[COMMITTED], v[RECENT])
 
 
-def _shade(n: int, top: int) -> int:
+def _shade(n: int, scale: float) -> int:
+    """`scale` is (SHADES - 1) / log(top), or 0 when the busiest cell holds one group."""
     if n <= 0:
         return 0
-    if top <= 1:
+    if scale == 0:
         return SHADES
-    return 1 + min(SHADES - 1, int((SHADES - 1) * math.log(n) / math.log(top) + 0.5))
+    return 1 + min(SHADES - 1, int(scale * math.log(n) + 0.5))
+
+
+def _scale(top: int) -> float:
+    return (SHADES - 1) / math.log(top) if top > 1 else 0.0
 
 
 def _row(info: dict[str, Any], figures: dict[str, list[int]], keys: list[str]) -> Row:
@@ -182,17 +191,12 @@ def _row(info: dict[str, Any], figures: dict[str, list[int]], keys: list[str]) -
 def _shaded(rows: list[Row]) -> None:
     """Shade each cell against the busiest cell of the matrix, on a log scale, so that one big
     city does not leave every other place pale."""
-    top = max((c.present for r in rows for c in r.cells), default=0)
-    top_total = max((r.total.present for r in rows), default=0)
+    scale = _scale(max((c.home + c.serving for r in rows for c in r.cells), default=0))
+    scale_total = _scale(max((r.total.present for r in rows), default=0))
     for row in rows:
-        row.cells = [
-            Cell(c.home, c.serving, c.coalitions, c.committed, c.recent, _shade(c.present, top))
-            for c in row.cells
-        ]
-        t = row.total
-        row.total = Cell(
-            t.home, t.serving, t.coalitions, t.committed, t.recent, _shade(t.present, top_total)
-        )
+        for c in row.cells:
+            c.shade = _shade(c.home + c.serving, scale)
+        row.total.shade = _shade(row.total.present, scale_total)
 
 
 def _sorted(rows: list[Row], issues: list[IssueArea], sort: str, descending: bool) -> list[Row]:
@@ -264,12 +268,19 @@ def overview_for_place(
     issues = sorted(issue_areas_list(), key=lambda a: chosen is None or a.pk != chosen.pk)
     keys = [str(area.bit) for area in issues]
     infos = sub_places(place)
-    wanted = [info["id"] for info in infos] + [place.pk]
+    # Joined rather than a list of ids: a state may have thousands of towns below it.
+    below = (
+        PlaceFigures.objects.filter(place__overlays=place)
+        if place.is_overlay
+        else PlaceFigures.objects.filter(place__parent=place)
+    )
     stored: dict[int, dict[str, list[int]]] = {}
     bridges_total = 0
-    for pk, figures, bridges in PlaceFigures.objects.filter(place_id__in=wanted).values_list(
-        "place_id", "figures", "bridges"
-    ):
+    rows_read = below.values_list("place_id", "figures", "bridges").union(
+        PlaceFigures.objects.filter(place=place).values_list("place_id", "figures", "bridges"),
+        all=True,
+    )
+    for pk, figures, bridges in rows_read:
         stored[pk] = figures
         if pk == place.pk:
             bridges_total = bridges

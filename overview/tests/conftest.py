@@ -48,6 +48,16 @@ def join(coalition: Organization, *members: Organization) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_parts() -> Any:
+    """Rolled-back tests reuse build and place ids: no test sees another's cached pages."""
+    from overview import views
+
+    views._parts.clear()
+    yield
+    views._parts.clear()
+
+
 @pytest.fixture
 def movement(places: dict[str, Place]) -> Movement:
     p = places

@@ -13,8 +13,11 @@ from overview.tests.conftest import Movement
 pytestmark = pytest.mark.django_db
 
 
-def _cell_titles(html: str) -> list[str]:
-    return re.findall(r'title="([^"]*)"', html)
+def cell_title(html: str, place_slug: str, issue: str = "") -> str:
+    """The title of a place's cell for an issue (all issues when none) in the matrix."""
+    row = html.split(f'<tr data-place="{place_slug}">')[1].split("</tr>")[0]
+    link = f"place={place_slug}&amp;issue={issue}" if issue else f'place={place_slug}"'
+    return row.split(link)[1].split('title="')[1].split('"')[0]
 
 
 def test_it_shows_a_states_sub_places_by_issue(client: Client, movement: Movement) -> None:
@@ -24,10 +27,12 @@ def test_it_shows_a_states_sub_places_by_issue(client: Client, movement: Movemen
     html = page.content.decode()
     assert "Figures computed" in html
     # Oregon has housing groups; New York has none: a gap, said in words, not colour alone.
-    assert "Oregon, Housing: based here 3; serving from elsewhere 0; coalitions 1;" in html
-    assert "New York, Housing: no one organizes this here yet" in html
-    # Each cell leads to the directory filtered to that place and issue.
     oregon = movement.places["oregon"].slug
+    title = cell_title(html, oregon, "housing")
+    assert title.startswith("based here 3; serving from elsewhere 0; coalitions 1;")
+    new_york = movement.places["new_york"].slug
+    assert cell_title(html, new_york, "housing") == "no one organizes this here yet"
+    # Each cell leads to the directory filtered to that place and issue.
     assert f'href="/directory/?place={oregon}&amp;issue=housing"' in html
     # The sub-place leads to its own bird's-eye view.
     assert f'href="/overview/{oregon}/"' in html
@@ -82,7 +87,9 @@ def test_it_says_when_a_place_has_no_sub_places(client: Client, movement: Moveme
     overview_rebuild()
     html = client.get(f"/overview/{movement.places['portland'].slug}/").content.decode()
     assert 'id="no-sub-places"' in html
-    assert "Portland, all issues: based here 2;" in html
+    totals = html.split('<tr class="totals">')[1].split("</tr>")[0]
+    assert totals.startswith('<th scope="row">Portland</th>')
+    assert 'title="based here 2;' in totals.split("</td>")[-2]  # all issues
 
 
 def test_it_says_the_figures_are_not_counted_yet(client: Client, movement: Movement) -> None:
@@ -136,7 +143,7 @@ def test_it_escapes_place_names_in_the_matrix(client: Client, movement: Movement
     overview_rebuild()
     html = client.get("/overview/united-states/").content.decode()
     assert "<b>" not in html.split('id="matrix"')[1].split("</table>")[0]
-    assert "Ore&quot;gon &lt;b&gt;, Housing" in html
+    assert "Ore&quot;gon &lt;b&gt;</a></th>" in html
 
 
 def test_it_keeps_the_busiest_places_when_there_are_too_many(
@@ -153,3 +160,17 @@ def test_it_keeps_the_busiest_places_when_there_are_too_many(
     assert "2 more places are left out for room" in html
     assert "No one organizes Housing in 1 place:" in html
     assert "…and 1 more place." in html
+
+
+def test_it_shows_the_new_figures_after_a_rebuild(client: Client, movement: Movement) -> None:
+    overview_rebuild()
+    oregon = movement.places["oregon"].slug
+    html = client.get("/overview/united-states/").content.decode()
+    assert cell_title(html, oregon, "housing").startswith("based here 3;")
+    Organization = type(movement.orgs["state"])
+    Organization.objects.filter(pk=movement.orgs["state"].pk).update(is_hidden=True)
+    html = client.get("/overview/united-states/").content.decode()
+    assert cell_title(html, oregon, "housing").startswith("based here 3;")  # until recounted
+    overview_rebuild()
+    html = client.get("/overview/united-states/").content.decode()
+    assert cell_title(html, oregon, "housing").startswith("based here 2;")
