@@ -81,7 +81,7 @@ def place_overview(request: HttpRequest, slug: str) -> HttpResponse:
         **parts,
         "place": place,
         "ancestors": place_ancestors(place) if not place.is_overlay else [],
-        "form": form,
+        "issues_by_name": issues,
         "overview_base": reverse("overview:index"),
         "sort": sort,
         "descending": descending,
