@@ -9,6 +9,8 @@
   var points = JSON.parse(data.textContent);
   var map = L.map(el, { worldCopyJump: true, maxZoom: 18, keyboard: true });
   L.tileLayer(el.dataset.tiles, { attribution: el.dataset.attribution, maxZoom: 18 }).addTo(map);
+  // Shapes added to a map without a view yet fail to draw; the real view is fitted at the end.
+  map.setView([30, 0], 2);
   var shades = ["#ffffff", "#d3e8df", "#8fc3ae", "#3f8f77", "#134a3f"];
   var bounds = L.latLngBounds([]);
 
@@ -39,7 +41,6 @@
 
   function finish() {
     if (bounds.isValid()) map.fitBounds(bounds, { maxZoom: 10, padding: [20, 20] });
-    else map.setView([30, 0], 2);
   }
 
   var url = el.dataset.boundaries;
