@@ -203,9 +203,11 @@ def _coalition_counts(
         keys = _issue_keys(mask, bits)
         if span_id is not None and span_kind in OVERLAY_KINDS:
             _add(regions.setdefault(span_id, {}), keys, COALITIONS)
+            # Counted at the region's parent (a macro-region's country, else the world); the
+            # roll-up carries it further up.
             above = tree.chain(tree.overlay_parent.get(span_id))
-            for place in above:
-                _add(at.setdefault(place, {}), keys, COALITIONS)
+            if above:
+                _add(at.setdefault(above[0], {}), keys, COALITIONS)
             places_of[pk] = (span_id, *above)
             continue
         lft = span_lft if span_id is not None else place_lft

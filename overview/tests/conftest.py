@@ -12,7 +12,7 @@ from actions.models import CallState, CallToAction, Commitment, CommitmentState
 from coalitions.models import CoalitionLevel, CoalitionProfile, Membership, MembershipStatus
 from directory.models import Organization, OrganizationKind
 from directory.services import organization_create
-from places.models import Place
+from places.models import Place, PlaceKind
 
 
 @dataclass
@@ -96,6 +96,16 @@ def movement(places: dict[str, Place]) -> Movement:
     o["cascadia_net"] = coalition(
         p, "Cascadia Housing Network", "portland", "cascadia", ["housing", "climate"]
     )
+    # A region inside one country: its coalitions count in the country and the world once.
+    p["pnw"] = Place.objects.create(
+        kind=PlaceKind.MACROREGION,
+        name="Pacific Northwest (US)",
+        search_name="pacific northwest (us)",
+        slug="pacific-northwest-us",
+        parent=p["us"],
+    )
+    p["pnw"].members.set([p["oregon"], p["washington"]])
+    o["pnw_net"] = coalition(p, "Northwest Transit Alliance", "seattle", "pnw", ["transportation"])
     join(o["pdx"], o["tenants"], o["chapter"], o["state"])
     join(o["sea"], o["riders"], o["chapter"])
     join(o["bay"], o["food"])
