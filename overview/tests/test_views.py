@@ -41,6 +41,7 @@ def test_it_shows_a_states_sub_places_by_issue(client: Client, movement: Movemen
 def test_it_sorts_by_an_issue(client: Client, movement: Movement) -> None:
     overview_rebuild()
     html = client.get("/overview/united-states/?sort=housing&order=desc").content.decode()
+    assert '<th scope="col" aria-sort="descending" class="issue-col"><a href="?sort=housing' in html
     rows = re.findall(r'<tr data-place="united-states-([^"]+)"', html)
     assert rows[0] == "oregon"
     assert rows[-1] in {"california", "new-york"}
