@@ -175,3 +175,12 @@ def test_it_shows_the_new_figures_after_a_rebuild(client: Client, movement: Move
     overview_rebuild()
     html = client.get("/overview/united-states/").content.decode()
     assert cell_title(html, oregon, "housing").startswith("based here 2;")
+
+
+def test_it_ignores_an_unknown_issue_rather_than_failing(
+    client: Client, movement: Movement
+) -> None:
+    overview_rebuild()
+    response = client.get("/overview/united-states/?issue=nonsense&sort=%00&order=sideways")
+    assert response.status_code == 200
+    assert "Coverage in United States" in response.content.decode()
