@@ -16,8 +16,8 @@ from overview.boundaries import boundary_url
 from overview.forms import OverviewForm
 from overview.matrix import matrix_rows, total_row
 from overview.selectors import last_build, overview_for_place
-from places.models import Place
-from places.selectors import get_place_for_user, place_ancestors
+from places.models import Place, PlaceKind
+from places.selectors import get_place_for_user, place_ancestors, place_overlays_containing
 
 # The figures change only when the rebuild job runs, so each web process keeps the last pages'
 # parts (the world's matrix alone is some 6,500 cells) until a newer build appears. A few
@@ -67,6 +67,15 @@ def _cached_parts(place: Place, issue: str | None, sort: str, descending: bool) 
     return parts
 
 
+def _regions(place: Place) -> list[Place]:
+    """Regions to look at next: every one from the world's page, else those holding the place."""
+    if place.is_overlay:
+        return []
+    if place.kind == PlaceKind.WORLD:
+        return list(Place.objects.overlays().order_by("name"))
+    return list(place_overlays_containing(place))
+
+
 @require_GET
 def place_overview(request: HttpRequest, slug: str) -> HttpResponse:
     place = get_place_for_user(request.user, slug)
@@ -81,6 +90,7 @@ def place_overview(request: HttpRequest, slug: str) -> HttpResponse:
         **parts,
         "place": place,
         "ancestors": place_ancestors(place) if not place.is_overlay else [],
+        "regions": _regions(place),
         "issues_by_name": issues,
         "overview_base": reverse("overview:index"),
         "sort": sort,

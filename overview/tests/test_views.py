@@ -184,3 +184,12 @@ def test_it_ignores_an_unknown_issue_rather_than_failing(
     response = client.get("/overview/united-states/?issue=nonsense&sort=%00&order=sideways")
     assert response.status_code == 200
     assert "Coverage in United States" in response.content.decode()
+
+
+def test_it_leads_on_to_the_regions(client: Client, movement: Movement) -> None:
+    overview_rebuild()
+    html = client.get("/overview/world/").content.decode()
+    assert 'href="/overview/cascadia/">Cascadia</a>' in html
+    html = client.get(f"/overview/{movement.places['oregon'].slug}/").content.decode()
+    assert 'href="/overview/cascadia/">Cascadia</a>' in html
+    assert 'href="/overview/pacific-northwest-us/">Pacific Northwest (US)</a>' in html
