@@ -88,4 +88,12 @@ def test_a_state_shows_where_no_one_organizes_on_housing(
     # Nothing pushes the page sideways: the matrix scrolls inside its own box on a phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
     assert shared_browser.fits(page, "#gap-map")
+
+    # Up a level, the United States: the chapter that alone links two city tables is named
+    # and drawn, and the drawing too scrolls inside its own box.
+    page.click("nav.breadcrumb >> text=United States")
+    page.wait_for_url("**/overview/united-states/")
+    assert "is the only link between" in page.inner_text(".bridges")
+    assert page.locator("svg.bridge-graph .is-group").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
     page.context.close()
