@@ -361,7 +361,12 @@ class _Envelope:
             subject=subject if subject.isascii() else Header(subject, "utf-8").encode(),
             date=formatdate(usegmt=True),
             domain=_domain(),
-            notice_reason="You receive this because your group committed to this call.",
+            # Assemblies send their round notices through these rows too, with no call.
+            notice_reason=(
+                "You receive this because your group committed to this call."
+                if alert.call_id
+                else "You receive this because you take part in an assembly on this hub."
+            ),
         )
 
 

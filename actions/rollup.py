@@ -205,29 +205,48 @@ def rollup_from_counts(index: PlaceIndex, pairs: list[tuple[int | None, int]]) -
 def rollup_from_arrays(
     index: PlaceIndex, keys: np.ndarray, counts: np.ndarray, unplaced: int
 ) -> Rollup:
-    """Roll counts at sorted tree positions `keys` up to every place.
+    """Roll counts at sorted tree positions `keys` up to every place."""
+    return rollup_columns(index, keys, [counts], [unplaced])[0]
 
-    Vectorised: two `searchsorted` calls over all tree places, then a loop over the (few)
-    overlay regions.
+
+def rollup_columns(
+    index: PlaceIndex, keys: np.ndarray, columns: list[np.ndarray], unplaced: list[int]
+) -> list[Rollup]:
+    """Roll several counts at the same sorted tree positions `keys` up to every place at once
+    (a campaign's amounts pledged and received and its groups), one Rollup per column.
+
+    Vectorised: two `searchsorted` calls over all tree places, shared by every column, then a
+    loop over the (few) overlay regions.
     """
-    total = unplaced + int(counts.sum())
     if not len(keys):
-        return Rollup(total=total, unplaced=unplaced)
-    prefix = np.zeros(len(keys) + 1, dtype=np.int64)
-    np.cumsum(counts, out=prefix[1:])
+        return [
+            Rollup(total=extra + int(col.sum()), unplaced=extra)
+            for col, extra in zip(columns, unplaced, strict=True)
+        ]
     lo = np.searchsorted(keys, index.lfts, side="left")
     hi = np.searchsorted(keys, index.rgts, side="right")
-    per_place = prefix[hi] - prefix[lo]
-    rows = np.nonzero(per_place)[0]
-    regions: dict[int, int] = {}
-    for pk, (_, ranges) in index.overlays.items():
-        n = 0
-        for a, b in ranges:
-            n += int(
-                prefix[np.searchsorted(keys, b, side="right")]
-                - prefix[np.searchsorted(keys, a, side="left")]
-            )
-        if n:
-            regions[pk] = n
-    by_row = dict(zip(rows.tolist(), per_place[rows].tolist(), strict=True))
-    return Rollup(total=total, unplaced=unplaced, by_row=by_row, regions=regions)
+    bounds = [
+        (
+            pk,
+            np.searchsorted(keys, [a for a, _ in ranges], side="left"),
+            np.searchsorted(keys, [b for _, b in ranges], side="right"),
+        )
+        for pk, (_, ranges) in index.overlays.items()
+        if ranges
+    ]
+    rollups = []
+    for counts, extra in zip(columns, unplaced, strict=True):
+        prefix = np.zeros(len(keys) + 1, dtype=np.int64)
+        np.cumsum(counts, out=prefix[1:])
+        per_place = prefix[hi] - prefix[lo]
+        rows = np.nonzero(per_place)[0]
+        regions: dict[int, int] = {}
+        for pk, starts, ends in bounds:
+            n = int((prefix[ends] - prefix[starts]).sum())
+            if n:
+                regions[pk] = n
+        by_row = dict(zip(rows.tolist(), per_place[rows].tolist(), strict=True))
+        rollups.append(
+            Rollup(total=extra + int(counts.sum()), unplaced=extra, by_row=by_row, regions=regions)
+        )
+    return rollups

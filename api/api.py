@@ -26,6 +26,7 @@ from coalitions.models import Membership
 from commonweal.paging import SEEKABLE_ORDERS, Seek, seek_filter
 from directory import permissions
 from directory import services as directory_services
+from directory.freshness import freshness_of
 from directory.models import IssueArea, Organization, OrganizationKind
 from directory.selectors import (
     directory_counts,
@@ -194,11 +195,17 @@ def _org_out(
         "languages": [str(x) for x in (org.languages or [])],
         "status": org.status,
         "last_confirmed_at": org.last_confirmed_at,
+        **_freshness(org),
         "is_sample": org.is_sample,
         "distance_km": _distance(org),
         "links": links_out(org.links),
         **service_area_fields(areas),
     }
+
+
+def _freshness(org: Organization) -> dict[str, str]:
+    fresh = freshness_of(org)
+    return {"freshness": fresh.level, "freshness_label": fresh.label}
 
 
 def _orgs_out(orgs: list[Organization], bits: dict[int, str]) -> list[dict[str, Any]]:

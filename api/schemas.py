@@ -2,7 +2,7 @@
 private can leak in by being added to a model later."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Field, Schema
 
@@ -115,6 +115,12 @@ class OrganizationOut(OrganizationRef):
     languages: list[str]
     status: OrganizationStatus
     last_confirmed_at: datetime | None
+    freshness: Literal["fresh", "fading", "stale"] = Field(
+        "fresh",
+        description="fresh: confirmed (or listed) within the check-in interval; fading: past "
+        "it; stale: past twice it.",
+    )
+    freshness_label: str = Field("", description="In words, e.g. “Confirmed 3 months ago”.")
     is_sample: bool = Field(description="True for fictional listings shipped as examples.")
     distance_km: float | None = Field(None, description="Only with `near`.")
     links: list[LinkOut] = Field(

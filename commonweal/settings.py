@@ -47,6 +47,11 @@ SITE_NAME = os.environ.get("SITE_NAME", "Commonweal")
 # http://127.0.0.1:8000). Links in mail and calendar feeds are built on it; unset, feeds follow
 # the request they answer and mail falls back to http://localhost:8000.
 SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+# Freshness: a group's admins are asked "still active?" this many days after the listing was
+# last confirmed (or listed), and listings unconfirmed for longer fade. Check-in links in
+# those mails work for CHECKIN_LINK_DAYS.
+FRESHNESS_INTERVAL_DAYS = int(os.environ.get("FRESHNESS_INTERVAL_DAYS", "180"))
+CHECKIN_LINK_DAYS = int(os.environ.get("CHECKIN_LINK_DAYS", "60"))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -74,6 +79,9 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "actions",
     "outreach",
+    "solidarity",
+    "assemblies",
+    "connections",
     "overview",
 ]
 
@@ -237,3 +245,6 @@ LOGGING = {
 # stopped and marked failed. A hostile file ends only that child, never the worker.
 IMPORT_MEMORY_MB = int(os.environ.get("IMPORT_MEMORY_MB", "2048"))
 IMPORT_TIME_LIMIT = int(os.environ.get("IMPORT_TIME_LIMIT", "3600"))
+
+# How long after both groups accept an introduction the hub asks them whether they met.
+INTRODUCTION_FOLLOWUP_DAYS = float(os.environ.get("INTRODUCTION_FOLLOWUP_DAYS", "21"))

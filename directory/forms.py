@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import QueryDict
 from django.utils.translation import gettext, gettext_lazy
 
 from commonweal.paging import MAX_OFFSET_PAGE, Seek
@@ -97,6 +98,12 @@ class DirectorySearchForm(PlaceFieldsMixin, forms.Form):
 
     def __init__(self, *args: Any, user: Any, issue_areas: list[IssueArea], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Groups that have stopped stay listed but out of the way: a search that does not
+        # name a status shows active groups; "Any status" (status=) shows them all.
+        if self.is_bound and "status" not in self.data:
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            data["status"] = OrganizationStatus.ACTIVE
+            self.data = data
         self.user = user
         self.fields["issue"].choices = _issue_choices(issue_areas, "Any issue")  # type: ignore[attr-defined]
         self.add_place_picks()
@@ -308,3 +315,15 @@ class OrganizationEditForm(PlaceFieldsMixin, forms.Form):
 
     def contact_fields(self) -> dict[str, str]:
         return {name.removeprefix("contact_"): self.cleaned_data[name] for name in self.CONTACT}
+
+
+class CheckinForm(forms.Form):
+    """The answer to a check-in: still active, or stopped."""
+
+    CONFIRMED, STOPPED = "confirm", "stop"
+    answer = forms.ChoiceField(
+        choices=[
+            (CONFIRMED, gettext_lazy("Still active")),
+            (STOPPED, gettext_lazy("We've stopped")),
+        ]
+    )

@@ -13,8 +13,9 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Sqrt
 from django.db.models.lookups import GreaterThan, LessThanOrEqual
 from django.http import Http404
+from django.utils import timezone
 
-from directory import permissions, search
+from directory import freshness, permissions, search
 from directory.models import (
     DirectoryState,
     IssueArea,
@@ -355,7 +356,10 @@ def _within(
         .alias(distance_sq=squared)
         .filter(LessThanOrEqual(F("distance_sq"), limit * limit))
         .annotate(distance_km=Sqrt(squared) * KM_PER_DEGREE)
-        .order_by("distance_sq", "id")
+        # Nearest first, but listings unconfirmed past the check-in interval after the others:
+        # a group that may have stopped is a poor first answer to "who is near me".
+        .alias(staleness=freshness.staleness_rank(timezone.now()))
+        .order_by("staleness", "distance_sq", "id")
     )
     return _results(qs, order="distance")
 

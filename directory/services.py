@@ -11,6 +11,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, OuterRef, Q, Subquery
+from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.services import audit_record
@@ -277,6 +278,66 @@ def organization_moderate(
     organization.save(update_fields=["is_hidden", "status", "updated_at"])
     directory_touch()
     audit_record(actor=user, action="organization.moderate", target=organization, data=data)
+    return organization
+
+
+@transaction.atomic
+def organization_confirm(
+    *,
+    user: Any,
+    organization: Organization,
+    via: str = "page",
+    still_active: bool = False,
+    now: datetime | None = None,
+) -> Organization:
+    """The group's admin says its listing is still right. `via` says how, for the audit log
+    ("checkin" for the mailed link, which works without signing in). `still_active` is the
+    check-in's "yes, we're still active": a listing marked inactive (say, by a "we've stopped"
+    clicked in error) becomes active again."""
+    _require_user(
+        user,
+        permissions.can_edit_organization(user, organization),
+        "Only this organization's admins can confirm its listing.",
+    )
+    now = now or timezone.now()
+    data: dict[str, Any] = {"via": via}
+    # UPDATEs rather than a save, so that no other field of the listing is written back.
+    Organization.objects.filter(pk=organization.pk).update(last_confirmed_at=now, updated_at=now)
+    organization.last_confirmed_at = now
+    if still_active and Organization.objects.filter(
+        pk=organization.pk, status=OrganizationStatus.INACTIVE
+    ).update(status=OrganizationStatus.ACTIVE):
+        organization.status = OrganizationStatus.ACTIVE
+        data["reactivated"] = True
+    directory_touch()
+    audit_record(actor=user, action="organization.confirm", target=organization, data=data)
+    return organization
+
+
+@transaction.atomic
+def organization_stop(
+    *, user: Any, organization: Organization, via: str = "page", reason: str = ""
+) -> Organization:
+    """The group says it has stopped: its listing becomes inactive, leaves the default
+    directory views and is kept (not deleted), so its history and coalitions stay readable."""
+    _require_user(
+        user,
+        permissions.can_edit_organization(user, organization),
+        "Only this organization's admins can say it has stopped.",
+    )
+    now = timezone.now()
+    Organization.objects.filter(pk=organization.pk).update(
+        status=OrganizationStatus.INACTIVE, last_confirmed_at=now, updated_at=now
+    )
+    organization.status = OrganizationStatus.INACTIVE
+    organization.last_confirmed_at = now
+    directory_touch()
+    audit_record(
+        actor=user,
+        action="organization.stop",
+        target=organization,
+        data={"via": via, "reason": reason[:500]},
+    )
     return organization
 
 

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from outreach.models import Stage
+from places.models import Place
 
 
 class ClaimRequestForm(forms.Form):
@@ -96,3 +97,20 @@ class IssueAreasForm(forms.Form):
     def __init__(self, *args: Any, choices: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["issue_areas"].choices = choices  # type: ignore[attr-defined]
+
+
+class StaleFilterForm(forms.Form):
+    """Which place the stale list and chart are for (one the person coordinates, or inside
+    one), and which page."""
+
+    place = forms.SlugField(label=_("Place"), required=False, max_length=120)
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000)
+
+    def clean_place(self) -> Place | None:
+        slug = self.cleaned_data.get("place") or ""
+        if not slug:
+            return None
+        place = Place.objects.filter(slug=slug).first()
+        if place is None:
+            raise forms.ValidationError(_("There is no such place."))
+        return place

@@ -31,7 +31,12 @@ from directory.models import (
     PrivateContact,
 )
 from directory.moves import home_place_move_reasons
-from directory.services import directory_touch, organization_update, private_contact_update
+from directory.services import (
+    directory_touch,
+    organization_confirm,
+    organization_update,
+    private_contact_update,
+)
 from outbox.services import mail_send
 from outreach import permissions
 from outreach.models import (
@@ -384,6 +389,8 @@ def claimed_listing_update(
         )
     if contact is not None:
         private_contact_update(user=user, organization=org, **contact)
+    # The group's admin has just looked the listing over: that confirms it is still right.
+    organization_confirm(user=user, organization=org, via="edit")
     org.refresh_from_db()
     if move_reasons:
         audit_record(

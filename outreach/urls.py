@@ -1,11 +1,12 @@
 from django.urls import path
 
-from outreach import views
+from outreach import views, views_stale
 
 app_name = "outreach"
 
 urlpatterns = [
     path("", views.entry_list, name="list"),
+    path("stale/", views_stale.stale, name="stale"),
     path("export.csv", views.entry_export, name="export"),
     path("add/", views.entry_add, name="entry_add"),
     path("<int:pk>/", views.entry_detail, name="entry"),

@@ -37,14 +37,16 @@ def signed_in(user: Any) -> Client:
 
 
 class TestSearch:
-    def test_it_lists_every_public_group_by_name_when_nothing_is_asked(
+    def test_it_lists_every_public_active_group_by_name_when_nothing_is_asked(
         self, client: Client, listings: dict
     ) -> None:
         response = client.get(reverse("directory:search"))
         assert response.status_code == 200
         assert names(response) == sorted(names(response))
         assert "Quiet Portland Circle" not in names(response)
-        assert response.context["page"].total == 6
+        # The inactive Eureka group is kept out of the way until "Any status" is chosen.
+        assert response.context["page"].total == 5
+        assert client.get(reverse("directory:search"), {"status": ""}).context["page"].total == 6
 
     def test_it_finds_words_in_names_and_descriptions(self, client: Client, listings: dict) -> None:
         assert names(client.get(reverse("directory:search"), {"q": "tenants"})) == [
@@ -57,7 +59,7 @@ class TestSearch:
     def test_it_filters_by_a_region_and_everything_below_it(
         self, client: Client, listings: dict
     ) -> None:
-        response = client.get(reverse("directory:search"), {"place": "cascadia"})
+        response = client.get(reverse("directory:search"), {"place": "cascadia", "status": ""})
         assert names(response) == [
             "Eureka Climate Action",
             "Oregon Housing Coalition",
@@ -102,8 +104,8 @@ class TestSearch:
         url = reverse("directory:search")
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr("directory.views.PER_PAGE", 4)
-            first = client.get(url)
-            second = client.get(url, {"page": "2"})
+            first = client.get(url, {"status": ""})
+            second = client.get(url, {"status": "", "page": "2"})
         assert len(names(first)) == 4 and first.context["page"].has_next
         assert len(names(second)) == 2 and not second.context["page"].has_next
         assert set(names(first)).isdisjoint(names(second))

@@ -333,3 +333,21 @@ def test_it_pages_filtered_lists_from_the_map_index_like_the_database(
             assert results[3:5].count() == len(everything[3:5])
     finally:
         mapindex.index_reset()
+
+
+def test_it_puts_listings_unconfirmed_past_the_interval_after_the_others_near_a_place(
+    spread, places
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    # Oakland Tenants Union is nearest; once it is unconfirmed for 400 days it comes last.
+    found = list(selectors.organization_search(user=None, near=places["oakland"], radius_km=30))
+    nearest = found[0]
+    Organization.objects.filter(pk=nearest.pk).update(
+        last_confirmed_at=timezone.now() - timedelta(days=400)
+    )
+    again = selectors.organization_search(user=None, near=places["oakland"], radius_km=30)
+    assert [o.name for o in found] == ["Oakland Tenants Union", "Berkeley Food Share"]
+    assert [o.name for o in again] == ["Berkeley Food Share", "Oakland Tenants Union"]

@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import template
+from django.utils.translation import gettext as _
 
 from directory.models import Organization, OrganizationAdmin
 from directory.permissions import is_organization_admin
@@ -37,4 +38,27 @@ def claim_panel(context: dict[str, Any], org: Organization) -> dict[str, Any]:
         "has_admins": not is_admin and OrganizationAdmin.objects.filter(organization=org).exists(),
         "can_coordinate": can_coordinate,
         "entry": entry,
+    }
+
+
+@register.inclusion_tag("outreach/_freshness_summary.html", takes_context=True)
+def freshness_summary(context: dict[str, Any]) -> dict[str, Any]:
+    """A one-bar freshness chart per place the person coordinates (up to three), on the
+    outreach board; the stale page has the full chart with sub-places."""
+    from directory import freshness
+    from outreach import freshchart
+    from outreach.views_stale import regions_for
+
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    bars = []
+    for place in regions_for(user)[:3]:
+        total = freshness.region_total(freshness.region_freshness(place))
+        total.label = place.name
+        bars.append((place, total))
+    rows = [total for _, total in bars if total.total]
+    return {
+        "bars": bars,
+        "chart": freshchart.freshness_svg(rows, title=_("Freshness of your places")),
+        "legend": freshchart.legend(),
     }

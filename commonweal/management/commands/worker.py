@@ -47,14 +47,26 @@ def reap(ended_worker_ids: list[str]) -> tuple[int, int]:
 
 
 def tick() -> None:
-    """The hub's periodic chores, which would otherwise need a cron job beside `make run`:
-    close calls whose deadline passed, recover stalled alerts, re-queue mail retries whose
-    task was lost, and queue a recount of the bird's-eye view when it is due."""
+    """The hub's periodic chores, which would otherwise need a cron job beside `make run`: close
+    calls whose deadline passed, recover stalled alerts, re-queue lost mail retries, and the
+    chores of check-ins, assemblies, introductions and the bird's-eye view, each named below."""
     from actions.services import call_tick
+    from assemblies.notify import announcements_recover
+    from assemblies.services import rounds_tick
+    from connections.services import introduction_followup_tick
     from outbox.services import outbox_sweep
+    from outreach.checkins import checkins_send
     from overview.services import overview_tick
 
-    for chore in (call_tick, outbox_sweep, overview_tick):
+    for chore in (
+        call_tick,
+        outbox_sweep,
+        checkins_send,
+        rounds_tick,
+        announcements_recover,
+        introduction_followup_tick,
+        overview_tick,
+    ):
         try:
             chore()
         except Exception:

@@ -1,0 +1,66 @@
+"""Every write in the assemblies app (see each module); imported from here by views and tests."""
+
+from assemblies.services.assemblies import (
+    agenda_decision_record,
+    assembly_join,
+    assembly_open,
+    assembly_person_add,
+    assembly_update,
+    meeting_attend,
+    meeting_minutes_record,
+    meeting_schedule,
+)
+from assemblies.services.ballots import ballots_upload, question_mirror
+from assemblies.services.proposals import (
+    amendment_accept,
+    amendment_decline,
+    amendment_propose,
+    argument_endorse,
+    argument_post,
+    proposal_submit,
+    proposal_support,
+    proposal_withdraw,
+)
+from assemblies.services.questions import (
+    amendment_to_vote,
+    ballot_cast,
+    concern_answer,
+    concern_withdraw,
+    question_close,
+    question_create,
+    question_open,
+    questions_close_due,
+    questions_open_due,
+    rounds_tick,
+)
+
+__all__ = [
+    "agenda_decision_record",
+    "amendment_accept",
+    "amendment_decline",
+    "amendment_propose",
+    "amendment_to_vote",
+    "argument_endorse",
+    "argument_post",
+    "assembly_join",
+    "assembly_open",
+    "assembly_person_add",
+    "assembly_update",
+    "ballot_cast",
+    "ballots_upload",
+    "concern_answer",
+    "concern_withdraw",
+    "meeting_attend",
+    "meeting_minutes_record",
+    "meeting_schedule",
+    "proposal_submit",
+    "proposal_support",
+    "proposal_withdraw",
+    "question_close",
+    "question_create",
+    "question_mirror",
+    "question_open",
+    "questions_close_due",
+    "questions_open_due",
+    "rounds_tick",
+]

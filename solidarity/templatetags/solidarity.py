@@ -1,0 +1,25 @@
+"""Support shown on other apps' pages without those apps importing this one: the pages load
+these tags, so the Python imports keep flowing one way."""
+
+from typing import Any
+
+from django import template
+
+from solidarity import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("solidarity/_beside_call.html", takes_context=True)
+def support_beside_call(context: dict[str, Any], call: Any) -> dict[str, Any]:
+    """Campaigns and needs tied to a call to action, as the viewer may see them."""
+    user = context.get("user")
+    needs = list(selectors.requests_for_user(user).filter(call=call, state="open")[:10])
+    return {"campaigns": selectors.campaigns_for_call(call), "needs": needs}
+
+
+@register.inclusion_tag("solidarity/_ties.html")
+def support_ties(org: Any) -> dict[str, Any]:
+    """Whom a group helped and who helped it, as both groups chose to show."""
+    helped, helped_by = selectors.organization_ties(org)
+    return {"ties_helped": helped, "ties_helped_by": helped_by}
