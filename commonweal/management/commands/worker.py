@@ -56,6 +56,7 @@ def tick() -> None:
     from connections.services import introduction_followup_tick
     from outbox.services import outbox_sweep
     from outreach.checkins import checkins_send
+    from overview.services import overview_tick
 
     for chore in (
         call_tick,
@@ -64,6 +65,7 @@ def tick() -> None:
         rounds_tick,
         announcements_recover,
         introduction_followup_tick,
+        overview_tick,
     ):
         try:
             chore()
