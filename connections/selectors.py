@@ -61,9 +61,8 @@ def suggestions_for_coalition(
         return result
     dismissed = set(Dismissal.objects.filter(owner=coalition).values_list("key", flat=True))
     areas = _issues_by_bit()
-    members = coalition_selectors.coalition_members(coalition)
-    summary = coalition_selectors.member_summary(members)
-    coverage = coalition_selectors.coalition_coverage(members, summary, span)
+    # The coalition page's own sums, remembered until the directory changes.
+    summary, coverage = coalition_selectors.coalition_sums(coalition, span)
     gaps = [p for p in coverage.gaps if f"place:{p.pk}" not in dismissed]
     for place in gaps[:limit]:
         result.gap_places.append(

@@ -15,13 +15,16 @@ from typing import Any
 import pytest
 from django.core import mail
 
-from accounts.models import User
+from accounts.models import RegionalCoordinator, User
 from coalitions import services as coalition_services
 from coalitions.models import Membership, MembershipStatus
 from commonweal.tests import browser as shared_browser
+from connections.models import Introduction
 from directory import services
 from directory.models import Organization, OrganizationAdmin
-from places.models import Place
+from overview.services import overview_rebuild
+from places.models import Place, PlaceKind
+from places.services import place_tree_renumber
 
 PASSWORD = "a-long-passphrase"  # noqa: S105 - the shared test fixtures' password
 
@@ -116,7 +119,24 @@ def world(places: dict[str, Place], outsider: User) -> dict[str, Any]:
         "food": _user("food@example.org", "Food share admin"),
         "state": _user("state@example.org", "State weaver"),
         "nation": _user("nation@example.org", "National coordinator"),
+        "transit": _user("transit@example.org", "Transit riders' admin"),
     }
+    # The state network's weaver is also the hub's regional coordinator for Oregon.
+    RegionalCoordinator.objects.create(user=people["state"], place=places["oregon"])
+    # A second Oregon county, where no one organizes on housing.
+    Place.objects.create(
+        kind=PlaceKind.COUNTY,
+        name="Lane County",
+        search_name="lane county",
+        slug="united-states-oregon-lane-county",
+        parent=places["oregon"],
+        source_ref="fips:41039",
+        latitude=43.9,
+        longitude=-122.8,
+    )
+    place_tree_renumber()
+    for place in places.values():
+        place.refresh_from_db()
     make = services.organization_create
     start = coalition_services.coalition_start
     return {
@@ -126,6 +146,10 @@ def world(places: dict[str, Place], outsider: User) -> dict[str, Any]:
         ),
         "food_group": make(
             user=people["food"], name="Portland Food Share", home_place=places["portland"]
+        ),
+        "transit_group": make(
+            user=people["transit"], name="Portland Transit Riders", home_place=places["portland"],
+            issue_areas=["transportation"],
         ),
         "outsider_group": make(
             user=outsider, name="Salem Landlords Forum", home_place=places["oregon"]
@@ -275,5 +299,56 @@ def test_a_tenants_union_connects_from_its_city_to_the_nation(
     active.refresh_from_db()
     assert active.status == MembershipStatus.ACTIVE
 
-    for person in (tess, clinic, food, state, nation, out):
+    # 7. The state weaver sees whom the union might meet (transit riders: housing and transit
+    # crosshatch) and proposes an introduction; both groups accept, and only then see each
+    # other's contact. The outsider sees no suggestions, cannot propose, cannot read it.
+    assert out.go(f"/connections/groups/{union.slug}/").status == 403
+    state.go(f"/connections/groups/{union.slug}/")
+    assert state.fits()
+    card = state.page.locator("#suggested-groups li:has-text('Portland Transit Riders')")
+    card.locator("a:has-text('Propose an introduction')").click()
+    state.page.wait_for_selector("h1:has-text('Propose an introduction')")
+    state.page.fill("#id_reason", "Rents and fares: the same neighbours carry both.")
+    state.page.click("main button[type=submit]")
+    state.page.wait_for_selector("#intro-status:has-text('Waiting for both groups')")
+    assert state.fits()
+    introduction = Introduction.objects.get()
+    out.go("/connections/introductions/new/")
+    out.page.fill("#id_first", union.slug)
+    out.page.fill("#id_second", "Portland Transit Riders")
+    out.page.fill("#id_reason", "Let me in.")
+    with out.page.expect_response("**/connections/introductions/new/") as refused:
+        out.page.click("main button[type=submit]")
+    assert refused.value.status == 403
+    assert "Only a coordinator of a place that holds both groups" in out.page.inner_text("main")
+    assert Introduction.objects.count() == 1
+    assert out.go(f"/connections/introductions/{introduction.pk}/").status == 404
+
+    tess.go("/coalitions/notices/")
+    tess.page.click("text=proposes that Eastside Tenants Union meets Portland Transit Riders")
+    tess.page.click("button:has-text('Accept the introduction')")
+    tess.page.wait_for_selector(".side-answer:has-text('Accepted')")
+    assert tess.fits()
+    transit = Person(browser, base, width).sign_in(world["transit"])
+    transit.go("/connections/")
+    transit.page.click("#awaiting a")
+    transit.page.click("button:has-text('Accept the introduction')")
+    transit.page.wait_for_selector("#intro-status:has-text('Both groups accepted')")
+    assert transit.fits()
+
+    # 8. The bird's-eye view of Oregon (once the worker has counted) shows where no one
+    # organizes on housing: Lane County, not Multnomah. It is public: the outsider sees it too.
+    overview_rebuild()
+    tess.go(f"/places/{places['oregon'].slug}/")
+    tess.page.click("text=Bird's-eye view of Oregon")
+    tess.page.select_option("#id_issue", "housing")
+    tess.page.click("button:has-text('Show')")
+    tess.page.wait_for_url("**issue=housing**")
+    gaps = tess.page.inner_text(".gap-places")
+    assert "Lane County" in gaps
+    assert "Multnomah County" not in gaps
+    assert tess.page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    assert out.go(f"/overview/{places['oregon'].slug}/?issue=housing").status == 200
+
+    for person in (tess, clinic, food, state, nation, transit, out):
         person.close()
