@@ -37,6 +37,14 @@ def _lock_graph() -> None:
 MAX_MESSAGE = 2000
 
 
+def _stamp_sides(membership: Membership) -> None:
+    # Both listings' members or coalitions changed: the coalition pages that remember sums
+    # over either side look for changed listings by this stamp (coalitions/remembered.py).
+    Organization.objects.filter(pk__in=[membership.coalition_id, membership.member_id]).update(
+        updated_at=timezone.now()
+    )
+
+
 def _check_link(coalition: Organization, member: Organization) -> None:
     if coalition.pk == member.pk:
         raise ValidationError({"member": _("An organization cannot be a member of itself.")})
@@ -154,6 +162,7 @@ def membership_request(
             decided_at=now if active else None,
             message=message,
         )
+    _stamp_sides(membership)
     directory_touch()
     _audit(user, f"membership.{status}", membership, message)
     names = {"member": member.name, "coalition": coalition.name}
@@ -198,6 +207,7 @@ def _decide(user: Any, membership: Membership, status: str, note: str = "") -> M
     membership.decided_at = timezone.now()
     membership.answer = note
     membership.save(update_fields=["status", "decided_by", "decided_at", "answer"])
+    _stamp_sides(membership)
     directory_touch()
     _audit(user, f"membership.{status}", membership, note)
     coalition, member = membership.coalition, membership.member

@@ -117,9 +117,11 @@ def _graph(coalition: Organization) -> tuple[selectors.CoalitionGraph, drawing.D
 
 
 def _aggregates(coalition: Organization, span: Any) -> tuple[Any, ...]:
-    """The page's sums over all members and its graph, remembered per directory version."""
+    """The page's sums over all members and its graph, remembered until they change."""
     summary, coverage = selectors.coalition_sums(coalition, span)
-    graph, picture = remembered(coalition, "graph", lambda: _graph(coalition))
+    graph, picture = remembered(
+        coalition, "graph", lambda: _graph(coalition), watch=lambda found: found[0].nodes
+    )
     return summary, coverage, selectors.coalition_issue_mix(summary), graph, picture
 
 
@@ -130,7 +132,7 @@ def detail(request: HttpRequest, slug: str) -> HttpResponse:
     span = selectors.coalition_span(coalition)
     # The members are summed up in one grouped query shared by the count, the coverage and
     # the issue mix; the list reads only the page it shows. Both are remembered until the
-    # directory changes (see coalitions/remembered.py).
+    # coalition, a member or a coalition in its graph changes (see coalitions/remembered.py).
     summary, coverage, issue_mix, graph, picture = _aggregates(coalition, span)
     members = selectors.members_page(coalition, _page_number(request), MEMBERS_PER_PAGE)
     user = request.user

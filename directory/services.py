@@ -225,7 +225,9 @@ def _set_issue_areas(org: Organization, areas: list[IssueArea], *, by_person: bo
     # A person's choice locks the areas against the automatic tagger (directory/tagging.py).
     origin = IssueAreaOrigin.COORDINATOR if by_person else org.issue_areas_origin
     if org.issue_mask != mask or org.issue_areas_origin != origin:
-        Organization.objects.filter(pk=org.pk).update(issue_mask=mask, issue_areas_origin=origin)
+        Organization.objects.filter(pk=org.pk).update(
+            issue_mask=mask, issue_areas_origin=origin, updated_at=timezone.now()
+        )
         org.issue_mask, org.issue_areas_origin = mask, origin
     return org
 
@@ -306,7 +308,7 @@ def organization_confirm(
     organization.last_confirmed_at = now
     if still_active and Organization.objects.filter(
         pk=organization.pk, status=OrganizationStatus.INACTIVE
-    ).update(status=OrganizationStatus.ACTIVE):
+    ).update(status=OrganizationStatus.ACTIVE, updated_at=now):
         organization.status = OrganizationStatus.ACTIVE
         data["reactivated"] = True
     directory_touch()
@@ -480,7 +482,7 @@ def issue_area_delete(*, user: Any, issue_area: IssueArea) -> None:
     _issue_area_check(user)
     bit = 1 << issue_area.bit
     Organization.objects.filter(issue_areas=issue_area).update(
-        issue_mask=F("issue_mask").bitand(~bit)
+        issue_mask=F("issue_mask").bitand(~bit), updated_at=timezone.now()
     )
     audit_record(
         actor=user, action="issue_area.delete", target=issue_area, data={"name": issue_area.name}
@@ -533,9 +535,14 @@ def issue_link_delete(*, user: Any, a: IssueArea, b: IssueArea) -> bool:
 def organization_places_refresh() -> int:
     """Copy every home place's `lft` again, after the place tree was renumbered."""
     lft = Subquery(Place.objects.filter(pk=OuterRef("home_place_id")).values("lft")[:1])
-    count = Organization.objects.filter(home_place__isnull=False).update(place_lft=lft)
+    # Stamped as changed too: what is remembered per listing (coalitions' sums) looks for
+    # changed listings by `updated_at`.
+    now = timezone.now()
+    count = Organization.objects.filter(home_place__isnull=False).update(
+        place_lft=lft, updated_at=now
+    )
     Organization.objects.filter(home_place__isnull=True, place_lft__isnull=False).update(
-        place_lft=None
+        place_lft=None, updated_at=now
     )
     directory_touch()
     return count

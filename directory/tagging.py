@@ -26,6 +26,7 @@ import numpy as np
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.services import audit_record
 from directory import embedding, permissions
@@ -365,7 +366,7 @@ def _write_auto_areas(wanted: dict[int, list[IssueArea]]) -> None:
         by_mask[issue_mask_of(wanted[pk])].append(pk)
     for mask, pks in by_mask.items():
         Organization.objects.filter(pk__in=pks).update(
-            issue_mask=mask, issue_areas_origin=IssueAreaOrigin.AUTO
+            issue_mask=mask, issue_areas_origin=IssueAreaOrigin.AUTO, updated_at=timezone.now()
         )
 
 
@@ -394,7 +395,9 @@ def organization_issue_areas_correct(
     org.issue_mask = issue_mask_of(areas)
     org.issue_areas_origin = IssueAreaOrigin.COORDINATOR
     Organization.objects.filter(pk=org.pk).update(
-        issue_mask=org.issue_mask, issue_areas_origin=org.issue_areas_origin
+        issue_mask=org.issue_mask,
+        issue_areas_origin=org.issue_areas_origin,
+        updated_at=timezone.now(),
     )
     directory_touch()
     audit_record(

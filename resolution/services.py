@@ -198,7 +198,9 @@ def _hide_emptied(org_ids: set[int]) -> None:
             "organization_id", flat=True
         )
     )
-    Organization.objects.filter(pk__in=empty - claimed).update(is_hidden=True)
+    Organization.objects.filter(pk__in=empty - claimed).update(
+        is_hidden=True, updated_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -468,7 +470,7 @@ def organizations_merge(
         was_visible=not other.is_hidden,
         merged_by=by if getattr(by, "is_authenticated", False) else None,
     )
-    Organization.objects.filter(pk=other.pk).update(is_hidden=True)
+    Organization.objects.filter(pk=other.pk).update(is_hidden=True, updated_at=timezone.now())
     audit_record(
         actor=by,
         action="organization.merge",
@@ -517,7 +519,9 @@ def records_split(*, records: list[SourceRecord], by: Any, reason: str = "") -> 
         new_org_id = undo.merged_id
         SourceRecord.objects.filter(pk__in=split_ids).update(organization_id=new_org_id)
         if undo.was_visible:
-            Organization.objects.filter(pk=new_org_id).update(is_hidden=False)
+            Organization.objects.filter(pk=new_org_id).update(
+                is_hidden=False, updated_at=timezone.now()
+            )
         if set(undo.record_ids) <= set(split_ids):
             undo.undone_at = timezone.now()
             undo.save(update_fields=["undone_at"])

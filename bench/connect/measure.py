@@ -177,12 +177,31 @@ def coalition_rows(client: Any, n: int, warmup: int) -> list[Row]:
     note = f"{size:,} members"
 
     def forgetting(url: str) -> Callable[[], Any]:
-        # The page remembers its sums per directory version; this is the first view after
-        # a change (a membership step anywhere moves the version).
+        # The page remembers its sums until the coalition, a member or a coalition in its
+        # graph changes; this is the first view after such a change.
         def call() -> None:
             from coalitions import remembered
 
-            remembered._remembered.clear()
+            remembered.forget()
+            assert client.get(url).status_code == 200
+
+        return call
+
+    def after_change_elsewhere(url: str) -> Callable[[], Any]:
+        # A listing outside the coalition changes (the directory version moves), then the page.
+        from django.utils import timezone
+
+        from directory.models import Organization
+        from directory.services import directory_touch
+
+        outside = (
+            Organization.objects.exclude(coalition_links__coalition__slug=slug)
+            .order_by("pk").values_list("pk", flat=True)[:1].get()
+        )
+
+        def call() -> None:
+            Organization.objects.filter(pk=outside).update(updated_at=timezone.now())
+            directory_touch()
             assert client.get(url).status_code == 200
 
         return call
@@ -190,6 +209,8 @@ def coalition_rows(client: Any, n: int, warmup: int) -> list[Row]:
     return [
         measure(Row("coalition page, first view after a change", TARGET_PAGE_MS, note=note),
                 [forgetting(base)] * (n + warmup), warmup),
+        measure(Row("coalition page, after a change elsewhere", TARGET_PAGE_MS, note=note),
+                [after_change_elsewhere(base)] * (n + warmup), warmup),
         measure(Row("coalition page, first page", TARGET_PAGE_MS, note=note),
                 page_calls(client, [base] * (n + warmup)), warmup),
         measure(Row(f"coalition page, page {last}", TARGET_PAGE_MS, note=note),
