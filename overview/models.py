@@ -82,3 +82,24 @@ class FragileBridge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group_id} links {self.first_id} and {self.second_id}"
+
+
+class PageParts(models.Model):
+    """The default view of a wide bird's-eye page (world, countries, regions) as worked out
+    by the rebuild for its build, so that no web process works it out on a first view
+    (see overview/pages.py). Pickled: the page's figures objects, matrix rows and map data."""
+
+    build = models.ForeignKey(OverviewBuild, on_delete=models.CASCADE, related_name="+")
+    place = models.ForeignKey("places.Place", on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=16)
+    data = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["build", "place", "language"], name="overview_page_parts_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"page parts of place {self.place_id} for build {self.build_id}"

@@ -36,6 +36,7 @@ from overview.models import (
     OverviewBuild,
     PlaceFigures,
 )
+from overview.pages import page_parts_store
 from places.models import OVERLAY_KINDS, TREE_KINDS, Place
 
 logger = logging.getLogger("commonweal.overview")
@@ -407,6 +408,12 @@ def overview_rebuild(*, build: OverviewBuild | None = None) -> OverviewBuild:
     build.seconds = round(time.monotonic() - started, 3)
     build.places = PlaceFigures.objects.count()
     build.save(update_fields=["finished_at", "seconds", "places"])
+    # The widest pages' first view, worked out here rather than in each web process. The
+    # figures are written either way: without these a page is worked out on request.
+    try:
+        page_parts_store(build=build)
+    except Exception:
+        logger.exception("overview pages ahead failed for build %s", build.pk)
     # The log of runs is for seeing how long they take and why one failed: the recent ones do.
     keep = OverviewBuild.objects.order_by("-id").values_list("id", flat=True)[BUILDS_KEPT - 1 :]
     oldest_kept = keep.first()

@@ -12,10 +12,9 @@ from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from directory.selectors import issue_areas_list
-from overview.boundaries import boundary_url
 from overview.forms import OverviewForm
-from overview.matrix import matrix_rows, total_row
-from overview.selectors import last_build, overview_for_place
+from overview.pages import is_default_view, page_parts, stored_parts
+from overview.selectors import last_build
 from places.models import Place, PlaceKind
 from places.selectors import get_place_for_user, place_ancestors, place_overlays_containing
 
@@ -36,30 +35,23 @@ def index(request: HttpRequest) -> HttpResponse:
     return redirect("overview:place", slug=root.slug)
 
 
-def _page_parts(place: Place, issue: str | None, sort: str, descending: bool) -> dict[str, Any]:
-    overview = overview_for_place(place, issue, sort=sort, descending=descending)
-    search_url = reverse("directory:search")
-    overview_url = reverse("overview:place", args=["SLUG"])
-    return {
-        "overview": overview,
-        "matrix": matrix_rows(overview.rows, overview.issues, search_url, overview_url),
-        "totals": total_row(overview.total, overview.issues, search_url, place.name),
-        "points": overview.map_points(),
-        "boundaries": boundary_url(place, [row.source_ref for row in overview.rows]),
-    }
-
-
 def _cached_parts(place: Place, issue: str | None, sort: str, descending: bool) -> dict[str, Any]:
     build = last_build()
     if build is None:
-        return _page_parts(place, issue, sort, descending)
-    key = (build.pk, build.finished_at, place.pk, issue, sort, descending, get_language())
+        return page_parts(place, issue, sort, descending)
+    language = get_language()
+    key = (build.pk, build.finished_at, place.pk, issue, sort, descending, language)
     with _parts_lock:
         found = _parts.get(key)
         if found is not None:
             _parts.move_to_end(key)
             return found
-    parts = _page_parts(place, issue, sort, descending)
+    # The rebuild worked out the wide pages' default view ahead (overview/pages.py).
+    parts = None
+    if is_default_view(issue, sort, descending):
+        parts = stored_parts(build, place, language)
+    if parts is None:
+        parts = page_parts(place, issue, sort, descending)
     with _parts_lock:
         _parts[key] = parts
         while len(_parts) > PARTS_KEPT:
