@@ -10,6 +10,8 @@ class OverviewForm(forms.Form):
     issue = forms.ChoiceField(label=_("Issue on the map"), required=False)
     sort = forms.CharField(required=False, max_length=60)
     order = forms.ChoiceField(required=False, choices=[("asc", "asc"), ("desc", "desc")])
+    # "all": every sub-place in the matrix (up to its limit) rather than the busiest.
+    rows = forms.ChoiceField(required=False, choices=[("", ""), ("all", "all")])
 
     def __init__(self, *args: object, issues: list[IssueArea], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -32,6 +32,9 @@ BRIDGES_SHOWN = 12
 # A state with thousands of towns directly below it: the matrix keeps the sub-places with the
 # most groups, the gap list and the map name the first of the rest, and the page says so.
 MAX_ROWS = 300
+# What a link to a place opens with: its busiest sub-places, and a link to show them all. The
+# world's 250 countries × 25 issues were 1.3 MB of HTML for a phone to open.
+SHOWN_ROWS = 60
 MAX_GAPS = 300
 MAX_POINTS = 1500
 # Shades of the heat map beyond "none": 1 (a few) to 4 (the most in this matrix).
@@ -95,8 +98,15 @@ class Overview:
     descending: bool = False
     # Sub-places left out of the matrix, and gaps left out of the list, for room.
     rows_hidden: int = 0
+    # Whether the matrix was asked for all the sub-places (up to MAX_ROWS) or the busiest.
+    every: bool = False
     gaps_hidden: int = 0
     gaps_total: int = 0
+
+    @property
+    def rows_every(self) -> int:
+        """How many rows the matrix has when asked for every sub-place."""
+        return min(len(self.rows) + self.rows_hidden, MAX_ROWS)
 
     @property
     def has_figures(self) -> bool:
@@ -260,9 +270,12 @@ def overview_for_place(
     *,
     sort: str = "name",
     descending: bool = False,
+    every: bool = False,
 ) -> Overview:
     """The bird's-eye view of `place` from the last rebuild: one row per sub-place, one column
-    per issue area, the place's own totals, the gaps for `issue`, and its fragile bridges."""
+    per issue area, the place's own totals, the gaps for `issue`, and its fragile bridges.
+
+    The matrix keeps the busiest SHOWN_ROWS sub-places, or MAX_ROWS with `every`."""
     chosen = issue_area_resolve(issue)
     # The chosen issue's column comes first, where a phone shows it without scrolling.
     issues = sorted(issue_areas_list(), key=lambda a: chosen is None or a.pk != chosen.pk)
@@ -303,14 +316,16 @@ def overview_for_place(
 
     gaps = sorted((r for r in rows if present(r) == 0), key=lambda r: r.name.lower())
     shown = rows
-    if len(rows) > MAX_ROWS:
-        shown = sorted(rows, key=lambda r: (-r.total.present, -present(r), r.name))[:MAX_ROWS]
+    room = MAX_ROWS if every else min(SHOWN_ROWS, MAX_ROWS)
+    if len(rows) > room:
+        shown = sorted(rows, key=lambda r: (-r.total.present, -present(r), r.name))[:room]
     overview = Overview(
         place=place,
         issues=issues,
         issue=chosen,
         rows=_sorted(shown, issues, sort, descending),
         rows_hidden=len(rows) - len(shown),
+        every=every,
         gaps=gaps[:MAX_GAPS],
         gaps_total=len(gaps),
         gaps_hidden=max(0, len(gaps) - MAX_GAPS),

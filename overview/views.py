@@ -35,12 +35,14 @@ def index(request: HttpRequest) -> HttpResponse:
     return redirect("overview:place", slug=root.slug)
 
 
-def _cached_parts(place: Place, issue: str | None, sort: str, descending: bool) -> dict[str, Any]:
+def _cached_parts(
+    place: Place, issue: str | None, sort: str, descending: bool, every: bool
+) -> dict[str, Any]:
     build = last_build()
     if build is None:
-        return page_parts(place, issue, sort, descending)
+        return page_parts(place, issue, sort, descending, every)
     language = get_language()
-    key = (build.pk, build.finished_at, place.pk, issue, sort, descending, language)
+    key = (build.pk, build.finished_at, place.pk, issue, sort, descending, every, language)
     with _parts_lock:
         found = _parts.get(key)
         if found is not None:
@@ -48,10 +50,10 @@ def _cached_parts(place: Place, issue: str | None, sort: str, descending: bool) 
             return found
     # The rebuild worked out the wide pages' default view ahead (overview/pages.py).
     parts = None
-    if is_default_view(issue, sort, descending):
+    if is_default_view(issue, sort, descending, every):
         parts = stored_parts(build, place, language)
     if parts is None:
-        parts = page_parts(place, issue, sort, descending)
+        parts = page_parts(place, issue, sort, descending, every)
     with _parts_lock:
         _parts[key] = parts
         while len(_parts) > PARTS_KEPT:
@@ -76,7 +78,8 @@ def place_overview(request: HttpRequest, slug: str) -> HttpResponse:
     data = form.cleaned_data if form.is_bound and form.is_valid() else {}
     sort = data.get("sort") or "name"
     descending = (data.get("order") or ("asc" if sort == "name" else "desc")) == "desc"
-    parts = _cached_parts(place, data.get("issue") or None, sort, descending)
+    every = data.get("rows") == "all"
+    parts = _cached_parts(place, data.get("issue") or None, sort, descending, every)
     overview = parts["overview"]
     context = {
         **parts,
@@ -88,5 +91,6 @@ def place_overview(request: HttpRequest, slug: str) -> HttpResponse:
         "sort": sort,
         "descending": descending,
         "issue_slug": overview.issue.slug if overview.issue else "",
+        "every": every,
     }
     return render(request, "overview/place.html", context)

@@ -193,3 +193,26 @@ def test_it_leads_on_to_the_regions(client: Client, movement: Movement) -> None:
     html = client.get(f"/overview/{movement.places['oregon'].slug}/").content.decode()
     assert 'href="/overview/cascadia/">Cascadia</a>' in html
     assert 'href="/overview/pacific-northwest-us/">Pacific Northwest (US)</a>' in html
+
+
+def test_it_opens_with_the_busiest_places_and_links_to_all(
+    client: Client, movement: Movement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A phone opens the world's page: the busiest countries first, every one a click away.
+    from overview import selectors
+
+    monkeypatch.setattr(selectors, "SHOWN_ROWS", 2)
+    overview_rebuild()
+    html = client.get("/overview/united-states/").content.decode()
+    first = re.findall(r'<tr data-place="united-states-([^"]+)"', html)
+    assert len(first) == 2
+    every = selectors.overview_for_place(movement.places["us"], every=True).rows
+    assert len(every) > 2
+    assert f"Show {len(every)} places" in html
+    assert 'href="?rows=all&amp;sort=name&amp;order=asc"' in html
+    html = client.get("/overview/united-states/?rows=all").content.decode()
+    assert len(re.findall(r'<tr data-place="united-states-', html)) == len(every)
+    assert 'id="show-all-rows"' not in html
+    # Sorting and choosing an issue keep every row.
+    assert "?sort=total&amp;order=desc&amp;rows=all" in html
+    assert '<input type="hidden" name="rows" value="all">' in html
