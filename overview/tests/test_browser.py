@@ -97,3 +97,37 @@ def test_a_state_shows_where_no_one_organizes_on_housing(
     assert page.locator("svg.bridge-graph .is-group").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
     page.context.close()
+
+
+@pytest.mark.parametrize("width", shared_browser.WIDTHS.values(), ids=shared_browser.WIDTHS)
+def test_the_world_opens_with_the_busiest_countries_and_shows_them_all(
+    browser: Any,
+    live_server: Any,
+    movement: Movement,
+    width: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from overview import selectors
+
+    # Here the world has a few countries; at full size the page opens with 60 of 250.
+    monkeypatch.setattr(selectors, "SHOWN_ROWS", 1)
+    overview_rebuild()
+    world = movement.places["world"]
+    page = shared_browser.new_page(browser, width)
+    page.route(
+        "**/*.png",
+        lambda route: route.abort() if "/static/" not in route.request.url else route.continue_(),
+    )
+    page.goto(f"{live_server.url}/overview/{world.slug}/")
+    assert page.locator("#matrix tbody tr").count() == 1
+    page.click("#show-all-rows")
+    page.wait_for_url("**rows=all**")
+    assert page.locator("#matrix tbody tr").count() > 1
+    assert page.locator("#show-all-rows").count() == 0
+    # Sorted by total, still every row.
+    page.click("#matrix thead >> text=All issues")
+    page.wait_for_url("**sort=total**")
+    assert "rows=all" in page.url
+    assert page.locator("#matrix tbody tr").count() > 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    page.context.close()
