@@ -27,12 +27,14 @@ from places.models import OVERLAY_KINDS, Place, PlaceKind
 
 logger = logging.getLogger("commonweal.overview")
 
-# Pages with at least this many sub-places are worked out ahead, besides the world's, the
-# countries' and the regions'. A state of 36 counties took p95 46 ms on its first view, a
-# country of 51 states 109 ms.
+# Pages with at least this many sub-places are worked out ahead, the widest first, after the
+# world's, the countries' and the regions'.
 WIDE = 60
-# At most this many pages a build (a country page's parts are some 100-300 KB).
-PAGES_AHEAD = 600
+# At most this many pages a build. At a million listings the world's, the 250 countries' and
+# the regions' parts take 4.6 MB together (compressed); a wide state or county some 170 KB
+# (its map names up to 1,500 towns), and since the page opens with its busiest 60 rows, one
+# worked out on request costs some 30 ms.
+PAGES_AHEAD = 300
 
 
 def page_parts(
@@ -98,15 +100,15 @@ def page_parts_store(*, build: OverviewBuild) -> int:
     started = time.monotonic()
     stored = 0
     language = settings.LANGUAGE_CODE
+    # Run again for the same build (by hand), it starts afresh.
+    PageParts.objects.filter(build=build).delete()
     with translation.override(language):
         for place in _places_ahead():
             parts = page_parts(place, None, "name", False)
             # The matrix's HTML is most of it and shrinks about tenfold (the world's parts:
             # 1.7 MB → some 150 KB), read back in a few milliseconds.
             data = zlib.compress(pickle.dumps(parts, protocol=pickle.HIGHEST_PROTOCOL), 1)
-            PageParts.objects.update_or_create(
-                build=build, place=place, language=language, defaults={"data": data}
-            )
+            PageParts.objects.create(build=build, place=place, language=language, data=data)
             stored += 1
     PageParts.objects.exclude(build=build).delete()
     logger.info("overview pages ahead: %d in %.1f s", stored, time.monotonic() - started)
