@@ -10,11 +10,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from coalitions.models import Membership
 from directory.models import Organization
 from directory.selectors import directory_version
+from sources.models import ImportRun, RunStatus
 
 # What a coalition's pages sum up over all its members, per process: (coalition, generation,
 # what) → the sums, the graph, the map's points. With 5,000 members these took most of the
@@ -59,9 +61,20 @@ def _links(coalition: Organization) -> int:
     return Membership.objects.filter(coalition=coalition).count()
 
 
+def _since(stamp: _Stamp) -> datetime:
+    since = stamp.looked_at - LOOK_BACK
+    # A file import writes in one transaction of up to an hour (sources/services/runs.py), so
+    # its listings are stamped long before anyone can see them: while one runs or since one
+    # finished, look back to its start.
+    started = ImportRun.objects.filter(
+        Q(status=RunStatus.RUNNING) | Q(finished_at__gte=since), started_at__isnull=False
+    ).aggregate(first=Min("started_at"))["first"]
+    return min(since, started) if started is not None else since
+
+
 def _unchanged(coalition: Organization, stamp: _Stamp) -> bool:
     changed = list(
-        Organization.objects.filter(updated_at__gte=stamp.looked_at - LOOK_BACK)
+        Organization.objects.filter(updated_at__gte=_since(stamp))
         .order_by()
         .values_list("pk", flat=True)[: CHANGED_AT_MOST + 1]
     )

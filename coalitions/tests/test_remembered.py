@@ -125,3 +125,31 @@ def test_a_coalition_joining_one_in_the_graph_shows_on_the_next_view(cast, membe
         services.membership_accept(user=member, membership=asked)
     below = client.get(f"/coalitions/{slug}/").context["below"]
     assert [org.name for org in below] == ["Oregon Housing Coalition"]
+
+
+def test_a_members_change_from_a_long_import_shows_on_the_next_view(
+    cast, organizer, member, no_look_back
+):
+    # An import's transaction stamps its listings when it writes them, perhaps an hour before
+    # it commits: a run that finished since the last look is looked at from its start.
+    from datetime import timedelta as td
+
+    from django.utils import timezone
+
+    from directory.models import Organization
+    from directory.services import directory_touch
+    from sources.models import ImportRun, RunStatus, Source
+
+    _joined(cast, organizer, member)
+    client = Client()
+    slug = cast.coalition.slug
+    written = timezone.now() - td(minutes=30)
+    assert member_count(client, slug) == 1
+    # Written half an hour ago inside the import, committed only now.
+    Organization.objects.filter(pk=cast.group.pk).update(is_hidden=True, updated_at=written)
+    source = Source.objects.create(name="County list")
+    ImportRun.objects.create(
+        source=source, status=RunStatus.DONE, started_at=written, finished_at=timezone.now()
+    )
+    directory_touch()
+    assert member_count(client, slug) == 0
