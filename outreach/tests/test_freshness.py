@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -103,11 +103,19 @@ class TestCheckinChore:
     def test_it_reads_only_due_listings_through_the_index(self, administered: Organization) -> None:
         _listed_days_ago(administered, 200)
         due = freshness.due_for_checkin(timezone.now())
-        plan = due.explain()
         if connection.vendor == "sqlite":
+            plan = due.explain()
             assert "org_listed_checkin_due" in plan and "TEMP B-TREE" not in plan
         else:
-            assert "org_listed_checkin_due" in plan or "Seq Scan" in plan  # tiny tables
+            # On a handful of rows PostgreSQL may rightly prefer another plan (it chose a sort
+            # over a different index once, depending on the statistics earlier tests left), so
+            # the cheaper paths are switched off: what is checked is that the index can serve
+            # the query in its order, which is what a million listings need.
+            with transaction.atomic(), connection.cursor() as cursor:
+                for knob in ("enable_seqscan", "enable_bitmapscan", "enable_sort"):
+                    cursor.execute(f"SET LOCAL {knob} = off")
+                plan = due.explain()
+            assert "org_listed_checkin_due" in plan and "Sort" not in plan
 
     def test_it_runs_on_the_workers_tick(self, administered: Organization) -> None:
         _listed_days_ago(administered, 200)
