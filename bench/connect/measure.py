@@ -196,7 +196,9 @@ def coalition_rows(client: Any, n: int, warmup: int) -> list[Row]:
 
         outside = (
             Organization.objects.exclude(coalition_links__coalition__slug=slug)
-            .order_by("pk").values_list("pk", flat=True)[:1].get()
+            .order_by("pk")
+            .values_list("pk", flat=True)[:1]
+            .get()
         )
 
         def call() -> None:
