@@ -6,7 +6,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,16 +23,9 @@ from assemblies.forms import (
     ProposalForm,
 )
 from assemblies.models import Argument, Assembly, ProposalStatus, QuestionState
+from coalitions.views import errors_into
 from directory import permissions as directory_permissions
 from directory.models import Organization
-
-
-def errors_into(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 def cursor(request: HttpRequest, name: str = "after") -> int | None:

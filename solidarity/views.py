@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from actions.models import CallToAction
 from coalitions.models import Membership
 from coalitions.selectors import get_coalition_for_user
+from coalitions.views import errors_into
 from directory.models import IssueArea, Organization
 from directory.selectors import get_organization_for_user
 from places.models import PlaceKind
@@ -27,14 +27,6 @@ PER_PAGE = 25
 # The most urgent requests of a campaign shown on its page.
 CAMPAIGN_REQUESTS = 20
 LEVELS = [PlaceKind.COUNTRY, PlaceKind.STATE, PlaceKind.COUNTY, PlaceKind.LOCALITY]
-
-
-def _errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _areas() -> list[IssueArea]:
@@ -115,7 +107,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
         try:
             req = services.request_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, _("Your request is posted."))
             return redirect(req)
@@ -144,7 +136,7 @@ def offer_new(request: HttpRequest) -> HttpResponse:
         try:
             offer = services.offer_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, _("Your offer is posted."))
             return redirect(offer)
@@ -202,7 +194,7 @@ def pledge(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.pledge_make(user=request.user, request=req, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, _("Thank you: your pledge is recorded."))
             return redirect(req)
@@ -331,7 +323,7 @@ def campaign_new(request: HttpRequest) -> HttpResponse:
         try:
             campaign = services.campaign_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, _("Your campaign is open."))
             return redirect(campaign)
