@@ -52,7 +52,12 @@ def sign_in(page: Any, base_url: str, email: str, password: str = "a-long-passph
 
 
 def fits(page: Any, selector: str) -> bool:
-    """The element lies within the viewport's width (nothing to scroll sideways for)."""
+    """The element lies within the viewport's width (nothing to scroll sideways for).
+
+    Measured once the page has loaded: before its stylesheet applies, a fieldset is as wide as its
+    longest line.
+    """
+    page.wait_for_load_state("load")
     box = page.locator(selector).first.bounding_box()
     width = page.viewport_size["width"]
     return box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 1
