@@ -23,6 +23,7 @@ from assemblies.models import (
     ProposalStatus,
 )
 from assemblies.services._shared import text
+from assemblies.signals import proposal_decided
 from directory import permissions as directory_permissions
 from directory.models import Organization
 from places.models import Place
@@ -215,6 +216,12 @@ def agenda_decision_record(
     if item.proposal_id and adopted is not None:
         Proposal.objects.filter(pk=item.proposal_id).update(
             status=ProposalStatus.ADOPTED if adopted else ProposalStatus.REJECTED
+        )
+        proposal_decided.send(
+            sender=Proposal,
+            proposal=Proposal.objects.get(pk=item.proposal_id),
+            adopted=adopted,
+            actor=user,
         )
     audit_record(
         actor=user,

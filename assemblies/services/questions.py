@@ -36,6 +36,7 @@ from assemblies.models import (
 )
 from assemblies.services._shared import group_key, text, user_key
 from assemblies.services.proposals import amendment_apply
+from assemblies.signals import proposal_decided
 from directory.models import Organization, OrganizationAdmin
 
 MAX_OPTIONS = 200
@@ -461,6 +462,13 @@ def _close(question: Question, actor: Any) -> Question:
             else (ProposalStatus.ADOPTED if passed else ProposalStatus.REJECTED)
         )
         Proposal.objects.filter(pk=question.proposal_id).update(status=status)
+        if not undecided:
+            proposal_decided.send(
+                sender=Proposal,
+                proposal=Proposal.objects.get(pk=question.proposal_id),
+                adopted=passed,
+                actor=actor,
+            )
     if question.parent_id:
         parent = Question.objects.select_related("assembly").get(pk=question.parent_id)
         group = question.assembly.organization
