@@ -49,7 +49,8 @@ def reap(ended_worker_ids: list[str]) -> tuple[int, int]:
 def tick() -> None:
     """The hub's periodic chores, which would otherwise need a cron job beside `make run`: close
     calls whose deadline passed, recover stalled alerts, re-queue lost mail retries, and the
-    chores of check-ins, assemblies, introductions and the bird's-eye view, each named below."""
+    chores of check-ins, assemblies, overdue plan tasks, introductions and the bird's-eye view,
+    each named below."""
     from actions.services import call_tick
     from assemblies.notify import announcements_recover
     from assemblies.services import rounds_tick
@@ -57,6 +58,7 @@ def tick() -> None:
     from outbox.services import outbox_sweep
     from outreach.checkins import checkins_send
     from overview.services import overview_tick
+    from plans.services import plans_tick
 
     for chore in (
         call_tick,
@@ -66,6 +68,7 @@ def tick() -> None:
         announcements_recover,
         introduction_followup_tick,
         overview_tick,
+        plans_tick,
     ):
         try:
             chore()
