@@ -41,9 +41,13 @@ def test_it_lists_every_decision_newest_first_with_what_became_of_it(city: City)
     room = room_decision(city, "Hall booking", T0 + timedelta(days=3), "We meet at the library.")
     election = closed_round(city, "Elect the treasurer", T0 + timedelta(days=4), passed=False)
     plan = services.plan_open(user=city.chair, proposal=planned.proposal)
-    task = services.task_add(user=city.chair, plan=plan, title="Find land", owner_group=city.groups[0])
+    task = services.task_add(
+        user=city.chair, plan=plan, title="Find land", owner_group=city.groups[0]
+    )
     services.task_respond(user=city.admins[0], task=task, accept=True)
-    services.task_update(user=city.admins[0], task=task, status="doing", progress=30, note="Two lots.")
+    services.task_update(
+        user=city.admins[0], task=task, status="doing", progress=30, note="Two lots."
+    )
     gone = services.plan_open(user=city.chair, proposal=dropped.proposal)
     services.plan_drop(user=city.chair, plan=gone, reason="The city made passes free.")
 
@@ -88,9 +92,13 @@ def test_progress_by_level_rolls_up_a_planks_adoptions(state: State) -> None:
     unplanned = adopt(city.assembly, "Land trust, second try")
     city_plan = services.plan_open(user=city.chair, proposal=city_decision)
     state_plan = services.plan_open(user=state.chair, proposal=state_decision)
-    task = services.task_add(user=city.chair, plan=city_plan, title="Buy", owner_group=city.groups[0])
+    task = services.task_add(
+        user=city.chair, plan=city_plan, title="Buy", owner_group=city.groups[0]
+    )
     services.task_respond(user=city.admins[0], task=task, accept=True)
-    services.task_update(user=city.admins[0], task=task, status="done", progress=100, note="Bought.")
+    services.task_update(
+        user=city.admins[0], task=task, status="done", progress=100, note="Bought."
+    )
     services.plan_contribute(user=city.chair, plan=city_plan, parent=state_plan)
 
     rows = selectors.progress_by_level([city_decision, state_decision, unplanned.pk])

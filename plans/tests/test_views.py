@@ -25,7 +25,9 @@ def test_an_admin_opens_a_plan_from_the_decisions_page(city: City, outsider: Use
     assert "no plan yet" in page.content.decode()
     assert "Open the plan" not in page.content.decode()
     assert client_for(outsider).post(f"/plans/decisions/{proposal.pk}/", {}).status_code == 403
-    assert client_for(city.admins[0]).post(f"/plans/decisions/{proposal.pk}/", {}).status_code == 403
+    assert (
+        client_for(city.admins[0]).post(f"/plans/decisions/{proposal.pk}/", {}).status_code == 403
+    )
     chair = client_for(city.chair)
     assert "Open the plan" in chair.get(f"/plans/decisions/{proposal.pk}/").content.decode()
     made = chair.post(
@@ -66,8 +68,12 @@ def test_the_plan_and_task_pages_let_each_side_do_its_part(city: City, outsider:
     owner.post(f"/plans/tasks/{task.pk}/update/", update)
     task.refresh_from_db()
     assert task.status == TaskStatus.DONE
-    assert "Two lots bought." in client_for(outsider).get(f"/plans/tasks/{task.pk}/").content.decode()
-    assert client_for(outsider).post(f"/plans/tasks/{task.pk}/drop/", {"note": "x"}).status_code == 403
+    assert (
+        "Two lots bought." in client_for(outsider).get(f"/plans/tasks/{task.pk}/").content.decode()
+    )
+    assert (
+        client_for(outsider).post(f"/plans/tasks/{task.pk}/drop/", {"note": "x"}).status_code == 403
+    )
     assert owner.post(f"/plans/tasks/{task.pk}/drop/", {"note": "x"}).status_code == 403
     reassign = {"owner_group": city.groups[1].pk, "due_on": ""}
     assert owner.post(f"/plans/tasks/{task.pk}/reassign/", reassign).status_code == 403
@@ -80,7 +86,9 @@ def test_linking_levels_is_refused_to_outsiders(state: State, outsider: User) ->
     state_plan = services.plan_open(user=state.chair, proposal=adopt(state.assembly, "Trusts"))
     data = {"parent": state_plan.pk, "weight": 1}
     assert client_for(outsider).post(f"/plans/{city_plan.pk}/contribute/", data).status_code == 403
-    assert client_for(state.chair).post(f"/plans/{city_plan.pk}/contribute/", data).status_code == 403
+    assert (
+        client_for(state.chair).post(f"/plans/{city_plan.pk}/contribute/", data).status_code == 403
+    )
     client_for(city.chair).post(f"/plans/{city_plan.pk}/contribute/", data)
     city_plan.refresh_from_db()
     assert city_plan.contributes_to == state_plan
