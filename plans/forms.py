@@ -5,7 +5,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from plans.models import MAX_WEIGHT, TaskStatus
+from directory.models import Organization
+from plans.models import MAX_WEIGHT, Plan, TaskStatus
 
 WEIGHT_HELP = _("How much this counts towards the plan, from 1 to %(n)d.") % {"n": MAX_WEIGHT}
 
@@ -31,7 +32,9 @@ class PlanOpenForm(forms.Form):
 
 class TaskForm(forms.Form):
     title = forms.CharField(label=_("Task"), max_length=200)
-    owner_group = forms.ModelChoiceField(label=_("Owner group"), queryset=None)  # type: ignore[arg-type]
+    owner_group = forms.ModelChoiceField(
+        label=_("Owner group"), queryset=Organization.objects.none()
+    )
     due_on = forms.DateField(
         label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -45,7 +48,9 @@ class TaskForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    owner_group = forms.ModelChoiceField(label=_("Owner group"), queryset=None)  # type: ignore[arg-type]
+    owner_group = forms.ModelChoiceField(
+        label=_("Owner group"), queryset=Organization.objects.none()
+    )
     due_on = forms.DateField(
         label=_("Due on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -95,7 +100,7 @@ class DropPlanForm(forms.Form):
 
 
 class ContributeForm(forms.Form):
-    parent = forms.ModelChoiceField(label=_("Counts towards"), queryset=None)  # type: ignore[arg-type]
+    parent = forms.ModelChoiceField(label=_("Counts towards"), queryset=Plan.objects.none())
     weight = forms.IntegerField(
         label=_("Weight there"),
         min_value=1,

@@ -154,13 +154,11 @@ def progress_by_level(proposals: Iterable[Proposal | int]) -> list[rollup.LevelP
     for proposal_id, org_id in org_of.items():
         level = levels.get(org_id, "group")
         plan = plans.get(proposal_id)
-        facts = {
-            "has_plan": plan is not None,
-            "dropped": plan is not None and plan.state == PlanState.DROPPED,
-            "total": totals[plan.pk].total if plan is not None else None,
-        }
-        rows.setdefault(level, rollup.LevelProgress(level)).add(**facts)
-        everything.add(**facts)
+        has_plan = plan is not None
+        dropped = plan is not None and plan.state == PlanState.DROPPED
+        total = totals[plan.pk].total if plan is not None else None
+        for row in (rows.setdefault(level, rollup.LevelProgress(level)), everything):
+            row.add(has_plan=has_plan, dropped=dropped, total=total)
     ordered = sorted(rows.values(), key=lambda r: LEVEL_ORDER.get(r.level, -1))
     return [*ordered, everything] if ordered else []
 
@@ -273,13 +271,13 @@ def accountability_page(assembly: Assembly, *, after: str | None = None) -> Keys
     n = DECISIONS_PER_PAGE + 1
     questions = list(
         _questions(assembly)
-        .filter(_before("question", key))
+        .filter(_before("question", key))  # type: ignore[misc]
         .select_related("proposal")
         .order_by("-at", "-pk")[:n]
     )
     items = list(
         _meeting_items(assembly)
-        .filter(_before("meeting", key))
+        .filter(_before("meeting", key))  # type: ignore[misc]
         .select_related("proposal", "meeting")
         .order_by("-at", "-pk")[:n]
     )

@@ -40,6 +40,7 @@ def test_it_lists_every_decision_newest_first_with_what_became_of_it(city: City)
     dropped = closed_round(city, "Adopt the bus pass", T0 + timedelta(days=2))
     room = room_decision(city, "Hall booking", T0 + timedelta(days=3), "We meet at the library.")
     election = closed_round(city, "Elect the treasurer", T0 + timedelta(days=4), passed=False)
+    assert planned.proposal is not None and dropped.proposal is not None
     plan = services.plan_open(user=city.chair, proposal=planned.proposal)
     task = services.task_add(
         user=city.chair, plan=plan, title="Find land", owner_group=city.groups[0]

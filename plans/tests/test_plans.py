@@ -1,6 +1,7 @@
 """Plans and tasks through their services: who may do what, progress, notices, overdue."""
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -13,7 +14,7 @@ from coalitions import services as coalition_services
 from coalitions.models import Notice
 from directory import services as directory_services
 from plans import services
-from plans.models import Acceptance, Plan, TaskStatus, TaskUpdate
+from plans.models import Acceptance, Plan, Task, TaskStatus, TaskUpdate
 from plans.tests.conftest import City, State, adopt
 
 pytestmark = pytest.mark.django_db
@@ -24,7 +25,7 @@ def open_plan(city: City, title: str = "A community land trust") -> Plan:
     return services.plan_open(user=city.chair, proposal=proposal)
 
 
-def accepted_task(city: City, plan: Plan, i: int = 0, **extra: object):
+def accepted_task(city: City, plan: Plan, i: int = 0, **extra: Any) -> Task:
     task = services.task_add(
         user=city.chair, plan=plan, title=f"Task {i}", owner_group=city.groups[i], **extra
     )
