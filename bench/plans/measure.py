@@ -207,11 +207,21 @@ def reuse() -> dict[str, Any]:
 def measure(client: Client, url: str, requests: int) -> tuple[list[float], list[float], int]:
     for _ in range(3):
         assert client.get(url).status_code == 200, url
-    queries: list[str] = []
-    with connection.execute_wrapper(
-        lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)
-    ):
+    queries: list[tuple[float, str]] = []
+
+    def timed(execute: Any, sql: str, *rest: Any) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return execute(sql, *rest)
+        finally:
+            queries.append(((time.perf_counter() - t0) * 1000, sql))
+
+    with connection.execute_wrapper(timed):
         client.get(url)
+    if SHOW_QUERIES:
+        say(f"  {url}: {sum(ms for ms, _ in queries):.1f} ms in the database; slowest:")
+        for ms, sql in sorted(queries, reverse=True)[:2]:
+            say(f"    {ms:.1f} ms  {sql[:400]}")
     walls, cpus = [], []
     for _ in range(requests):
         w0, c0 = time.perf_counter(), time.process_time()
@@ -220,6 +230,9 @@ def measure(client: Client, url: str, requests: int) -> tuple[list[float], list[
         cpus.append((time.process_time() - c0) * 1000)
         assert response.status_code == 200
     return walls, cpus, len(queries)
+
+
+SHOW_QUERIES = "--queries" in sys.argv
 
 
 def pct(values: list[float], q: float) -> float:
@@ -237,6 +250,7 @@ def report(name: str, walls: list[float], cpus: list[float], queries: int | str)
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--queries", action="store_true", help="print each page's slowest queries")
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
