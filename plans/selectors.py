@@ -15,7 +15,7 @@ from coalitions.models import LEVEL_ORDER, CoalitionProfile
 from plans import permissions, rollup
 from plans.models import Plan, PlanState, Task, TaskUpdate
 
-TASKS_PER_PAGE = 100
+TASKS_PER_PAGE = 50
 HISTORY = 50
 DECISIONS_PER_PAGE = 30
 # Deepest chain of contributing plans read (neighbourhood up to world is seven levels).

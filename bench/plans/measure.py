@@ -267,7 +267,7 @@ def main() -> None:
     deep_q = deep[7000]
     deep_key = f"{deep_q.closes_at.isoformat()}|question|{deep_q.pk}"
     last_tasks = (
-        Task.objects.filter(plan=data["big"]).order_by("id").values_list("id", flat=True)[399]
+        Task.objects.filter(plan=data["big"]).order_by("id").values_list("id", flat=True)[449]
     )
     pages = [
         ("accountability, first page", f"/plans/accountability/{slug}/"),
@@ -275,8 +275,8 @@ def main() -> None:
             "accountability, ~9,000 decisions deep",
             f"/plans/accountability/{slug}/?after={deep_key}",
         ),
-        ("plan with 500 tasks, first 100", f"/plans/{data['big'].pk}/"),
-        ("plan with 500 tasks, last 100", f"/plans/{data['big'].pk}/?after={last_tasks}"),
+        ("plan with 500 tasks, first 50", f"/plans/{data['big'].pk}/"),
+        ("plan with 500 tasks, last 50", f"/plans/{data['big'].pk}/?after={last_tasks}"),
         ("task page with its history", f"/plans/tasks/{data['task'].pk}/"),
     ]
     for name, url in pages:
