@@ -16,7 +16,7 @@ from actions.timezones import zone_choices
 from assemblies import permissions as assembly_permissions
 from assemblies.models import ProposalStatus
 from assemblies.selectors import get_assembly_for_user
-from coalitions.views import errors_into
+from commonweal.forms import errors_into
 from plans import permissions, selectors, services
 from plans.forms import (
     ContributeForm,
