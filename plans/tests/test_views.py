@@ -116,3 +116,26 @@ def test_the_accountability_page_is_public_unless_the_listing_is_hidden(
     ):
         assert client_for(outsider).get(path).status_code == 404
     assert client_for(city.chair).get(f"/plans/{plan.pk}/").status_code == 200
+
+
+def test_the_plan_page_marks_overdue_tasks_and_says_dropped_ones_are_not_counted(
+    city: City, outsider: User
+) -> None:
+    from datetime import date
+
+    plan = services.plan_open(user=city.chair, proposal=adopt(city.assembly, "Land trust"))
+    late = services.task_add(
+        user=city.chair,
+        plan=plan,
+        title="Late task",
+        owner_group=city.groups[0],
+        due_on=date(2020, 1, 1),
+    )
+    dropped = services.task_add(
+        user=city.chair, plan=plan, title="Gone", owner_group=city.groups[1]
+    )
+    services.task_drop(user=city.chair, task=dropped, note="Not needed.")
+    page = client_for(outsider).get(f"/plans/{plan.pk}/").content.decode()
+    row = page[page.index(f'id="task-{late.pk}"') :]
+    assert "Overdue" in row[: row.index("</li>")]
+    assert "1 dropped task is not counted" in page
