@@ -139,3 +139,32 @@ def test_the_plan_page_marks_overdue_tasks_and_says_dropped_ones_are_not_counted
     row = page[page.index(f'id="task-{late.pk}"') :]
     assert "Overdue" in row[: row.index("</li>")]
     assert "1 dropped task is not counted" in page
+
+
+def test_the_accountability_page_follows_its_older_link_to_the_next_page(
+    city: City, outsider: User
+) -> None:
+    import re
+    from datetime import UTC, datetime, timedelta
+
+    from assemblies.models import Question
+
+    for i in range(35):
+        Question.objects.create(
+            assembly=city.assembly,
+            title=f"Round number {i}",
+            method="approval",
+            state="closed",
+            result={},
+            closes_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=i),
+        )
+    client = client_for(outsider)
+    first = client.get(f"/plans/accountability/{city.coalition.slug}/").content.decode()
+    assert first.count('class="result decision"') == 30
+    link = re.search(r'id="more-decisions"><a class="button button-quiet" href="([^"]+)"', first)
+    assert link is not None
+    older = client.get(
+        f"/plans/accountability/{city.coalition.slug}/" + link.group(1).replace("&amp;", "&")
+    ).content.decode()
+    assert older.count('class="result decision"') == 5
+    assert "Round number 4<" in older and "Round number 5<" not in older
