@@ -102,6 +102,8 @@ def ballot_summary(content: dict[str, Any], labels: dict[str, str]) -> str:
 
 
 def _question_context(request: HttpRequest, question: Any, vote_form: Any = None) -> dict[str, Any]:
+    from assemblies.views_delegates import seats_context
+
     user = request.user
     assembly = question.assembly
     groups = permissions.groups_spoken_for(user, assembly)
@@ -149,6 +151,8 @@ def _question_context(request: HttpRequest, question: Any, vote_form: Any = None
         "mirrors": question.mirrors.select_related("assembly__organization"),
         "upload_form": UploadForm(),
         "formats": ballotfiles.formats_for(question),
+        # The groups this person votes for as their delegate, with their mandates.
+        "seats": seats_context(user, question),
     }
 
 
