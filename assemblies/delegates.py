@@ -98,6 +98,18 @@ def require_not_delegated(user: Any, group: Organization, coalition: Organizatio
         )
 
 
+def voting_themselves(groups: list[Organization], assembly: Assembly) -> list[Organization]:
+    """The groups whose admins cast their vote in this assembly: not those voting by delegates."""
+    delegated = set(
+        Delegation.objects.filter(
+            coalition_id=assembly.organization_id,
+            group__in=groups,
+            votes_by_delegates=True,
+        ).values_list("group_id", flat=True)
+    )
+    return [g for g in groups if g.pk not in delegated]
+
+
 def active_seat(user: Any, group: Organization, coalition: Organization) -> Delegate | None:
     if not permissions.signed_in(user):
         return None

@@ -72,7 +72,8 @@ def _tell_group(group: Organization, *, subject: str, text: str, url: str) -> No
 
 
 def _require_candidate(group: Organization, person: Any) -> None:
-    if not delegates.group_people(group).filter(pk=getattr(person, "pk", None)).exists():
+    pk = getattr(person, "pk", None)
+    if pk is None or not delegates.group_people(group).filter(pk=pk).exists():
         raise ValidationError({"person": _("A delegate is one of the group's own people.")})
 
 

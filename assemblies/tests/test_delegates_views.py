@@ -191,3 +191,22 @@ def test_every_write_refuses_the_wrong_method_and_outsiders(
     assert Delegate.objects.get(pk=delegate.pk).status == DelegateStatus.ACTIVE
     assert not Ballot.objects.filter(question=question).exists()
     assert not Mandate.objects.exists() and not Report.objects.exists()
+
+
+def test_an_admin_no_longer_casts_a_vote_the_group_gives_its_delegates(
+    city: City, story: dict[str, Any]
+) -> None:
+    question = story["question"]
+    chair = _client(city.chair)
+    body = chair.get(reverse("assemblies:question", args=[question.pk])).content.decode()
+    assert f'<option value="{city.coalition.pk}">Portland Commons</option>' not in body
+    vote = chair.post(
+        reverse("assemblies:vote", args=[question.pk]),
+        {"cast_for": city.coalition.pk, "position": "no"},
+    )
+    assert vote.status_code == 400
+    mirror = chair.post(
+        reverse("assemblies:mirror", args=[question.pk]), {"group": city.coalition.pk}
+    )
+    assert mirror.status_code == 403
+    assert not Ballot.objects.filter(question=question, organization=city.coalition).exists()
