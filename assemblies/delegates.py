@@ -154,12 +154,26 @@ def seats_on(user: Any, question: Question) -> list[Delegate]:
     return [s for s in seats if votes_by_delegates(s.group, s.coalition)]
 
 
+def seat_line(delegate: Delegate) -> list[int]:
+    """The delegate and the recalled ones whose seat passed down to them: a mandate is the
+    group's instruction for the seat, so it holds for whoever sits in it now."""
+    line, seen = [delegate.pk], {delegate.pk}
+    pk = delegate.replaces_id
+    while pk is not None and pk not in seen:
+        line.append(pk)
+        seen.add(pk)
+        pk = Delegate.objects.filter(pk=pk).values_list("replaces_id", flat=True).first()
+    return line
+
+
 def mandates_on(delegate: Delegate, question: Question) -> QuerySet[Mandate]:
     """The mandates a delegate carries on a question, or on the proposal it decides."""
     about = Q(question=question)
     if question.proposal_id:
         about |= Q(proposal_id=question.proposal_id)
-    return delegate.mandates.filter(about, state=MandateState.GIVEN)
+    return Mandate.objects.filter(
+        about, delegate_id__in=seat_line(delegate), state=MandateState.GIVEN
+    ).select_related("delegate__user")
 
 
 def standing_vote(delegate: Delegate, question: Question) -> DelegateVote | None:

@@ -330,6 +330,13 @@ def recall(request: HttpRequest, pk: int) -> HttpResponse:
     return _record_page(request, delegate, "recall_form", form)
 
 
+def _seat_form(question: Question, group_id: int, data: Any = None) -> VoteForm:
+    """The vote form for one group's seat: the group is given, so no "vote for" choice."""
+    form = VoteForm(data, question=question, groups=[], own=False, prefix=f"d{group_id}")
+    del form.fields["cast_for"]
+    return form
+
+
 def seats_context(user: Any, question: Question) -> list[dict[str, Any]]:
     """For a coalition's question page: each group this person votes for as its delegate, with
     the mandates they carry on it and the group's standing vote, beside the voting form."""
@@ -345,9 +352,7 @@ def seats_context(user: Any, question: Question) -> list[dict[str, Any]]:
                 "mandates": list(delegates.mandates_on(seat, question)),
                 "standing": standing,
                 "standing_summary": ballot_summary(standing.content, labels) if standing else "",
-                "form": VoteForm(
-                    question=question, groups=[], own=False, prefix=f"d{seat.group_id}"
-                )
+                "form": _seat_form(question, seat.group_id)
                 if question.state == QuestionState.OPEN
                 else None,
             }
@@ -364,7 +369,7 @@ def delegate_vote(request: HttpRequest, pk: int, group: int) -> HttpResponse:
         raise PermissionDenied(
             _("Only a delegate of %(group)s casts its vote here.") % {"group": organization}
         )
-    form = VoteForm(request.POST, question=question, groups=[], own=False, prefix=f"d{group}")
+    form = _seat_form(question, group, request.POST)
     if form.is_valid():
         try:
             services.delegate_ballot_cast(
