@@ -6,10 +6,11 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import AuditEvent, User
-from assemblies import services
+from assemblies import notify, services
 from assemblies.models import (
     Announcement,
     Ballot,
@@ -148,6 +149,9 @@ def test_it_gives_a_mandate_when_the_groups_vote_passes_and_tells_the_delegate(
     mandate.refresh_from_db()
     assert mandate.state == MandateState.GIVEN
     assert Notice.objects.filter(user=seats[0].user, text__contains="gave you a mandate").exists()
+    assert any(
+        "gave you a mandate" in m.subject and m.to == [seats[0].user.email] for m in mail.outbox
+    )
 
 
 def test_it_does_not_give_a_mandate_the_group_voted_down(city: City, state: State) -> None:
@@ -199,6 +203,7 @@ def test_a_recall_by_vote_hands_the_seat_and_standing_votes_to_the_next_in_line(
     # The ballot stays the group's, now recorded as cast by the replacement, who may change it.
     assert Ballot.objects.get(question=question).voter == new.user
     assert Notice.objects.filter(user=new.user, text__contains="standing votes").exists()
+    assert {m.to[0] for m in mail.outbox if "recalled you" in m.subject} == {old.user.email}
     assert Announcement.objects.filter(subject__contains="was recalled").exists()
     with pytest.raises(PermissionDenied):
         dlg.delegate_ballot_cast(
@@ -253,9 +258,12 @@ def test_a_report_is_told_to_the_group(city: City, state: State) -> None:
         user=seats[0].user, delegate=seats[0], text_="The plank passed 3 to 1.", question=question
     )
     assert report.question == question
-    assert Announcement.objects.filter(
+    announcement = Announcement.objects.get(
         assembly=city.assembly, subject__contains="reported back"
-    ).exists()
+    )
+    # Every member of the group gets a notice (and a mail row) when the fan-out runs.
+    notify.fan_out(announcement.pk)
+    assert Notice.objects.filter(user=city.admins[3], text__contains="reported back").exists()
 
 
 @pytest.fixture
