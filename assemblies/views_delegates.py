@@ -124,7 +124,10 @@ def appoint(request: HttpRequest, slug: str) -> HttpResponse:
     if form.is_valid():
         try:
             delegate = services.delegate_appoint(
-                user=request.user, group=group, **form.cleaned_data
+                user=request.user,
+                group=group,
+                coalition=form.cleaned_data["coalition"],
+                person=form.cleaned_data["person"],
             )
         except ValidationError as error:
             errors_into(form, error)

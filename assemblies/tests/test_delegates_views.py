@@ -13,6 +13,7 @@ from assemblies.models import (
     Ballot,
     Delegate,
     DelegateStatus,
+    Election,
     Mandate,
     MandateState,
     Method,
@@ -210,3 +211,32 @@ def test_an_admin_no_longer_casts_a_vote_the_group_gives_its_delegates(
     )
     assert mirror.status_code == 403
     assert not Ballot.objects.filter(question=question, organization=city.coalition).exists()
+
+
+def test_the_admins_name_people_by_email_beyond_the_pick_list(
+    city: City, outsider: User, state: State, story: dict[str, Any]
+) -> None:
+    chair, slug = _client(city.chair), story["slug"]
+    refused = chair.post(
+        reverse("assemblies:appoint", args=[slug]),
+        {"coalition": state.network.pk, "email": outsider.email},
+    )
+    assert refused.status_code == 400
+    assert "is not one of the group" in refused.content.decode()
+    chair.post(
+        reverse("assemblies:appoint", args=[slug]),
+        {"coalition": state.network.pk, "email": city.admins[4].email.upper()},
+    )
+    assert Delegate.objects.filter(user=city.admins[4], status=DelegateStatus.ACTIVE).exists()
+    response = chair.post(
+        reverse("assemblies:elect", args=[slug]),
+        {
+            "coalition": state.network.pk,
+            "seats": 1,
+            "candidates": [city.admins[2].pk],
+            "candidate_emails": f"{city.admins[3].email}\n{city.admins[2].email}",
+        },
+    )
+    assert response.status_code == 302
+    question = Election.objects.get().question
+    assert sorted(question.options.values_list("label", flat=True)) == ["Admin 2", "Admin 3"]
