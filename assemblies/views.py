@@ -24,7 +24,7 @@ from assemblies.forms import (
 )
 from assemblies.models import Argument, Assembly, ProposalStatus, QuestionState
 from assemblies.views_delegates import delegation_summary
-from coalitions.views import errors_into
+from commonweal.forms import errors_into
 from directory import permissions as directory_permissions
 from directory.models import Organization
 

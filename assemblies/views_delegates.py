@@ -36,7 +36,7 @@ from assemblies.models import (
     QuestionState,
 )
 from assemblies.services import delegates as services
-from coalitions.views import errors_into
+from commonweal.forms import errors_into
 from directory.models import Organization
 
 SUBJECTS_SHOWN = 50
