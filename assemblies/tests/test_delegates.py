@@ -305,3 +305,21 @@ def test_it_refuses_outsiders_at_every_step(
         with pytest.raises(PermissionDenied):
             step()
     assert Delegate.objects.get(pk=seats[0].pk).status == DelegateStatus.ACTIVE
+
+
+def test_a_member_who_is_not_an_admin_reads_the_record_but_cannot_instruct_or_recall(
+    city: City, state: State
+) -> None:
+    from assemblies import delegates
+
+    _q, seats = _elect(city, state)
+    member = city.admins[3]  # speaks for a member group of the coalition, not for the coalition
+    assert delegates.may_see_record(member, city.coalition)
+    with pytest.raises(PermissionDenied):
+        dlg.mandate_give(user=member, delegate=seats[0], instruction="No.")
+    with pytest.raises(PermissionDenied):
+        dlg.delegate_recall_record(user=member, delegate=seats[0], reason="Because.")
+    with pytest.raises(PermissionDenied):
+        dlg.delegate_appoint(
+            user=member, group=city.coalition, coalition=state.network, person=member
+        )
