@@ -5,7 +5,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from assemblies.models import Assembly, Proposal, Question
+from assemblies.models import Assembly, Delegate, Proposal, Question
 
 
 class _ReadOnly(admin.ModelAdmin):
@@ -34,3 +34,11 @@ class ProposalAdmin(_ReadOnly):
 class QuestionAdmin(_ReadOnly):
     list_display = ["title", "assembly", "method", "state", "ballot_count", "closes_at"]
     list_filter = ["method", "state"]
+
+
+@admin.register(Delegate)
+class DelegateAdmin(_ReadOnly):
+    list_display = ["user", "group", "coalition", "status", "started_at", "recalled_at"]
+    list_filter = ["status"]
+    list_select_related = ["user", "group", "coalition"]
+    search_fields = ["group__name", "coalition__name"]

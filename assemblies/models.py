@@ -422,3 +422,17 @@ class Announcement(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+# Delegates, mandates and recall live in their own module; imported here so they are this app's.
+from assemblies.delegates_models import (  # noqa: E402, F401
+    Candidate,
+    Delegate,
+    DelegateStatus,
+    DelegateVote,
+    Delegation,
+    Election,
+    Mandate,
+    MandateState,
+    Report,
+)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from assemblies import views
+from assemblies import views_delegates as d
 from assemblies import views_questions as q
 
 app_name = "assemblies"
@@ -21,6 +22,11 @@ urlpatterns = [
     path("questions/<int:pk>/upload/", q.ballots_upload, name="upload"),
     path("questions/<int:pk>/ballots.<str:fmt>", q.ballots_download, name="ballots"),
     path("concerns/<int:pk>/answer/", q.concern_answer, name="answer"),
+    path("questions/<int:pk>/delegate-vote/<int:group>/", d.delegate_vote, name="delegate_vote"),
+    path("delegates/<int:pk>/", d.record, name="delegate"),
+    path("delegates/<int:pk>/mandate/", d.mandate, name="mandate"),
+    path("delegates/<int:pk>/report/", d.report, name="report"),
+    path("delegates/<int:pk>/recall/", d.recall, name="recall"),
     path("meetings/<int:pk>/", q.meeting, name="meeting"),
     path("meetings/<int:pk>/attend/", q.meeting_attend, name="attend"),
     path("meetings/<int:pk>/minutes/", q.meeting_minutes, name="minutes"),
@@ -34,4 +40,8 @@ urlpatterns = [
     path("<slug:slug>/proposals/new/", views.proposal_new, name="proposal_new"),
     path("<slug:slug>/questions/new/", q.question_new, name="question_new"),
     path("<slug:slug>/meetings/new/", q.meeting_new, name="meeting_new"),
+    path("<slug:slug>/delegates/", d.group_delegates, name="delegates"),
+    path("<slug:slug>/delegates/settings/", d.delegation_settings, name="delegation"),
+    path("<slug:slug>/delegates/appoint/", d.appoint, name="appoint"),
+    path("<slug:slug>/delegates/elect/", d.elect, name="elect"),
 ]

@@ -23,6 +23,7 @@ from assemblies.forms import (
     ProposalForm,
 )
 from assemblies.models import Argument, Assembly, ProposalStatus, QuestionState
+from assemblies.views_delegates import delegation_summary
 from commonweal.forms import errors_into
 from directory import permissions as directory_permissions
 from directory.models import Organization
@@ -91,6 +92,7 @@ def _detail_context(request: HttpRequest, assembly: Assembly) -> dict[str, Any]:
         "person_form": PersonAddForm(
             groups=Organization.objects.filter(pk__in=[g.pk for g in groups])
         ),
+        "delegation": delegation_summary(user, assembly.organization),
     }
 
 

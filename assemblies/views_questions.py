@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from actions.timezones import default_zone, zone_choices
-from assemblies import ballotfiles, permissions, selectors, services
+from assemblies import ballotfiles, delegates, permissions, selectors, services
 from assemblies.forms import (
     AgendaDecisionForm,
     AnswerForm,
@@ -102,9 +102,11 @@ def ballot_summary(content: dict[str, Any], labels: dict[str, str]) -> str:
 
 
 def _question_context(request: HttpRequest, question: Any, vote_form: Any = None) -> dict[str, Any]:
+    from assemblies.views_delegates import seats_context
+
     user = request.user
     assembly = question.assembly
-    groups = permissions.groups_spoken_for(user, assembly)
+    groups = delegates.voting_themselves(permissions.groups_spoken_for(user, assembly), assembly)
     own = may_vote_in_own_name(user, assembly)
     visible = selectors.results_visible(user, question)
     result = question.result if question.state == QuestionState.CLOSED else None
@@ -149,6 +151,8 @@ def _question_context(request: HttpRequest, question: Any, vote_form: Any = None
         "mirrors": question.mirrors.select_related("assembly__organization"),
         "upload_form": UploadForm(),
         "formats": ballotfiles.formats_for(question),
+        # The groups this person votes for as their delegate, with their mandates.
+        "seats": seats_context(user, question),
     }
 
 
@@ -163,7 +167,9 @@ def question(request: HttpRequest, pk: int) -> HttpResponse:
 def vote(request: HttpRequest, pk: int) -> HttpResponse:
     question = selectors.get_question_for_user(request.user, pk)
     assembly = question.assembly
-    groups = permissions.groups_spoken_for(request.user, assembly)
+    groups = delegates.voting_themselves(
+        permissions.groups_spoken_for(request.user, assembly), assembly
+    )
     own = may_vote_in_own_name(request.user, assembly)
     if not own and not groups:
         raise PermissionDenied(_("You are not a voting member of this assembly."))

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
-from assemblies import permissions
+from assemblies import delegates, permissions
 from assemblies.models import Assembly, Ballot, BallotSource, Question, QuestionState
 from assemblies.services.assemblies import assembly_open
 from assemblies.services.questions import _check_content, question_create, question_open
@@ -23,6 +23,7 @@ def question_mirror(*, user: Any, question: Question, organization: Organization
     question, with the same options, whose result becomes the group's vote."""
     if organization not in permissions.groups_spoken_for(user, question.assembly):
         raise PermissionDenied(_("Only an admin of a member group can do this."))
+    delegates.require_not_delegated(user, organization, question.assembly.organization)
     if question.state != QuestionState.OPEN:
         raise ValidationError(_("This round is not open for votes."))
     own = Assembly.objects.filter(organization=organization).first() or assembly_open(

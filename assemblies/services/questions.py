@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
-from assemblies import counting, motions, notify, permissions
+from assemblies import counting, delegates, motions, notify, permissions
 from assemblies.models import (
     APPROVALS,
     RANKED,
@@ -327,6 +327,8 @@ def ballot_cast(
             raise PermissionDenied(_("You are not a voting member of this assembly."))
     elif organization not in permissions.groups_spoken_for(user, assembly):
         raise PermissionDenied(_("Only an admin of a member group casts its vote."))
+    else:
+        delegates.require_not_delegated(user, organization, assembly.organization)
     if question.state != QuestionState.OPEN or (
         question.closes_at is not None and question.closes_at <= timezone.now()
     ):
@@ -488,6 +490,10 @@ def _close(question: Question, actor: Any) -> Question:
                 organization=group,
                 weight=group_weight(parent, group),
             )
+    # Delegates elected, mandates given and recalls decided in a group's own assembly.
+    from assemblies.services.delegates import question_settle
+
+    question_settle(question=question, result=result, actor=actor)
     audit_record(actor=actor, action="question.close", target=question, data={"passed": passed})
     notify.members_tell(
         assembly=question.assembly,

@@ -50,3 +50,39 @@ def city_coalition(place: Place, chair: User) -> City:
 @pytest.fixture
 def city(places: dict[str, Place], member: User) -> City:
     return city_coalition(places["portland"], member)
+
+
+@dataclass
+class State:
+    """A state network whose member groups are the city coalition and two other groups."""
+
+    network: Organization
+    assembly: Assembly
+    chair: User  # admin of the network
+    others: list[Organization]
+    other_admins: list[User]  # admins of groups outside the city coalition
+
+
+def state_network(place: Place, city: City) -> State:
+    chair = User.objects.create_user("state@example.org", PASSWORD, display_name="State Chair")
+    network = coalition_services.coalition_start(
+        user=chair, name="Oregon Network", level="state", span=place
+    )
+    others, other_admins = [], []
+    for i, name in enumerate(["Salem Renters", "Eugene Growers"]):
+        admin = User.objects.create_user(
+            f"other{i}@example.org", PASSWORD, display_name=f"Other Admin {i}"
+        )
+        other_admins.append(admin)
+        others.append(
+            directory_services.organization_create(user=admin, name=name, home_place=place)
+        )
+    for group in [city.coalition, *others]:
+        Membership.objects.create(coalition=network, member=group, status=MembershipStatus.ACTIVE)
+    assembly = services.assembly_open(user=chair, organization=network)
+    return State(network, assembly, chair, others, other_admins)
+
+
+@pytest.fixture
+def state(places: dict[str, Place], city: City) -> State:
+    return state_network(places["oregon"], city)
