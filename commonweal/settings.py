@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "outreach",
     "solidarity",
     "assemblies",
+    "programs",
     "connections",
     "overview",
 ]

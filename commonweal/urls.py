@@ -20,6 +20,7 @@ urlpatterns = [
     path("overview/", include("overview.urls")),
     path("commonground/", include("commonground.urls")),
     path("assemblies/", include("assemblies.urls")),
+    path("programs/", include("programs.urls")),
     path("duplicates/", include("resolution.urls")),
     path("sources/", include("sources.urls")),
     path("accounts/", include("accounts.urls")),
