@@ -43,7 +43,11 @@ class SectionAmendForm(forms.Form):
 
 class EndorseForm(forms.Form):
     assembly = forms.ModelChoiceField(
-        label=_("Propose it in the assembly of"), queryset=Assembly.objects.none()
+        label=_("Propose it in the assembly of"),
+        queryset=Assembly.objects.none(),
+        # The page offers the form only when there is an assembly to choose, so the first
+        # one is chosen already rather than an empty line that is refused.
+        empty_label=None,
     )
 
     def __init__(self, *args: Any, assemblies: list[Assembly], **kwargs: Any) -> None:
