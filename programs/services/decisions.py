@@ -78,9 +78,10 @@ def _section_decided(change: SectionChange, proposal: Proposal, adopted: bool, a
 
 def _plank_decided(plank: Plank, proposal: Proposal, adopted: bool, actor: Any) -> None:
     if adopted:
-        done = Plank.objects.filter(pk=plank.pk).exclude(status=PlankStatus.ADOPTED)
-        done = done.update(
-            status=PlankStatus.ADOPTED, text=proposal.body, adopted_at=timezone.now()
+        done = (
+            Plank.objects.filter(pk=plank.pk)
+            .exclude(status=PlankStatus.ADOPTED)
+            .update(status=PlankStatus.ADOPTED, text=proposal.body, adopted_at=timezone.now())
         )
     else:
         done = Plank.objects.filter(pk=plank.pk, status=PlankStatus.PROPOSED).update(
