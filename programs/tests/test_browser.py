@@ -154,3 +154,51 @@ def test_three_cities_endorse_a_state_plank_and_its_page_shows_them(
     assert out.fits()
     for tab in [state, out, *chairs]:
         tab.context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 360])
+def test_an_assembly_adopts_a_vision_section_and_proposes_to_amend_it(
+    browser: Any, live_server: Any, network: Network, outsider: User, width: int
+) -> None:
+    base = live_server.url
+    slug = network.cities[0].slug
+    chair = Tab(browser, base, network.city_chairs[0], width)
+
+    # From the assembly's page to its vision, which says nothing is adopted yet.
+    chair.go(f"/assemblies/{slug}/")
+    chair.page.click("#program-links a:has-text('Vision')")
+    chair.page.wait_for_selector("#no-vision")
+    chair.page.click("text=Draft a section")
+    chair.page.select_option("#id_horizon", "20")
+    chair.page.fill("#id_title", "Getting around")
+    chair.page.fill("#id_text", "A bus every five minutes on every main street.")
+    chair.page.click("main button:has-text('Propose the section')")
+    chair.page.wait_for_selector("h1:has-text('Getting around')")
+    assert chair.fits()
+    proposal = Proposal.objects.get(vision_change__isnull=False)
+
+    # The outsider cannot draft; the assembly decides the section like any proposal.
+    out = Tab(browser, base, outsider, width)
+    assert out.go(f"/programs/{slug}/vision/new/").status == 403
+    question = _decide(chair, proposal)
+    _vote_yes(chair, question)
+    _close(chair, question)
+
+    out.go(f"/programs/{slug}/vision/")
+    section = out.page.locator("#vision-20 .vision-section")
+    assert "A bus every five minutes on every main street." in section.inner_text()
+    assert out.page.locator("text=Propose an amendment").count() == 0
+    assert out.fits()
+
+    # A member proposes a new text; the adopted one stays until the amendment is adopted.
+    chair.go(f"/programs/{slug}/vision/")
+    chair.page.click("text=Propose an amendment")
+    chair.page.fill("#id_text", "A bus or tram every five minutes, free to ride.")
+    chair.page.click("main button:has-text('Propose the amendment')")
+    chair.page.wait_for_selector("h1:has-text('Amend the vision')")
+    chair.go(f"/programs/{slug}/vision/")
+    assert "An amendment is being decided" in chair.page.inner_text("#vision-20")
+    assert "A bus every five minutes" in chair.page.inner_text("#vision-20")
+    assert chair.fits()
+    for tab in (chair, out):
+        tab.context.close()
