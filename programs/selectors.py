@@ -308,8 +308,12 @@ def plank_decisions(plank: Plank) -> QuerySet[Proposal]:
     each endorsing assembly's decision. A plan made from any of them (`Plan.decision`) is this
     plank's plan, so the plank page can show their progress."""
     endorsed = Endorsement.objects.filter(plank=plank).values("decision_id")
-    return Proposal.objects.filter(
-        Q(pk=plank.proposal_id) | Q(pk__in=endorsed), status=ProposalStatus.ADOPTED
+    return (
+        Proposal.objects.filter(
+            Q(pk=plank.proposal_id) | Q(pk__in=endorsed), status=ProposalStatus.ADOPTED
+        )
+        .select_related("assembly__organization")
+        .order_by("id")
     )
 
 

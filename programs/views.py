@@ -48,7 +48,8 @@ def plank(request: HttpRequest, pk: int) -> HttpResponse:
         "points": selectors.map_points(item),
         "motions": selectors.motions_in_progress(item),
         "endorse_form": EndorseForm(assemblies=assemblies) if assemblies else None,
-        "decisions": selectors.plank_decisions(item),
+        # The first of them; each endorsing assembly's own decision is also in its list.
+        "decisions": list(selectors.plank_decisions(item)[: selectors.ENDORSERS_SHOWN]),
     }
     return render(request, "programs/plank.html", context)
 

@@ -1,7 +1,9 @@
 """The vision and program pages: the normal case, the wrong method, and outsiders refused."""
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from places.models import Place
@@ -168,3 +170,30 @@ def test_the_vision_pages_draft_and_amend_sections(network: Network, outsider: U
     assert response.status_code == 302
     page = _client().get(f"/programs/{slug}/vision/").content.decode()
     assert "An amendment is being decided" in page and "Buses every five minutes." in page
+
+
+def test_the_plank_page_costs_the_same_however_many_assemblies_endorse(
+    network: Network, places: dict[str, Place]
+) -> None:
+    plank = _plank(network)
+    _endorse(network, plank, 0)
+    url = f"/programs/planks/{plank.pk}/"
+
+    def queries(path: str, params: dict[str, str]) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert _client().get(path, params).status_code == 200
+        return len(captured)
+
+    one = [queries(url, {}), queries(url, {"in": places["oregon"].slug}), queries("/programs/", {})]
+    _endorse(network, plank, 1)
+    _endorse(network, plank, 2)
+    motion = services.plank_endorsement_propose(
+        user=network.seattle_chair, plank=plank, assembly=network.seattle_assembly
+    )
+    decide(network.seattle_chair, network.seattle_assembly, motion.proposal)
+    four = [
+        queries(url, {}),
+        queries(url, {"in": places["oregon"].slug}),
+        queries("/programs/", {}),
+    ]
+    assert four == one
