@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assemblies import permissions
 from assemblies import selectors as assembly_selectors
-from coalitions.views import errors_into
+from commonweal.forms import errors_into
 from places.models import Place
 from programs import selectors, services
 from programs.forms import EndorseForm, PlaceFilterForm, PlankForm, SectionAmendForm, SectionForm
