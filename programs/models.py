@@ -9,7 +9,10 @@ text kept is the proposal's text as adopted, amendments included.
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from assemblies.models import ProposalStatus
 
 
 class Horizon(models.IntegerChoices):
@@ -59,6 +62,11 @@ class Outcome(models.TextChoices):
     PENDING = "pending", _("Being decided")
     ADOPTED = "adopted", _("Adopted")
     REJECTED = "rejected", _("Not adopted")
+
+
+# A section change or an endorsement motion still being decided: pending, and its proposal not
+# withdrawn by its author (a withdrawal is no decision, so the row itself stays pending).
+DECIDING = Q(outcome=Outcome.PENDING) & ~Q(proposal__status=ProposalStatus.WITHDRAWN)
 
 
 class SectionChange(models.Model):

@@ -16,10 +16,10 @@ from coalitions.models import CoalitionLevel, CoalitionProfile, Membership
 from directory import permissions as directory_permissions
 from places.models import Place
 from programs.models import (
+    DECIDING,
     GROUP_LEVEL,
     Endorsement,
     Horizon,
-    Outcome,
     Plank,
     PlankMotion,
     PlankReach,
@@ -82,7 +82,7 @@ def vision(assembly: Assembly) -> dict[str, Any]:
     pending = {
         change.section_id: change
         for change in SectionChange.objects.filter(
-            section__assembly=assembly, outcome=Outcome.PENDING
+            DECIDING, section__assembly=assembly
         ).select_related("proposal")
     }
     for section in sections:
@@ -94,7 +94,12 @@ def vision(assembly: Assembly) -> dict[str, Any]:
             for h in Horizon
         ],
         "adopted_count": len(adopted),
-        "drafts": [s for s in sections if s.status == SectionStatus.DRAFT],
+        # A draft whose proposal its author withdrew is no longer being decided.
+        "drafts": [
+            s
+            for s in sections
+            if s.status == SectionStatus.DRAFT and getattr(s, "pending", None) is not None
+        ],
         "amendments": [s for s in adopted if getattr(s, "pending", None) is not None],
     }
 
@@ -107,7 +112,11 @@ def program(assembly: Assembly) -> dict[str, Any]:
                 "-endorsement_count", "-place_count", "-id"
             )
         ),
-        "proposed": list(planks.filter(status=PlankStatus.PROPOSED).order_by("-id")),
+        "proposed": list(
+            planks.filter(status=PlankStatus.PROPOSED)
+            .exclude(proposal__status=ProposalStatus.WITHDRAWN)
+            .order_by("-id")
+        ),
         "endorsed": list(
             Endorsement.objects.filter(assembly=assembly)
             .filter(plank__assembly__organization__is_hidden=False)
@@ -115,7 +124,7 @@ def program(assembly: Assembly) -> dict[str, Any]:
             .order_by("-id")
         ),
         "deciding": list(
-            PlankMotion.objects.filter(assembly=assembly, outcome=Outcome.PENDING)
+            PlankMotion.objects.filter(DECIDING, assembly=assembly)
             .select_related("plank", "proposal")
             .order_by("-id")
         ),
@@ -155,6 +164,7 @@ def recent_planks(*, limit: int = WIDEST) -> list[Plank]:
     return list(
         Plank.objects.public()
         .exclude(status=PlankStatus.REJECTED)
+        .exclude(proposal__status=ProposalStatus.WITHDRAWN)
         .select_related("assembly__organization")
         .order_by("-id")[:limit]
     )
@@ -295,11 +305,16 @@ def map_points(plank: Plank) -> list[dict[str, Any]]:
 
 def motions_in_progress(plank: Plank) -> list[PlankMotion]:
     return list(
-        PlankMotion.objects.filter(
-            plank=plank, outcome=Outcome.PENDING, assembly__organization__is_hidden=False
-        )
+        PlankMotion.objects.filter(DECIDING, plank=plank, assembly__organization__is_hidden=False)
         .select_related("assembly__organization", "proposal")
         .order_by("-id")[:ENDORSERS_SHOWN]
+    )
+
+
+def withdrawn(plank: Plank) -> bool:
+    """Its author withdrew the plank's proposal before the assembly decided it."""
+    return (
+        plank.status == PlankStatus.PROPOSED and plank.proposal.status == ProposalStatus.WITHDRAWN
     )
 
 
@@ -320,16 +335,14 @@ def plank_decisions(plank: Plank) -> QuerySet[Proposal]:
 def assemblies_to_endorse_in(user: Any, plank: Plank) -> list[Assembly]:
     """The assemblies in which this person may propose to endorse the plank: those they take
     part in, other than the plank's own and those that endorse it already or are deciding."""
-    if not permissions.signed_in(user):
+    if not permissions.signed_in(user) or withdrawn(plank):
         return []
     own = directory_permissions.administered_organization_ids(user)
     coalitions = Membership.objects.active().filter(member_id__in=own).values("coalition_id")
     persons = AssemblyPerson.objects.filter(user=user).values("assembly_id")
     busy = list(Endorsement.objects.filter(plank=plank).values_list("assembly_id", flat=True))
     busy += list(
-        PlankMotion.objects.filter(plank=plank, outcome=Outcome.PENDING).values_list(
-            "assembly_id", flat=True
-        )
+        PlankMotion.objects.filter(DECIDING, plank=plank).values_list("assembly_id", flat=True)
     )
     return list(
         Assembly.objects.filter(

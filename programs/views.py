@@ -43,6 +43,7 @@ def plank(request: HttpRequest, pk: int) -> HttpResponse:
     assemblies = selectors.assemblies_to_endorse_in(request.user, item)
     context = {
         "plank": item,
+        "withdrawn": selectors.withdrawn(item),
         "rollup": selectors.rollup(item, scope),
         "endorsers": selectors.endorsers(item),
         "points": selectors.map_points(item),

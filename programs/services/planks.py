@@ -8,9 +8,9 @@ from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from assemblies import permissions
-from assemblies.models import Assembly
+from assemblies.models import Assembly, ProposalStatus
 from assemblies.services import proposal_submit
-from programs.models import Endorsement, Outcome, Plank, PlankKind, PlankMotion
+from programs.models import DECIDING, Endorsement, Plank, PlankKind, PlankMotion, PlankStatus
 from programs.services.vision import _clean
 
 
@@ -42,11 +42,13 @@ def plank_endorsement_propose(*, user: Any, plank: Plank, assembly: Assembly) ->
         raise PermissionDenied(
             _("A plank is adopted, not endorsed, by the assembly that proposed it.")
         )
+    if plank.status == PlankStatus.PROPOSED and plank.proposal.status == ProposalStatus.WITHDRAWN:
+        raise ValidationError(_("This plank was withdrawn by its author."))
     # Locking the plank makes two people asking at once queue, so only one proposal is made.
     Plank.objects.select_for_update().filter(pk=plank.pk).first()
     if Endorsement.objects.filter(plank=plank, assembly=assembly).exists():
         raise ValidationError(_("This assembly already endorses the plank."))
-    if PlankMotion.objects.filter(plank=plank, assembly=assembly, outcome=Outcome.PENDING).exists():
+    if PlankMotion.objects.filter(DECIDING, plank=plank, assembly=assembly).exists():
         raise ValidationError(_("This assembly is already deciding whether to endorse it."))
     proposal = proposal_submit(
         user=user,

@@ -12,9 +12,9 @@ from assemblies import permissions
 from assemblies.models import Assembly
 from assemblies.services import proposal_submit
 from programs.models import (
+    DECIDING,
     ChangeKind,
     Horizon,
-    Outcome,
     SectionChange,
     SectionStatus,
     VisionSection,
@@ -69,7 +69,7 @@ def vision_section_amend(*, user: Any, section: VisionSection, text: str) -> Sec
         raise ValidationError(
             _("Only an adopted section is amended here; a draft is amended on its proposal.")
         )
-    if section.changes.filter(outcome=Outcome.PENDING).exists():
+    if section.changes.filter(DECIDING).exists():
         raise ValidationError(
             _("An amendment to this section is already being decided; amend that proposal.")
         )

@@ -258,3 +258,27 @@ def test_it_exposes_the_decisions_that_carry_a_plank(network: Network) -> None:
     decide(network.state_chair, network.state_assembly, plank.proposal)
     decisions = set(selectors.plank_decisions(plank))
     assert plank.proposal in decisions and len(decisions) == 2
+
+
+def test_a_withdrawn_endorsement_proposal_can_be_made_again(network: Network) -> None:
+    plank = _plank(network)
+    chair, assembly = network.city_chairs[0], network.city_assemblies[0]
+    first = services.plank_endorsement_propose(user=chair, plank=plank, assembly=assembly)
+    assembly_services.proposal_withdraw(user=chair, proposal=first.proposal)
+    assert selectors.motions_in_progress(plank) == []
+    assert assembly in selectors.assemblies_to_endorse_in(chair, plank)
+    again = services.plank_endorsement_propose(user=chair, plank=plank, assembly=assembly)
+    assert selectors.motions_in_progress(plank) == [again]
+
+
+def test_a_withdrawn_plank_takes_no_endorsements(network: Network) -> None:
+    plank = _plank(network)
+    assembly_services.proposal_withdraw(user=network.state_chair, proposal=plank.proposal)
+    plank.refresh_from_db()
+    assert selectors.withdrawn(plank)
+    assert selectors.assemblies_to_endorse_in(network.city_chairs[0], plank) == []
+    assert selectors.program(network.state_assembly)["proposed"] == []
+    with pytest.raises(ValidationError):
+        services.plank_endorsement_propose(
+            user=network.city_chairs[0], plank=plank, assembly=network.city_assemblies[0]
+        )

@@ -132,3 +132,17 @@ def test_it_refuses_a_horizon_it_does_not_know(network: Network) -> None:
             title="x",
             text="y",
         )
+
+
+def test_a_withdrawn_draft_or_amendment_is_no_longer_being_decided(network: Network) -> None:
+    chair, assembly = network.city_chairs[0], network.city_assemblies[0]
+    withdrawn = _draft(network)
+    assembly_services.proposal_withdraw(user=chair, proposal=withdrawn.changes.get().proposal)
+    assert selectors.vision(assembly)["drafts"] == []
+    section = _draft(network)
+    decide(chair, assembly, section.changes.get().proposal)
+    change = services.vision_section_amend(user=chair, section=section, text="Shared gardens.")
+    assembly_services.proposal_withdraw(user=chair, proposal=change.proposal)
+    assert selectors.vision(assembly)["amendments"] == []
+    # Another amendment may be proposed once the first is withdrawn.
+    services.vision_section_amend(user=chair, section=section, text="Shared orchards.")
