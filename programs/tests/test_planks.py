@@ -10,6 +10,7 @@ from accounts.models import AuditEvent, User
 from assemblies import services as assembly_services
 from assemblies.models import ProposalStatus
 from coalitions.models import Notice
+from directory import services as directory_services
 from places.models import Place
 from programs import selectors, services
 from programs.models import Endorsement, Outcome, Plank, PlankKind, PlankReach, PlankStatus
@@ -282,3 +283,36 @@ def test_a_withdrawn_plank_takes_no_endorsements(network: Network) -> None:
         services.plank_endorsement_propose(
             user=network.city_chairs[0], plank=plank, assembly=network.city_assemblies[0]
         )
+
+
+def test_assemblies_at_every_level_endorse_and_count_under_their_own_level(
+    network: Network, places: dict[str, Place]
+) -> None:
+    # A plank proposed in Bend's city assembly, endorsed by the state network and by a group's
+    # own assembly in Portland.
+    plank = services.plank_propose(
+        user=network.city_chairs[3],
+        assembly=network.city_assemblies[3],
+        title="Community land trusts",
+        text="Land held in common under every new housing estate.",
+    )
+    motion = services.plank_endorsement_propose(
+        user=network.state_chair, plank=plank, assembly=network.state_assembly
+    )
+    decide(network.state_chair, network.state_assembly, motion.proposal)
+    group_admin = User.objects.create_user("tenants@example.org", "a-long-passphrase")
+    tenants = directory_services.organization_create(
+        user=group_admin, name="Portland Tenants Union", home_place=places["portland"]
+    )
+    own = assembly_services.assembly_open(user=group_admin, organization=tenants)
+    motion = services.plank_endorsement_propose(user=group_admin, plank=plank, assembly=own)
+    decide(group_admin, own, motion.proposal)
+
+    levels = {e.level: e.place.name for e in Endorsement.objects.filter(plank=plank)}
+    assert levels == {"state": "Oregon", "group": "Portland"}
+    oregon = selectors.rollup(plank, places["oregon"])
+    assert oregon.endorsing == 2
+    assert [(lc.level, lc.endorsing, lc.of) for lc in oregon.levels] == [
+        ("state", 1, 1),
+        ("group", 1, None),
+    ]
