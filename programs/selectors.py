@@ -261,8 +261,11 @@ def rollup(plank: Plank, scope: Place | None = None) -> Rollup:
             plank=plank, place__in=[c.place for c in children]
         ).exclude(level=""):
             per_child.setdefault(row.place_id, {})[row.level] = row.assemblies
-        # Each coalition counted under the child place whose lft range holds its area.
-        spans = sorted((c.place.lft, c.place.rgt, c.place.pk) for c in children)
+        # Each coalition counted under the child place whose lft range holds its area. A
+        # region beside the tree places (Cascadia inside the world) is counted on its own.
+        spans = sorted(
+            (c.place.lft, c.place.rgt, c.place.pk) for c in children if not c.place.is_overlay
+        )
         starts = [s[0] for s in spans]
         child_totals: dict[int, dict[str, int]] = {}
         for level, lft in within:
@@ -271,6 +274,11 @@ def rollup(plank: Plank, scope: Place | None = None) -> Rollup:
                 bucket = child_totals.setdefault(spans[i][2], {})
                 bucket[level] = bucket.get(level, 0) + 1
         for child in children:
+            if child.place.is_overlay:
+                levels = set(per_child.get(child.place.pk, {})) - {GROUP_LEVEL}
+                for level, _lft in _coalitions_within(child.place, levels) if levels else []:
+                    bucket = child_totals.setdefault(child.place.pk, {})
+                    bucket[level] = bucket.get(level, 0) + 1
             child.levels = _levels(
                 per_child.get(child.place.pk, {}), child_totals.get(child.place.pk, {})
             )

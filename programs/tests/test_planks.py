@@ -133,6 +133,13 @@ def test_it_rolls_endorsements_up_by_place_and_level(
     assert (oregon_cities.level, oregon_cities.endorsing, oregon_cities.of) == ("city", 3, 4)
     assert by_state["Washington"].endorsing == 1
 
+    # Beside the countries, the world's rollup shows the region the endorsers share; its
+    # coalitions are counted through the region's member places.
+    world = {c.place.name: c for c in selectors.rollup(plank).children}
+    assert world["United States"].endorsing == 4
+    [cascadia_cities] = world["Cascadia"].levels
+    assert (cascadia_cities.endorsing, cascadia_cities.of) == (4, 5)
+
     oregon = selectors.rollup(plank, places["oregon"])
     assert [(lc.endorsing, lc.of) for lc in oregon.levels] == [(3, 4)]
     assert [p.name for p in oregon.trail] == ["World", "United States", "Oregon"]
@@ -308,7 +315,7 @@ def test_assemblies_at_every_level_endorse_and_count_under_their_own_level(
     motion = services.plank_endorsement_propose(user=group_admin, plank=plank, assembly=own)
     decide(group_admin, own, motion.proposal)
 
-    levels = {e.level: e.place.name for e in Endorsement.objects.filter(plank=plank)}
+    levels = {e.level: str(e.place) for e in Endorsement.objects.filter(plank=plank)}
     assert levels == {"state": "Oregon", "group": "Portland"}
     oregon = selectors.rollup(plank, places["oregon"])
     assert oregon.endorsing == 2
