@@ -177,7 +177,8 @@ class Endorsement(models.Model):
     assembly = models.ForeignKey(
         "assemblies.Assembly", on_delete=models.CASCADE, related_name="plank_endorsements"
     )
-    decision = models.ForeignKey("assemblies.Proposal", on_delete=models.PROTECT, related_name="+")
+    # The decision cannot be deleted on its own; deleting the whole assembly takes both.
+    decision = models.ForeignKey("assemblies.Proposal", on_delete=models.RESTRICT, related_name="+")
     place = models.ForeignKey(
         "places.Place", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -323,3 +323,10 @@ def test_assemblies_at_every_level_endorse_and_count_under_their_own_level(
         ("state", 1, 1),
         ("group", 1, None),
     ]
+
+
+def test_an_endorsing_organization_can_still_be_deleted(network: Network) -> None:
+    plank = _plank(network)
+    _endorse(network, plank, 0)
+    network.cities[0].delete()
+    assert not Endorsement.objects.exists()
