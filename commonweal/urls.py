@@ -20,7 +20,7 @@ urlpatterns = [
     path("overview/", include("overview.urls")),
     path("commonground/", include("commonground.urls")),
     path("assemblies/", include("assemblies.urls")),
-    path("plans/", include("plans.urls")),
+    path("plans/", include("plans.urls"), "programs/", include("programs.urls")),
     path("duplicates/", include("resolution.urls")),
     path("sources/", include("sources.urls")),
     path("accounts/", include("accounts.urls")),
