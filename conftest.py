@@ -34,6 +34,26 @@ def _live_server_one_request_at_a_time() -> None:
     LiveServerThread.server_class = OneAtATime  # type: ignore[assignment]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _people_have_confirmed_their_email() -> Any:
+    """The named people of every story, and the ones tests make on the side, have confirmed their
+    address (a new account confirms it by the sign-up link): acting for a group needs it. A test
+    of the unconfirmed case passes email_verified_at=None itself."""
+    from django.utils import timezone
+
+    from accounts.models import UserManager
+
+    plain = UserManager.create_user
+
+    def confirmed(self: UserManager, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("email_verified_at", timezone.now())
+        return plain(self, email, password, **extra)
+
+    UserManager.create_user = confirmed  # type: ignore[method-assign]
+    yield
+    UserManager.create_user = plain  # type: ignore[method-assign]
+
+
 def _place(kind: str, name: str, parent: Place | None, **extra: object) -> Place:
     slug = slugify(f"{parent.slug}-{name}" if parent and parent.kind != PlaceKind.WORLD else name)
     return Place.objects.create(

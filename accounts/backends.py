@@ -1,0 +1,24 @@
+"""The first sign-in check: an address with too many recent failures is refused outright."""
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+
+from accounts.limits import client_address, limit_reached
+
+
+class AddressLimitBackend:
+    """Signs nobody in; refuses every sign-in from an address that has used up its failures
+    (accounts.limits "signin.address"), before any password is checked. Failures are counted
+    where the hub records them (accounts.services.signin_failure_record)."""
+
+    def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
+        if request is None:
+            return None
+        if limit_reached("signin.address", client_address(request)) is not None:
+            # Read by the sign-in form to say why, and by the failure record.
+            request.signin_address_limited = True  # type: ignore[attr-defined]
+            raise PermissionDenied("Too many failed sign-ins from this address.")
+        return None
+
