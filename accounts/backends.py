@@ -21,4 +21,3 @@ class AddressLimitBackend:
             request.signin_address_limited = True  # type: ignore[attr-defined]
             raise PermissionDenied("Too many failed sign-ins from this address.")
         return None
-

@@ -55,7 +55,7 @@ def client_address(request: HttpRequest) -> str:
         ]
         if len(forwarded) >= proxies:
             return forwarded[-proxies]
-    return str(request.META.get("REMOTE_ADDR") or "0.0.0.0")
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 
 def normalized_email(value: Any) -> str:

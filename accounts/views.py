@@ -95,7 +95,7 @@ password_reset = limit_posts("reset")(
     auth_views.PasswordResetView.as_view(
         template_name="accounts/password_reset.html",
         form_class=LimitedPasswordResetForm,
-    email_template_name="accounts/password_reset_email.txt",
+        email_template_name="accounts/password_reset_email.txt",
         subject_template_name="accounts/password_reset_subject.txt",
         success_url=reverse_lazy("accounts:password_reset_done"),
     )

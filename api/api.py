@@ -19,6 +19,7 @@ from ninja.security import django_auth
 from api import schemas as s
 from api.docs import SessionSwagger
 from api.inputs import has_nul, is_web_address
+from api.limits import WRITES
 from api.outputs import links_out, service_area_fields, service_areas_by_organization
 from coalitions import selectors as coalition_selectors
 from coalitions import services as coalition_services
@@ -373,6 +374,7 @@ def _checked_link(value: str, field: str) -> str:
     "/organizations",
     response={201: s.OrganizationOut},
     auth=django_auth,
+    throttle=WRITES,
     tags=["organizations"],
     summary="Add an organization",
 )
@@ -524,6 +526,7 @@ def coalition_graph(request: HttpRequest, key: str, params: Query[GraphIn]) -> A
     "/memberships",
     response={201: s.MembershipOut},
     auth=django_auth,
+    throttle=WRITES,
     tags=["coalitions"],
     summary="Ask to join, or invite to join, a coalition",
 )
@@ -577,6 +580,7 @@ MembershipId = Path(..., ge=1, le=2**62)
     "/memberships/{pk}/accept",
     response=s.MembershipOut,
     auth=django_auth,
+    throttle=WRITES,
     tags=["coalitions"],
     summary="Accept",
 )
@@ -589,6 +593,7 @@ def membership_accept(request: HttpRequest, pk: int = MembershipId) -> Any:
     "/memberships/{pk}/decline",
     response=s.MembershipOut,
     auth=django_auth,
+    throttle=WRITES,
     tags=["coalitions"],
     summary="Decline",
 )
@@ -601,6 +606,7 @@ def membership_decline(request: HttpRequest, pk: int = MembershipId) -> Any:
     "/memberships/{pk}/leave",
     response=s.MembershipOut,
     auth=django_auth,
+    throttle=WRITES,
     tags=["coalitions"],
     summary="Leave, end or withdraw",
 )

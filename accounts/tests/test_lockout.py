@@ -84,9 +84,7 @@ class TestLockout:
         assert not signed_in(elsewhere)
         assert "This account is locked" in elsewhere.content.decode()
 
-    def test_capitals_and_spaces_in_the_email_count_as_the_same_account(
-        self, member: User
-    ) -> None:
+    def test_capitals_and_spaces_in_the_email_count_as_the_same_account(self, member: User) -> None:
         spellings = ["MEMBER@example.org", " member@EXAMPLE.org ", "Member@Example.Org"]
         for attempt in range(20):
             sign_in(spellings[attempt % 3], f"guess-{attempt}")
