@@ -19,7 +19,7 @@ from ninja.security import django_auth
 from api import schemas as s
 from api.docs import SessionSwagger
 from api.inputs import has_nul, is_web_address
-from api.limits import WRITES
+from api.limits import TOO_MANY, WRITES
 from api.outputs import links_out, service_area_fields, service_areas_by_organization
 from coalitions import selectors as coalition_selectors
 from coalitions import services as coalition_services
@@ -372,7 +372,7 @@ def _checked_link(value: str, field: str) -> str:
 
 @api.post(
     "/organizations",
-    response={201: s.OrganizationOut},
+    response={201: s.OrganizationOut, **TOO_MANY},
     auth=django_auth,
     throttle=WRITES,
     tags=["organizations"],
@@ -524,7 +524,7 @@ def coalition_graph(request: HttpRequest, key: str, params: Query[GraphIn]) -> A
 
 @api.post(
     "/memberships",
-    response={201: s.MembershipOut},
+    response={201: s.MembershipOut, **TOO_MANY},
     auth=django_auth,
     throttle=WRITES,
     tags=["coalitions"],
@@ -578,7 +578,7 @@ MembershipId = Path(..., ge=1, le=2**62)
 
 @api.post(
     "/memberships/{pk}/accept",
-    response=s.MembershipOut,
+    response={200: s.MembershipOut, **TOO_MANY},
     auth=django_auth,
     throttle=WRITES,
     tags=["coalitions"],
@@ -591,7 +591,7 @@ def membership_accept(request: HttpRequest, pk: int = MembershipId) -> Any:
 
 @api.post(
     "/memberships/{pk}/decline",
-    response=s.MembershipOut,
+    response={200: s.MembershipOut, **TOO_MANY},
     auth=django_auth,
     throttle=WRITES,
     tags=["coalitions"],
@@ -604,7 +604,7 @@ def membership_decline(request: HttpRequest, pk: int = MembershipId) -> Any:
 
 @api.post(
     "/memberships/{pk}/leave",
-    response=s.MembershipOut,
+    response={200: s.MembershipOut, **TOO_MANY},
     auth=django_auth,
     throttle=WRITES,
     tags=["coalitions"],

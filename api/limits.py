@@ -5,6 +5,7 @@ import threading
 from typing import Any
 
 from django.http import HttpRequest
+from ninja import Schema
 from ninja.throttling import BaseThrottle
 
 from accounts.limits import Limited, client_address, limit_hit
@@ -29,4 +30,10 @@ class WriteThrottle(BaseThrottle):
         return float(hit.retry_after) if hit is not None else None
 
 
+class TooManyOut(Schema):
+    detail: str
+
+
 WRITES = [WriteThrottle()]
+# For the API's description: a write may be answered 429, with Retry-After in seconds.
+TOO_MANY: dict[int, Any] = {429: TooManyOut}
