@@ -1,7 +1,8 @@
-"""The first sign-in check: an address with too many recent failures is refused outright."""
+"""Sign-in checks made before any password: the client's address, then the account's lock."""
 
 from typing import Any
 
+from axes.backends import AxesStandaloneBackend
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
@@ -21,3 +22,14 @@ class AddressLimitBackend:
             request.signin_address_limited = True  # type: ignore[attr-defined]
             raise PermissionDenied("Too many failed sign-ins from this address.")
         return None
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' lock check, for every sign-in that comes with a request. Every sign-in from
+    the web does (Django's sign-in forms pass theirs); one without (a test client's `login`,
+    a shell) is nobody guessing over the network, and axes would refuse it with an error."""
+
+    def authenticate(self, request: HttpRequest | None, *args: Any, **kwargs: Any) -> None:
+        if request is None:
+            return None
+        return super().authenticate(request, *args, **kwargs)  # type: ignore[no-any-return]

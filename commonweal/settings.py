@@ -154,7 +154,7 @@ LOGOUT_REDIRECT_URL = "home"
 # first, then a locked account (django-axes), and only then the password.
 AUTHENTICATION_BACKENDS = [
     "accounts.backends.AddressLimitBackend",
-    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 

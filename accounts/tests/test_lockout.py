@@ -154,3 +154,8 @@ class TestSigninRecords:
         everything = " ".join(str(e.data) for e in AuditEvent.objects.all())
         assert "secret-typed" not in everything
         assert PASSWORD not in everything
+
+
+def test_a_test_client_login_without_a_request_still_works(member: User) -> None:
+    # Tests sign people in with Client.login, which passes no request to the backends.
+    assert Client().login(username=member.email, password=PASSWORD)
