@@ -54,6 +54,26 @@ def _people_have_confirmed_their_email() -> Any:
     UserManager.create_user = plain  # type: ignore[method-assign]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_limit_counters(request: pytest.FixtureRequest) -> Any:
+    """Rate-limit counters live in a cache table that a transactional test's flush leaves alone,
+    and every browser tab comes from 127.0.0.1: without this, sign-ups or claims made by earlier
+    browser tests would count against later ones. Other tests roll their counts back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        yield
+        return
+    from django.core.cache import caches
+
+    request.getfixturevalue("transactional_db")
+    caches["limits"].clear()
+    yield
+    caches["limits"].clear()
+
+
 def _place(kind: str, name: str, parent: Place | None, **extra: object) -> Place:
     slug = slugify(f"{parent.slug}-{name}" if parent and parent.kind != PlaceKind.WORLD else name)
     return Place.objects.create(
