@@ -18,8 +18,11 @@ class AddressLimitBackend:
         if request is None:
             return None
         if limit_reached("signin.address", client_address(request)) is not None:
-            # Read by the sign-in form to say why, and by the failure record.
+            # Read by the sign-in form to say why, and by the failure record. axes' own flag
+            # makes its middleware answer 429 and keeps the refused try off the account's count
+            # (a flood from one address should not lock its victims out as well).
             request.signin_address_limited = True  # type: ignore[attr-defined]
+            request.axes_locked_out = True  # type: ignore[attr-defined]
             raise PermissionDenied("Too many failed sign-ins from this address.")
         return None
 

@@ -76,10 +76,10 @@ class EmailAuthenticationForm(AuthenticationForm):
         except forms.ValidationError:
             # The same wording whether or not an account has this address: the lock counts
             # any address typed, and only a real owner gets the mail.
-            if getattr(self.request, "axes_locked_out", False):
-                raise forms.ValidationError(LOCKED_MESSAGE, code="locked") from None
             if getattr(self.request, "signin_address_limited", False):
                 raise forms.ValidationError(ADDRESS_LIMITED_MESSAGE, code="limited") from None
+            if getattr(self.request, "axes_locked_out", False):
+                raise forms.ValidationError(LOCKED_MESSAGE, code="locked") from None
             raise
 
 

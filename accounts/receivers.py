@@ -48,6 +48,8 @@ def _signin_failed(
 
 
 def _locked_out(sender: Any, request: HttpRequest, username: str, **kwargs: Any) -> None:
+    if getattr(request, "signin_address_limited", False):
+        return  # the address is limited, not the account: its owner has nothing to unlock
     services.signin_lockout_notify(
         email=username or "",
         address=client_address(request),

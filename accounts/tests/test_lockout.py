@@ -129,6 +129,8 @@ class TestAddressLimit:
         # No single account reached its lock (10 tries each), but the address did.
         refused = sign_in(member.email, PASSWORD)
         assert not signed_in(refused)
+        assert refused.status_code == 429
+        assert mail.outbox == []
         assert "Too many failed sign-ins have come from your network" in refused.content.decode()
         # Someone else, elsewhere, is not affected.
         assert signed_in(sign_in(member.email, PASSWORD, address="192.0.2.1"))
