@@ -34,6 +34,46 @@ def _live_server_one_request_at_a_time() -> None:
     LiveServerThread.server_class = OneAtATime  # type: ignore[assignment]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _people_have_confirmed_their_email() -> Any:
+    """The named people of every story, and the ones tests make on the side, have confirmed their
+    address (a new account confirms it by the sign-up link): acting for a group needs it. A test
+    of the unconfirmed case passes email_verified_at=None itself."""
+    from django.utils import timezone
+
+    from accounts.models import UserManager
+
+    plain = UserManager.create_user
+
+    def confirmed(self: UserManager, email: str, password: str | None = None, **extra: Any) -> User:
+        extra.setdefault("email_verified_at", timezone.now())
+        return plain(self, email, password, **extra)
+
+    UserManager.create_user = confirmed  # type: ignore[method-assign]
+    yield
+    UserManager.create_user = plain  # type: ignore[method-assign]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limit_counters(request: pytest.FixtureRequest) -> Any:
+    """Rate-limit counters live in a cache table that a transactional test's flush leaves alone,
+    and every browser tab comes from 127.0.0.1: without this, sign-ups or claims made by earlier
+    browser tests would count against later ones. Other tests roll their counts back."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or bool(
+        marker is not None and marker.kwargs.get("transaction")
+    )
+    if not transactional:
+        yield
+        return
+    from django.core.cache import caches
+
+    request.getfixturevalue("transactional_db")
+    caches["limits"].clear()
+    yield
+    caches["limits"].clear()
+
+
 def _place(kind: str, name: str, parent: Place | None, **extra: object) -> Place:
     slug = slugify(f"{parent.slug}-{name}" if parent and parent.kind != PlaceKind.WORLD else name)
     return Place.objects.create(

@@ -4,9 +4,20 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.utils.translation import gettext_lazy as _
 
+from accounts.limits import limit_hit, normalized_email
 from accounts.models import User
+
+LOCKED_MESSAGE = _(
+    "This account is locked after too many wrong passwords. If it is yours, we have mailed "
+    "you a link that unlocks it; resetting your password unlocks it too."
+)
+ADDRESS_LIMITED_MESSAGE = _(
+    "Too many failed sign-ins have come from your network. Try again in an hour, or reset "
+    "your password."
+)
 
 
 class SignupForm(forms.Form):
@@ -57,4 +68,26 @@ class EmailAuthenticationForm(AuthenticationForm):
     )
 
     def clean_username(self) -> str:
-        return self.cleaned_data["username"].strip().lower()
+        return normalized_email(self.cleaned_data["username"])
+
+    def clean(self) -> dict[str, Any]:
+        try:
+            return super().clean()
+        except forms.ValidationError:
+            # The same wording whether or not an account has this address: the lock counts
+            # any address typed, and only a real owner gets the mail.
+            if getattr(self.request, "signin_address_limited", False):
+                raise forms.ValidationError(ADDRESS_LIMITED_MESSAGE, code="limited") from None
+            if getattr(self.request, "axes_locked_out", False):
+                raise forms.ValidationError(LOCKED_MESSAGE, code="locked") from None
+            raise
+
+
+class LimitedPasswordResetForm(PasswordResetForm):
+    """Django's reset form, mailing one account at most a few times an hour however often the
+    form is sent (the page after it reads the same either way)."""
+
+    def send_mail(self, *args: Any, **kwargs: Any) -> None:
+        to_email = args[4] if len(args) > 4 else kwargs["to_email"]
+        if limit_hit("reset.email", normalized_email(to_email)) is None:
+            super().send_mail(*args, **kwargs)

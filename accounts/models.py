@@ -23,6 +23,8 @@ class UserManager(BaseUserManager["User"]):
         extra.setdefault("is_staff", True)
         extra.setdefault("is_superuser", True)
         extra.setdefault("is_site_coordinator", True)
+        # Made at the server's console by whoever runs the hub, who may not have mail set up yet.
+        extra.setdefault("email_verified_at", timezone.now())
         return self.create_user(email, password, **extra)
 
 
@@ -40,6 +42,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Signed up but has not yet followed the mailed link (such an account is also inactive;
     # this tells it apart from one a coordinator switched off).
     pending_signup = models.BooleanField(default=False)
+    # When the person last proved they read mail at `email` (the sign-up link or a verification
+    # link). Until then the account may look around but not act for a group.
+    email_verified_at = models.DateTimeField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -49,6 +54,10 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.display_name or self.email
+
+    @property
+    def email_verified(self) -> bool:
+        return self.email_verified_at is not None
 
 
 class RegionalCoordinator(models.Model):

@@ -15,4 +15,7 @@ urlpatterns = [
     path("password-reset/sent/", views.password_reset_done, name="password_reset_done"),
     path("reset/<uidb64>/<token>/", views.password_reset_confirm, name="password_reset_confirm"),
     path("reset/done/", views.password_reset_complete, name="password_reset_complete"),
+    path("unlock/<str:token>/", views.unlock, name="unlock"),
+    path("verify/", views.verify_send, name="verify_send"),
+    path("verify/<str:token>/", views.verify, name="verify"),
 ]

@@ -19,6 +19,7 @@ from ninja.security import django_auth
 from api import schemas as s
 from api.docs import SessionSwagger
 from api.inputs import has_nul, is_web_address
+from api.limits import TOO_MANY, WRITES
 from api.outputs import links_out, service_area_fields, service_areas_by_organization
 from coalitions import selectors as coalition_selectors
 from coalitions import services as coalition_services
@@ -371,8 +372,9 @@ def _checked_link(value: str, field: str) -> str:
 
 @api.post(
     "/organizations",
-    response={201: s.OrganizationOut},
+    response={201: s.OrganizationOut, **TOO_MANY},
     auth=django_auth,
+    throttle=WRITES,
     tags=["organizations"],
     summary="Add an organization",
 )
@@ -522,8 +524,9 @@ def coalition_graph(request: HttpRequest, key: str, params: Query[GraphIn]) -> A
 
 @api.post(
     "/memberships",
-    response={201: s.MembershipOut},
+    response={201: s.MembershipOut, **TOO_MANY},
     auth=django_auth,
+    throttle=WRITES,
     tags=["coalitions"],
     summary="Ask to join, or invite to join, a coalition",
 )
@@ -575,8 +578,9 @@ MembershipId = Path(..., ge=1, le=2**62)
 
 @api.post(
     "/memberships/{pk}/accept",
-    response=s.MembershipOut,
+    response={200: s.MembershipOut, **TOO_MANY},
     auth=django_auth,
+    throttle=WRITES,
     tags=["coalitions"],
     summary="Accept",
 )
@@ -587,8 +591,9 @@ def membership_accept(request: HttpRequest, pk: int = MembershipId) -> Any:
 
 @api.post(
     "/memberships/{pk}/decline",
-    response=s.MembershipOut,
+    response={200: s.MembershipOut, **TOO_MANY},
     auth=django_auth,
+    throttle=WRITES,
     tags=["coalitions"],
     summary="Decline",
 )
@@ -599,8 +604,9 @@ def membership_decline(request: HttpRequest, pk: int = MembershipId) -> Any:
 
 @api.post(
     "/memberships/{pk}/leave",
-    response=s.MembershipOut,
+    response={200: s.MembershipOut, **TOO_MANY},
     auth=django_auth,
+    throttle=WRITES,
     tags=["coalitions"],
     summary="Leave, end or withdraw",
 )

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.utils.translation import gettext as _
 
+from accounts.permissions import email_verified
 from assemblies.models import Assembly, AssemblyPerson
 from coalitions.models import Membership
 from directory import permissions as directory_permissions
@@ -32,8 +33,9 @@ def member_groups(assembly: Assembly) -> QuerySet[Organization]:
 
 
 def groups_spoken_for(user: Any, assembly: Assembly) -> list[Organization]:
-    """The member groups whose vote this person may cast (they are an admin of each)."""
-    if not signed_in(user):
+    """The member groups whose vote this person may cast (they are an admin of each, with a
+    confirmed address)."""
+    if not signed_in(user) or not email_verified(user):
         return []
     return list(
         member_groups(assembly)

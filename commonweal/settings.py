@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "programs",
     "connections",
     "overview",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -98,6 +99,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "commonweal.errors.MethodNotAllowedPage",
+    # Last, as django-axes asks: it turns a locked-out sign-in into a 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "commonweal.urls"
@@ -149,6 +152,13 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
+# Checked in this order on every sign-in: an address with too many recent failures is refused
+# first, then a locked account (django-axes), and only then the password.
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.AddressLimitBackend",
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 if os.environ.get("PYTEST_VERSION"):
     # Tests create many people; the real hashers are slow by design.
@@ -234,6 +244,53 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
 NINJA_PAGINATION_PER_PAGE = 25
+
+# Counters for rate limits and lockouts must be the same for every web process, so they live in
+# the database (a table made by accounts' migrations), never in one process's memory. A
+# deployment with Redis may point LIMITS_CACHE_URL at it (redis://...) instead.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "limits": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["LIMITS_CACHE_URL"],
+        }
+        if os.environ.get("LIMITS_CACHE_URL")
+        else {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "commonweal_limits",
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    ),
+}
+# django-ratelimit counts in it (its app is not installed: it has no models, and its check
+# prefers memcached; the database cache may lose an increment when two requests race, which
+# lets one request more through; lockouts, which must be exact, django-axes counts in rows).
+RATELIMIT_USE_CACHE = "limits"
+RATELIMIT_IP_META_KEY = "accounts.limits.client_address"
+
+# Sign-in lockout (django-axes): this many wrong passwords for one account lock it, from any
+# address, until its owner follows the mailed unlock link, resets the password, or a day passes.
+AXES_FAILURE_LIMIT = int(os.environ.get("SIGNIN_LOCKOUT_FAILURES", "20"))
+AXES_COOLOFF_TIME = float(os.environ.get("SIGNIN_LOCKOUT_HOURS", "24"))
+AXES_LOCKOUT_PARAMETERS = ["username"]
+AXES_USERNAME_CALLABLE = "accounts.limits.signin_username"
+AXES_LOCKOUT_CALLABLE = "accounts.limits.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# Tries while locked are refused without being counted, so the lock runs from the last counted
+# failure (and the sign-in page knows at once that the account, not the password, said no).
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Sign-ins are kept in the hub's own audit log; axes keeps only the counts it needs.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "accounts.limits.client_address"
+# axes warns that it does not lock by address; the hub limits addresses itself (failed
+# sign-ins per address, accounts.backends.AddressLimitBackend), with a window of its own
+# rather than locking a whole shared network out for a day.
+SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+# Behind reverse proxies, how many of them add to X-Forwarded-For (0: the client's address is
+# the connection's own, and the header, which anyone can send, is ignored).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
 
 LOGGING = {
     "version": 1,

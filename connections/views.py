@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.limits import limit_posts
 from coalitions.views import own_groups
 from commonweal.forms import errors_into
 from connections import permissions, selectors, services
@@ -112,6 +113,7 @@ def restore(request: HttpRequest, slug: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @login_required
+@limit_posts("introduction", by=("user",))
 def introduction_new(request: HttpRequest) -> HttpResponse:
     initial = {k: request.GET.get(k, "")[:500] for k in ("first", "second")}
     form = IntroductionForm(request.POST or None, initial=initial)

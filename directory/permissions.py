@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import Q
 
 from accounts.models import RegionalCoordinator
+from accounts.permissions import email_verified
 from directory.models import Organization, OrganizationAdmin
 from places.models import Place
 
@@ -24,13 +25,14 @@ def is_site_coordinator(user: Any) -> bool:
 
 
 def is_organization_admin(user: Any, org: Organization) -> bool:
-    if not _signed_in(user) or org.pk is None:
+    # An admin acts for the group only once their address is confirmed (accounts.permissions).
+    if not _signed_in(user) or org.pk is None or not email_verified(user):
         return False
     return OrganizationAdmin.objects.filter(organization=org, user=user).exists()
 
 
 def administered_organization_ids(user: Any) -> list[int]:
-    if not _signed_in(user):
+    if not _signed_in(user) or not email_verified(user):
         return []
     return list(
         OrganizationAdmin.objects.filter(user=user).values_list("organization_id", flat=True)

@@ -14,6 +14,7 @@ from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.permissions import require_verified
 from accounts.services import audit_record
 from directory import permissions
 from directory.models import (
@@ -143,6 +144,8 @@ def organization_create(
     (a network weaver adding a group they found, which the group may claim later)."""
     if user is not None and not getattr(user, "is_authenticated", False):
         raise PermissionDenied("Sign in to add an organization.")
+    if user is not None:
+        require_verified(user)
     _home_place_check(home_place)
     _check_length("description", description, DESCRIPTION_MAX_LENGTH)
     areas = _resolve_issue_areas(issue_areas)

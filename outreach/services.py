@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import require_verified
 from accounts.services import audit_record
 from directory import permissions as directory_permissions
 from directory.models import (
@@ -133,6 +134,7 @@ def claim_link_send(*, user: Any, organization: Organization, base_url: str) -> 
     server that is down never undoes the link (and its cool-down): the link's `message` says
     whether the mail left."""
     _signed_in(user)
+    require_verified(user)
     if organization.status == OrganizationStatus.DISSOLVED:
         raise ValidationError({"organization": _("This group has said it no longer exists.")})
     _admins_first(organization)
@@ -192,6 +194,7 @@ def claim_link_use(*, user: Any, token: str) -> Organization:
     """Whoever follows the mailed link (signed in) becomes an admin: reading the group's mail
     is the proof."""
     _signed_in(user)
+    require_verified(user)
     link = claim_token_read(token)
     link = ClaimLink.objects.select_for_update().get(pk=link.pk)
     if link.used_at is not None:
@@ -218,6 +221,7 @@ def claim_request_create(
 ) -> ClaimRequest:
     """Ask to look after a listing. If it has admins, they are mailed: it is theirs to decide."""
     _signed_in(user)
+    require_verified(user)
     if directory_permissions.is_organization_admin(user, organization):
         raise ValidationError({"organization": _("You already administer this listing.")})
     if ClaimRequest.objects.filter(

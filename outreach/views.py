@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from accounts.limits import limit_posts
 from commonweal.forms import errors_into
 from commonweal.lib import csvsafe
 from directory import tagging
@@ -52,6 +53,7 @@ def _require_coordinator(user: Any) -> None:
 
 
 @require_http_methods(["GET", "POST"])
+@limit_posts("claim", by=("user", "address"))
 def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
     org = get_organization_for_user(request.user, slug)
     form = ClaimRequestForm(request.POST if request.POST.get("action") == "request" else None)

@@ -37,6 +37,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from actions.models import Delivery  # noqa: E402
@@ -63,7 +64,9 @@ def say(text: str) -> None:
 def build(members: int) -> dict[str, object]:
     rng = random.Random(13)
     t0 = time.perf_counter()
-    chair = User.objects.create_user("chair@example.org", "x")  # noqa: S106 - a throwaway bench account
+    chair = User.objects.create_user(  # noqa: S106 - a throwaway bench account
+        "chair@example.org", "x", email_verified_at=timezone.now()
+    )
     coalition = Organization.objects.create(
         name="Bench Coalition", slug="bench-coalition", kind=OrganizationKind.COALITION
     )

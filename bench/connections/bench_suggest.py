@@ -259,6 +259,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.db import connection, transaction
     from django.test import Client
+    from django.utils import timezone
 
     from accounts.models import User
     from connections.selectors import suggestions_for_coalition, suggestions_for_group
@@ -274,7 +275,10 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     user = User.objects.filter(email="bench@example.org").first() or User.objects.create_user(
-        "bench@example.org", "bench-passphrase", is_site_coordinator=True
+        "bench@example.org",
+        "bench-passphrase",
+        is_site_coordinator=True,
+        email_verified_at=timezone.now(),
     )
     rng = random.Random(args.seed)
     total = Organization.objects.count()
