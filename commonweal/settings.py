@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "solidarity",
     "assemblies",
     "connections",
+    "vouching",
     "overview",
 ]
 
