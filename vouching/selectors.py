@@ -124,7 +124,10 @@ def pending_for_user(user: Any, *, open_only: bool = True) -> QuerySet[PendingAc
     scope = permissions.pending_visible_q(user)
     if scope is None:
         return PendingAction.objects.none()
-    rows = PendingAction.objects.filter(scope | Q(requested_by=user))
+    # An empty Q() would vanish when or-ed with another, so "everything" is kept apart.
+    rows = PendingAction.objects.all() if not scope else PendingAction.objects.filter(
+        scope | Q(requested_by=user)
+    )
     if open_only:
         rows = rows.filter(state=PendingState.PENDING)
     return rows.select_related("requested_by", "decided_by", "place")
