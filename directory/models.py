@@ -142,9 +142,7 @@ class Organization(models.Model):
     )
     # Listings already in the hub, imported ones and those a coordinator adds count as verified;
     # a group that lists itself or newly claims a listing waits for two vouches.
-    standing = models.CharField(
-        max_length=12, choices=Standing.choices, default=Standing.VERIFIED
-    )
+    standing = models.CharField(max_length=12, choices=Standing.choices, default=Standing.VERIFIED)
     last_confirmed_at = models.DateTimeField(null=True, blank=True)
     # When the last periodic check-in was made: mailed to the admins, or, for a listing with
     # none, passed to its coordinators' stale list. At most one per interval (directory/freshness).

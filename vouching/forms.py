@@ -31,8 +31,13 @@ class VouchForm(forms.Form):
         choices = [(str(g.pk), g.name) for g in groups]
         if coordinator:
             choices.append((AS_COORDINATOR, str(_("Myself, as a coordinator of its place"))))
-        self.fields["voucher"].choices = choices
+        self.fields["voucher"].choices = choices  # type: ignore[attr-defined]
         self.groups = {str(g.pk): g for g in groups}
+        self.coordinator = coordinator
+
+    def offers_any(self) -> bool:
+        """Whether this person may vouch at all (a group to vouch with, or their role)."""
+        return bool(self.groups) or self.coordinator
 
     def voucher_group(self) -> Organization | None:
         return self.groups.get(self.cleaned_data["voucher"])
@@ -69,7 +74,10 @@ class AdmitForm(forms.Form):
     member = forms.ModelChoiceField(queryset=Organization.objects.none(), label=_("Member group"))
     how = forms.ChoiceField(
         label=_("How"),
-        choices=[(AdmissionHow.MEETING, AdmissionHow.MEETING.label), (AdmissionHow.APPROVAL, AdmissionHow.APPROVAL.label)],
+        choices=[
+            (AdmissionHow.MEETING, AdmissionHow.MEETING.label),
+            (AdmissionHow.APPROVAL, AdmissionHow.APPROVAL.label),
+        ],
     )
     note = forms.CharField(label=_("Note"), max_length=REASON_MAX_LENGTH, required=False)
 

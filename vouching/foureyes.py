@@ -222,9 +222,7 @@ def pending_decide(
 ) -> PendingAction:
     action = PendingAction.objects.select_for_update().get(pk=action.pk)
     if not can_decide(user, action):
-        raise PermissionDenied(
-            _("A second coordinator, not the one who asked, must confirm this.")
-        )
+        raise PermissionDenied(_("A second coordinator, not the one who asked, must confirm this."))
     if action.state != PendingState.PENDING:
         raise ValidationError(_("This has already been decided."))
     action.decided_by, action.decided_at = user, timezone.now()
@@ -263,7 +261,11 @@ def pending_withdraw(*, user: Any, action: PendingAction) -> PendingAction:
         raise PermissionDenied(_("Only the coordinator who asked can withdraw this."))
     if action.state != PendingState.PENDING:
         raise ValidationError(_("This has already been decided."))
-    action.state, action.decided_by, action.decided_at = PendingState.WITHDRAWN, user, timezone.now()
+    action.state, action.decided_by, action.decided_at = (
+        PendingState.WITHDRAWN,
+        user,
+        timezone.now(),
+    )
     action.save(update_fields=["state", "decided_by", "decided_at"])
     audit_record(actor=user, action="pending.withdrawn", target=action, data={"kind": action.kind})
     return action

@@ -66,9 +66,7 @@ def flagged_for_review(user: Any) -> QuerySet[Vouch]:
     rows = Vouch.objects.filter(flagged_at__isnull=False, reviewed_at__isnull=True)
     if permissions.directory_permissions.is_site_coordinator(user):
         return rows.select_related("organization", "voucher")
-    scope = permissions.directory_permissions.coordinator_scope_q(
-        user, "organization__place_lft"
-    )
+    scope = permissions.directory_permissions.coordinator_scope_q(user, "organization__place_lft")
     if scope is None:
         return Vouch.objects.none()
     return rows.filter(scope).select_related("organization", "voucher")
@@ -125,8 +123,10 @@ def pending_for_user(user: Any, *, open_only: bool = True) -> QuerySet[PendingAc
     if scope is None:
         return PendingAction.objects.none()
     # An empty Q() would vanish when or-ed with another, so "everything" is kept apart.
-    rows = PendingAction.objects.all() if not scope else PendingAction.objects.filter(
-        scope | Q(requested_by=user)
+    rows = (
+        PendingAction.objects.all()
+        if not scope
+        else PendingAction.objects.filter(scope | Q(requested_by=user))
     )
     if open_only:
         rows = rows.filter(state=PendingState.PENDING)

@@ -90,7 +90,9 @@ def _save_vouch(vouch: Vouch) -> Vouch:
 
 
 @transaction.atomic
-def vouch_give(*, user: Any, voucher: Organization, organization: Organization, reason: str) -> Vouch:
+def vouch_give(
+    *, user: Any, voucher: Organization, organization: Organization, reason: str
+) -> Vouch:
     """An admin of a verified group vouches for another group in its name."""
     org = Organization.objects.select_for_update().get(pk=organization.pk)
     if not permissions.can_vouch_as(user, voucher, org):
@@ -151,10 +153,15 @@ def organization_suspend(*, user: Any, organization: Organization, reason: str) 
     Organization.objects.filter(pk=org.pk).update(standing=Standing.SUSPENDED)
     org.standing = Standing.SUSPENDED
     suspension = Suspension.objects.create(organization=org, by=user, reason=reason)
-    flagged = _flag_given(org, user, _("%(name)s was suspended: %(reason)s") % {
-        "name": org.name,
-        "reason": reason,
-    })
+    flagged = _flag_given(
+        org,
+        user,
+        _("%(name)s was suspended: %(reason)s")
+        % {
+            "name": org.name,
+            "reason": reason,
+        },
+    )
     directory_touch()
     audit_record(
         actor=user,
@@ -200,7 +207,9 @@ def vouch_review(*, user: Any, vouch: Vouch, keep: bool, reason: str = "") -> Vo
     vouch = Vouch.objects.select_for_update().select_related("organization").get(pk=vouch.pk)
     org = vouch.organization
     if not permissions.can_suspend(user, org):
-        raise PermissionDenied(_("Only a coordinator of this group's place can review its vouches."))
+        raise PermissionDenied(
+            _("Only a coordinator of this group's place can review its vouches.")
+        )
     if not vouch.needs_review:
         raise ValidationError(_("This vouch is not waiting for review."))
     vouch.reviewed_at, vouch.reviewed_by = timezone.now(), user
@@ -232,10 +241,14 @@ def assembly_bar_set(*, user: Any, coalition: Organization, bar: str) -> Assembl
     row.bar, row.set_by = bar, user
     row.save()
     if bar != Bar.VERIFIED:
-        members = Membership.objects.active().filter(coalition=coalition).values_list(
-            "member_id", flat=True
+        members = (
+            Membership.objects.active()
+            .filter(coalition=coalition)
+            .values_list("member_id", flat=True)
         )
-        already = set(Admission.objects.filter(coalition=coalition).values_list("member_id", flat=True))
+        already = set(
+            Admission.objects.filter(coalition=coalition).values_list("member_id", flat=True)
+        )
         Admission.objects.bulk_create(
             Admission(coalition=coalition, member_id=m, how=AdmissionHow.BEFORE_BAR, by=user)
             for m in members

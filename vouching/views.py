@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.models import User
 from coalitions.views import errors_into
+from directory.models import Organization
 from places.models import Place
 from vouching import foureyes, permissions, selectors, services
 from vouching.forms import (
@@ -27,24 +28,25 @@ from vouching.forms import (
 from vouching.models import Bar, Suspension, Vouch
 
 
-def _vouch_form(request: HttpRequest, org: object, data: object = None) -> VouchForm:
+def _vouch_form(request: HttpRequest, org: Organization, data: object = None) -> VouchForm:
     return VouchForm(
         data,
-        groups=permissions.voucher_groups(request.user, org),  # type: ignore[arg-type]
+        groups=permissions.voucher_groups(request.user, org),
         coordinator=permissions.can_vouch_as_coordinator(request.user, org),
     )
 
 
-def _group_page(request: HttpRequest, org: object, **forms: object) -> HttpResponse:
+def _group_page(request: HttpRequest, org: Organization, **forms: object) -> HttpResponse:
     user = request.user
-    see = permissions.can_see_vouches(user, org)  # type: ignore[arg-type]
+    see = permissions.can_see_vouches(user, org)
     vouch_form = forms.get("vouch_form") or _vouch_form(request, org)
+    assert isinstance(vouch_form, VouchForm)
     context = {
         "org": org,
         "can_see": see,
-        "received": list(selectors.vouches_received(org)) if see else [],  # type: ignore[arg-type]
-        "vouch_form": vouch_form if vouch_form.fields["voucher"].choices else None,  # type: ignore[attr-defined]
-        "can_suspend": permissions.can_suspend(user, org),  # type: ignore[arg-type]
+        "received": list(selectors.vouches_received(org)) if see else [],
+        "vouch_form": vouch_form if vouch_form.offers_any() else None,
+        "can_suspend": permissions.can_suspend(user, org),
         "suspend_form": forms.get("suspend_form") or ReasonForm(),
         "suspensions": list(Suspension.objects.filter(organization=org)[:10]) if see else [],
         "needed": services.VOUCHES_NEEDED,
@@ -64,7 +66,7 @@ def group(request: HttpRequest, slug: str) -> HttpResponse:
 def vouch(request: HttpRequest, slug: str) -> HttpResponse:
     org = selectors.get_group_for_user(request.user, slug)
     form = _vouch_form(request, org, request.POST)
-    if not form.fields["voucher"].choices:  # type: ignore[attr-defined]
+    if not form.offers_any():
         raise PermissionDenied(_("Only an admin of a verified group can vouch for this group."))
     if form.is_valid():
         try:
@@ -84,7 +86,9 @@ def vouch(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as error:
             errors_into(form, error)
         else:
-            messages.success(request, _("Your vouch for %(name)s is recorded.") % {"name": org.name})
+            messages.success(
+                request, _("Your vouch for %(name)s is recorded.") % {"name": org.name}
+            )
             return redirect("vouching:group", org.slug)
     org.refresh_from_db()
     return _group_page(request, org, vouch_form=form)
@@ -176,7 +180,7 @@ def review_decide(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("vouching:review")
 
 
-def _coalition(request: HttpRequest, slug: str) -> object:
+def _coalition(request: HttpRequest, slug: str) -> Organization:
     org = selectors.get_group_for_user(request.user, slug)
     if not permissions.can_set_bar(request.user, org):
         raise PermissionDenied(_("Only the coalition's admins choose who joins its assembly."))
@@ -187,8 +191,8 @@ def _coalition(request: HttpRequest, slug: str) -> object:
 @login_required
 def bar(request: HttpRequest, slug: str) -> HttpResponse:
     coalition = _coalition(request, slug)
-    waiting = selectors.waiting_members(coalition)  # type: ignore[arg-type]
-    bar_form = BarForm(initial={"bar": selectors.assembly_bar(coalition)})  # type: ignore[arg-type]
+    waiting = selectors.waiting_members(coalition)
+    bar_form = BarForm(initial={"bar": selectors.assembly_bar(coalition)})
     admit_form = AdmitForm(members=waiting)
     if request.method == "POST":
         try:
@@ -196,7 +200,9 @@ def bar(request: HttpRequest, slug: str) -> HttpResponse:
                 bar_form = BarForm(request.POST)
                 if bar_form.is_valid():
                     services.assembly_bar_set(
-                        user=request.user, coalition=coalition, bar=bar_form.cleaned_data["bar"]  # type: ignore[arg-type]
+                        user=request.user,
+                        coalition=coalition,
+                        bar=bar_form.cleaned_data["bar"],
                     )
                     messages.success(request, _("The assembly's bar is saved."))
                     return redirect("vouching:bar", slug)
@@ -205,7 +211,7 @@ def bar(request: HttpRequest, slug: str) -> HttpResponse:
                 if admit_form.is_valid():
                     services.admission_record(
                         user=request.user,
-                        coalition=coalition,  # type: ignore[arg-type]
+                        coalition=coalition,
                         member=admit_form.cleaned_data["member"],
                         how=admit_form.cleaned_data["how"],
                         note=admit_form.cleaned_data["note"],
@@ -219,7 +225,7 @@ def bar(request: HttpRequest, slug: str) -> HttpResponse:
         "bar_form": bar_form,
         "admit_form": admit_form,
         "waiting": list(waiting[:200]),
-        "current": selectors.assembly_bar(coalition),  # type: ignore[arg-type]
+        "current": selectors.assembly_bar(coalition),
         "Bar": Bar,
     }
     status = 400 if bar_form.errors or admit_form.errors else 200
@@ -236,7 +242,9 @@ def _coordinator(request: HttpRequest) -> None:
 def pending(request: HttpRequest) -> HttpResponse:
     _coordinator(request)
     rows = list(selectors.pending_for_user(request.user)[:200])
-    done = list(selectors.pending_for_user(request.user, open_only=False).exclude(state="pending")[:30])
+    done = list(
+        selectors.pending_for_user(request.user, open_only=False).exclude(state="pending")[:30]
+    )
     return render(
         request,
         "vouching/pending.html",

@@ -23,9 +23,7 @@ class Cast:
 
 def member_of(coalition: Organization, *groups: Organization) -> None:
     for group in groups:
-        Membership.objects.create(
-            coalition=coalition, member=group, status=MembershipStatus.ACTIVE
-        )
+        Membership.objects.create(coalition=coalition, member=group, status=MembershipStatus.ACTIVE)
 
 
 @pytest.fixture

@@ -71,7 +71,9 @@ def test_it_keeps_a_site_role_to_site_coordinators(
         foureyes.pending_decide(user=regional_coordinator, action=action, confirm=True)
 
 
-def test_it_refuses_outsiders_asking_or_confirming(outsider, site_coordinator, member, places) -> None:
+def test_it_refuses_outsiders_asking_or_confirming(
+    outsider, site_coordinator, member, places
+) -> None:
     with pytest.raises(PermissionDenied):
         foureyes.role_grant_request(
             user=outsider, grantee=member, place=places["oregon"], reason="x"
@@ -126,8 +128,12 @@ def test_it_says_a_merge_of_ones_own_groups_needs_no_second(
 ) -> None:
     from directory import services as directory_services
 
-    a = directory_services.organization_create(user=organizer, name="A", home_place=places["portland"])
-    b = directory_services.organization_create(user=organizer, name="B", home_place=places["portland"])
+    a = directory_services.organization_create(
+        user=organizer, name="A", home_place=places["portland"]
+    )
+    b = directory_services.organization_create(
+        user=organizer, name="B", home_place=places["portland"]
+    )
     assert not foureyes.merge_needs_second(organizer, a, b)
     assert foureyes.merge_needs_second(site_coordinator, a, b)
 

@@ -12,7 +12,9 @@ from vouching.tests.conftest import Cast, member_of
 pytestmark = pytest.mark.django_db
 
 
-def test_it_lets_an_admin_of_a_verified_group_vouch_from_the_page(client, cast: Cast, member) -> None:
+def test_it_lets_an_admin_of_a_verified_group_vouch_from_the_page(
+    client, cast: Cast, member
+) -> None:
     client.force_login(member)
     page = client.get(reverse("vouching:group", args=[cast.newcomer.slug]))
     assert page.status_code == 200
@@ -48,22 +50,24 @@ def test_it_refuses_outsiders_vouching_with_someone_elses_group(
 
 
 def test_it_refuses_signed_out_people_everywhere(client, cast: Cast) -> None:
-    for name, args in [
+    gets: list[tuple[str, list[object]]] = [
         ("vouching:group", [cast.newcomer.slug]),
         ("vouching:tree", [cast.newcomer.slug]),
         ("vouching:review", []),
         ("vouching:bar", [cast.coalition.slug]),
         ("vouching:pending", []),
         ("vouching:role_grant", []),
-    ]:
+    ]
+    for name, args in gets:
         response = client.get(reverse(name, args=args))
         assert response.status_code == 302 and "/login" in response["Location"], name
-    for name, args in [
+    posts: list[tuple[str, list[object]]] = [
         ("vouching:vouch", [cast.newcomer.slug]),
         ("vouching:suspend", [cast.newcomer.slug]),
         ("vouching:pending_decide", [1]),
         ("vouching:review_decide", [1]),
-    ]:
+    ]
+    for name, args in posts:
         response = client.post(reverse(name, args=args), {"reason": "x", "decision": "confirm"})
         assert response.status_code == 302 and "/login" in response["Location"], name
 
@@ -139,7 +143,9 @@ def test_it_lets_coalition_admins_choose_the_bar_and_admit_a_group(
 def test_it_walks_a_role_grant_through_the_pages(
     client, site_coordinator, member, places, outsider
 ) -> None:
-    second = User.objects.create_user("second@example.org", "a-long-passphrase", is_site_coordinator=True)
+    second = User.objects.create_user(
+        "second@example.org", "a-long-passphrase", is_site_coordinator=True
+    )
     client.force_login(outsider)
     assert client.get(reverse("vouching:role_grant")).status_code == 403
     assert client.get(reverse("vouching:pending")).status_code == 403
@@ -155,7 +161,9 @@ def test_it_walks_a_role_grant_through_the_pages(
     assert not RegionalCoordinator.objects.filter(user=member).exists()
     client.force_login(outsider)
     assert (
-        client.post(reverse("vouching:pending_decide", args=[action.pk]), {"decision": "confirm"}).status_code
+        client.post(
+            reverse("vouching:pending_decide", args=[action.pk]), {"decision": "confirm"}
+        ).status_code
         == 403
     )
     client.force_login(second)

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from accounts.models import AuditEvent, User
 from actions import services as action_services
+from actions.models import CallToAction
 from assemblies import permissions as assembly_permissions
 from assemblies.services import assemblies as assembly_services
 from connections import selectors as connection_selectors
@@ -22,12 +23,12 @@ from solidarity import permissions as solidarity_permissions
 from solidarity.models import SupportRequest, Visibility
 from vouching import services
 from vouching.models import Vouch
-from vouching.tests.conftest import Cast, admin_of, member_of
+from vouching.tests.conftest import Cast, member_of
 
 pytestmark = pytest.mark.django_db
 
 
-def _call(cast: Cast, member: User, places: dict[str, Place]) -> object:
+def _call(cast: Cast, member: User, places: dict[str, Place]) -> CallToAction:
     now = timezone.now()
     return action_services.call_create(
         user=member,
@@ -131,7 +132,9 @@ def test_it_refuses_vouches_from_outsiders_and_unverified_groups(
     cast: Cast, outsider, organizer, member, places
 ) -> None:
     with pytest.raises(PermissionDenied):  # not an admin of the voucher
-        services.vouch_give(user=outsider, voucher=cast.first, organization=cast.newcomer, reason="x")
+        services.vouch_give(
+            user=outsider, voucher=cast.first, organization=cast.newcomer, reason="x"
+        )
     other = directory_services.organization_create(
         user=organizer, name="Also New", home_place=places["portland"], awaits_vouches=True
     )
