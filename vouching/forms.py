@@ -102,3 +102,12 @@ class DecideForm(forms.Form):
         choices=[("confirm", _("Confirm")), ("decline", _("Decline")), ("withdraw", _("Withdraw"))]
     )
     answer = forms.CharField(label=_("Note"), max_length=REASON_MAX_LENGTH, required=False)
+
+
+class MergePairForm(forms.Form):
+    keep = forms.IntegerField(widget=forms.HiddenInput)
+    other = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class MergeRequestForm(MergePairForm):
+    reason = _reason_field(_("Why these are the same group"))

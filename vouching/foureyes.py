@@ -2,7 +2,9 @@
 only then does the original service run, in the asker's name with the confirmer recorded.
 
 Done this way today: granting a coordinator role (site, or regional for a place) and merging two
-listings that are not both the asker's own groups. Each kind has a runner that looks its
+listings when a group's own admins run one of them and the asker is not among them
+(`resolution.permissions.merge_needs_second`; the duplicates pages refuse such a merge and link
+here). Each kind has a runner that looks its
 objects up again when confirmed, so a confirmation acts on the hub as it is then.
 """
 
@@ -155,14 +157,6 @@ def _run_role_grant(action: PendingAction, confirmed_by: Any) -> None:
 
 
 # ---- merging listings -----------------------------------------------------------------------
-
-
-def merge_needs_second(user: Any, keep: Organization, other: Organization) -> bool:
-    """A coordinator merging two of their own groups needs nobody; any other merge does."""
-    return not (
-        directory_permissions.is_organization_admin(user, keep)
-        and directory_permissions.is_organization_admin(user, other)
-    )
 
 
 @transaction.atomic

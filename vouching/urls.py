@@ -15,4 +15,5 @@ urlpatterns = [
     path("pending/", views.pending, name="pending"),
     path("pending/<int:pk>/", views.pending_decide, name="pending_decide"),
     path("roles/grant/", views.role_grant, name="role_grant"),
+    path("merge/", views.merge_request, name="merge_request"),
 ]

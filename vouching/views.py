@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,6 +20,8 @@ from vouching.forms import (
     AdmitForm,
     BarForm,
     DecideForm,
+    MergePairForm,
+    MergeRequestForm,
     ReasonForm,
     ReviewForm,
     RoleGrantForm,
@@ -321,3 +323,43 @@ def role_grant(request: HttpRequest) -> HttpResponse:
             return redirect("vouching:pending")
     status = 400 if form.errors else 200
     return render(request, "vouching/role_grant.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def merge_request(request: HttpRequest) -> HttpResponse:
+    """Ask for a merge the duplicates pages could not do alone; a second coordinator confirms."""
+    _coordinator(request)
+    pair = MergePairForm(request.POST if request.method == "POST" else request.GET)
+    if not pair.is_valid():
+        raise Http404
+    keep = Organization.objects.filter(pk=pair.cleaned_data["keep"]).first()
+    other = Organization.objects.filter(pk=pair.cleaned_data["other"]).first()
+    if keep is None or other is None:
+        raise Http404
+    if not foureyes.can_merge(request.user, keep, other):
+        raise PermissionDenied(_("Only a coordinator of both places can ask for this merge."))
+    form = MergeRequestForm(
+        request.POST if request.method == "POST" else None,
+        initial={"keep": keep.pk, "other": other.pk},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            action = foureyes.merge_request(
+                user=request.user, keep=keep, other=other, reason=form.cleaned_data["reason"]
+            )
+        except ValidationError as error:
+            errors_into(form, error)
+        else:
+            messages.success(
+                request,
+                _("Asked: %(summary)s. It waits for a second coordinator to confirm.")
+                % {"summary": action.summary},
+            )
+            return redirect("vouching:pending")
+    return render(
+        request,
+        "vouching/merge_request.html",
+        {"form": form, "keep": keep, "other": other},
+        status=400 if form.errors else 200,
+    )

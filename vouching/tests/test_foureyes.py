@@ -4,6 +4,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import AuditEvent, RegionalCoordinator, User
+from directory.models import Organization
 from vouching import foureyes
 from vouching.models import PendingKind, PendingState
 
@@ -123,19 +124,23 @@ def test_it_tells_the_other_coordinators(site_coordinator, second_coordinator, m
     assert not Notice.objects.filter(user=site_coordinator).exists()
 
 
-def test_it_says_a_merge_of_ones_own_groups_needs_no_second(
+def test_it_says_which_merges_need_a_second_coordinator(
     organizer, site_coordinator, places
 ) -> None:
     from directory import services as directory_services
+    from resolution.permissions import merge_needs_second
 
-    a = directory_services.organization_create(
-        user=organizer, name="A", home_place=places["portland"]
-    )
-    b = directory_services.organization_create(
-        user=organizer, name="B", home_place=places["portland"]
-    )
-    assert not foureyes.merge_needs_second(organizer, a, b)
-    assert foureyes.merge_needs_second(site_coordinator, a, b)
+    def make(name: str, user: User | None) -> Organization:
+        return directory_services.organization_create(
+            user=user, name=name, home_place=places["portland"]
+        )
+
+    a, b = make("A", organizer), make("B", organizer)
+    imported, also_imported = make("C", None), make("D", None)
+    assert not merge_needs_second(organizer, a, b)  # one's own groups
+    assert merge_needs_second(site_coordinator, a, b)  # groups other people run
+    assert merge_needs_second(site_coordinator, a, imported)
+    assert not merge_needs_second(site_coordinator, imported, also_imported)  # nobody's yet
 
 
 def test_it_makes_a_merge_wait_and_refuses_outsiders(
