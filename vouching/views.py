@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import User
-from coalitions.views import errors_into
+from commonweal.forms import errors_into
 from directory.models import Organization
 from places.models import Place
 from vouching import foureyes, permissions, selectors, services
