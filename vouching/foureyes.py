@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from accounts.models import RegionalCoordinator, User
 from accounts.services import audit_record
 from coalitions.models import Notice
+from coalitions.notices import notify_admins
 from directory import permissions as directory_permissions
 from directory.models import Organization
 from places.models import Place
@@ -168,7 +169,7 @@ def merge_request(
         raise ValidationError(_("A listing cannot be merged with itself."))
     if not can_merge(user, keep, other):
         raise PermissionDenied(_("Only a coordinator of both places can merge these listings."))
-    return _request(
+    action = _request(
         user=user,
         kind=PendingKind.MERGE,
         data={"keep_id": keep.pk, "other_id": other.pk},
@@ -176,6 +177,18 @@ def merge_request(
         place=keep.home_place,
         reason=reason,
     )
+    # The groups are told while it waits, so an admin can speak up to the coordinators.
+    notify_admins(
+        orgs=[keep, other],
+        text=_(
+            "A coordinator asked to merge the listing %(other)s into %(keep)s. It happens only "
+            "if a second coordinator confirms; if this is wrong, tell the coordinators of your place."
+        )
+        % {"other": other.name, "keep": keep.name},
+        url=reverse("organization", args=[keep.slug]),
+        exclude=user,
+    )
+    return action
 
 
 def _run_merge(action: PendingAction, confirmed_by: Any) -> None:

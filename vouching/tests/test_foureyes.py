@@ -160,3 +160,18 @@ def test_it_makes_a_merge_wait_and_refuses_outsiders(
     action.refresh_from_db()
     assert action.state == PendingState.FAILED
     assert "records" in action.answer
+
+
+def test_it_tells_the_groups_a_merge_would_touch(
+    site_coordinator, organizer, places, mailoutbox
+) -> None:
+    from coalitions.models import Notice
+    from directory import services as directory_services
+
+    a = directory_services.organization_create(
+        user=organizer, name="A", home_place=places["portland"]
+    )
+    b = directory_services.organization_create(user=None, name="B", home_place=places["portland"])
+    foureyes.merge_request(user=site_coordinator, keep=b, other=a, reason="Same.")
+    assert Notice.objects.filter(user=organizer, text__contains="asked to merge").exists()
+    assert any(organizer.email in m.to for m in mailoutbox)
