@@ -169,3 +169,21 @@ def test_it_walks_a_role_grant_through_the_pages(
     client.force_login(second)
     client.post(reverse("vouching:pending_decide", args=[action.pk]), {"decision": "confirm"})
     assert RegionalCoordinator.objects.filter(user=member, place=places["oregon"]).exists()
+
+
+def test_it_shows_coalition_admins_who_vouched_for_a_group_asking_to_join(
+    client, cast: Cast, member
+) -> None:
+    from coalitions.models import Membership, MembershipStatus
+
+    services.vouch_give(
+        user=member, voucher=cast.first, organization=cast.newcomer, reason="Shared a picket."
+    )
+    asked = Membership.objects.create(
+        coalition=cast.coalition, member=cast.newcomer, status=MembershipStatus.REQUESTED
+    )
+    client.force_login(member)
+    page = client.get(reverse("coalitions:membership", args=[asked.pk]))
+    assert b'id="member-vouches"' in page.content
+    vouches = client.get(reverse("vouching:group", args=[cast.newcomer.slug]))
+    assert b"Shared a picket." in vouches.content
