@@ -229,3 +229,25 @@ def test_it_lifts_a_suspension_back_to_waiting(cast: Cast, regional_coordinator)
     )
     cast.third.refresh_from_db()
     assert cast.third.standing == Standing.UNVERIFIED
+
+
+def test_it_keeps_a_coalitions_member_only_conversation_from_unverified_groups(
+    cast: Cast, member, organizer
+) -> None:
+    from commonground import permissions as commonground_permissions
+    from commonground import services as commonground_services
+    from commonground.models import Access
+
+    member_of(cast.coalition, cast.newcomer)
+    conversation = commonground_services.conversation_create(
+        user=member,
+        title="What should our next campaign be?",
+        organization=cast.coalition,
+        access=Access.MEMBERS,
+        is_private=True,
+    )
+    assert not commonground_permissions.can_see(organizer, conversation)
+    assert not commonground_permissions.can_take_part(organizer, conversation)
+    _vouch_twice(cast, member)
+    assert commonground_permissions.can_see(organizer, conversation)
+    assert commonground_permissions.can_take_part(organizer, conversation)
