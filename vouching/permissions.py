@@ -36,7 +36,7 @@ def is_coordinator(user: Any) -> bool:
 
 def voucher_groups(user: Any, org: Organization) -> list[Organization]:
     """The verified groups this person may vouch with for `org` (they are an admin of each)."""
-    if not signed_in(user):
+    if not signed_in(user) or directory_permissions.is_organization_admin(user, org):
         return []
     return list(
         Organization.objects.filter(
@@ -50,16 +50,23 @@ def voucher_groups(user: Any, org: Organization) -> list[Organization]:
 
 
 def can_vouch_as(user: Any, voucher: Organization, org: Organization) -> bool:
+    # Nobody vouches for a group they run themselves.
     return (
         voucher.pk != org.pk
         and voucher.is_verified
         and org.standing != Standing.SUSPENDED
         and directory_permissions.is_organization_admin(user, voucher)
+        and not directory_permissions.is_organization_admin(user, org)
     )
 
 
 def can_vouch_as_coordinator(user: Any, org: Organization) -> bool:
-    return signed_in(user) and org.standing != Standing.SUSPENDED and coordinates(user, org)
+    return (
+        signed_in(user)
+        and org.standing != Standing.SUSPENDED
+        and coordinates(user, org)
+        and not directory_permissions.is_organization_admin(user, org)
+    )
 
 
 def can_suspend(user: Any, org: Organization) -> bool:

@@ -45,9 +45,14 @@ def _reason(reason: str) -> str:
 
 
 def _counting_vouches(org: Organization) -> tuple[int, bool]:
-    """Vouches that still count: from groups verified now, and any coordinator's."""
+    """Vouches that still count: from groups verified now, and any coordinator's. Two groups
+    one person runs count once: two vouches mean two people who know the group."""
     live = Vouch.objects.filter(organization=org, flagged_at__isnull=True)
-    groups = live.filter(voucher__standing=Standing.VERIFIED).count()
+    by_groups = live.filter(voucher__standing=Standing.VERIFIED)
+    groups = min(
+        by_groups.values("voucher_id").distinct().count(),
+        by_groups.values("by_id").distinct().count(),
+    )
     coordinator = live.filter(voucher__isnull=True).exists()
     return groups, coordinator
 

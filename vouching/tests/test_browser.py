@@ -36,7 +36,13 @@ def _fits(page: Any) -> None:
 
 
 def test_a_new_group_cannot_commit_its_name_until_two_groups_vouch(
-    browser: Any, live_server: Any, cast: Cast, organizer: User, member: User, width: int
+    browser: Any,
+    live_server: Any,
+    cast: Cast,
+    organizer: User,
+    member: User,
+    outsider: User,
+    width: int,
 ) -> None:
     now = timezone.now()
     call = action_services.call_create(
@@ -58,14 +64,16 @@ def test_a_new_group_cannot_commit_its_name_until_two_groups_vouch(
     _fits(newcomer)
     assert not Commitment.objects.exists()
 
-    # An admin of two verified groups finds the new group's listing and vouches twice.
-    voucher = shared_browser.new_page(browser, width)
-    shared_browser.sign_in(voucher, live_server.url, member.email)
-    voucher.goto(f"{live_server.url}/organizations/{cast.newcomer.slug}/")
-    voucher.click("#standing-tag")
-    voucher.wait_for_selector("#vouch-form")
-    _fits(voucher)
-    for group in (cast.first, cast.second):
+    # Admins of two verified groups, two people, find the new group's listing and vouch.
+    vouchers = []
+    for person, group in ((member, cast.first), (outsider, cast.third)):
+        voucher = shared_browser.new_page(browser, width)
+        vouchers.append(voucher)
+        shared_browser.sign_in(voucher, live_server.url, person.email)
+        voucher.goto(f"{live_server.url}/organizations/{cast.newcomer.slug}/")
+        voucher.click("#standing-tag")
+        voucher.wait_for_selector("#vouch-form")
+        _fits(voucher)
         voucher.select_option("select[name=voucher]", str(group.pk))
         voucher.fill("textarea[name=reason]", f"{group.name} has organised with them for a year.")
         voucher.click("#vouch-form button[type=submit]")
@@ -81,7 +89,8 @@ def test_a_new_group_cannot_commit_its_name_until_two_groups_vouch(
     newcomer.wait_for_selector("text=Portland Newcomers is committed")
     assert Commitment.objects.filter(organization=cast.newcomer).exists()
     newcomer.context.close()
-    voucher.context.close()
+    for voucher in vouchers:
+        voucher.context.close()
 
 
 def test_a_coordinators_role_grant_waits_for_a_second_coordinator(

@@ -43,9 +43,11 @@ def _call(cast: Cast, member: User, places: dict[str, Place]) -> CallToAction:
 
 
 def _vouch_twice(cast: Cast, member: User) -> None:
-    for voucher in (cast.first, cast.second):
+    """Two people, each for their own verified group (`third` is the outsider's)."""
+    outsider = User.objects.get(email="outsider@example.org")
+    for user, voucher in ((member, cast.first), (outsider, cast.third)):
         services.vouch_give(
-            user=member, voucher=voucher, organization=cast.newcomer, reason="We march together."
+            user=user, voucher=voucher, organization=cast.newcomer, reason="We march together."
         )
 
 
@@ -95,22 +97,28 @@ def test_it_refuses_a_commitment_from_a_group_nobody_vouched_for(
 
 
 def test_it_verifies_a_group_after_two_verified_groups_vouch(
-    cast: Cast, member, organizer, places
+    cast: Cast, member, organizer, outsider, places
 ) -> None:
     services.vouch_give(
         user=member, voucher=cast.first, organization=cast.newcomer, reason="Known for years."
     )
     cast.newcomer.refresh_from_db()
     assert cast.newcomer.standing == Standing.UNVERIFIED
+    # A second group the same person runs does not make a second voice.
     services.vouch_give(
         user=member, voucher=cast.second, organization=cast.newcomer, reason="Met them."
+    )
+    cast.newcomer.refresh_from_db()
+    assert cast.newcomer.standing == Standing.UNVERIFIED
+    services.vouch_give(
+        user=outsider, voucher=cast.third, organization=cast.newcomer, reason="Met them."
     )
     cast.newcomer.refresh_from_db()
     assert cast.newcomer.standing == Standing.VERIFIED
     call = _call(cast, member, places)
     action_services.commitment_make(user=organizer, call=call, organization=cast.newcomer)
     assert AuditEvent.objects.filter(action="organization.verified").count() == 1
-    assert AuditEvent.objects.filter(action="vouch.give").count() == 2
+    assert AuditEvent.objects.filter(action="vouch.give").count() == 3
 
 
 def test_it_verifies_a_group_a_coordinator_of_its_place_vouches_for(
@@ -142,6 +150,8 @@ def test_it_refuses_vouches_from_outsiders_and_unverified_groups(
         services.vouch_give(user=organizer, voucher=other, organization=cast.newcomer, reason="x")
     with pytest.raises(PermissionDenied):  # nor a group for itself
         services.vouch_give(user=member, voucher=cast.first, organization=cast.first, reason="x")
+    with pytest.raises(PermissionDenied):  # nor a person for another group they run
+        services.vouch_give(user=member, voucher=cast.first, organization=cast.second, reason="x")
     with pytest.raises(PermissionDenied):  # nor an outsider as a coordinator
         services.vouch_give_as_coordinator(user=outsider, organization=cast.newcomer, reason="x")
 
