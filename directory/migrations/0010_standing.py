@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='organization',
             name='standing',
-            field=models.CharField(choices=[('verified', 'Verified'), ('unverified', 'Waiting for vouches'), ('suspended', 'Suspended')], default='verified', max_length=12),
+            field=models.CharField(choices=[('verified', 'Verified'), ('unverified', 'Waiting for two vouches'), ('suspended', 'Suspended')], default='verified', max_length=12),
         ),
     ]

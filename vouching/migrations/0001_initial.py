@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('directory', '0011_alter_organization_standing'),
+        ('directory', '0010_standing'),
         ('places', '0004_fewer_place_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
