@@ -33,9 +33,10 @@ class TreeNode:
     children: list["TreeNode"] = field(default_factory=list)
 
 
-def vouch_tree(org: Organization) -> tuple[list[TreeNode], bool]:
+def vouch_tree(org: Organization, *, show_hidden: bool = False) -> tuple[list[TreeNode], bool]:
     """What `org` vouched for, and what those groups vouched for in turn, breadth first. Each
-    group appears once. Returns the top level and whether the tree was cut short."""
+    group appears once. Hidden listings are left out unless `show_hidden` (a coordinator).
+    Returns the top level and whether the tree was cut short."""
     roots: list[TreeNode] = []
     seen = {org.pk}
     frontier: list[tuple[int, list[TreeNode]]] = [(org.pk, roots)]
@@ -48,6 +49,8 @@ def vouch_tree(org: Organization) -> tuple[list[TreeNode], bool]:
             .select_related("organization", "by")
             .order_by("voucher_id", "created_at", "id")
         )
+        if not show_hidden:
+            rows = rows.filter(organization__is_hidden=False)
         for vouch in rows:
             if vouch.organization_id in seen:
                 continue

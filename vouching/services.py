@@ -100,6 +100,8 @@ def vouch_give(
 ) -> Vouch:
     """An admin of a verified group vouches for another group in its name."""
     org = Organization.objects.select_for_update().get(pk=organization.pk)
+    # The voucher's standing as stored now, not as the caller last read it.
+    voucher = Organization.objects.get(pk=voucher.pk)
     if not permissions.can_vouch_as(user, voucher, org):
         raise PermissionDenied(_("Only an admin of a verified group can vouch in its name."))
     vouch = _save_vouch(Vouch(organization=org, voucher=voucher, by=user, reason=_reason(reason)))

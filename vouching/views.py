@@ -134,7 +134,7 @@ def tree(request: HttpRequest, slug: str) -> HttpResponse:
     org = selectors.get_group_for_user(request.user, slug)
     if not permissions.can_see_vouches(request.user, org):
         raise PermissionDenied(_("Only coordinators and the groups concerned see vouches."))
-    roots, cut = selectors.vouch_tree(org)
+    roots, cut = selectors.vouch_tree(org, show_hidden=permissions.coordinates(request.user, org))
     return render(
         request,
         "vouching/tree.html",

@@ -261,3 +261,24 @@ def test_it_keeps_a_coalitions_member_only_conversation_from_unverified_groups(
     _vouch_twice(cast, member)
     assert commonground_permissions.can_see(organizer, conversation)
     assert commonground_permissions.can_take_part(organizer, conversation)
+
+
+def test_it_draws_the_vouch_tree_two_levels_deep_without_hidden_listings(
+    cast: Cast, member, outsider, organizer, places
+) -> None:
+    from vouching import selectors
+
+    _vouch_twice(cast, member)  # first → newcomer
+    later = directory_services.organization_create(
+        user=outsider, name="Later Group", home_place=places["portland"], awaits_vouches=True
+    )
+    services.vouch_give(user=organizer, voucher=cast.newcomer, organization=later, reason="x")
+    roots, cut = selectors.vouch_tree(cast.first)
+    assert [n.vouch.organization for n in roots] == [cast.newcomer]
+    assert [n.vouch.organization for n in roots[0].children] == [later]
+    assert not cut
+    Organization.objects.filter(pk=later.pk).update(is_hidden=True)
+    roots, _ = selectors.vouch_tree(cast.first)
+    assert roots[0].children == []
+    roots, _ = selectors.vouch_tree(cast.first, show_hidden=True)
+    assert len(roots[0].children) == 1
