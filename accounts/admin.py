@@ -30,10 +30,16 @@ class UserEditForm(UserChangeForm):
 
 
 class RegionalRoleInline(admin.TabularInline):
+    """Shown, not edited: a coordinator role is granted only when a second coordinator confirms
+    it (/vouching/roles/grant/), so one person at the admin cannot hand it out."""
+
     model = RegionalCoordinator
     extra = 0
     raw_id_fields = ["place"]
-    readonly_fields = ["created_at"]
+    readonly_fields = ["place", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(User)
@@ -53,6 +59,9 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
     filter_horizontal = ()
+    # Granting a role waits for a second coordinator (vouching/); regional roles can still be
+    # removed here, in the inline below.
+    readonly_fields = ["is_site_coordinator", "is_superuser"]
 
     def save_model(
         self, request: HttpRequest, obj: User, form: forms.ModelForm, change: bool

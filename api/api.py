@@ -412,6 +412,7 @@ def organization_add(request: HttpRequest, body: s.OrganizationIn) -> Any:
         public_phone=body.public_phone,
         languages=body.languages,
         status=body.status,
+        awaits_vouches=True,
     )
     return 201, _org_out(org, _issue_slugs_by_bit())
 

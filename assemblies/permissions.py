@@ -17,6 +17,7 @@ from assemblies.models import Assembly, AssemblyPerson
 from coalitions.models import Membership
 from directory import permissions as directory_permissions
 from directory.models import Organization, OrganizationAdmin
+from vouching.selectors import assembly_admitted_q
 
 
 def signed_in(user: Any) -> bool:
@@ -29,7 +30,12 @@ def is_admin(user: Any, assembly: Assembly) -> bool:
 
 def member_groups(assembly: Assembly) -> QuerySet[Organization]:
     ids = Membership.objects.active().filter(coalition_id=assembly.organization_id)
-    return Organization.objects.filter(pk__in=ids.values("member_id"), is_hidden=False)
+    # Only verified groups that meet the coalition's own bar take part (vouching/).
+    return Organization.objects.filter(
+        assembly_admitted_q(assembly.organization_id),
+        pk__in=ids.values("member_id"),
+        is_hidden=False,
+    )
 
 
 def groups_spoken_for(user: Any, assembly: Assembly) -> list[Organization]:

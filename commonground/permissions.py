@@ -10,7 +10,7 @@ from typing import Any
 from coalitions.models import Membership, MembershipStatus
 from commonground.models import Access, Conversation
 from directory import permissions as directory_permissions
-from directory.models import Organization
+from directory.models import Organization, Standing
 
 
 def signed_in(user: Any) -> bool:
@@ -31,8 +31,10 @@ def member_home_ids(user: Any) -> set[int]:
     own = directory_permissions.administered_organization_ids(user)
     if not own:
         return set()
+    # A coalition's member-only conversations admit only member groups others have vouched
+    # for (vouching/); a group's own conversations are its own either way.
     coalitions = Membership.objects.filter(
-        member_id__in=own, status=MembershipStatus.ACTIVE
+        member_id__in=own, member__standing=Standing.VERIFIED, status=MembershipStatus.ACTIVE
     ).values_list("coalition_id", flat=True)
     return set(own) | set(coalitions)
 

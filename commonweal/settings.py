@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "plans",
     "programs",
     "connections",
+    "vouching",
     "overview",
     "axes",
 ]

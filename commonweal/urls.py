@@ -17,6 +17,7 @@ urlpatterns = [
     path("solidarity/", include("solidarity.urls")),
     path("outreach/", include("outreach.urls")),
     path("connections/", include("connections.urls")),
+    path("vouching/", include("vouching.urls")),
     path("overview/", include("overview.urls")),
     path("commonground/", include("commonground.urls")),
     path("assemblies/", include("assemblies.urls")),

@@ -242,7 +242,8 @@ def contacts_shared_with(
     shown = []
     for side in sides:
         other = next(s for s in sides if s.pk != side.pk)
-        if permissions.can_answer_for(user, side.organization):
+        # A group nobody has vouched for yet receives no one's contact (vouching/).
+        if side.organization.is_verified and permissions.can_answer_for(user, side.organization):
             contact = PrivateContact.objects.filter(organization_id=other.organization_id).first()
             shown.append((other.organization, contact))
     return shown

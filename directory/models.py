@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce, Greatest
+from django.utils.translation import gettext_lazy as _
 
 
 class IssueArea(models.Model):
@@ -62,6 +63,16 @@ class OrganizationStatus(models.TextChoices):
     INACTIVE = "inactive", "Inactive"
     DISSOLVED = "dissolved", "No longer exists"
     UNKNOWN = "unknown", "Unknown"
+
+
+class Standing(models.TextChoices):
+    """Whether other groups have vouched for a group (vouching/). Only a verified group votes in
+    assemblies, commits to calls, sees what a coalition shows its members and receives another
+    group's contact through an introduction: a disruptor cannot simply list a group and act."""
+
+    VERIFIED = "verified", _("Verified")
+    UNVERIFIED = "unverified", _("Waiting for two vouches")
+    SUSPENDED = "suspended", _("Suspended")
 
 
 class IssueAreaOrigin(models.TextChoices):
@@ -129,6 +140,9 @@ class Organization(models.Model):
         default=OrganizationStatus.ACTIVE,
         db_index=True,
     )
+    # Listings already in the hub, imported ones and those a coordinator adds count as verified;
+    # a group that lists itself or newly claims a listing waits for two vouches.
+    standing = models.CharField(max_length=12, choices=Standing.choices, default=Standing.VERIFIED)
     last_confirmed_at = models.DateTimeField(null=True, blank=True)
     # When the last periodic check-in was made: mailed to the admins, or, for a listing with
     # none, passed to its coordinators' stale list. At most one per interval (directory/freshness).
@@ -190,6 +204,10 @@ class Organization(models.Model):
     @property
     def is_coalition(self) -> bool:
         return self.kind == OrganizationKind.COALITION
+
+    @property
+    def is_verified(self) -> bool:
+        return self.standing == Standing.VERIFIED
 
 
 class PrivateContact(models.Model):

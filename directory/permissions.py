@@ -130,5 +130,11 @@ def can_see_organization(user: Any, org: Organization) -> bool:
     return can_see_private_contact(user, org)
 
 
+def acts_as_verified(org: Organization) -> bool:
+    """A group others have vouched for (or one the hub already knew): it may vote, commit, see
+    what coalitions show their members and receive contacts through introductions."""
+    return org.is_verified
+
+
 def can_manage_issue_areas(user: Any) -> bool:
     return is_site_coordinator(user)

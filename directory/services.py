@@ -29,6 +29,7 @@ from directory.models import (
     OrganizationKind,
     OrganizationStatus,
     PrivateContact,
+    Standing,
 )
 from places.models import Place
 
@@ -139,9 +140,14 @@ def organization_create(
     is_sample: bool = False,
     slug: str = "",
     as_admin: bool = True,
+    awaits_vouches: bool = False,
 ) -> Organization:
     """List an organization. A signed-in creator becomes its first admin unless `as_admin=False`
-    (a network weaver adding a group they found, which the group may claim later)."""
+    (a network weaver adding a group they found, which the group may claim later).
+
+    `awaits_vouches` (the pages and the API, where anyone may list a group) leaves a group its
+    creator runs unverified until two verified groups vouch for it (vouching/); a coordinator
+    of its place is trusted to list it verified."""
     if user is not None and not getattr(user, "is_authenticated", False):
         raise PermissionDenied("Sign in to add an organization.")
     if user is not None:
@@ -168,6 +174,15 @@ def organization_create(
         status=status,
         last_confirmed_at=last_confirmed_at,
         is_sample=is_sample,
+        standing=(
+            Standing.UNVERIFIED
+            if awaits_vouches
+            and as_admin
+            and user is not None
+            and not permissions.is_site_coordinator(user)
+            and not permissions.is_regional_coordinator_for(user, home_place)
+            else Standing.VERIFIED
+        ),
         issue_mask=issue_mask_of(areas),
         issue_areas_origin=IssueAreaOrigin.COORDINATOR if areas and user else IssueAreaOrigin.NONE,
     )
@@ -178,7 +193,12 @@ def organization_create(
     if user is not None and as_admin:
         OrganizationAdmin.objects.create(organization=org, user=user)
     directory_touch()
-    audit_record(actor=user, action="organization.create", target=org, data={"name": org.name})
+    audit_record(
+        actor=user,
+        action="organization.create",
+        target=org,
+        data={"name": org.name, "standing": org.standing},
+    )
     return org
 
 

@@ -188,7 +188,9 @@ def organization_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             with transaction.atomic():
-                org = services.organization_create(user=request.user, **form.listing_fields())
+                org = services.organization_create(
+                    user=request.user, awaits_vouches=True, **form.listing_fields()
+                )
                 contact = {k: v for k, v in form.contact_fields().items() if v}
                 if contact:
                     services.private_contact_update(user=request.user, organization=org, **contact)

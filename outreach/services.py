@@ -30,6 +30,7 @@ from directory.models import (
     OrganizationAdmin,
     OrganizationStatus,
     PrivateContact,
+    Standing,
 )
 from directory.moves import home_place_move_reasons
 from directory.services import (
@@ -185,7 +186,13 @@ def _make_admin(organization: Organization, user: Any) -> None:
     OrganizationAdmin.objects.get_or_create(organization=organization, user=user)
     if organization.claimed_at is None:
         organization.claimed_at = timezone.now()
+        # Whoever first takes charge of a listing might not be the group it names: until two
+        # verified groups vouch (vouching/), it cannot act in the group's name.
+        Organization.objects.filter(pk=organization.pk, standing=Standing.VERIFIED).update(
+            standing=Standing.UNVERIFIED
+        )
         Organization.objects.filter(pk=organization.pk).update(claimed_at=organization.claimed_at)
+        organization.refresh_from_db(fields=["standing"])
     directory_touch()
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from directory.models import Organization
+from directory.models import Organization, OrganizationAdmin
 from directory.permissions import coordinator_scope_q, is_site_coordinator
 from places.models import PlaceKind
 
@@ -31,6 +31,17 @@ def can_resolve(user: Any, org: Organization | None) -> bool:
 
 def can_merge(user: Any, keep: Organization, other: Organization) -> bool:
     return can_resolve(user, keep) and can_resolve(user, other)
+
+
+def merge_needs_second(user: Any, keep: Organization, other: Organization) -> bool:
+    """Merging a listing that people run, other than the coordinator's own groups, waits for a
+    second coordinator (vouching/): an impostor could otherwise fold a real group into a fake
+    one. Listings nobody has claimed (imports) merge at once, as the duplicates queue needs."""
+    for org in (keep, other):
+        admins = OrganizationAdmin.objects.filter(organization=org)
+        if admins.exists() and not admins.filter(user=user).exists():
+            return True
+    return False
 
 
 def review_visible_q(user: Any) -> Q | None:

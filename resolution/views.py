@@ -5,13 +5,16 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
+from directory.models import Organization
 from resolution.forms import DecideForm, MergeForm, SplitForm
 from resolution.models import ReviewStatus
-from resolution.permissions import can_merge
+from resolution.permissions import can_merge, merge_needs_second
 from resolution.selectors import (
     explanation_rows,
     get_organization_to_resolve,
@@ -31,6 +34,17 @@ _BOTH = gettext_lazy(
     "You coordinate only one of these two organizations. A coordinator of both places or a "
     "site coordinator can do this."
 )
+
+
+_SECOND = gettext_lazy(
+    "A group's own admins run one of these listings: a second coordinator must confirm this "
+    "merge before it happens."
+)
+
+
+def _ask_second_url(keep: Organization, other: Organization) -> str:
+    # The page where a coordinator asks for the merge; a second one confirms it there.
+    return reverse("vouching:merge_request") + "?" + urlencode({"keep": keep.pk, "other": other.pk})
 
 
 def _prior() -> float:
@@ -69,6 +83,10 @@ def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
             return HttpResponse("This pair has already been decided.", status=409)
         if form.is_valid():
             same = form.cleaned_data["decision"] == "same"
+            a, b = pair.record_a.organization, pair.record_b.organization
+            if same and a and b and merge_needs_second(request.user, a, b):
+                messages.error(request, str(_SECOND))
+                return redirect(_ask_second_url(a, b))
             pair_decide(pair=pair, same=same, by=request.user, reason=form.cleaned_data["reason"])
             messages.success(
                 request,
@@ -104,6 +122,7 @@ def organization_records(request: HttpRequest, pk: int) -> HttpResponse:
     )
     merge_form = MergeForm(request.POST if request.POST.get("action") == "merge" else None)
     refused = False
+    ask_second = None
     if request.method == "POST":
         if request.POST.get("action") == "split" and split_form.is_valid():
             chosen = list(
@@ -130,6 +149,10 @@ def organization_records(request: HttpRequest, pk: int) -> HttpResponse:
             if not can_merge(request.user, org, other):
                 merge_form.add_error("other", str(_BOTH))
                 refused = True
+            elif merge_needs_second(request.user, org, other):
+                merge_form.add_error("other", str(_SECOND))
+                ask_second = other
+                refused = True
             else:
                 try:
                     organizations_merge(
@@ -149,6 +172,12 @@ def organization_records(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "resolution/organization.html",
-        {"org": org, "records": records, "split_form": split_form, "merge_form": merge_form},
+        {
+            "org": org,
+            "records": records,
+            "split_form": split_form,
+            "merge_form": merge_form,
+            "ask_second": _ask_second_url(org, ask_second) if ask_second else "",
+        },
         status=403 if refused else 400 if bad else 200,
     )

@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from coalitions.models import Membership
 from directory import permissions as directory_permissions
-from directory.models import Organization
+from directory.models import Organization, Standing
 from solidarity.models import Pledge, SupportOffer, SupportRequest, Visibility
 
 
@@ -55,7 +55,13 @@ def visible_q(user: Any, *, model: type[SupportRequest] | type[SupportOffer] = S
     if not ids:
         return public
     q = public | Q(organization_id__in=ids)
-    q |= Q(visibility=Visibility.COALITIONS) & coalition_peer_q(ids)
+    # What a group shows its coalitions reaches only fellow groups that others have vouched for.
+    verified = list(
+        Organization.objects.filter(pk__in=ids, standing=Standing.VERIFIED).values_list(
+            "pk", flat=True
+        )
+    )
+    q |= Q(visibility=Visibility.COALITIONS) & coalition_peer_q(verified)
     through = model.visible_to.through
     named = through.objects.filter(organization_id__in=ids).values(f"{model._meta.model_name}_id")
     q |= Q(visibility=Visibility.NAMED, pk__in=named)

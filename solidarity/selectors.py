@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from actions.rollup import KIND_CODES, place_index, rollup_columns
 from coalitions.models import Membership
 from directory import permissions as directory_permissions
-from directory.models import Organization
+from directory.models import Organization, Standing
 from places.models import Place
 from solidarity import permissions
 from solidarity.models import (
@@ -156,6 +156,9 @@ def _visible_as_org_q(org_id: int) -> Q:
             "pk", flat=True
         )
     )
+    # Coalition-only requests are not matched to a group nobody has vouched for (vouching/).
+    if not Organization.objects.filter(pk=org_id, standing=Standing.VERIFIED).exists():
+        peers = []
     q = Q(visibility=Visibility.PUBLIC)
     if named:
         q |= Q(visibility=Visibility.NAMED, pk__in=named)

@@ -196,6 +196,17 @@ def commitment_make(
         raise ValidationError(
             {"organization": "Only active, publicly listed organizations can commit."}
         )
+    if not org.is_verified:
+        # A group anyone could have listed must not swell a call's count (vouching/).
+        raise ValidationError(
+            {
+                "organization": gettext(
+                    "%(name)s cannot commit its name yet: two verified groups, or a regional "
+                    "coordinator, must first vouch for it."
+                )
+                % {"name": org.name}
+            }
+        )
     if not _in_scope(locked, org):
         raise ValidationError(
             {"organization": f"{org.name} is not based inside {locked.scope.name}."}
