@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "connections",
     "vouching",
     "overview",
+    "departures",
     "axes",
 ]
 
