@@ -177,6 +177,19 @@ def backup_write(*, out: IO[bytes], passphrase: str) -> Summary:
     return Summary(rows=rows, files=files, seconds=time.monotonic() - started, models=len(order))
 
 
+def tables_empty(order: list[type[models.Model]]) -> None:
+    """Delete every row of these tables, inside the caller's transaction."""
+    if connection.vendor == "postgresql":
+        # TRUNCATE refuses a table with foreign-key checks still pending from earlier in the
+        # transaction: run those now, then defer them again so rows can load in any order.
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    tables = [m._meta.db_table for m in order]
+    flush = connection.ops.sql_flush(no_style(), tables, allow_cascade=True)
+    connection.ops.execute_sql_flush(flush)
+
+
 def database_is_empty() -> bool:
     """True when no table holds rows beyond those `migrate` writes."""
     return not any(
@@ -230,9 +243,7 @@ def backup_restore(*, source: IO[bytes], passphrase: str, replace: bool = False)
         with transaction.atomic():
             # Both databases empty every table here, inside the transaction (TRUNCATE on
             # PostgreSQL is transactional), so a failure below brings the old rows back.
-            tables = [m._meta.db_table for m in order]
-            flush = connection.ops.sql_flush(no_style(), tables, allow_cascade=True)
-            connection.ops.execute_sql_flush(flush)
+            tables_empty(order)
             for member in tar:
                 if member.name.startswith("db/") and member.isfile():
                     rows += _load_rows(tar.extractfile(member))  # type: ignore[arg-type]

@@ -10,8 +10,6 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.core.management.color import no_style
-from django.db import connection
 
 from accounts.models import AuditEvent
 from commonweal import backups
@@ -51,10 +49,7 @@ def _snapshot() -> dict[str, Any]:
 
 
 def _wipe() -> None:
-    tables = [m._meta.db_table for m in _tables()]
-    connection.ops.execute_sql_flush(
-        connection.ops.sql_flush(no_style(), tables, allow_cascade=True)
-    )
+    backups.tables_empty(_tables())
 
 
 def _archive() -> bytes:
