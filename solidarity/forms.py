@@ -241,3 +241,7 @@ class CampaignForm(PlaceFieldsMixin, forms.Form):
         self.resolve_places(data)
         data.pop("scope_pick", None)
         return data
+
+
+class SupportSettingsForm(forms.Form):
+    show_ties = forms.BooleanField(required=False)

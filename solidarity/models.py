@@ -317,3 +317,23 @@ class Pledge(models.Model):
         if self.state in RECEIVED_STATES:
             return self.received_amount or Decimal(0)
         return Decimal(0)
+
+
+class SupportSettings(models.Model):
+    """A group's own choice of what its page shows of the support it gave and received. A group
+    without a row shows its ties (each pledge may still be kept off the page by either side)."""
+
+    organization = models.OneToOneField(
+        "directory.Organization", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    show_ties = models.BooleanField(default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "support settings"
+
+    def __str__(self) -> str:
+        return f"support settings of {self.organization_id}"

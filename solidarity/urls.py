@@ -23,6 +23,11 @@ urlpatterns = [
     path("campaigns/new/", views.campaign_new, name="campaign_new"),
     path("campaigns/<slug:slug>/", views.campaign_detail, name="campaign"),
     path("coalitions/<slug:slug>/", views.coalition_support, name="coalition_support"),
+    path(
+        "organizations/<slug:slug>/support-settings/",
+        views.support_settings,
+        name="support_settings",
+    ),
     path("organizations/<slug:slug>/export.csv", views.organization_export, name="export"),
     path("murmurations.json", views.murmurations, name="murmurations"),
     path("calendar.ics", views.calendar, name="calendar"),

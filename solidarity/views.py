@@ -20,7 +20,14 @@ from directory.models import IssueArea, Organization
 from directory.selectors import get_organization_for_user
 from places.models import PlaceKind
 from solidarity import interop, permissions, selectors, services
-from solidarity.forms import CampaignForm, OfferForm, PledgeForm, RequestForm, StepForm
+from solidarity.forms import (
+    CampaignForm,
+    OfferForm,
+    PledgeForm,
+    RequestForm,
+    StepForm,
+    SupportSettingsForm,
+)
 from solidarity.models import Campaign, Kind
 
 PER_PAGE = 25
@@ -362,6 +369,19 @@ def coalition_support(request: HttpRequest, slug: str) -> HttpResponse:
         "solidarity/coalition_support.html",
         {"coalition": coalition, "bars": bars, "total": sum(b.count for b in bars)},
     )
+
+
+@login_required
+@require_POST
+def support_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_organization_for_user(request.user, slug)
+    form = SupportSettingsForm(request.POST)
+    if form.is_valid():
+        services.support_settings_set(
+            user=request.user, organization=org, show_ties=form.cleaned_data["show_ties"]
+        )
+        messages.success(request, _("Saved."))
+    return redirect("organization", org.slug)
 
 
 @login_required

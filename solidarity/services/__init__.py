@@ -23,6 +23,7 @@ from solidarity.services.postings import (
     request_close,
     request_create,
 )
+from solidarity.services.ties import support_settings_set
 
 __all__ = [
     "MAX_QUANTITY",
@@ -39,4 +40,5 @@ __all__ = [
     "pledge_refer",
     "request_close",
     "request_create",
+    "support_settings_set",
 ]
