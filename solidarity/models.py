@@ -194,6 +194,9 @@ class SupportRequest(_Posting):
     pledged = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
     received = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
     pledge_count = models.PositiveIntegerField(default=0)
+    # The requester cut what it asks below what groups had already pledged, and said it knew:
+    # those pledges stand (their groups were told) and no new pledge is taken past the cut.
+    cut_below_pledged = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-urgency", "due_on", "id"]
@@ -212,6 +215,7 @@ class SupportRequest(_Posting):
             ),
             models.CheckConstraint(
                 condition=Q(allow_over=True)
+                | Q(cut_below_pledged=True)
                 | Q(quantity__isnull=True)
                 | Q(pledged__lte=models.F("quantity")),
                 name="request_not_overpledged",
