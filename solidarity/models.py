@@ -208,6 +208,10 @@ class SupportRequest(_Posting):
             models.Index(fields=["state", "place_lft"]),
             models.Index(fields=["organization", "state"]),
             models.Index(fields=["campaign", "state"]),
+            # A campaign page's most urgent requests, read in order.
+            models.Index(
+                fields=["campaign", "-urgency", "due_on", "id"], name="request_campaign_order"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -300,7 +304,18 @@ class Pledge(models.Model):
             models.Index(fields=["request", "state"]),
             models.Index(fields=["organization", "state"]),
             models.Index(fields=["state", "settled_at"]),
-            models.Index(fields=["campaign", "place_lft"]),
+            # Everything a campaign's roll-up reads, so it reads this index and not the rows.
+            models.Index(
+                fields=[
+                    "campaign",
+                    "place_lft",
+                    "state",
+                    "organization",
+                    "amount",
+                    "received_amount",
+                ],
+                name="pledge_campaign_rollup",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="pledge_amount_positive"),

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from actions.rollup import KIND_CODES, place_index, rollup_columns
+from actions.rollup import place_index, rollup_level
 from coalitions.models import Membership
 from directory import permissions as directory_permissions
 from directory.models import Organization
@@ -165,19 +165,32 @@ def _visible_as_org_q(org_id: int) -> Q:
     return q
 
 
-def _reach(offer: SupportOffer, org: Organization) -> list[tuple[int, int]] | None:
-    """The tree ranges an offer reaches, or None for anywhere."""
+def _reach(
+    offer: SupportOffer, org: Organization, served: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int]] | None:
+    """The tree ranges an offer reaches, or None for anywhere. `served` is the group's service
+    areas' ranges when the caller has read them already."""
     if offer.remote or offer.place_lft is None or offer.place_rgt is None:
         return None
     ranges = [(offer.place_lft, offer.place_rgt)]
     if offer.place_id == org.home_place_id:
         # An offer made from home reaches wherever the group serves too.
-        ranges += [(lo, hi) for lo, hi in org.service_areas.values_list("lft", "rgt")]
+        if served is None:
+            served = _served(org)
+        ranges += served
     return ranges
 
 
+def _served(org: Organization) -> list[tuple[int, int]]:
+    return list(org.service_areas.order_by().values_list("lft", "rgt"))
+
+
 def _requests_for_offer(
-    offer: SupportOffer, org: Organization, today: date, visible: Q
+    offer: SupportOffer,
+    org: Organization,
+    today: date,
+    visible: Q,
+    reach: list[tuple[int, int]] | None,
 ) -> list[tuple[int, int, date]]:
     """(id, urgency, due date) of at most MATCHES_PER_OFFER requests, most urgent and soonest
     first. A request "in reach" is one query per range and one for requests that can be helped
@@ -191,7 +204,6 @@ def _requests_for_offer(
     )
     if offer.issue_area_id:
         base = base.filter(Q(issue_area__isnull=True) | Q(issue_area_id=offer.issue_area_id))
-    reach = _reach(offer, org)
     parts = (
         [base]
         if reach is None
@@ -238,9 +250,11 @@ def matches_for_organization(org: Organization, *, today: date | None = None) ->
     )
     best: dict[int, tuple[tuple[int, int, date], SupportOffer]] = {}
     visible = _visible_as_org_q(org.pk) if offers else Q()
-    reach = {offer.pk: _reach(offer, org) for offer in offers}
+    # The group's service areas are read once, for every offer made from its home.
+    served = _served(org) if any(o.place_id == org.home_place_id for o in offers) else []
+    reach = {offer.pk: _reach(offer, org, served) for offer in offers}
     for offer in offers:
-        for key in _requests_for_offer(offer, org, today, visible):
+        for key in _requests_for_offer(offer, org, today, visible, reach[offer.pk]):
             best.setdefault(key[0], (key, offer))
     shown = sorted(best.values(), key=lambda kv: (-kv[0][1], kv[0][2], kv[0][0]))[:MAX_MATCHES]
     rows = SupportRequest.objects.select_related("organization", "place", "issue_area").in_bulk(
@@ -380,7 +394,7 @@ def campaign_rollup(campaign: Campaign, *, level: str = "state") -> CampaignTota
 
 
 def _campaign_rollup(campaign: Campaign, level: str, index: Any) -> CampaignTotals:
-    rows = list(
+    grouped = (
         Pledge.objects.filter(campaign=campaign)
         .values_list("place_lft")
         .annotate(
@@ -390,53 +404,46 @@ def _campaign_rollup(campaign: Campaign, level: str, index: Any) -> CampaignTota
         )
         .order_by()
     )
-    placed = sorted((r for r in rows if r[0] is not None), key=lambda r: r[0])
+    # Read as plain tuples: the sums are whole cents already, and Django's per-value converters
+    # cost more than the query on a campaign with thousands of places.
+    sql, params = grouped.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [(r[0], _cents(r[1]), _cents(r[2]), int(r[3] or 0)) for r in cursor.fetchall()]
+    placed = np.array([r for r in rows if r[0] is not None], dtype=np.int64).reshape(-1, 4)
     away = [r for r in rows if r[0] is None]
-    keys = np.array([r[0] for r in placed], dtype=np.int64)
-    # Money in cents, so the roll-up's integer sums stay exact. A group has one place, so
-    # groups counted per place add up without counting one twice.
-    pledged, received, groups = rollup_columns(
-        index,
-        keys,
-        [
-            np.array([_cents(r[1]) for r in placed], dtype=np.int64),
-            np.array([_cents(r[2]) for r in placed], dtype=np.int64),
-            np.array([int(r[3]) for r in placed], dtype=np.int64),
-        ],
-        [sum(_cents(r[1]) for r in away), sum(_cents(r[2]) for r in away), sum(r[3] for r in away)],
-    )
-    # Only the index rows of the level asked for (and inside the scope) become table rows, so
-    # the page reads a few hundred places, not every town a pledging group lives in.
+    # Money in cents, so the sums stay exact. A group has one place, so groups counted per
+    # place add up without counting one twice.
+    totals = placed[:, 1:].sum(axis=0).tolist() if len(placed) else [0, 0, 0]
+    for r in away:
+        totals = [totals[0] + r[1], totals[1] + r[2], totals[2] + r[3]]
+    # Only the places of the level asked for, inside the scope, are summed: the page shows one
+    # level, so the roll-up looks up each pledging place's state (say) and no other place.
     lo, hi = campaign.scope.lft, campaign.scope.rgt
-    if campaign.scope.is_overlay or campaign.scope.parent_id is None:
-        lo, hi = 0, 2**62
-    candidates = np.fromiter(set(pledged.by_row) | set(received.by_row), dtype=np.int64)
-    keep = (
-        (index.kinds[candidates] == KIND_CODES.get(level, 255))
-        & (index.lfts[candidates] >= lo)
-        & (index.lfts[candidates] <= hi)
+    within = None if campaign.scope.is_overlay or campaign.scope.parent_id is None else (lo, hi)
+    ids, (pledged, received, groups) = rollup_level(
+        index, level, placed[:, 0], [placed[:, 1], placed[:, 2], placed[:, 3]], within
     )
-    chosen = candidates[keep].tolist()
-    more = max(0, len(chosen) - MAX_ROLLUP_ROWS)
+    order = sorted(range(len(ids)), key=lambda i: (-int(received[i]), -int(pledged[i])))
+    more = max(0, len(order) - MAX_ROLLUP_ROWS)
     # The rows shown are the places that gave most; only their names are read.
-    chosen.sort(key=lambda row: (-received.by_row.get(row, 0), -pledged.by_row.get(row, 0)))
-    chosen = chosen[:MAX_ROLLUP_ROWS]
-    places = Place.objects.in_bulk([int(index.ids[row]) for row in chosen])
+    order = order[:MAX_ROLLUP_ROWS]
+    places = Place.objects.in_bulk([ids[i] for i in order])
     table = [
         RollupRow(
-            places[int(index.ids[row])],
-            Decimal(pledged.by_row.get(row, 0)) / 100,
-            Decimal(received.by_row.get(row, 0)) / 100,
-            groups.by_row.get(row, 0),
+            places[ids[i]],
+            Decimal(int(pledged[i])) / 100,
+            Decimal(int(received[i])) / 100,
+            int(groups[i]),
         )
-        for row in chosen
-        if int(index.ids[row]) in places
+        for i in order
+        if ids[i] in places
     ]
     table.sort(key=lambda r: (-r.received, -r.pledged, r.place.name))
     return CampaignTotals(
-        pledged=Decimal(pledged.total) / 100,
-        received=Decimal(received.total) / 100,
-        groups=groups.total,
+        pledged=Decimal(totals[0]) / 100,
+        received=Decimal(totals[1]) / 100,
+        groups=totals[2],
         rows=table,
         level=level,
         more=more,
