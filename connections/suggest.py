@@ -27,7 +27,7 @@ from directory.languages import language_name
 from directory.models import IssueArea, Organization, OrganizationKind, OrganizationStatus
 from directory.selectors import issue_areas_list
 from places.models import OVERLAY_KINDS, Place, PlaceKind
-from solidarity.selectors import support_pairs_touching
+from solidarity.selectors_ties import support_pairs_touching
 
 # How many nearby listings the graph is built over: enough for a town's worth of groups, few
 # enough that building and ranking stays well under the 300 ms a page may spend on it.
@@ -203,10 +203,9 @@ def tie_graph(org_ids: list[int]) -> nx.Graph:
 
 
 def ties_touching(org_ids: list[int]) -> set[tuple[int, int]]:
-    """Every tie with one end among these groups: introductions that came to something, and
-    help one gave the other that the receiving group confirmed. Two key look-ups rather than
-    one query with OR, which PostgreSQL answered an order of magnitude slower for a few
-    hundred ids."""
+    """Every tie with one end among these groups: introductions, and confirmed help one gave
+    the other. Two key look-ups rather than one query with OR, which PostgreSQL answered an
+    order of magnitude slower for a few hundred ids."""
     pairs: set[tuple[int, int]] = set()
     for side in ("low_id__in", "high_id__in"):
         pairs.update(Tie.objects.filter(**{side: org_ids}).values_list("low_id", "high_id"))

@@ -41,7 +41,7 @@ from overview.models import (
 )
 from overview.pages import page_parts_store
 from places.models import OVERLAY_KINDS, TREE_KINDS, Place
-from solidarity.selectors import support_changed_since, support_ties_public
+from solidarity.selectors_ties import support_changed_since, support_ties_public
 
 logger = logging.getLogger("commonweal.overview")
 

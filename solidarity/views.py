@@ -20,7 +20,7 @@ from directory.models import IssueArea, Organization
 from directory.selectors import get_organization_for_user
 from places.forms import place_text
 from places.models import PlaceKind
-from solidarity import interop, permissions, selectors, services
+from solidarity import interop, permissions, selectors, selectors_ties, services
 from solidarity.forms import (
     CampaignForm,
     CloseForm,
@@ -477,7 +477,7 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def coalition_support(request: HttpRequest, slug: str) -> HttpResponse:
     coalition = get_coalition_for_user(request.user, slug)
-    bars = selectors.coalition_support_series(coalition)
+    bars = selectors_ties.coalition_support_series(coalition)
     return render(
         request,
         "solidarity/coalition_support.html",

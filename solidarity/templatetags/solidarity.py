@@ -5,7 +5,7 @@ from typing import Any
 
 from django import template
 
-from solidarity import permissions, selectors
+from solidarity import permissions, selectors, selectors_ties
 
 register = template.Library()
 
@@ -24,8 +24,8 @@ def support_ties(context: dict[str, Any], org: Any) -> dict[str, Any]:
     get the switch that keeps these off the page."""
     user = context.get("user")
     admin = permissions.is_admin(user, org)
-    shows = selectors.shows_ties(org)
-    helped, helped_by = selectors.organization_ties(org) if shows else ([], [])
+    shows = selectors_ties.shows_ties(org)
+    helped, helped_by = selectors_ties.organization_ties(org) if shows else ([], [])
     return {
         "org": org,
         "ties_helped": helped,
