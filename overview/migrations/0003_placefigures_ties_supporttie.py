@@ -5,32 +5,59 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('directory', '0009_freshness'),
-        ('overview', '0002_page_parts'),
-        ('places', '0004_fewer_place_indexes'),
+        ("directory", "0009_freshness"),
+        ("overview", "0002_page_parts"),
+        ("places", "0004_fewer_place_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='placefigures',
-            name='ties',
+            model_name="placefigures",
+            name="ties",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.CreateModel(
-            name='SupportTie',
+            name="SupportTie",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('deliveries', models.PositiveIntegerField(default=1)),
-                ('rank', models.PositiveIntegerField(default=0)),
-                ('helped', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='directory.organization')),
-                ('helper', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='directory.organization')),
-                ('place', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='places.place')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("deliveries", models.PositiveIntegerField(default=1)),
+                ("rank", models.PositiveIntegerField(default=0)),
+                (
+                    "helped",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="directory.organization",
+                    ),
+                ),
+                (
+                    "helper",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="directory.organization",
+                    ),
+                ),
+                (
+                    "place",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="places.place",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['place', 'rank'],
-                'indexes': [models.Index(fields=['place', 'rank'], name='overview_su_place_i_1805ae_idx')],
+                "ordering": ["place", "rank"],
+                "indexes": [
+                    models.Index(fields=["place", "rank"], name="overview_su_place_i_1805ae_idx")
+                ],
             },
         ),
     ]

@@ -5,27 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('actions', '0005_time_zones'),
-        ('directory', '0009_freshness'),
-        ('places', '0004_fewer_place_indexes'),
-        ('solidarity', '0002_supportsettings'),
+        ("actions", "0005_time_zones"),
+        ("directory", "0009_freshness"),
+        ("places", "0004_fewer_place_indexes"),
+        ("solidarity", "0002_supportsettings"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='supportrequest',
-            name='request_not_overpledged',
+            model_name="supportrequest",
+            name="request_not_overpledged",
         ),
         migrations.AddField(
-            model_name='supportrequest',
-            name='cut_below_pledged',
+            model_name="supportrequest",
+            name="cut_below_pledged",
             field=models.BooleanField(default=False),
         ),
         migrations.AddConstraint(
-            model_name='supportrequest',
-            constraint=models.CheckConstraint(condition=models.Q(('allow_over', True), ('cut_below_pledged', True), ('quantity__isnull', True), ('pledged__lte', models.F('quantity')), _connector='OR'), name='request_not_overpledged'),
+            model_name="supportrequest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("allow_over", True),
+                    ("cut_below_pledged", True),
+                    ("quantity__isnull", True),
+                    ("pledged__lte", models.F("quantity")),
+                    _connector="OR",
+                ),
+                name="request_not_overpledged",
+            ),
         ),
     ]

@@ -5,26 +5,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('actions', '0005_time_zones'),
-        ('directory', '0009_freshness'),
-        ('places', '0004_fewer_place_indexes'),
-        ('solidarity', '0003_request_cut_below_pledged'),
+        ("actions", "0005_time_zones"),
+        ("directory", "0009_freshness"),
+        ("places", "0004_fewer_place_indexes"),
+        ("solidarity", "0003_request_cut_below_pledged"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='pledge',
-            name='solidarity__campaig_80d157_idx',
+            model_name="pledge",
+            name="solidarity__campaig_80d157_idx",
         ),
         migrations.AddIndex(
-            model_name='pledge',
-            index=models.Index(fields=['campaign', 'place_lft', 'state', 'organization', 'amount', 'received_amount'], name='pledge_campaign_rollup'),
+            model_name="pledge",
+            index=models.Index(
+                fields=[
+                    "campaign",
+                    "place_lft",
+                    "state",
+                    "organization",
+                    "amount",
+                    "received_amount",
+                ],
+                name="pledge_campaign_rollup",
+            ),
         ),
         migrations.AddIndex(
-            model_name='supportrequest',
-            index=models.Index(fields=['campaign', '-urgency', 'due_on', 'id'], name='request_campaign_order'),
+            model_name="supportrequest",
+            index=models.Index(
+                fields=["campaign", "-urgency", "due_on", "id"], name="request_campaign_order"
+            ),
         ),
     ]
