@@ -13,7 +13,7 @@ from django.db import connection
 from django.db.models import Min, Q
 from django.utils import timezone
 
-from coalitions.models import Membership
+from coalitions.models import Membership, MembershipStatus
 from coalitions.tally import Tally, active_count, tally_adjust, tally_build
 from directory.models import Organization, OrganizationKind
 from directory.selectors import directory_version
@@ -53,8 +53,11 @@ class _Stamp:
     # apart, since a member's listing change does not change the graph.
     members: int
     graph: int
-    # The coalitions in its graph (up and down the levels), whose names and links it shows.
-    watched: set[int] = field(default_factory=set)
+    # The coalitions in its graph (up and down the levels, itself included), whose links it
+    # shows, each with what the drawing shows of it.
+    watched: dict[int, tuple[Any, ...]] = field(default_factory=dict)
+    # The links drawn between them, (coalition, member).
+    edges: set[tuple[int, int]] = field(default_factory=set)
     # What each member adds to the sums, adjusted rather than recounted (see tally.py).
     tally: Tally | None = None
     # The listings found changed at the last look, by their stamps: looking back again finds
@@ -89,18 +92,54 @@ def _changed(looked_at: datetime) -> dict[int, datetime] | None:
     return None if len(changed) > CHANGED_AT_MOST else changed
 
 
+def drawn(org: Organization) -> tuple[Any, ...]:
+    """What the graph shows of a coalition in it."""
+    return (org.name, org.slug, org.kind, org.is_hidden)
+
+
 def _graph_unchanged(coalition: Organization, stamp: _Stamp, changed: list[int]) -> bool:
+    around = {coalition.pk, *stamp.watched}
+    # One deleted outright is not stamped, and its links go with it.
+    if len(stamp.watched) > 1 and Organization.objects.filter(pk__in=around).count() != len(around):
+        return False
     if not changed:
         return True
-    if coalition.pk in changed or stamp.watched.intersection(changed):
-        return False
-    # A coalition joined, left or changed below one in the graph (only coalitions are drawn),
-    # or one above it changed (a hidden one shown again).
-    around = {coalition.pk, *stamp.watched}
-    return not Membership.objects.filter(
-        Q(coalition_id__in=around, member_id__in=changed, member__kind=OrganizationKind.COALITION)
-        | Q(member_id__in=around, coalition_id__in=changed)
-    ).exists()
+    # A coalition in the graph was stamped: a membership step stamps both sides, so mostly a
+    # group joined or left it, which the graph (coalitions only) does not show. What counts
+    # is what is drawn of it and its links to the others drawn.
+    mentioned = around.intersection(changed)
+    if mentioned:
+        now = {
+            org.pk: drawn(org)
+            for org in Organization.objects.filter(pk__in=mentioned).only(
+                "name", "slug", "kind", "is_hidden"
+            )
+        }
+        if any(now.get(pk) != stamp.watched.get(pk) for pk in mentioned):
+            return False
+        links = set(
+            Membership.objects.filter(
+                Q(coalition_id__in=mentioned, member_id__in=around)
+                | Q(member_id__in=mentioned, coalition_id__in=around),
+                status=MembershipStatus.ACTIVE,
+            ).values_list("coalition_id", "member_id")
+        )
+        if links != {(c, m) for c, m in stamp.edges if c in mentioned or m in mentioned}:
+            return False
+    # One not drawn yet: a coalition (or a group that became one, or a hidden one shown
+    # again) linked below one in the graph, or any linked above.
+    outside = set(changed) - around
+    return not (
+        outside
+        and Membership.objects.filter(
+            Q(
+                coalition_id__in=around,
+                member_id__in=outside,
+                member__kind=OrganizationKind.COALITION,
+            )
+            | Q(member_id__in=around, coalition_id__in=outside)
+        ).exists()
+    )
 
 
 def _members_moved(
@@ -137,10 +176,10 @@ def _current(coalition: Organization) -> _Stamp:
         moved, tally = _members_moved(coalition, stamp, changed, links)
         members = next(_generations) if moved else stamp.members
         if _graph_unchanged(coalition, stamp, changed):
-            graph, watched = stamp.graph, stamp.watched
+            graph, watched, edges = stamp.graph, stamp.watched, stamp.edges
         else:
-            graph, watched = next(_generations), set()
-        kept = _Stamp(version, now, links, members, graph, watched, tally, stamped)
+            graph, watched, edges = next(_generations), {}, set()
+        kept = _Stamp(version, now, links, members, graph, watched, edges, tally, stamped)
     with _remembered_lock:
         _stamps[coalition.pk] = kept
     return kept
@@ -162,12 +201,12 @@ def remembered(
     coalition: Organization,
     what: str,
     compute: Callable[[], Any],
-    watch: Callable[[Any], Iterable[int]] | None = None,
+    watch: Callable[[Any], tuple[Iterable[Organization], Iterable[tuple[int, int]]]] | None = None,
 ) -> Any:
     """`compute()` for this coalition, or what it gave since nothing it sums changed.
 
-    What is called "graph" depends on the coalitions around it, which `watch` names; anything
-    else on its members."""
+    What is called "graph" depends on the coalitions around it and their links, which `watch`
+    gives; anything else on its members."""
     # Inside a transaction what is summed may still be rolled back: compute, do not remember.
     if connection.in_atomic_block:
         return compute()
@@ -183,7 +222,9 @@ def remembered(
     with _remembered_lock:
         _remembered[key] = found
         if watch is not None:
-            stamp.watched.update(watch(found))
+            nodes, edges = watch(found)
+            stamp.watched.update((org.pk, drawn(org)) for org in nodes)
+            stamp.edges.update(edges)
         while len(_remembered) > REMEMBERED:
             _remembered.popitem(last=False)
         if len(_stamps) > REMEMBERED:

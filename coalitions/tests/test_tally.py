@@ -122,6 +122,27 @@ def test_a_coalition_joining_renews_the_graph_but_not_the_sums_of_the_one_above(
     assert _page(client, cast.alliance.slug)["members"].total == 1
 
 
+def test_a_group_joining_keeps_the_graph_and_a_renamed_coalition_in_it_renews_it(cast, member):
+    client = Client()
+    _join(member, cast.alliance, cast.coalition)
+    _page(client, cast.alliance.slug)
+    before = remembered._stamps[cast.alliance.pk].graph
+    group = directory_services.organization_create(user=member, name="Bend Tenants")
+    # Both sides are stamped; a group is not drawn in the graph.
+    _join(member, cast.alliance, group)
+    assert _page(client, cast.alliance.slug)["members"].total == 2
+    assert remembered._stamps[cast.alliance.pk].graph == before
+    directory_services.organization_update(
+        user=member, organization=cast.coalition, name="Oregon Housing Network"
+    )
+    below = _page(client, cast.alliance.slug)["below"]
+    assert [org.name for org in below] == ["Oregon Housing Network"]
+    # Deleted outright, from the admin: nothing stamped, gone from the drawing all the same.
+    Organization.objects.filter(pk=cast.coalition.pk).delete()
+    directory_services.directory_touch()
+    assert _page(client, cast.alliance.slug)["below"] == []
+
+
 def test_a_member_deleted_outright_is_gone_from_the_next_view(cast, member, counted):
     client = Client()
     slug = cast.coalition.slug
