@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
-from django.db.models import F, Lookup
+from django.db.models import F, Lookup, Q
 
 from coalitions.models import Membership, MembershipStatus
 from directory.models import Organization, OrganizationQuerySet
@@ -243,6 +243,16 @@ def _ordered(
         # of Python's strings: sorted here, as `ORDER BY name, id` would.
         facts = tally.facts
         return array("q", sorted(facts, key=lambda pk: (facts[pk].name, pk)))
-    # Elsewhere where a new name goes is the database's collation to say, so the order is
-    # read again: only ids, by name.
+    # Elsewhere where a new name goes is the database's collation to say. One joined or
+    # renamed member goes after as many of the others as the database orders before it (a
+    # count, without sending 5,000 rows back); more are read again in order.
+    placed = [pk for pk in touched if pk in fresh]
+    if len(placed) == 1 and kept:
+        pk, name = placed[0], fresh[placed[0]].name
+        before = (
+            Organization.objects.filter(AnyOf(F("pk"), kept))
+            .filter(Q(name__lt=name) | Q(name=name, pk__lt=pk))
+            .count()
+        )
+        return array("q", [*kept[:before], pk, *kept[before:]])
     return array("q", members_of(coalition).values_list("pk", flat=True))
