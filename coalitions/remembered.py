@@ -1,5 +1,6 @@
 """What a coalition's pages sum up over all its members, remembered per process until the
-coalition, one of its members or a coalition in its graph changes."""
+coalition, one of its members or a coalition in its graph changes; when members change, the
+sums are adjusted by what those members add (tally.py) rather than counted again."""
 
 import itertools
 import threading
@@ -38,6 +39,12 @@ REMEMBERED = 1024
 # A write is stamped with the writing process's clock before its transaction commits; looking
 # back further than the time between the two covers both clock drift and a slow commit.
 LOOK_BACK = timedelta(minutes=2)
+#
+# What changed then moves only what depends on it: the members' sums are adjusted by the
+# changed members alone (a recount of 5,030 cost ≈ 100 ms of CPU, the adjustment a few), and
+# the graph, which shows coalitions only, is drawn again only when one of them or their links
+# changed.
+#
 # More listings changed than this since the last look (a big import): recount rather than
 # check each against the members.
 CHANGED_AT_MOST = 500
