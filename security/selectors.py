@@ -60,13 +60,13 @@ def sessions_for_user(user: Any) -> QuerySet[TrackedSession]:
 
 def administered_coalitions(user: Any) -> list[tuple[Any, bool]]:
     """Coalitions this person is an admin of, with whether each asks its admins for a second
-    factor. A coalition is a listing with a coalition profile."""
+    factor. A coalition is a listing of the coalition kind."""
     orgs = [
         role.organization
         for role in user.organization_roles.select_related(
             "organization", "organization__security_policy"
         )
-        .filter(organization__coalition_profile__isnull=False)
+        .filter(organization__kind="coalition")
         .order_by("organization__name")
     ]
     result = []

@@ -200,7 +200,7 @@ def sessions_sign_out_everywhere(*, user: Any) -> int:
 def coalition_second_factor_set(*, user: Any, organization: Any, required: bool) -> None:
     """A coalition's admins decide whether its admins must have a second factor."""
     is_admin = user.organization_roles.filter(
-        organization=organization, organization__coalition_profile__isnull=False
+        organization=organization, organization__kind="coalition"
     ).exists()
     if not is_admin:
         raise PermissionDenied
