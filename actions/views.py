@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -26,22 +25,12 @@ from actions.forms import (
     WithdrawForm,
 )
 from actions.models import CallState, Subscription
+from commonweal.forms import errors_into
 from directory.selectors import get_organization_for_user
 from places.forms import place_text
 from places.selectors import get_place_for_user
 
 PER_PAGE = 20
-
-
-def _form_errors(form: Form, exc: ValidationError, fields: dict[str, str] | None = None) -> None:
-    """Put a service's errors back on the form, under the field the person sees."""
-    fields = fields or {}
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            target = fields.get(name, name)
-            form.add_error(target if target in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @require_GET
@@ -104,7 +93,7 @@ def call_new(request: HttpRequest) -> HttpResponse:
                 user=request.user, coalition=form.cleaned_data["coalition"], **_call_fields(form)
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, "Your call is out. Groups can commit now.")
             return redirect(call)
@@ -160,7 +149,7 @@ def call_edit(request: HttpRequest, slug: str) -> HttpResponse:
                 return redirect(new)
             services.call_update(user=request.user, call=call, **_call_fields(form))
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, "The call was updated.")
             return redirect(call)
@@ -287,7 +276,7 @@ def commit(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             services.commitment_make(user=request.user, call=call, **data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, f"{data['organization'].name} is committed.")
             return redirect(call)
@@ -335,7 +324,7 @@ def report(request: HttpRequest, slug: str, pk: int) -> HttpResponse:
                 user=request.user, commitment=commitment, **form.cleaned_data
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, "Thank you: your report is in.")
             return redirect("actions:after", slug=call.slug)
@@ -409,7 +398,7 @@ def alerts(request: HttpRequest) -> HttpResponse:
         try:
             services.subscription_create(user=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, "You will receive these alerts.")
             return redirect("actions:alerts")
@@ -463,7 +452,7 @@ def alert_send(request: HttpRequest) -> HttpResponse:
                 sender_organization=data["sender"],
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, "The alert is on its way.")
             return redirect("actions:alert", pk=alert.pk)

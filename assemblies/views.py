@@ -23,7 +23,7 @@ from assemblies.forms import (
     ProposalForm,
 )
 from assemblies.models import Argument, Assembly, ProposalStatus, QuestionState
-from coalitions.views import errors_into
+from commonweal.forms import errors_into
 from directory import permissions as directory_permissions
 from directory.models import Organization
 

@@ -31,7 +31,7 @@ from assemblies.forms import (
 from assemblies.models import AgendaItem, ProposalStatus, QuestionState
 from assemblies.services._shared import user_key
 from assemblies.services.questions import may_vote_in_own_name
-from coalitions.views import errors_into
+from commonweal.forms import errors_into
 from directory.models import Organization
 
 # Who voted how is listed for the first ballots only; the file download holds them all.

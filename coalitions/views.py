@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -17,6 +16,7 @@ from coalitions import cluster_selectors, drawing, selectors, services
 from coalitions.forms import CoalitionStartForm, InviteForm, JoinForm
 from coalitions.models import MembershipStatus
 from coalitions.remembered import remembered
+from commonweal.forms import errors_into
 from directory import mapindex, permissions
 from directory.forms import DirectorySearchForm
 from directory.models import Organization, OrganizationKind
@@ -56,15 +56,6 @@ def own_groups(user: Any) -> QuerySet[Organization]:
     return Organization.objects.filter(
         pk__in=permissions.administered_organization_ids(user)
     ).order_by("name", "id")
-
-
-def errors_into(form: Form, error: ValidationError) -> None:
-    """Show a service's refusal on the form, on the field it names where the form has one."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 @require_http_methods(["GET", "POST"])

@@ -22,7 +22,8 @@ from coalitions.forms import (
     RemoveForm,
 )
 from coalitions.models import Membership, MembershipStatus
-from coalitions.views import errors_into, own_groups
+from coalitions.views import own_groups
+from commonweal.forms import errors_into
 from directory import permissions
 from directory.selectors import get_organization_for_user
 from places.models import Place

@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,6 +24,7 @@ from commonground.forms import (
     VoteForm,
 )
 from commonground.models import Conversation
+from commonweal.forms import errors_into
 from directory import permissions as directory_permissions
 from directory.models import Organization
 
@@ -33,14 +33,6 @@ PER_PAGE = 20
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-def _form_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @require_GET
@@ -90,7 +82,7 @@ def conversation_new(request: HttpRequest) -> HttpResponse:
                 seed_statements=form.seeds(),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(request, "Your conversation is open.")
             return redirect(conversation)
@@ -165,7 +157,7 @@ def statement_submit(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 user=request.user, conversation=conversation, text=form.cleaned_data["text"]
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_into(form, exc)
     if statement is not None and not request.htmx:
         messages.success(
             request,
@@ -282,7 +274,7 @@ def polis_import(request: HttpRequest, pk: int) -> HttpResponse:
                 comments_file=form.cleaned_data.get("comments"),
             )
         except ValidationError as exc:
-            _form_errors(form, exc)
+            errors_into(form, exc)
         else:
             messages.success(
                 request,

@@ -11,7 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from coalitions.views import errors_into, own_groups
+from coalitions.views import own_groups
+from commonweal.forms import errors_into
 from connections import permissions, selectors, services
 from connections.forms import AnswerForm, DismissForm, IntroductionForm, OutcomeForm
 from connections.models import Answer, IntroductionStatus

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.middleware import HtmxDetails
 
+from commonweal.forms import errors_into
 from commonweal.paging import Page, Seek, capped_count, seek_page
 from directory import mapindex, servedmap, services
 from directory.forms import ClustersQueryForm, DirectorySearchForm, OrganizationEditForm
@@ -174,16 +175,6 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     return response
 
 
-def _errors_into(form: OrganizationEditForm, error: ValidationError) -> None:
-    fields = {"notes": "contact_notes"}
-    if hasattr(error, "error_dict"):
-        for name, problems in error.message_dict.items():
-            name = fields.get(name, name)
-            form.add_error(name if name in form.fields else None, problems)
-    else:
-        form.add_error(None, error.messages)
-
-
 @require_http_methods(["GET", "POST"])
 @login_required
 def organization_add(request: HttpRequest) -> HttpResponse:
@@ -202,7 +193,7 @@ def organization_add(request: HttpRequest) -> HttpResponse:
                 if contact:
                     services.private_contact_update(user=request.user, organization=org, **contact)
         except ValidationError as error:
-            _errors_into(form, error)
+            errors_into(form, error, {"notes": "contact_notes"})
         else:
             messages.success(
                 request, _("%(name)s is listed, and you are its admin.") % {"name": org.name}

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
+from commonweal.forms import errors_into
 from commonweal.lib import csvsafe
 from directory import tagging
 from directory.forms import OrganizationEditForm, resolve_place
@@ -40,11 +41,6 @@ PER_PAGE = 50
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-
-
-def _errors_into(form: Any, error: ValidationError) -> None:
-    for name, problems in error.message_dict.items():
-        form.add_error(name if name in form.fields else None, problems)
 
 
 def _require_coordinator(user: Any) -> None:
@@ -97,7 +93,7 @@ def claim_start(request: HttpRequest, slug: str) -> HttpResponse:
                 # The link route has no fields of its own; its errors show above both forms.
                 form = ClaimRequestForm({"message": ""})
                 form.is_valid()
-            _errors_into(form, error)
+            errors_into(form, error)
         status = 400
     context = {
         "org": org,
@@ -224,7 +220,7 @@ def listing_edit(request: HttpRequest, slug: str) -> HttpResponse:
                     confirm_move=form.cleaned_data["confirm_move"],
                 )
         except ValidationError as error:
-            _errors_into(form, error)
+            errors_into(form, error)
             # A move to another country or out of the editor's region: ask, in the page.
             moves = getattr(error, "error_dict", {}).get("home_place", [])
             asked = [e for e in moves if e.code == "confirm_move"]
@@ -414,7 +410,7 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 assigned_to=form.people.get(data["assigned_to"]) if data["assigned_to"] else None,
             )
         except ValidationError as error:
-            _errors_into(form, error)
+            errors_into(form, error)
         else:
             messages.success(request, "Saved.")
             return redirect("outreach:entry", pk=entry.pk)

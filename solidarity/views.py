@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from actions.models import CallToAction
 from coalitions.models import Membership
 from coalitions.selectors import get_coalition_for_user
-from coalitions.views import errors_into
+from commonweal.forms import errors_into
 from directory.models import IssueArea, Organization
 from directory.selectors import get_organization_for_user
 from places.models import PlaceKind
