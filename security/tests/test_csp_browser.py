@@ -114,7 +114,7 @@ class Crawl:
         if response is None or "text/html" not in (response.headers.get("content-type") or ""):
             return None
         self.last_status = response.status
-        self.page.wait_for_timeout(150)  # scripts that fetch after load (maps, HTMX)
+        self.page.wait_for_timeout(100)  # scripts that fetch after load (maps, HTMX)
         violations = list(self.page.evaluate("window.__cspViolations || []")) + self.console
         links = self.page.eval_on_selector_all(
             "a[href]", "els => els.map(a => a.getAttribute('href'))"
@@ -167,7 +167,8 @@ def crawl(
     phone = Crawl(browser, base, shared_browser.WIDTHS["phone"])
     if user is not None:
         shared_browser.sign_in(phone.page, base, user.email)
-    for path in visited:
+    # Refusals and 404s are the same error page at every width; the phone sees the real pages.
+    for path in [p for p in visited if p in answered]:
         result = phone.visit(path)
         violations += [f"(phone) {v}" for v in (result[0] if result else [])]
     phone.close()
