@@ -119,13 +119,18 @@ def second_factor_verify(*, request: HttpRequest, token: str) -> bool:
         audit_record(actor=user, action="security.second_factor_failed", target=user)
         return False
     otp_login(request, device)
+    second_factor_used(user=user, device=device)
+    return True
+
+
+def second_factor_used(*, user: Any, device: Any) -> None:
+    """Record a sign-in confirmed by a second factor (which kind, never the code)."""
     audit_record(
         actor=user,
         action="security.second_factor_used",
         target=user,
         data={"kind": _device_kind(device)},
     )
-    return True
 
 
 def _all_devices(user: Any) -> list[Any]:

@@ -1,5 +1,5 @@
 """django-otp-webauthn's endpoints, kept under its namespace, with the registration view
-wrapped so a new security key or passkey goes into the audit log."""
+wrapped so a new security key or passkey, and each use of one, goes into the audit log."""
 
 from typing import Any
 
@@ -9,7 +9,7 @@ from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import views as webauthn_views
 from django_otp_webauthn.utils import get_credential_model
 
-from security.services import second_factor_enrolled
+from security.services import second_factor_enrolled, second_factor_used
 
 app_name = "otp_webauthn"
 
@@ -25,6 +25,13 @@ class CompleteRegistration(webauthn_views.CompleteCredentialRegistrationView):
             )
             second_factor_enrolled(user=self.request.user, device=device)
         return response
+
+
+class CompleteAuthentication(webauthn_views.CompleteCredentialAuthenticationView):
+    def complete_auth(self, device: Any) -> Any:
+        result = super().complete_auth(device)
+        second_factor_used(user=device.user, device=device)
+        return result
 
 
 urlpatterns = [
@@ -45,7 +52,7 @@ urlpatterns = [
     ),
     path(
         "authentication/complete/",
-        webauthn_views.CompleteCredentialAuthenticationView.as_view(),
+        CompleteAuthentication.as_view(),
         name="credential-authentication-complete",
     ),
     path(

@@ -90,6 +90,9 @@ def test_a_coordinator_enrols_a_passkey_and_cannot_sign_in_without_it(
     assert page.url.startswith(f"{base}/security/verify/")
     page.click("#passkey-verification-button")
     page.wait_for_url(f"{base}/outreach/")
+    assert AuditEvent.objects.filter(
+        actor=regional_coordinator, action="security.second_factor_used"
+    ).exists()
     context.close()
 
     # Another browser, with the password but without the passkey, gets no further.
