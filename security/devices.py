@@ -3,6 +3,8 @@ reading is enough here: the person only needs to recognise their own devices."""
 
 import re
 
+from django.utils.translation import gettext as _
+
 _BROWSERS = [
     ("Edge", r"Edg(?:e|A|iOS)?/"),
     ("Opera", r"OPR/"),
@@ -25,5 +27,5 @@ def describe(user_agent: str) -> str:
     browser = next((name for name, pattern in _BROWSERS if re.search(pattern, user_agent)), "")
     system = next((name for name, pattern in _SYSTEMS if re.search(pattern, user_agent)), "")
     if browser and system:
-        return f"{browser} on {system}"
+        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
     return browser or system or (user_agent[:60] if user_agent else "?")
