@@ -359,7 +359,7 @@ AXES_CLIENT_IP_CALLABLE = "accounts.limits.client_address"
 # axes warns that it does not lock by address; the hub limits addresses itself (failed
 # sign-ins per address, accounts.backends.AddressLimitBackend), with a window of its own
 # rather than locking a whole shared network out for a day.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+SILENCED_SYSTEM_CHECKS += ["axes.W006"]
 # Behind reverse proxies, how many of them add to X-Forwarded-For (0: the client's address is
 # the connection's own, and the header, which anyone can send, is ignored).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
