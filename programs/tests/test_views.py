@@ -197,3 +197,34 @@ def test_the_plank_page_costs_the_same_however_many_assemblies_endorse(
         queries("/programs/", {}),
     ]
     assert four == one
+
+
+def test_the_plank_page_shows_its_plans_progress_by_level(network: Network) -> None:
+    from plans import services as plan_services
+
+    plank = _plank(network)
+    text = _client().get(f"/programs/planks/{plank.pk}/").content.decode()
+    assert "No assembly has adopted this plank yet, so there is no plan to follow." in text
+    decide(network.state_chair, network.state_assembly, plank.proposal)
+    _endorse(network, plank, 0)
+    plank.proposal.refresh_from_db()
+    plan = plan_services.plan_open(user=network.state_chair, proposal=plank.proposal)
+    task = plan_services.task_add(
+        user=network.state_chair, plan=plan, title="Draft the bill", owner_group=network.cities[0]
+    )
+    plan_services.task_respond(user=network.city_chairs[0], task=task, accept=True)
+    plan_services.task_update(
+        user=network.city_chairs[0], task=task, status="done", progress=100, note="Drafted."
+    )
+
+    page = _client().get(f"/programs/planks/{plank.pk}/").content.decode()
+    progress = page.split('id="progress-levels"')[1].split("</table>")[0]
+    city = progress.split('data-level="city"')[1].split("</tr>")[0]
+    state = progress.split('data-level="state"')[1].split("</tr>")[0]
+    everything = progress.split('data-level="all"')[1].split("</tr>")[0]
+    assert "City or town" in city and "nothing counted yet" in city
+    assert "State or province" in state and "100%" in state
+    # All levels: two decisions, one with a plan (done), one still without.
+    cells = [c.split("</td>")[0] for c in everything.split("<td>")[1:]]
+    assert cells[:5] == ["2", "1", "1", "1", "0"] and "100%" in cells[5]
+    assert f"/plans/decisions/{plank.proposal_id}/" in page
