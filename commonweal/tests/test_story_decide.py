@@ -362,9 +362,9 @@ def test_a_city_decides_elects_endorses_recalls_and_follows_its_plank(
     out.go(f"/programs/planks/{plank.pk}/")
     assert "3 assemblies endorse it, in 3 places." in out.page.inner_text("main")
     out.page.wait_for_selector("#endorsements-map[data-markers='3']", state="attached")
-    state_row = out.page.inner_text("#progress-levels tr[data-level='state']")
-    assert "100%" in state_row
-    city_row = out.page.inner_text("#progress-levels tr[data-level='city']")
+    state_row = out.page.inner_text("#progress-levels li[data-level='state']")
+    assert "Progress: 100%" in state_row
+    city_row = out.page.inner_text("#progress-levels li[data-level='city']")
     assert "nothing counted yet" in city_row
     assert out.fits()
     for tab in {

@@ -218,13 +218,17 @@ def test_the_plank_page_shows_its_plans_progress_by_level(network: Network) -> N
     )
 
     page = _client().get(f"/programs/planks/{plank.pk}/").content.decode()
-    progress = page.split('id="progress-levels"')[1].split("</table>")[0]
-    city = progress.split('data-level="city"')[1].split("</tr>")[0]
-    state = progress.split('data-level="state"')[1].split("</tr>")[0]
-    everything = progress.split('data-level="all"')[1].split("</tr>")[0]
-    assert "City or town" in city and "nothing counted yet" in city
-    assert "State or province" in state and "100%" in state
-    # All levels: two decisions, one with a plan (done), one still without.
-    cells = [c.split("</td>")[0] for c in everything.split("<td>")[1:]]
-    assert cells[:5] == ["2", "1", "1", "1", "0"] and "100%" in cells[5]
+    progress = page.split('id="progress-levels"')[1].split("</ul>")[0]
+
+    def row(level: str) -> str:
+        return " ".join(progress.split(f'data-level="{level}"')[1].split("</li>")[0].split())
+
+    assert "City or town" in row("city") and "nothing counted yet" in row("city")
+    assert "State or province" in row("state") and "Progress: 100%" in row("state")
+    # All levels: two decisions, one with a plan (done), one still without; none dropped.
+    everything = row("all")
+    assert "All levels" in everything and "2 decisions" in everything
+    assert "with a plan: 1" in everything and "no plan yet: 1" in everything
+    assert "done: 1" in everything and "dropped" not in everything
+    assert "Progress: 100%" in everything
     assert f"/plans/decisions/{plank.proposal_id}/" in page
