@@ -303,6 +303,9 @@ class Question(models.Model):
     )
     opens_at = models.DateTimeField(null=True, blank=True)
     closes_at = models.DateTimeField(null=True, blank=True)
+    # When the round actually closed (an admin may close it before its time, the worker's tick
+    # after it): the accountability page dates decisions by it.
+    decided_at = models.DateTimeField(null=True, blank=True)
     ballot_count = models.PositiveIntegerField(default=0)
     # The tally as it stood when the round closed (recomputable from the ballots).
     result = models.JSONField(null=True, blank=True)
@@ -313,7 +316,10 @@ class Question(models.Model):
 
     class Meta:
         ordering = ["-id"]
-        indexes = [models.Index(fields=["state", "closes_at"])]
+        indexes = [
+            models.Index(fields=["state", "closes_at"]),
+            models.Index(fields=["assembly", "state", "decided_at"]),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -229,12 +229,13 @@ def _before(kind: str, key: tuple[datetime, str, int] | None) -> Q:
 
 
 def _questions(assembly: Assembly) -> QuerySet[Question]:
-    """Closed rounds of the assembly itself (not a group's own run of a coalition's question).
-    A round has no stamp of when it closed: its scheduled close, else when it opened."""
+    """Closed rounds of the assembly itself (not a group's own run of a coalition's question),
+    dated by when they closed. A round closed without the closing service (loaded in bulk) has
+    no stamp: then its scheduled close, else when it opened."""
     from django.db.models.functions import Coalesce
 
     return Question.objects.filter(assembly=assembly, state="closed", parent__isnull=True).annotate(
-        at=Coalesce("closes_at", "opens_at", "created_at")
+        at=Coalesce("decided_at", "closes_at", "opens_at", "created_at")
     )
 
 

@@ -12,11 +12,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assemblies import permissions
 from assemblies import selectors as assembly_selectors
+from coalitions.models import CoalitionLevel
 from commonweal.forms import errors_into
 from places.models import Place
+from plans import selectors as plan_selectors
 from programs import selectors, services
 from programs.forms import EndorseForm, PlaceFilterForm, PlankForm, SectionAmendForm, SectionForm
-from programs.models import SectionStatus
+from programs.models import Plank, SectionStatus
 
 
 @require_GET
@@ -32,6 +34,18 @@ def index(request: HttpRequest) -> HttpResponse:
         "recent": [] if ranked or place else selectors.recent_planks(),
     }
     return render(request, "programs/index.html", context, status=400 if form.errors else 200)
+
+
+def _progress_rows(item: Plank) -> list[dict[str, object]]:
+    """The plank's plans, per level and for all levels, with a label people can read: a plan
+    made from any decision behind the plank (its adoption or an endorsement) is its plan."""
+    labels = {**dict(CoalitionLevel.choices), "group": _("Groups"), "all": _("All levels")}
+    return [
+        {"row": row, "label": labels.get(row.level, row.level)}
+        for row in plan_selectors.progress_by_level(
+            selectors.plank_decisions(item).values_list("pk", flat=True)
+        )
+    ]
 
 
 @require_GET
@@ -51,6 +65,7 @@ def plank(request: HttpRequest, pk: int) -> HttpResponse:
         "endorse_form": EndorseForm(assemblies=assemblies) if assemblies else None,
         # The first of them; each endorsing assembly's own decision is also in its list.
         "decisions": list(selectors.plank_decisions(item)[: selectors.ENDORSERS_SHOWN]),
+        "progress": _progress_rows(item),
     }
     return render(request, "programs/plank.html", context)
 

@@ -443,7 +443,7 @@ def _group_content(parent: Question, child: Question, result: dict[str, Any]) ->
 def _close(question: Question, actor: Any) -> Question:
     result = counting.compute(question)
     closed = Question.objects.filter(pk=question.pk, state=QuestionState.OPEN).update(
-        state=QuestionState.CLOSED, result=result
+        state=QuestionState.CLOSED, result=result, decided_at=timezone.now()
     )
     if not closed:
         return question

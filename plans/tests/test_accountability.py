@@ -123,3 +123,37 @@ def test_adoption_in_a_meeting_tells_the_assemblys_admins_to_plan_it(city: City)
     )
     notice = Notice.objects.get(user=city.chair, url=f"/plans/decisions/{proposal.pk}/")
     assert notice.text.startswith("Adopted: Tool library")
+
+
+def test_a_round_closed_early_is_dated_by_when_it_closed(city: City) -> None:
+    from django.utils import timezone
+
+    from assemblies.models import Method
+
+    # Scheduled to close in a week; an earlier room decision is dated yesterday.
+    room = room_decision(
+        city, "Hall booking", timezone.now() - timedelta(days=1), "We meet at the library."
+    )
+    proposal = assembly_services.proposal_submit(
+        user=city.admins[0], assembly=city.assembly, title="Tool library", body="Lend tools."
+    )
+    question = assembly_services.question_create(
+        user=city.chair,
+        assembly=city.assembly,
+        title="Adopt the tool library?",
+        method=Method.MAJORITY,
+        proposal=proposal,
+        hide_results=False,
+    )
+    assembly_services.question_open(
+        user=city.chair, question=question, closes_at=timezone.now() + timedelta(days=7)
+    )
+    assembly_services.ballot_cast(user=city.chair, question=question, content={"position": "yes"})
+    before = timezone.now()
+    assembly_services.question_close(user=city.chair, question=question)
+
+    question.refresh_from_db()
+    assert question.decided_at is not None and before <= question.decided_at <= timezone.now()
+    rows = selectors.accountability_page(city.assembly).rows
+    assert [(d.kind, d.pk) for d in rows] == [("question", question.pk), ("meeting", room.pk)]
+    assert rows[0].at == question.decided_at

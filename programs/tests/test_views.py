@@ -197,3 +197,38 @@ def test_the_plank_page_costs_the_same_however_many_assemblies_endorse(
         queries("/programs/", {}),
     ]
     assert four == one
+
+
+def test_the_plank_page_shows_its_plans_progress_by_level(network: Network) -> None:
+    from plans import services as plan_services
+
+    plank = _plank(network)
+    text = _client().get(f"/programs/planks/{plank.pk}/").content.decode()
+    assert "No assembly has adopted this plank yet, so there is no plan to follow." in text
+    decide(network.state_chair, network.state_assembly, plank.proposal)
+    _endorse(network, plank, 0)
+    plank.proposal.refresh_from_db()
+    plan = plan_services.plan_open(user=network.state_chair, proposal=plank.proposal)
+    task = plan_services.task_add(
+        user=network.state_chair, plan=plan, title="Draft the bill", owner_group=network.cities[0]
+    )
+    plan_services.task_respond(user=network.city_chairs[0], task=task, accept=True)
+    plan_services.task_update(
+        user=network.city_chairs[0], task=task, status="done", progress=100, note="Drafted."
+    )
+
+    page = _client().get(f"/programs/planks/{plank.pk}/").content.decode()
+    progress = page.split('id="progress-levels"')[1].split("</ul>")[0]
+
+    def row(level: str) -> str:
+        return " ".join(progress.split(f'data-level="{level}"')[1].split("</li>")[0].split())
+
+    assert "City or town" in row("city") and "nothing counted yet" in row("city")
+    assert "State or province" in row("state") and "Progress: 100%" in row("state")
+    # All levels: two decisions, one with a plan (done), one still without; none dropped.
+    everything = row("all")
+    assert "All levels" in everything and "2 decisions" in everything
+    assert "with a plan: 1" in everything and "no plan yet: 1" in everything
+    assert "done: 1" in everything and "dropped" not in everything
+    assert "Progress: 100%" in everything
+    assert f"/plans/decisions/{plank.proposal_id}/" in page
