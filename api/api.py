@@ -13,11 +13,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Path, Query, Schema
+from ninja import Field, Path, Query, Schema
 from ninja.security import django_auth
 
 from api import schemas as s
-from api.docs import SessionSwagger
+from api.docs import DescribedAPI, SessionSwagger
 from api.inputs import has_nul, is_web_address
 from api.limits import TOO_MANY, WRITES
 from api.outputs import links_out, service_area_fields, service_areas_by_organization
@@ -37,42 +37,6 @@ from directory.selectors import (
 )
 from directory.serving import organization_search_serving
 from places.models import OVERLAY_KINDS, Place
-
-# What every error answer looks like: `detail` is a sentence, or a list of {loc, msg, type}.
-ERROR_BODY = {
-    "type": "object",
-    "properties": {"detail": {"anyOf": [{"type": "string"}, {"type": "array", "items": {}}]}},
-    "required": ["detail"],
-}
-ERRORS = {
-    "400": "The input names nothing, or a service refused it; `detail` says which field.",
-    "403": "Not allowed for you, or the browser session's CSRF token is missing.",
-    "404": "Nothing by that key, or nothing you may see.",
-    "422": "The input does not fit the declared types or bounds.",
-}
-NEEDS_SESSION = {"401": "Sign in first: writes use the browser session."}
-
-
-class DescribedAPI(NinjaAPI):
-    """The exception handlers below answer 400, 403, 404 and 422 for every operation and 401
-    for session-only ones, outside any operation's own `response=`; the description lists them
-    so clients (and the fuzzing test) know every status code they can receive."""
-
-    def get_openapi_schema(self, **kwargs: Any) -> Any:
-        schema = super().get_openapi_schema(**kwargs)
-        for operations in schema["paths"].values():
-            for operation in operations.values():
-                answers = dict(ERRORS, **(NEEDS_SESSION if operation.get("security") else {}))
-                for code, text in answers.items():
-                    operation["responses"].setdefault(
-                        code,
-                        {
-                            "description": text,
-                            "content": {"application/json": {"schema": ERROR_BODY}},
-                        },
-                    )
-        return schema
-
 
 api = DescribedAPI(
     title="Commonweal API",
