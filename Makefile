@@ -25,6 +25,8 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
+# make run serves plain http on 127.0.0.1, so its cookies cannot be Secure-only (elsewhere they are).
+run: export SECURE_COOKIES ?= 0
 run: install
 	$(BIN)/commonweal migrate --noinput
 	$(BIN)/commonweal setup

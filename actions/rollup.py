@@ -33,6 +33,19 @@ class PlaceIndex:
     # Overlay regions: id → (kind, merged member ranges).
     overlays: dict[int, tuple[str, list[tuple[int, int]]]] = field(default_factory=dict)
     overlay_slugs: dict[int, str] = field(default_factory=dict)
+    # by_kind as arrays, made on first use (see rollup_level).
+    kind_arrays: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    def arrays_of(self, kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        found = self.kind_arrays.get(kind)
+        if found is None:
+            lfts, rgts, ids = self.by_kind.get(kind, ([], [], []))
+            found = self.kind_arrays[kind] = (
+                np.asarray(lfts, dtype=np.int64),
+                np.asarray(rgts, dtype=np.int64),
+                np.asarray(ids, dtype=np.int64),
+            )
+        return found
 
     def containing(self, lft: int | None, kind: str) -> list[int]:
         """The places of `kind` that hold the tree position `lft` (several for regions)."""
@@ -250,3 +263,35 @@ def rollup_columns(
             Rollup(total=extra + int(counts.sum()), unplaced=extra, by_row=by_row, regions=regions)
         )
     return rollups
+
+
+def rollup_level(
+    index: PlaceIndex,
+    kind: str,
+    keys: np.ndarray,
+    columns: list[np.ndarray],
+    within: tuple[int, int] | None = None,
+) -> tuple[list[int], list[np.ndarray]]:
+    """Several counts at tree positions `keys` summed into the places of one tree `kind` (the
+    states, say) only, optionally those whose `lft` is `within` a range: (place ids, one array
+    of sums per column), for places with anything. Places of one kind never nest, so each key
+    falls in at most one: one binary search per key instead of rolling up to every place, for
+    a page that shows a single level."""
+    lfts, rgts, ids = index.arrays_of(kind)
+    if not len(keys) or not len(lfts):
+        return [], [np.zeros(0, dtype=np.int64) for _ in columns]
+    at = np.searchsorted(lfts, keys, side="right") - 1
+    inside = at >= 0
+    inside &= keys <= rgts[np.maximum(at, 0)]
+    if within is not None:
+        place_lft = lfts[np.maximum(at, 0)]
+        inside &= (place_lft >= within[0]) & (place_lft <= within[1])
+    hit = at[inside]
+    rows, slot = np.unique(hit, return_inverse=True)
+    sums = []
+    for col in columns:
+        # Integer sums (money in cents stays exact), into one slot per place hit.
+        total = np.zeros(len(rows), dtype=np.int64)
+        np.add.at(total, slot, col[inside].astype(np.int64))
+        sums.append(total)
+    return ids[rows].tolist(), sums

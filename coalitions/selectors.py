@@ -2,55 +2,30 @@
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
-from django.db.models import Count, F, Lookup, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from accounts.models import RegionalCoordinator
 from coalitions.models import CoalitionProfile, Membership, MembershipQuerySet, MembershipStatus
-from coalitions.remembered import remembered
+from coalitions.remembered import remembered, tally_of
+from coalitions.tally import members_of
 from commonweal.paging import Page, page_of
 from directory import permissions
 from directory.models import IssueArea, Organization, OrganizationKind, OrganizationQuerySet
 from directory.selectors import get_organization_for_user
-from places.models import OVERLAY_KINDS, Place
+from places.models import Place
 
 MAX_GRAPH_DEPTH = 6
 MAX_GRAPH_NODES = 2000
 
 
-class _AnyOf(Lookup):  # type: ignore[type-arg]
-    """`column = ANY(%s)` with the values as one array parameter (PostgreSQL)."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler: Any, connection: Any) -> Any:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
-
-
 def coalition_members(coalition: Organization) -> OrganizationQuerySet:
     """The public organizations that are active members of `coalition`, by name."""
-    listings = Organization.objects.public()
-    if connection.vendor == "postgresql":
-        # PostgreSQL plans "listings joined to one coalition's memberships" as a full scan of
-        # the listings once they number in the hundreds of thousands. Handed the member ids as
-        # one array, it looks them up by key instead (bench/coalitions: a page of a coalition
-        # of 5,000 among 205,000 listings, 155 ms → 17 ms in the database).
-        ids = list(
-            Membership.objects.filter(coalition=coalition, status=MembershipStatus.ACTIVE)
-            .order_by()
-            .values_list("member_id", flat=True)
-        )
-        return listings.filter(_AnyOf(F("pk"), ids)).order_by("name", "id")
-    return listings.filter(
-        coalition_links__coalition=coalition, coalition_links__status=MembershipStatus.ACTIVE
-    ).order_by("name", "id")
+    return members_of(coalition)
 
 
 def organization_coalitions(org: Organization) -> OrganizationQuerySet:
@@ -285,16 +260,12 @@ def rows_page(members: OrganizationQuerySet, number: int, per_page: int, total: 
 def members_page(coalition: Organization, number: int, per_page: int) -> Page:
     """One page of a coalition's public members, by name.
 
-    The members' ids in order are remembered (see `remembered`; 8 bytes a member), then only
-    the page's rows are read: sorting thousands of whole rows (descriptions and all) to keep
+    The members' ids in order are kept with their sums (see `tally_of`; 8 bytes a member),
+    then only the page's rows are read: sorting thousands of whole rows (descriptions and all) to keep
     fifty cost most of a page (bench/connect, 5,000 members among a million listings on
     SQLite: page 101 spent 76 ms of CPU, page 1 30 ms).
     """
-    ordered = remembered(
-        coalition,
-        "ids",
-        lambda: array("q", coalition_members(coalition).values_list("pk", flat=True)),
-    )
+    ordered = _member_order(coalition)
     number = max(1, number)
     start = (number - 1) * per_page
     ids = list(ordered[start : start + per_page])
@@ -346,7 +317,7 @@ def _inside(span: Place, lft: int) -> bool:
 
 
 def coalition_coverage(
-    members: OrganizationQuerySet, summary: MemberSummary, span: Place | None
+    served_ranges: list[tuple[int, int]], summary: MemberSummary, span: Place | None
 ) -> CoverageReport:
     """Members counted in each place one level below the coalition's area, and the places
     there with no member at all.
@@ -375,10 +346,10 @@ def coalition_coverage(
     )
     gaps = [p for p, c in zip(subs, counts, strict=True) if not c]
     served: list[Place] = []
-    if gaps and has_service_areas():
-        reached = _served_ranges(members)
-        served = [p for p in gaps if _reaches(reached, p)]
-        gaps = [p for p in gaps if not _reaches(reached, p)]
+    if gaps and served_ranges:
+        reaches = _reach_test(served_ranges)
+        served = [p for p in gaps if reaches(p)]
+        gaps = [p for p in gaps if not reaches(p)]
     gaps.sort(key=lambda p: (-(p.population or 0), p.name))
     return CoverageReport(
         span=span,
@@ -392,40 +363,28 @@ def coalition_coverage(
     )
 
 
-def _served_ranges(members: OrganizationQuerySet) -> list[tuple[int, int]]:
-    """The tree ranges of the places the members serve, each distinct place once."""
-    through = getattr(Organization, "service_areas").through  # noqa: B009 - see has_service_areas
-    if connection.vendor == "postgresql":
-        # Joined to the members and places in one query, PostgreSQL scans every service area
-        # or every place; asked for the members' served place ids, then those places' ranges,
-        # it looks up just theirs by key (bench/connect: 5,000 members, 800,000 service-area
-        # links: about 190 → 35 ms in the database).
-        ids = list(members.order_by().values_list("pk", flat=True))
-        served = set(
-            through.objects.filter(_AnyOf(F("organization_id"), ids)).values_list(
-                "place_id", flat=True
-            )
-        )
-        return list(
-            Place.objects.filter(_AnyOf(F("pk"), list(served)))
-            .exclude(kind__in=OVERLAY_KINDS)
-            .order_by()
-            .values_list("lft", "rgt")
-            .distinct()
-        )
-    return list(
-        through.objects.filter(organization_id__in=members.order_by().values("pk"))
-        .exclude(place__kind__in=OVERLAY_KINDS)
-        .values_list("place__lft", "place__rgt")
-        .distinct()
-    )
+def _reach_test(ranges: list[tuple[int, int]]) -> Callable[[Place], bool]:
+    """Whether a served place reaches a place: it contains it or lies inside it.
 
+    The ranges sorted by start, with the furthest end among those starting at or before each,
+    answer both by binary search (a national alliance's members serve some 4,500 places; a
+    test of each against each of its gaps took tens of milliseconds).
+    """
+    ordered = sorted(ranges)
+    starts = [lo for lo, _ in ordered]
+    furthest: list[int] = []
+    for _, hi in ordered:
+        furthest.append(max(hi, furthest[-1]) if furthest else hi)
 
-def _reaches(ranges: list[tuple[int, int]], place: Place) -> bool:
-    """A served place reaches `place` if it contains it or lies inside it."""
-    return any(
-        (lo <= place.lft and place.rgt <= hi) or (place.lft <= lo <= place.rgt) for lo, hi in ranges
-    )
+    def reaches(place: Place) -> bool:
+        before = bisect_right(starts, place.lft)
+        # One starting at or before the place and ending at or after it contains it.
+        if before and furthest[before - 1] >= place.rgt:
+            return True
+        # One starting inside the place lies inside it (ranges nest or are apart).
+        return before < len(starts) and starts[before] <= place.rgt
+
+    return reaches
 
 
 @dataclass
@@ -438,19 +397,24 @@ class IssueShare:
 def coalition_sums(
     coalition: Organization, span: Place | None
 ) -> tuple[MemberSummary, CoverageReport]:
-    """The members' summary and the coverage of `span`, remembered (see `remembered`)."""
+    """The members' summary and the coverage of `span`, from what each member adds (see
+    `tally_of`), remembered until a member changes."""
 
     def compute() -> tuple[MemberSummary, CoverageReport]:
-        members = coalition_members(coalition)
-        # One read of the members in name order gives both the sums and the order the
-        # member list pages through (see `members_page`), rather than one read for each.
-        rows = list(members.values_list("pk", "place_lft", "issue_mask"))
-        remembered(coalition, "ids", lambda: array("q", (pk for pk, _, _ in rows)))
-        summary = _summary_of((lft, mask, 1) for _, lft, mask in rows)
-        return summary, coalition_coverage(members, summary, span)
+        tally = tally_of(coalition)
+        summary = MemberSummary(
+            total=len(tally.facts),
+            by_lft={lft: n for lft, n in tally.by_lft.items() if n},
+            by_mask={mask: n for mask, n in tally.by_mask.items() if n},
+        )
+        return summary, coalition_coverage(tally.served_ranges(), summary, span)
 
     where = span.pk if span is not None else 0
     return remembered(coalition, f"sums:{where}", compute)  # type: ignore[no-any-return]
+
+
+def _member_order(coalition: Organization) -> "array[int]":
+    return tally_of(coalition).order
 
 
 def coalition_issue_mix(summary: MemberSummary) -> list[IssueShare]:

@@ -111,7 +111,10 @@ def _aggregates(coalition: Organization, span: Any) -> tuple[Any, ...]:
     """The page's sums over all members and its graph, remembered until they change."""
     summary, coverage = selectors.coalition_sums(coalition, span)
     graph, picture = remembered(
-        coalition, "graph", lambda: _graph(coalition), watch=lambda found: found[0].nodes
+        coalition,
+        "graph",
+        lambda: _graph(coalition),
+        watch=lambda found: (found[0].nodes.values(), found[0].edges),
     )
     return summary, coverage, selectors.coalition_issue_mix(summary), graph, picture
 

@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("COMMONWEAL_VAR_DIR", BASE_DIR / "var"))
@@ -68,6 +69,13 @@ INSTALLED_APPS = [
     "ninja",
     "commonweal",
     "accounts",
+    # Second factors (security/README.md): apps' one-time codes, recovery codes, security keys
+    # and passkeys; the security app holds the pages, the rules and the session list.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "django_otp_webauthn",
+    "security",
     "outbox",
     "places",
     "directory",
@@ -91,11 +99,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "security.middleware.SecureResponse",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "security.middleware.SecondFactorGate",
+    "security.middleware.SessionTracker",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -121,6 +134,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "commonweal.context_processors.site",
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -238,11 +252,68 @@ MAP_TILE_ATTRIBUTION = os.environ.get(
 )
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
-CSRF_COOKIE_SECURE = _env_bool("SECURE_COOKIES")
+# Cookies are Secure by default; `make run` and DEBUG serve plain http on 127.0.0.1 and turn it
+# off. Whatever this says, a request that arrived over HTTPS gets Secure cookies
+# (security.middleware.SecureResponse), and HSTS is sent only on such requests.
+SECURE_COOKIES = _env_bool("SECURE_COOKIES", default=not DEBUG)
+SESSION_COOKIE_SECURE = SECURE_COOKIES
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000" if SECURE_COOKIES else "0"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("HSTS_INCLUDE_SUBDOMAINS")
+# Coordinators hold the keys to many groups' private contacts: their sessions end sooner.
+COORDINATOR_SESSION_SECONDS = int(os.environ.get("COORDINATOR_SESSION_SECONDS", str(8 * 3600)))
+# Coordinators and admins of coalitions that ask it must have a second factor. The rest of the
+# test suite signs coordinators in directly to test their pages; security's tests turn it on.
+SECOND_FACTOR_ENFORCED = _env_bool(
+    "SECOND_FACTOR_ENFORCED", default=not os.environ.get("PYTEST_VERSION")
+)
+OTP_TOTP_ISSUER = SITE_NAME
+# A passkey is asked for after the password, never instead of it: one sign-in path to guard.
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
+OTP_WEBAUTHN_RP_NAME = SITE_NAME
+# The relying party is the host the page was served from, so a passkey made on one hub's
+# address is asked for only there.
+OTP_WEBAUTHN_HELPER_CLASS = "security.webauthn.HubWebAuthnHelper"
+# The library checks for a fixed relying party and origin list; ours come from the request
+# (security/webauthn.py), so those two checks do not apply.
+SILENCED_SYSTEM_CHECKS = ["otp_webauthn.E010", "otp_webauthn.E030"]
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+
+def _tile_origin(url: str) -> str:
+    """The map tiles' origin for the image policy ("{s}" subdomains become a wildcard)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy (Django's own, django.middleware.csp). Scripts only from the hub's
+# files or carrying this response's nonce; no eval. Stylesheets only from the hub's files; style
+# *attributes* are allowed because a few bars and group colours are drawn from data, and an
+# attribute cannot hold the selectors that CSS-injection attacks need. Images: the hub, the map's
+# tile server and data: (Leaflet's and the API docs' small icons).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF],
+    "style-src-attr": [CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:", *filter(None, [_tile_origin(MAP_TILE_URL)])],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+# Features no page of the hub uses stay off for it and anything it might embed.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), "
+    "magnetometer=(), microphone=(), midi=(), payment=(), usb=(), serial=(), "
+    "publickey-credentials-get=(self), publickey-credentials-create=(self)"
+)
 
 NINJA_PAGINATION_PER_PAGE = 25
 
@@ -288,7 +359,7 @@ AXES_CLIENT_IP_CALLABLE = "accounts.limits.client_address"
 # axes warns that it does not lock by address; the hub limits addresses itself (failed
 # sign-ins per address, accounts.backends.AddressLimitBackend), with a window of its own
 # rather than locking a whole shared network out for a day.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+SILENCED_SYSTEM_CHECKS += ["axes.W006"]
 # Behind reverse proxies, how many of them add to X-Forwarded-For (0: the client's address is
 # the connection's own, and the header, which anyone can send, is ignored).
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))

@@ -26,6 +26,8 @@ urlpatterns = [
     path("duplicates/", include("resolution.urls")),
     path("sources/", include("sources.urls")),
     path("accounts/", include("accounts.urls")),
+    path("security/", include("security.urls")),
+    path("security/webauthn/", include("security.webauthn_urls")),
     path("outbox/", include("outbox.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),

@@ -27,6 +27,7 @@ from directory.languages import language_name
 from directory.models import IssueArea, Organization, OrganizationKind, OrganizationStatus
 from directory.selectors import issue_areas_list
 from places.models import OVERLAY_KINDS, Place, PlaceKind
+from solidarity.selectors_ties import support_pairs_touching
 
 # How many nearby listings the graph is built over: enough for a town's worth of groups, few
 # enough that building and ranking stays well under the 300 ms a page may spend on it.
@@ -181,8 +182,8 @@ def _require(user: Any, org: Organization) -> None:
 def tie_graph(org_ids: list[int]) -> nx.Graph:
     """The ties among these groups, and their introductions to groups beyond them.
 
-    Two groups are tied when they share a live coalition membership or an introduction both
-    accepted. Coalitions with many members here become one hub node (named "c<id>") instead of
+    Two groups are tied when they share a live coalition membership, an introduction both
+    accepted, or a delivery of help the receiving group confirmed. Coalitions with many members here become one hub node (named "c<id>") instead of
     a clique; the caller reads shared coalitions from the memberships, not from the graph.
     """
     graph = nx.Graph()
@@ -202,11 +203,13 @@ def tie_graph(org_ids: list[int]) -> nx.Graph:
 
 
 def ties_touching(org_ids: list[int]) -> set[tuple[int, int]]:
-    """Every tie with one end among these groups. Two key look-ups rather than one query with
-    OR, which PostgreSQL answered an order of magnitude slower for a few hundred ids."""
+    """Every tie with one end among these groups: introductions, and confirmed help one gave
+    the other. Two key look-ups rather than one query with OR, which PostgreSQL answered an
+    order of magnitude slower for a few hundred ids."""
     pairs: set[tuple[int, int]] = set()
     for side in ("low_id__in", "high_id__in"):
         pairs.update(Tie.objects.filter(**{side: org_ids}).values_list("low_id", "high_id"))
+    pairs.update(support_pairs_touching(org_ids))
     return pairs
 
 

@@ -53,6 +53,9 @@ class PlaceFigures(models.Model):
     # Groups that alone connect two coalitions inside the place (the first ones are kept as
     # FragileBridge rows).
     bridges = models.PositiveIntegerField(default=0)
+    # Pairs of groups inside the place one of which helped the other (a delivery the receiving
+    # group confirmed); the first ones are kept as SupportTie rows.
+    ties = models.PositiveIntegerField(default=0)
 
     class Meta:
         verbose_name = _("place figures")
@@ -82,6 +85,24 @@ class FragileBridge(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group_id} links {self.first_id} and {self.second_id}"
+
+
+class SupportTie(models.Model):
+    """Two groups inside a place tied by help one gave the other, as of a build. Only ties both
+    groups show on their pages are kept here by name; the others are only counted."""
+
+    place = models.ForeignKey("places.Place", on_delete=models.CASCADE, related_name="+")
+    helper = models.ForeignKey("directory.Organization", on_delete=models.CASCADE, related_name="+")
+    helped = models.ForeignKey("directory.Organization", on_delete=models.CASCADE, related_name="+")
+    deliveries = models.PositiveIntegerField(default=1)
+    rank = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["place", "rank"]
+        indexes = [models.Index(fields=["place", "rank"])]
+
+    def __str__(self) -> str:
+        return f"{self.helper_id} helped {self.helped_id}"
 
 
 class PageParts(models.Model):

@@ -2,7 +2,8 @@
 
 `overview_for_place(place, issue=None)` is the whole page's data: a plain function the
 million-listing benchmark calls as well. Everything it reads is public: the figures count only
-public listings, and bridges whose group or coalitions were hidden since are left out.
+public listings, bridges whose group or coalitions were hidden since are left out, and ties
+of support are named only where both groups show them on their pages.
 """
 
 import math
@@ -25,6 +26,7 @@ from overview.models import (
     FragileBridge,
     OverviewBuild,
     PlaceFigures,
+    SupportTie,
 )
 from places.models import OVERLAY_KINDS, Place
 
@@ -82,6 +84,15 @@ class BridgeLine:
 
 
 @dataclass
+class TieLine:
+    helper_name: str
+    helper_slug: str
+    helped_name: str
+    helped_slug: str
+    deliveries: int
+
+
+@dataclass
 class Overview:
     place: Place
     issues: list[IssueArea]
@@ -102,6 +113,10 @@ class Overview:
     every: bool = False
     gaps_hidden: int = 0
     gaps_total: int = 0
+    # Pairs of groups here tied by help one gave the other, and those both show, by name. Plain
+    # defaults (not factories), so page parts pickled before these existed still read.
+    ties_total: int = 0
+    ties: tuple[TieLine, ...] = ()
 
     @property
     def rows_every(self) -> int:
@@ -288,15 +303,17 @@ def overview_for_place(
         else PlaceFigures.objects.filter(place__parent=place)
     )
     stored: dict[int, dict[str, list[int]]] = {}
-    bridges_total = 0
-    rows_read = below.values_list("place_id", "figures", "bridges").union(
-        PlaceFigures.objects.filter(place=place).values_list("place_id", "figures", "bridges"),
+    bridges_total = ties_total = 0
+    rows_read = below.values_list("place_id", "figures", "bridges", "ties").union(
+        PlaceFigures.objects.filter(place=place).values_list(
+            "place_id", "figures", "bridges", "ties"
+        ),
         all=True,
     )
-    for pk, figures, bridges in rows_read:
+    for pk, figures, bridges, ties in rows_read:
         stored[pk] = figures
         if pk == place.pk:
-            bridges_total = bridges
+            bridges_total, ties_total = bridges, ties
     rows = [_row(info, stored.get(info["id"]) or {}, keys) for info in infos]
     _shaded(rows)
     own = {
@@ -337,4 +354,20 @@ def overview_for_place(
     overview.bridges_total = bridges_total
     if overview.bridges_total:
         overview.bridges, overview.drawing = _bridges(place)
+    overview.ties_total = ties_total
+    if ties_total:
+        overview.ties = _ties(place)
     return overview
+
+
+def _ties(place: Place) -> tuple[TieLine, ...]:
+    found = (
+        SupportTie.objects.filter(place=place, helper__is_hidden=False, helped__is_hidden=False)
+        .select_related("helper", "helped")
+        .only("deliveries", "helper__name", "helper__slug", "helped__name", "helped__slug")
+        .order_by("rank")
+    )
+    return tuple(
+        TieLine(t.helper.name, t.helper.slug, t.helped.name, t.helped.slug, t.deliveries)
+        for t in found
+    )

@@ -4,7 +4,9 @@ One grouped scan of the listings gives each home position's counts per issue; th
 pre-order numbering then rolls them up from towns to the world in one pass, and overlay
 regions add up the maximal places they are made of. Service areas are walked per group (a
 group serving ten towns of one county counts once in that county, and not at all where it is
-based). Fragile bridges are found per place on the coalition graph inside it. Everything is
+based). Fragile bridges are found per place on the coalition graph inside it, and ties of
+support (help one group gave another, confirmed by the receiving group) are counted in every
+place holding both groups. Everything is
 written in one transaction, so a page shows either the old figures or the new ones.
 """
 
@@ -35,9 +37,11 @@ from overview.models import (
     FragileBridge,
     OverviewBuild,
     PlaceFigures,
+    SupportTie,
 )
 from overview.pages import page_parts_store
 from places.models import OVERLAY_KINDS, TREE_KINDS, Place
+from solidarity.selectors_ties import support_changed_since, support_ties_public
 
 logger = logging.getLogger("commonweal.overview")
 
@@ -45,6 +49,8 @@ logger = logging.getLogger("commonweal.overview")
 RECENT_DAYS = 90
 # Fragile bridges kept per place; the page shows the first of them and counts the rest.
 BRIDGES_KEPT = 50
+# Ties of support kept by name per place, the most deliveries first; the rest are counted.
+TIES_KEPT = 20
 # The periodic chore rebuilds when listings changed and the figures are at least this old,
 # and in any case once they are this old (memberships and commitments move too).
 REBUILD_AFTER_CHANGE = timedelta(minutes=5)
@@ -323,6 +329,42 @@ def _bridges(
     return found
 
 
+TieRow = tuple[int, int, int]
+
+
+def _support_ties(tree: _Tree) -> tuple[dict[int, int], dict[int, list[TieRow]]]:
+    """Per place, how many pairs of groups based inside it are tied by help one gave the
+    other, and the pairs both groups show, to name: (helper, helped, deliveries), the most
+    deliveries (then the latest) first. A pair counts in every place holding both groups."""
+    counts: dict[int, int] = defaultdict(int)
+    named: dict[int, list[tuple[int, float, int, int]]] = defaultdict(list)
+    regions: dict[int, set[int]] = {}
+
+    def regions_of(lft: int) -> set[int]:
+        found = regions.get(lft)
+        if found is None:
+            found = regions[lft] = set(tree.overlays_holding(lft))
+        return found
+
+    for tie in support_ties_public():
+        if tie.helper_lft is None or tie.helped_lft is None:
+            continue
+        both = set(tree.chain_of_lft(tie.helper_lft)).intersection(
+            tree.chain_of_lft(tie.helped_lft)
+        )
+        both |= regions_of(tie.helper_lft) & regions_of(tie.helped_lft)
+        latest = tie.last.timestamp() if tie.last is not None else 0.0
+        for place in both:
+            counts[place] += 1
+            if tie.shown:
+                named[place].append((tie.deliveries, latest, tie.helper, tie.helped))
+    kept = {
+        place: [(a, b, n) for n, _t, a, b in sorted(rows, reverse=True)[:TIES_KEPT]]
+        for place, rows in named.items()
+    }
+    return dict(counts), kept
+
+
 def _figures(tree: _Tree, now: datetime) -> tuple[dict[int, Figures], dict[int, tuple[int, ...]]]:
     bits = sorted(IssueArea.objects.values_list("bit", flat=True))
     at = _home_counts(tree, bits, now)
@@ -343,13 +385,19 @@ def _figures(tree: _Tree, now: datetime) -> tuple[dict[int, Figures], dict[int, 
 
 
 @transaction.atomic
-def _write(figures: dict[int, Figures], bridges: dict[int, list[Any]]) -> None:
+def _write(
+    figures: dict[int, Figures],
+    bridges: dict[int, list[Any]],
+    ties: tuple[dict[int, int], dict[int, list[TieRow]]] = ({}, {}),
+) -> None:
     PlaceFigures.objects.all().delete()
     FragileBridge.objects.all().delete()
+    SupportTie.objects.all().delete()
+    tie_counts, tie_rows = ties
     rows = []
     for place, f in figures.items():
         every = f.get(ALL, [0] * FIGURES)
-        if not any(every) and place not in bridges:
+        if not any(every) and place not in bridges and place not in tie_counts:
             continue  # a missing row reads as zeros
         rows.append(
             PlaceFigures(
@@ -361,11 +409,26 @@ def _write(figures: dict[int, Figures], bridges: dict[int, list[Any]]) -> None:
                 recent=every[RECENT],
                 figures={k: v for k, v in f.items() if any(v)},
                 bridges=len(bridges.get(place, [])),
+                ties=tie_counts.get(place, 0),
             )
         )
-    for place in bridges.keys() - figures.keys():
-        rows.append(PlaceFigures(place_id=place, bridges=len(bridges[place])))
+    for place in (bridges.keys() | tie_counts.keys()) - figures.keys():
+        rows.append(
+            PlaceFigures(
+                place_id=place,
+                bridges=len(bridges.get(place, [])),
+                ties=tie_counts.get(place, 0),
+            )
+        )
     PlaceFigures.objects.bulk_create(rows, batch_size=2000)
+    SupportTie.objects.bulk_create(
+        (
+            SupportTie(place_id=place, helper_id=a, helped_id=b, deliveries=n, rank=rank)
+            for place, found in tie_rows.items()
+            for rank, (a, b, n) in enumerate(found)
+        ),
+        batch_size=2000,
+    )
     FragileBridge.objects.bulk_create(
         (
             FragileBridge(
@@ -399,7 +462,7 @@ def overview_rebuild(*, build: OverviewBuild | None = None) -> OverviewBuild:
         figures, places_of = _figures(tree, now)
         bridges = _bridges(tree, places_of)
         # Group names order each place's bridges on the page.
-        _write(figures, _order_bridges(bridges))
+        _write(figures, _order_bridges(bridges), _support_ties(tree))
     except Exception as error:
         build.error = repr(error)[:2000]
         build.save(update_fields=["error"])
@@ -446,7 +509,10 @@ def overview_tick(*, now: datetime | None = None) -> OverviewBuild | None:
     last = OverviewBuild.objects.filter(finished_at__isnull=False).order_by("-finished_at").first()
     if last is not None and last.finished_at is not None:
         age = now - last.finished_at
-        changed = last.directory_version != directory_version()
+        # Help confirmed between groups changes the ties the pages count, as listings do.
+        changed = last.directory_version != directory_version() or (
+            last.started_at is not None and support_changed_since(last.started_at)
+        )
         if age < REBUILD_ALWAYS and not (changed and age >= REBUILD_AFTER_CHANGE):
             return None
     build = OverviewBuild.objects.create()

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from directory.models import IssueArea, Organization
 from places.forms import PlaceFieldsMixin
-from solidarity.models import Kind, Urgency, Visibility
+from solidarity.models import Kind, NeedState, Urgency, Visibility
 
 DATE = forms.DateInput(attrs={"type": "date"})
 PLACE = forms.TextInput(attrs={"list": "place-suggestions", "autocomplete": "off"})
@@ -73,11 +73,13 @@ class _PostingForm(PlaceFieldsMixin, forms.Form):
         organizations: list[Organization],
         issue_areas: list[IssueArea],
         others: list[Organization] | None = None,
+        known_place: Any = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
-        self.add_place_picks()
+        # An edited posting's place, shown by its name and kept unless changed.
+        self.add_place_picks({"place": known_place})
         self.organizations = {str(o.pk): o for o in organizations}
         _choices(self, "organization", _org_choices(organizations))
         self.areas = {a.slug: a for a in issue_areas}
@@ -146,6 +148,14 @@ class RequestForm(_PostingForm):
 
     def clean_campaign(self) -> Any:
         return self.campaigns.get(self.cleaned_data["campaign"])
+
+
+class RequestEditForm(RequestForm):
+    below_pledged_ok = forms.BooleanField(
+        label=_("We know we now ask for less than groups have pledged"),
+        required=False,
+        help_text=_("Their pledges stand, and they are told of the change."),
+    )
 
 
 class OfferForm(_PostingForm):
@@ -241,3 +251,17 @@ class CampaignForm(PlaceFieldsMixin, forms.Form):
         self.resolve_places(data)
         data.pop("scope_pick", None)
         return data
+
+
+class CloseForm(forms.Form):
+    state = forms.ChoiceField(
+        choices=[
+            (s.value, s.label) for s in (NeedState.NOT_NEEDED, NeedState.MET, NeedState.CLOSED)
+        ],
+        required=False,
+    )
+    note = forms.CharField(required=False, max_length=2000)
+
+
+class SupportSettingsForm(forms.Form):
+    show_ties = forms.BooleanField(required=False)

@@ -194,6 +194,9 @@ class SupportRequest(_Posting):
     pledged = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
     received = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal(0))
     pledge_count = models.PositiveIntegerField(default=0)
+    # The requester cut what it asks below what groups had already pledged, and said it knew:
+    # those pledges stand (their groups were told) and no new pledge is taken past the cut.
+    cut_below_pledged = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["-urgency", "due_on", "id"]
@@ -205,6 +208,10 @@ class SupportRequest(_Posting):
             models.Index(fields=["state", "place_lft"]),
             models.Index(fields=["organization", "state"]),
             models.Index(fields=["campaign", "state"]),
+            # A campaign page's most urgent requests, read in order.
+            models.Index(
+                fields=["campaign", "-urgency", "due_on", "id"], name="request_campaign_order"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -212,6 +219,7 @@ class SupportRequest(_Posting):
             ),
             models.CheckConstraint(
                 condition=Q(allow_over=True)
+                | Q(cut_below_pledged=True)
                 | Q(quantity__isnull=True)
                 | Q(pledged__lte=models.F("quantity")),
                 name="request_not_overpledged",
@@ -296,7 +304,18 @@ class Pledge(models.Model):
             models.Index(fields=["request", "state"]),
             models.Index(fields=["organization", "state"]),
             models.Index(fields=["state", "settled_at"]),
-            models.Index(fields=["campaign", "place_lft"]),
+            # Everything a campaign's roll-up reads, so it reads this index and not the rows.
+            models.Index(
+                fields=[
+                    "campaign",
+                    "place_lft",
+                    "state",
+                    "organization",
+                    "amount",
+                    "received_amount",
+                ],
+                name="pledge_campaign_rollup",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="pledge_amount_positive"),
@@ -317,3 +336,23 @@ class Pledge(models.Model):
         if self.state in RECEIVED_STATES:
             return self.received_amount or Decimal(0)
         return Decimal(0)
+
+
+class SupportSettings(models.Model):
+    """A group's own choice of what its page shows of the support it gave and received. A group
+    without a row shows its ties (each pledge may still be kept off the page by either side)."""
+
+    organization = models.OneToOneField(
+        "directory.Organization", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    show_ties = models.BooleanField(default=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "support settings"
+
+    def __str__(self) -> str:
+        return f"support settings of {self.organization_id}"

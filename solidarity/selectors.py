@@ -10,13 +10,12 @@ import numpy as np
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db.models import BigIntegerField, Case, Count, F, Q, QuerySet, Sum, Value, When
-from django.db.models.functions import Cast, Round, TruncMonth
+from django.db.models.functions import Cast, Round
 from django.http import Http404
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
-from actions.rollup import KIND_CODES, place_index, rollup_columns
-from coalitions.models import Membership
+from actions.rollup import place_index, rollup_level
 from directory import permissions as directory_permissions
 from directory.models import Organization, Standing
 from places.models import Place
@@ -167,19 +166,32 @@ def _visible_as_org_q(org_id: int) -> Q:
     return q
 
 
-def _reach(offer: SupportOffer, org: Organization) -> list[tuple[int, int]] | None:
-    """The tree ranges an offer reaches, or None for anywhere."""
+def _reach(
+    offer: SupportOffer, org: Organization, served: list[tuple[int, int]] | None = None
+) -> list[tuple[int, int]] | None:
+    """The tree ranges an offer reaches, or None for anywhere. `served` is the group's service
+    areas' ranges when the caller has read them already."""
     if offer.remote or offer.place_lft is None or offer.place_rgt is None:
         return None
     ranges = [(offer.place_lft, offer.place_rgt)]
     if offer.place_id == org.home_place_id:
         # An offer made from home reaches wherever the group serves too.
-        ranges += [(lo, hi) for lo, hi in org.service_areas.values_list("lft", "rgt")]
+        if served is None:
+            served = _served(org)
+        ranges += served
     return ranges
 
 
+def _served(org: Organization) -> list[tuple[int, int]]:
+    return list(org.service_areas.order_by().values_list("lft", "rgt"))
+
+
 def _requests_for_offer(
-    offer: SupportOffer, org: Organization, today: date, visible: Q
+    offer: SupportOffer,
+    org: Organization,
+    today: date,
+    visible: Q,
+    reach: list[tuple[int, int]] | None,
 ) -> list[tuple[int, int, date]]:
     """(id, urgency, due date) of at most MATCHES_PER_OFFER requests, most urgent and soonest
     first. A request "in reach" is one query per range and one for requests that can be helped
@@ -193,7 +205,6 @@ def _requests_for_offer(
     )
     if offer.issue_area_id:
         base = base.filter(Q(issue_area__isnull=True) | Q(issue_area_id=offer.issue_area_id))
-    reach = _reach(offer, org)
     parts = (
         [base]
         if reach is None
@@ -240,9 +251,11 @@ def matches_for_organization(org: Organization, *, today: date | None = None) ->
     )
     best: dict[int, tuple[tuple[int, int, date], SupportOffer]] = {}
     visible = _visible_as_org_q(org.pk) if offers else Q()
-    reach = {offer.pk: _reach(offer, org) for offer in offers}
+    # The group's service areas are read once, for every offer made from its home.
+    served = _served(org) if any(o.place_id == org.home_place_id for o in offers) else []
+    reach = {offer.pk: _reach(offer, org, served) for offer in offers}
     for offer in offers:
-        for key in _requests_for_offer(offer, org, today, visible):
+        for key in _requests_for_offer(offer, org, today, visible, reach[offer.pk]):
             best.setdefault(key[0], (key, offer))
     shown = sorted(best.values(), key=lambda kv: (-kv[0][1], kv[0][2], kv[0][0]))[:MAX_MATCHES]
     rows = SupportRequest.objects.select_related("organization", "place", "issue_area").in_bulk(
@@ -382,7 +395,7 @@ def campaign_rollup(campaign: Campaign, *, level: str = "state") -> CampaignTota
 
 
 def _campaign_rollup(campaign: Campaign, level: str, index: Any) -> CampaignTotals:
-    rows = list(
+    grouped = (
         Pledge.objects.filter(campaign=campaign)
         .values_list("place_lft")
         .annotate(
@@ -392,53 +405,46 @@ def _campaign_rollup(campaign: Campaign, level: str, index: Any) -> CampaignTota
         )
         .order_by()
     )
-    placed = sorted((r for r in rows if r[0] is not None), key=lambda r: r[0])
+    # Read as plain tuples: the sums are whole cents already, and Django's per-value converters
+    # cost more than the query on a campaign with thousands of places.
+    sql, params = grouped.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = [(r[0], _cents(r[1]), _cents(r[2]), int(r[3] or 0)) for r in cursor.fetchall()]
+    placed = np.array([r for r in rows if r[0] is not None], dtype=np.int64).reshape(-1, 4)
     away = [r for r in rows if r[0] is None]
-    keys = np.array([r[0] for r in placed], dtype=np.int64)
-    # Money in cents, so the roll-up's integer sums stay exact. A group has one place, so
-    # groups counted per place add up without counting one twice.
-    pledged, received, groups = rollup_columns(
-        index,
-        keys,
-        [
-            np.array([_cents(r[1]) for r in placed], dtype=np.int64),
-            np.array([_cents(r[2]) for r in placed], dtype=np.int64),
-            np.array([int(r[3]) for r in placed], dtype=np.int64),
-        ],
-        [sum(_cents(r[1]) for r in away), sum(_cents(r[2]) for r in away), sum(r[3] for r in away)],
-    )
-    # Only the index rows of the level asked for (and inside the scope) become table rows, so
-    # the page reads a few hundred places, not every town a pledging group lives in.
+    # Money in cents, so the sums stay exact. A group has one place, so groups counted per
+    # place add up without counting one twice.
+    totals = placed[:, 1:].sum(axis=0).tolist() if len(placed) else [0, 0, 0]
+    for r in away:
+        totals = [totals[0] + r[1], totals[1] + r[2], totals[2] + r[3]]
+    # Only the places of the level asked for, inside the scope, are summed: the page shows one
+    # level, so the roll-up looks up each pledging place's state (say) and no other place.
     lo, hi = campaign.scope.lft, campaign.scope.rgt
-    if campaign.scope.is_overlay or campaign.scope.parent_id is None:
-        lo, hi = 0, 2**62
-    candidates = np.fromiter(set(pledged.by_row) | set(received.by_row), dtype=np.int64)
-    keep = (
-        (index.kinds[candidates] == KIND_CODES.get(level, 255))
-        & (index.lfts[candidates] >= lo)
-        & (index.lfts[candidates] <= hi)
+    within = None if campaign.scope.is_overlay or campaign.scope.parent_id is None else (lo, hi)
+    ids, (pledged, received, groups) = rollup_level(
+        index, level, placed[:, 0], [placed[:, 1], placed[:, 2], placed[:, 3]], within
     )
-    chosen = candidates[keep].tolist()
-    more = max(0, len(chosen) - MAX_ROLLUP_ROWS)
+    order = sorted(range(len(ids)), key=lambda i: (-int(received[i]), -int(pledged[i])))
+    more = max(0, len(order) - MAX_ROLLUP_ROWS)
     # The rows shown are the places that gave most; only their names are read.
-    chosen.sort(key=lambda row: (-received.by_row.get(row, 0), -pledged.by_row.get(row, 0)))
-    chosen = chosen[:MAX_ROLLUP_ROWS]
-    places = Place.objects.in_bulk([int(index.ids[row]) for row in chosen])
+    order = order[:MAX_ROLLUP_ROWS]
+    places = Place.objects.in_bulk([ids[i] for i in order])
     table = [
         RollupRow(
-            places[int(index.ids[row])],
-            Decimal(pledged.by_row.get(row, 0)) / 100,
-            Decimal(received.by_row.get(row, 0)) / 100,
-            groups.by_row.get(row, 0),
+            places[ids[i]],
+            Decimal(int(pledged[i])) / 100,
+            Decimal(int(received[i])) / 100,
+            int(groups[i]),
         )
-        for row in chosen
-        if int(index.ids[row]) in places
+        for i in order
+        if ids[i] in places
     ]
     table.sort(key=lambda r: (-r.received, -r.pledged, r.place.name))
     return CampaignTotals(
-        pledged=Decimal(pledged.total) / 100,
-        received=Decimal(received.total) / 100,
-        groups=groups.total,
+        pledged=Decimal(totals[0]) / 100,
+        received=Decimal(totals[1]) / 100,
+        groups=totals[2],
         rows=table,
         level=level,
         more=more,
@@ -451,94 +457,3 @@ def campaigns_for_call(call: Any) -> list[Campaign]:
 
 def campaign_requests(user: Any, campaign: Campaign) -> QuerySet[SupportRequest]:
     return requests_for_user(user).filter(campaign=campaign).order_by("-urgency", "due_on", "id")
-
-
-# Ties ------------------------------------------------------------------------------------------
-
-
-def confirmed_ties(org_ids: list[int] | None = None) -> list[tuple[int, int, int]]:
-    """(helper id, helped id, confirmed deliveries) for every pair of groups, or those touching
-    `org_ids`. For the whom-to-meet and bird's-eye views to count."""
-    qs = Pledge.objects.filter(state__in=RECEIVED_STATES)
-    if org_ids is not None:
-        qs = qs.filter(Q(organization_id__in=org_ids) | Q(request__organization_id__in=org_ids))
-    rows = (
-        qs.values_list("organization_id", "request__organization_id")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    return [(int(a), int(b), int(n)) for a, b, n in rows]
-
-
-@dataclass
-class Tie:
-    organization: Organization
-    count: int
-
-
-def organization_ties(org: Organization) -> tuple[list[Tie], list[Tie]]:
-    """Whom the group helped and who helped it, where both groups chose to show it."""
-    shown = Pledge.objects.filter(
-        state__in=RECEIVED_STATES, pledger_shows=True, requester_shows=True
-    )
-    helped = (
-        shown.filter(organization=org, request__organization__is_hidden=False)
-        .values("request__organization")
-        .annotate(n=Count("id"))
-    )
-    helped_by = (
-        shown.filter(request__organization=org, organization__is_hidden=False)
-        .values("organization")
-        .annotate(n=Count("id"))
-    )
-    a = {r["request__organization"]: r["n"] for r in helped}
-    b = {r["organization"]: r["n"] for r in helped_by}
-    orgs = Organization.objects.in_bulk(list(a) + list(b))
-    return (
-        sorted(
-            (Tie(orgs[k], n) for k, n in a.items()), key=lambda t: (-t.count, t.organization.name)
-        ),
-        sorted(
-            (Tie(orgs[k], n) for k, n in b.items()), key=lambda t: (-t.count, t.organization.name)
-        ),
-    )
-
-
-@dataclass
-class Bar:
-    month: date
-    count: int
-    x: int
-    y: int
-    height: int
-
-
-def coalition_support_series(
-    coalition: Organization, *, width: int = 600, height: int = 160
-) -> list[Bar]:
-    """Confirmed deliveries between the coalition's members (and the coalition), per month,
-    laid out as bars of an SVG plot `width` × `height`."""
-    members = list(
-        Membership.objects.active().filter(coalition=coalition).values_list("member_id", flat=True)
-    ) + [coalition.pk]
-    months = list(
-        Pledge.objects.filter(
-            state__in=RECEIVED_STATES,
-            organization_id__in=members,
-            request__organization_id__in=members,
-        )
-        .annotate(month=TruncMonth("settled_at"))
-        .values_list("month")
-        .annotate(n=Count("id"))
-        .order_by("month")
-    )
-    if not months:
-        return []
-    top = max(n for _m, n in months)
-    step = max(8, width // max(12, len(months)))
-    bars = []
-    for i, (month, n) in enumerate(months):
-        h = max(2, int((height - 20) * n / top))
-        day = month.date() if hasattr(month, "date") else month
-        bars.append(Bar(day, n, i * step + 2, height - h, h))
-    return bars

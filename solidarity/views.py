@@ -18,10 +18,20 @@ from coalitions.selectors import get_coalition_for_user
 from commonweal.forms import errors_into
 from directory.models import IssueArea, Organization
 from directory.selectors import get_organization_for_user
+from places.forms import place_text
 from places.models import PlaceKind
-from solidarity import interop, permissions, selectors, services
-from solidarity.forms import CampaignForm, OfferForm, PledgeForm, RequestForm, StepForm
-from solidarity.models import Campaign, Kind
+from solidarity import interop, permissions, selectors, selectors_ties, services
+from solidarity.forms import (
+    CampaignForm,
+    CloseForm,
+    OfferForm,
+    PledgeForm,
+    RequestEditForm,
+    RequestForm,
+    StepForm,
+    SupportSettingsForm,
+)
+from solidarity.models import Campaign, Kind, NeedState, SupportOffer, SupportRequest
 
 PER_PAGE = 25
 # The most urgent requests of a campaign shown on its page.
@@ -148,6 +158,108 @@ def offer_new(request: HttpRequest) -> HttpResponse:
     )
 
 
+_SHARED_FIELDS = (
+    "title",
+    "kind",
+    "quantity",
+    "currency",
+    "unit",
+    "description",
+    "remote",
+    "visibility",
+    "contact_name",
+    "contact_email",
+)
+
+
+def _initial(posting: SupportRequest | SupportOffer, fields: tuple[str, ...]) -> dict[str, Any]:
+    """An edit form's starting values: the posting as it stands."""
+    initial: dict[str, Any] = {name: getattr(posting, name) for name in _SHARED_FIELDS + fields}
+    initial["organization"] = str(posting.organization_id)
+    initial["issue_area"] = posting.issue_area.slug if posting.issue_area else ""
+    initial["place"] = place_text(posting.place)
+    initial["visible_to"] = [str(pk) for pk in posting.visible_to.values_list("pk", flat=True)]
+    return initial
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    req = selectors.get_request_for_user(request.user, pk, write=True)
+    if not req.is_open:
+        messages.error(request, _("Only an open request can be changed."))
+        return redirect(req)
+    campaigns = _campaigns_for(request.user)
+    if req.campaign is not None and req.campaign not in campaigns:
+        campaigns.append(req.campaign)
+    initial = _initial(
+        req,
+        (
+            "needed_by",
+            "urgency",
+            "sensitive",
+            "allow_over",
+            "money_link",
+            "contact_phone",
+        ),
+    )
+    initial["campaign"] = str(req.campaign_id or "")
+    form = RequestEditForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        user=request.user,
+        organizations=[req.organization],
+        issue_areas=_areas(),
+        others=_others(request.user),
+        campaigns=campaigns,
+        known_place=req.place,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_update(user=request.user, request=req, **form.cleaned_data)
+        except ValidationError as exc:
+            errors_into(form, exc)
+        else:
+            messages.success(request, _("Your request is changed."))
+            return redirect(req)
+    return render(
+        request,
+        "solidarity/posting_form.html",
+        {"form": form, "heading": _("Change your request"), "cancel": req.get_absolute_url()},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def offer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    offer = selectors.get_offer_for_user(request.user, pk, write=True)
+    initial = _initial(offer, ("one_off", "available_from", "available_until"))
+    form = OfferForm(
+        request.POST if request.method == "POST" else None,
+        initial=initial,
+        user=request.user,
+        organizations=[offer.organization],
+        issue_areas=_areas(),
+        others=_others(request.user),
+        known_place=offer.place,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.offer_update(user=request.user, offer=offer, **form.cleaned_data)
+        except ValidationError as exc:
+            errors_into(form, exc)
+        else:
+            messages.success(request, _("Your offer is changed."))
+            return redirect(offer)
+    return render(
+        request,
+        "solidarity/posting_form.html",
+        {"form": form, "heading": _("Change your offer"), "cancel": offer.get_absolute_url()},
+        status=400 if form.errors else 200,
+    )
+
+
 def _pledgers(user: Any, req: Any) -> list[Organization]:
     return [
         o
@@ -205,12 +317,21 @@ def pledge(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def request_close(request: HttpRequest, pk: int) -> HttpResponse:
     req = selectors.get_request_for_user(request.user, pk, write=True)
+    form = CloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("That did not work. Reload the page and try again."))
+        return redirect(req)
     try:
         services.request_close(
-            user=request.user, request=req, note=request.POST.get("note", "")[:2000]
+            user=request.user,
+            request=req,
+            state=form.cleaned_data["state"] or NeedState.NOT_NEEDED,
+            note=form.cleaned_data["note"],
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Your request is closed."))
     return redirect(req)
 
 
@@ -356,12 +477,25 @@ def campaign_detail(request: HttpRequest, slug: str) -> HttpResponse:
 @require_GET
 def coalition_support(request: HttpRequest, slug: str) -> HttpResponse:
     coalition = get_coalition_for_user(request.user, slug)
-    bars = selectors.coalition_support_series(coalition)
+    bars = selectors_ties.coalition_support_series(coalition)
     return render(
         request,
         "solidarity/coalition_support.html",
         {"coalition": coalition, "bars": bars, "total": sum(b.count for b in bars)},
     )
+
+
+@login_required
+@require_POST
+def support_settings(request: HttpRequest, slug: str) -> HttpResponse:
+    org = get_organization_for_user(request.user, slug)
+    form = SupportSettingsForm(request.POST)
+    if form.is_valid():
+        services.support_settings_set(
+            user=request.user, organization=org, show_ties=form.cleaned_data["show_ties"]
+        )
+        messages.success(request, _("Saved."))
+    return redirect("organization", org.slug)
 
 
 @login_required

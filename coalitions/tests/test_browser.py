@@ -124,7 +124,7 @@ def test_the_coalition_story_through_the_pages(
     with org.page.expect_response(lambda r: "/place-suggestions/" in r.url, timeout=60_000):
         org.page.fill("#id_place", "Portl")
     org.page.wait_for_function(
-        "[...document.querySelectorAll('#place-suggestions option')]"
+        "() => [...document.querySelectorAll('#place-suggestions option')]"
         ".some(o => o.textContent.startsWith('Portland'))"
     )
     # A bare "Portland" may mean several places (Maine's, Jamaica's): the page asks which.

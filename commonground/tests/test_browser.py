@@ -51,7 +51,7 @@ def test_it_votes_one_statement_after_another_in_place(
 
     page.click("#vote-card button[value='1']")
     page.wait_for_function(
-        "document.querySelector('#my-votes') && "
+        "() => document.querySelector('#my-votes') && "
         "document.querySelector('#my-votes').innerText.includes('Your votes (1)')"
     )
     assert page.inner_text(".statement-text") != first

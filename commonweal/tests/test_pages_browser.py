@@ -63,13 +63,13 @@ def test_search_and_filters_update_the_results_in_place(
     page.evaluate("window.__sameDocument = true")
 
     page.fill("#id_q", "tenants")
-    page.wait_for_function("document.querySelectorAll('#results .result').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#results .result').length === 1")
     assert result_names(page) == ["Portland Tenants Union"]
     assert "q=tenants" in page.url
 
     page.fill("#id_q", "")
     page.select_option("#id_issue", "housing")
-    page.wait_for_function("document.querySelectorAll('#results .result').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#results .result').length === 3")
     assert result_names(page) == [
         "Oregon Housing Coalition",
         "Portland Tenants Union",
@@ -77,7 +77,7 @@ def test_search_and_filters_update_the_results_in_place(
     ]
 
     page.select_option("#id_kind", "network")
-    page.wait_for_function("document.querySelectorAll('#results .result').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#results .result').length === 1")
     assert result_names(page) == ["Seattle Transit Riders"]
     assert page.evaluate("window.__sameDocument") is True
 
@@ -91,7 +91,7 @@ def test_result_pages_turn_in_place(
     first = result_names(page)
     page.click("a[rel='next']")
     # Five active groups by default: four on the first page, one on the second.
-    page.wait_for_function("document.querySelectorAll('#results .result').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#results .result').length === 1")
     assert "page=2" in page.url
     assert set(result_names(page)).isdisjoint(first)
     assert page.evaluate("window.__sameDocument") is True
@@ -106,7 +106,7 @@ def test_the_search_form_works_by_keyboard(page: Any, live_server: Any, listings
     page.focus("#id_q")
     page.keyboard.type("meals")
     page.keyboard.press("Enter")
-    page.wait_for_function("document.querySelectorAll('#results .result').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('#results .result').length === 1")
     assert result_names(page) == ["Oakland Food Not Bombs"]
 
 
@@ -128,7 +128,7 @@ def test_the_map_follows_its_filters(page: Any, live_server: Any, listings: dict
     page.wait_for_selector("#world-map[data-loaded='1']")
     page.select_option("#id_kind", "network")
     page.wait_for_function(
-        "document.getElementById('map-status').textContent.startsWith('1 organization ')"
+        "() => document.getElementById('map-status').textContent.startsWith('1 organization ')"
     )
     assert "kind=network" in page.url
 

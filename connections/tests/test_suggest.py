@@ -260,3 +260,40 @@ def test_a_regional_coordinator_elsewhere_is_refused(town: Town, places: dict[st
     RegionalCoordinator.objects.create(user=elsewhere, place=places["washington"])
     with pytest.raises(PermissionDenied):
         suggestions_for_group(elsewhere, town.tenants)
+
+
+def test_a_confirmed_delivery_is_a_tie_so_the_pair_is_not_suggested(
+    town: Town, organizer: User
+) -> None:
+    from decimal import Decimal
+
+    from solidarity import services as support
+
+    assert "Portland Housing Justice" in names(
+        suggestions_for_group(organizer, town.tenants).groups
+    )
+    req = support.request_create(
+        user=organizer,
+        organization=town.tenants,
+        title="Hands for the rent strike",
+        kind="volunteers",
+        quantity=Decimal(5),
+    )
+    pledge = support.pledge_make(
+        user=town.people["justice"], request=req, organization=town.justice, amount=Decimal(3)
+    )
+    # Pledged is not yet a tie: only what the receiving group confirmed counts.
+    assert "Portland Housing Justice" in names(
+        suggestions_for_group(organizer, town.tenants).groups
+    )
+    support.pledge_deliver(user=town.people["justice"], pledge=pledge)
+    support.pledge_confirm(user=organizer, pledge=pledge)
+    graph = tie_graph([town.tenants.pk, town.justice.pk])
+    assert graph.has_edge(town.tenants.pk, town.justice.pk)
+    assert "Portland Housing Justice" not in names(
+        suggestions_for_group(organizer, town.tenants).groups
+    )
+    # The other side sees it the same way.
+    assert "Portland Tenants Union" not in names(
+        suggestions_for_group(town.people["justice"], town.justice).groups
+    )

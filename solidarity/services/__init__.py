@@ -8,6 +8,7 @@ requester allows it) and its totals stay exact.
 
 from solidarity.services._shared import MAX_QUANTITY
 from solidarity.services.campaigns import campaign_create, place_copies_refresh
+from solidarity.services.editing import offer_update, request_update
 from solidarity.services.pledges import (
     pledge_accept,
     pledge_confirm,
@@ -23,11 +24,13 @@ from solidarity.services.postings import (
     request_close,
     request_create,
 )
+from solidarity.services.ties import support_settings_set
 
 __all__ = [
     "MAX_QUANTITY",
     "campaign_create",
     "offer_create",
+    "offer_update",
     "offer_withdraw",
     "place_copies_refresh",
     "pledge_accept",
@@ -39,4 +42,6 @@ __all__ = [
     "pledge_refer",
     "request_close",
     "request_create",
+    "request_update",
+    "support_settings_set",
 ]

@@ -1,7 +1,8 @@
 """The story of issue 14 in a real browser, at desktop and phone widths: a tenants' union in
 Jackson asks for 40 volunteers and $3,000 for a legal defence; groups in three other states see
 the match, pledge and deliver; Jackson confirms; the national campaign page rolls it up by state;
-the groups show as tied. An outsider never sees the private request. Skips without Chromium."""
+the groups show as tied on Jackson's page and in the bird's-eye view of the United States. An
+outsider never sees the private request nor changes one. Skips without Chromium."""
 
 from collections.abc import Iterator
 from decimal import Decimal
@@ -123,6 +124,15 @@ def test_jackson_asks_three_states_help_jackson_confirms_and_the_campaign_rolls_
     money = SupportRequest.objects.get(title="Legal defence fund")
     people = SupportRequest.objects.get(title="40 volunteers for the eviction defence")
 
+    # Jackson adds a date to the volunteers' request on its edit page.
+    jackson.goto(f"{base}{people.get_absolute_url()}")
+    jackson.click("#edit-request")
+    jackson.fill("textarea[name=description]", "Court date on the 12th: pack the hallway.")
+    _fits(jackson, width)
+    jackson.click("main form button[type=submit]")
+    jackson.wait_for_selector("#request-totals")
+    assert "pack the hallway" in jackson.inner_text("main")
+
     # Each helper sees the match with its reason, pledges $1,000 and delivers it.
     for key in ["oakland", "portland", "nyc"]:
         helper = person(browser, width, base, cast.admins[key].email)
@@ -167,8 +177,24 @@ def test_jackson_asks_three_states_help_jackson_confirms_and_the_campaign_rolls_
     ties = jackson.inner_text("#ties")
     assert "Oakland Solidarity Network" in ties and "New York City Solidarity Network" in ties
 
-    # The outsider never sees the private request, in pages or feeds.
+    # The background worker recounts the bird's-eye view (as it does minutes after a confirmed
+    # delivery); the United States' page now shows Jackson tied to the groups that helped it.
+    from overview.services import overview_rebuild
+
+    overview_rebuild()
+    coord.goto(f"{base}/overview/{cast.places['us'].slug}/")
+    tied = coord.inner_text("#support-ties")
+    assert "3 pairs of groups are tied" in tied
+    for key in ["oakland", "portland", "nyc"]:
+        assert f"{cast.helpers[key].name} helped Jackson Tenants Union" in tied
+    _fits(coord, width)
+
+    # The outsider never sees the private request, in pages or feeds, and cannot change any.
     stranger = person(browser, width, base, outsider.email)
+    stranger.goto(f"{base}/overview/{cast.places['us'].slug}/")
+    assert "Jackson Tenants Union" in stranger.inner_text("#support-ties")
+    assert "evicted" not in stranger.content()
+    assert stranger.goto(f"{base}/solidarity/requests/{people.pk}/edit/").status == 403
     stranger.goto(f"{base}/solidarity/")
     assert "House an evicted family" not in stranger.content()
     private = SupportRequest.objects.get(title="House an evicted family")

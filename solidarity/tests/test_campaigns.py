@@ -138,3 +138,29 @@ def test_it_follows_the_place_tree_when_it_is_renumbered(cast, organizer):
     req.refresh_from_db()
     cast.places["jackson"].refresh_from_db()
     assert req.place_lft == cast.places["jackson"].lft != before
+
+
+def test_the_one_level_roll_up_agrees_with_the_roll_up_to_every_place(cast):
+    import numpy as np
+
+    from actions.rollup import KIND_CODES, place_index, rollup_columns, rollup_level
+
+    index = place_index()
+    rng = np.random.default_rng(14)
+    keys = np.sort(rng.choice(index.lfts, size=200))
+    cents = rng.integers(1, 10**11, size=200)
+    ones = np.ones(200, dtype=np.int64)
+    every = rollup_columns(index, keys, [cents, ones], [0, 0])
+    for level in ("country", "state", "county", "locality"):
+        ids, (sums, counts) = rollup_level(index, level, keys, [cents, ones])
+        expected = {
+            int(index.ids[row]): (n, every[1].by_row[row])
+            for row, n in every[0].by_row.items()
+            if index.kinds[row] == KIND_CODES[level]
+        }
+        assert dict(zip(ids, zip(sums.tolist(), counts.tolist(), strict=True), strict=True)) == (
+            expected
+        )
+    us = cast.places["us"]
+    ids, _sums = rollup_level(index, "state", keys, [cents], (us.lft, us.rgt))
+    assert ids and all(us.lft <= index.lfts[list(index.ids).index(pk)] <= us.rgt for pk in ids)

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from places.geocoder import reset_geocoder
-from solidarity import selectors, services
+from solidarity import selectors_ties, services
 from solidarity.models import SupportOffer, SupportRequest
 from solidarity.standing import link_role
 from solidarity.tests.conftest import ask
@@ -35,9 +35,9 @@ def test_it_counts_only_confirmed_deliveries_as_ties(cast, organizer):
     helped(cast, organizer, "oakland")
     helped(cast, organizer, "nyc", confirm=False)
     oak, jackson = cast.helpers["oakland"].pk, cast.jackson.pk
-    assert selectors.confirmed_ties() == [(oak, jackson, 2)]
-    assert selectors.confirmed_ties(org_ids=[cast.helpers["nyc"].pk]) == []
-    assert selectors.confirmed_ties(org_ids=[jackson]) == [(oak, jackson, 2)]
+    assert selectors_ties.confirmed_ties() == [(oak, jackson, 2)]
+    assert selectors_ties.confirmed_ties(org_ids=[cast.helpers["nyc"].pk]) == []
+    assert selectors_ties.confirmed_ties(org_ids=[jackson]) == [(oak, jackson, 2)]
 
 
 def test_it_shows_ties_on_both_groups_pages_as_they_chose(cast, organizer):
@@ -53,7 +53,7 @@ def test_it_shows_ties_on_both_groups_pages_as_they_chose(cast, organizer):
 def test_it_plots_a_coalitions_mutual_support_over_time(cast, organizer):
     helped(cast, organizer, "oakland")
     helped(cast, organizer, "nyc")
-    bars = selectors.coalition_support_series(cast.coalition)
+    bars = selectors_ties.coalition_support_series(cast.coalition)
     assert [b.count for b in bars] == [2]
     page = Client().get(f"/solidarity/coalitions/{cast.coalition.slug}/")
     assert page.status_code == 200
