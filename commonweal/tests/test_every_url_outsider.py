@@ -137,6 +137,9 @@ OPEN_WRITES: dict[str, str] = {
     "commonground/new/": "anyone signed in may start a conversation",
     "coalitions/notices/read/": "marks one's own notices read",
     "actions/alerts/": "anyone signed in may subscribe to alerts for themselves",
+    "security/sessions/sign-out/": "signs out one of one's own sessions",
+    "security/sessions/sign-out-everywhere/": "signs out all of one's own sessions",
+    "security/webauthn/registration/begin/": "starts enrolling a key for one's own account",
 }
 
 # Tables a refused request may still touch: sessions, lockout counters, rate-limit caches and
@@ -443,7 +446,7 @@ def test_no_outsider_reads_private_values_or_writes(
             failures.append(f"POST {path} answered {answer.status_code}")
         if changed and route not in OPEN_WRITES:
             failures.append(f"POST {path} ({answer.status_code}) changed {changed}")
-        if who == "outsider" and route == "accounts/logout/":
+        if who == "outsider" and ("sign-out" in route or route == "accounts/logout/"):
             client.force_login(outsider)
     print(f"{who}: {len(routes)} patterns, {sent} requests")
     assert not failures, "\n".join(failures)
