@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "connections",
     "vouching",
     "overview",
+    "departures",
     "axes",
 ]
 

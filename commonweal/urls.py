@@ -23,6 +23,7 @@ urlpatterns = [
     path("assemblies/", include("assemblies.urls")),
     path("plans/", include("plans.urls")),
     path("programs/", include("programs.urls")),
+    path("departures/", include("departures.urls")),
     path("duplicates/", include("resolution.urls")),
     path("sources/", include("sources.urls")),
     path("accounts/", include("accounts.urls")),
