@@ -13,11 +13,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Path, Query, Schema
+from ninja import Field, Path, Query, Schema
 from ninja.security import django_auth
 
 from api import schemas as s
-from api.docs import SessionSwagger
+from api.docs import DescribedAPI, SessionSwagger
 from api.inputs import has_nul, is_web_address
 from api.limits import TOO_MANY, WRITES
 from api.outputs import links_out, service_area_fields, service_areas_by_organization
@@ -38,7 +38,7 @@ from directory.selectors import (
 from directory.serving import organization_search_serving
 from places.models import OVERLAY_KINDS, Place
 
-api = NinjaAPI(
+api = DescribedAPI(
     title="Commonweal API",
     version="1",
     description=(

@@ -34,6 +34,6 @@ class TooManyOut(Schema):
     detail: str
 
 
-WRITES = [WriteThrottle()]
+WRITES: list[BaseThrottle] = [WriteThrottle()]
 # For the API's description: a write may be answered 429, with Retry-After in seconds.
 TOO_MANY: dict[int, Any] = {429: TooManyOut}
