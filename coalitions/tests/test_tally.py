@@ -199,7 +199,9 @@ def test_adjusted_sums_equal_a_recount_after_random_changes(
         what = rng.choice(["issues", "home", "name", "served", "hidden", "join", "leave"])
         if step in (13, 29):
             what = "gone"
-            group = Membership.objects.filter(coalition=coalition, status="active").first().member
+            first = Membership.objects.filter(coalition=coalition, status="active").first()
+            assert first is not None
+            group = first.member
             link = Membership.objects.get(coalition=coalition, member=group)
         if what == "issues":
             directory_services.organization_set_issue_areas(
